@@ -1,0 +1,251 @@
+/**
+ * Frame types of wire protocol v1: JSON text frames, one object per frame, discriminated on `type`.
+ * See docs/protocol.md for the rules that go with them.
+ * @module
+ */
+
+/** The kinds of field a device may have. */
+export const FieldType = {
+  Number: 'number',
+  Integer: 'integer',
+  Boolean: 'boolean',
+  Enum: 'enum',
+  Text: 'text',
+} as const;
+export type FieldType = (typeof FieldType)[keyof typeof FieldType];
+
+/** A value a field can hold. `null` means "not known yet"; such a field is read-only. */
+export type FieldValue = number | boolean | string | null;
+
+/** A value a client may write (never `null`). */
+export type WritableValue = number | boolean | string;
+
+/** One option of an `enum` field. */
+export interface EnumOption {
+  /** The value sent on the wire. */
+  value: string;
+  /** What the user sees. Defaults to `value`. */
+  label?: string;
+}
+
+/** How a field looks and what it accepts, as sent to pages in `resync.schema`. */
+export interface FieldSchema {
+  /** Field name, matches `FIELD_NAME_PATTERN`. */
+  name: string;
+  /** Human-readable label. */
+  label: string;
+  type: FieldType;
+  /** Smallest accepted value (`number`, `integer`). */
+  min?: number;
+  /** Largest accepted value (`number`, `integer`). */
+  max?: number;
+  /** Values must be `min + k * step` (or `k * step` without `min`). */
+  step?: number;
+  /** Unit shown beside the value, e.g. `"px"` or `"dB"`. */
+  unit?: string;
+  /** The options of an `enum` field. */
+  options?: EnumOption[];
+  /** Longest accepted text (`text`). Defaults to `MAX_TEXT_LENGTH`. */
+  maxLength?: number;
+  /** Whether pages may write it. */
+  writable: boolean;
+}
+
+/** A field's value and the revision that value got. */
+export interface FieldState {
+  value: FieldValue;
+  rev: number;
+}
+
+/** Whether the device can be written: both its availability topic and the broker link are up. */
+export const DeviceStatus = { Online: 'online', Offline: 'offline' } as const;
+export type DeviceStatus = (typeof DeviceStatus)[keyof typeof DeviceStatus];
+
+// ---------------------------------------------------------------- client -> server
+
+/** First frame of every socket. */
+export interface HelloFrame {
+  type: 'hello';
+  /** The device id. */
+  device: string;
+  /** How many times this element instance completed a resync before: 0, then 1, 2, … */
+  mounts: number;
+  /** Optional credential, checked by the server's `authorize` hook or shared token. */
+  token?: string;
+}
+
+/** A user edit. */
+export interface SetFrame {
+  type: 'set';
+  /** Chosen by the client, increasing per socket; echoed in the `ack`. */
+  id: number;
+  field: string;
+  value: WritableValue;
+  /** The revision of the value the user edited from. */
+  rev: number;
+}
+
+/** App-level heartbeat (browsers cannot send WebSocket pings). */
+export interface PingFrame {
+  type: 'ping';
+  id: number;
+}
+
+export type ClientFrame = HelloFrame | SetFrame | PingFrame;
+
+// ---------------------------------------------------------------- server -> client
+
+/** A full, fresh snapshot; sent on every (re)sync. */
+export interface ResyncFrame {
+  type: 'resync';
+  /** Changes when the server process restarts, never otherwise. Revisions compare only within one epoch. */
+  epoch: string;
+  /** Whether the device can be written right now. */
+  device: DeviceStatus;
+  schema: FieldSchema[];
+  fields: Record<string, FieldState>;
+}
+
+/** A field's value changed on the device. Sent to every session, the writer included. */
+export interface UpdateFrame {
+  type: 'update';
+  field: string;
+  value: FieldValue;
+  rev: number;
+}
+
+/** Why a write was refused. Checked in this order. */
+export const RejectReason = {
+  /** The frame or value is not acceptable (type, range, step, option, unknown field…). */
+  Invalid: 'invalid',
+  /** The user may not write this field. */
+  Forbidden: 'forbidden',
+  /** Too many writes from this socket. */
+  Rate: 'rate',
+  /** The socket is in its reconnect guard, or its `resync` has not been sent yet. */
+  Guard: 'guard',
+  /** The device or the broker is unavailable; nothing is queued. */
+  Offline: 'offline',
+  /** The write was based on a value the device or another user has since changed. */
+  Stale: 'stale',
+} as const;
+export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
+
+/** The rejection reasons in the order the server checks them. */
+export const REJECT_ORDER: readonly RejectReason[] = ['invalid', 'forbidden', 'rate', 'guard', 'offline', 'stale'];
+
+/** What became of a write. */
+export const AckStatus = {
+  /** Published, and the broker acknowledged it (QoS 1 PUBACK). */
+  Accepted: 'accepted',
+  /** Published, but the broker link died before the PUBACK. Never re-sent. */
+  Unknown: 'unknown',
+  /** Refused, never published. */
+  Rejected: 'rejected',
+} as const;
+export type AckStatus = (typeof AckStatus)[keyof typeof AckStatus];
+
+export interface AcceptedAck {
+  type: 'ack';
+  id: number;
+  status: 'accepted';
+}
+
+export interface UnknownAck {
+  type: 'ack';
+  id: number;
+  status: 'unknown';
+}
+
+export interface RejectedAck {
+  type: 'ack';
+  id: number;
+  status: 'rejected';
+  reason: RejectReason;
+  /** Human-readable detail (e.g. which limit an invalid value broke). */
+  message?: string;
+  /** The field, when it is a known field: then `value` and `rev` are its current state. */
+  field?: string;
+  value?: FieldValue;
+  rev?: number;
+}
+
+export type AckFrame = AcceptedAck | UnknownAck | RejectedAck;
+
+/** The device or the broker went away. When both are back a fresh `resync` follows. */
+export interface DeviceFrame {
+  type: 'device';
+  status: 'offline';
+}
+
+export interface PongFrame {
+  type: 'pong';
+  id: number;
+}
+
+/** Stable codes of `error` frames. Each is followed by a close with the matching {@link CloseCode}. */
+export const ErrorCode = {
+  BadFrame: 'bad-frame',
+  Unauthorized: 'unauthorized',
+  Forbidden: 'forbidden',
+  UnknownDevice: 'unknown-device',
+  HelloTimeout: 'hello-timeout',
+  Flooding: 'flooding',
+  TooLarge: 'too-large',
+  ShuttingDown: 'shutting-down',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface ErrorFrame {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+}
+
+export type ServerFrame = ResyncFrame | UpdateFrame | AckFrame | DeviceFrame | PongFrame | ErrorFrame;
+
+/** WebSocket close codes of protocol v1. */
+export const CloseCode = {
+  /** Server shutting down (retry). */
+  GoingAway: 1001,
+  /** Frame over the size limit (retry). */
+  TooLarge: 1009,
+  /** Bad frame, or a frame before `hello` (fatal). */
+  BadFrame: 4400,
+  /** Bad or missing token (fatal). */
+  Unauthorized: 4401,
+  /** `authorize` refused the user (fatal). */
+  Forbidden: 4403,
+  /** Unknown device (fatal). */
+  UnknownDevice: 4404,
+  /** No `hello` in time (retry). */
+  HelloTimeout: 4408,
+  /** Flooding beyond the rate limit (retry). */
+  Flooding: 4429,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** The close code that goes with each error code. */
+export const ERROR_CLOSE_CODES: Readonly<Record<ErrorCode, CloseCode>> = Object.freeze({
+  'bad-frame': CloseCode.BadFrame,
+  unauthorized: CloseCode.Unauthorized,
+  forbidden: CloseCode.Forbidden,
+  'unknown-device': CloseCode.UnknownDevice,
+  'hello-timeout': CloseCode.HelloTimeout,
+  flooding: CloseCode.Flooding,
+  'too-large': CloseCode.TooLarge,
+  'shutting-down': CloseCode.GoingAway,
+});
+
+/** Close codes after which a client must not reconnect on its own. */
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.BadFrame,
+  CloseCode.Unauthorized,
+  CloseCode.Forbidden,
+  CloseCode.UnknownDevice,
+]);
+
+/** Whether a client should stop reconnecting after this close code. */
+export function isFatalCloseCode(code: number): boolean {
+  return FATAL_CLOSE_CODES.has(code);
+}

@@ -1,0 +1,14 @@
+/**
+ * `@live-device-form/protocol`: wire protocol v1 of live-device-form, shared by the element and
+ * the server SDK. Frame types, validating parsers, value checks and limits. No dependencies.
+ *
+ * @example
+ * import { parseClientFrame, SUBPROTOCOL } from '@live-device-form/protocol';
+ * const result = parseClientFrame(text);
+ * if (result.ok) handle(result.frame);
+ * @module
+ */
+export * from './frames.js';
+export * from './limits.js';
+export * from './parse.js';
+export * from './values.js';

@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import { parseClientFrame, parseServerFrame, encodeFrame } from './parse.js';
+import { MAX_FRAME_BYTES } from './limits.js';
+import { isFatalCloseCode } from './frames.js';
+
+const ok = (text: string) => {
+  const r = parseClientFrame(text);
+  if (!r.ok) throw new Error(`expected ok, got ${r.message}`);
+  return r.frame;
+};
+const bad = (text: unknown) => {
+  const r = parseClientFrame(text);
+  if (r.ok) throw new Error(`expected an error for ${String(text)}`);
+  return r;
+};
+
+describe('parseClientFrame: valid frames', () => {
+  it('reads hello with and without token', () => {
+    expect(ok('{"type":"hello","device":"videoproc","mounts":0}')).toEqual({ type: 'hello', device: 'videoproc', mounts: 0 });
+    expect(ok('{"type":"hello","device":"videoproc","mounts":3,"token":"t"}')).toEqual({
+      type: 'hello',
+      device: 'videoproc',
+      mounts: 3,
+      token: 't',
+    });
+  });
+
+  it('reads set with number, boolean and string values', () => {
+    expect(ok('{"type":"set","id":7,"field":"genlock_phase_h","value":-20,"rev":41}')).toEqual({
+      type: 'set',
+      id: 7,
+      field: 'genlock_phase_h',
+      value: -20,
+      rev: 41,
+    });
+    expect(ok('{"type":"set","id":1,"field":"mute","value":true,"rev":0}')).toMatchObject({ value: true });
+    expect(ok('{"type":"set","id":1,"field":"name","value":"cam 1","rev":0}')).toMatchObject({ value: 'cam 1' });
+  });
+
+  it('reads ping', () => {
+    expect(ok('{"type":"ping","id":3}')).toEqual({ type: 'ping', id: 3 });
+  });
+
+  it('drops unknown extra keys instead of passing them on', () => {
+    const frame = ok('{"type":"ping","id":3,"extra":{"a":1}}');
+    expect(Object.keys(frame)).toEqual(['type', 'id']);
+  });
+});
+
+describe('parseClientFrame: bad input', () => {
+  it('refuses non-JSON, non-objects and non-text', () => {
+    expect(bad('not json').message).toMatch(/not valid JSON/);
+    expect(bad('[1,2]').message).toMatch(/not a JSON object/);
+    expect(bad('null').message).toMatch(/not a JSON object/);
+    expect(bad(42).message).toMatch(/not text/);
+  });
+
+  it('refuses unknown and missing types', () => {
+    expect(bad('{"type":"exec"}').message).toMatch(/unknown frame type "exec"/);
+    expect(bad('{"id":1}').message).toMatch(/no "type"/);
+  });
+
+  it('refuses frames over the size limit with too-large', () => {
+    const r = bad(JSON.stringify({ type: 'ping', id: 1, pad: 'x'.repeat(MAX_FRAME_BYTES) }));
+    expect(r.code).toBe('too-large');
+  });
+
+  it('counts multi-byte characters in the size limit', () => {
+    const pad = '€'.repeat(Math.ceil(MAX_FRAME_BYTES / 3) + 10); // 3 bytes each
+    expect(pad.length).toBeLessThan(MAX_FRAME_BYTES);
+    expect(bad(JSON.stringify({ type: 'ping', id: 1, pad })).code).toBe('too-large');
+  });
+
+  it('refuses __proto__, constructor and prototype keys anywhere at the top level', () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const r = bad(`{"type":"ping","id":1,"${key}":{"polluted":true}}`);
+      expect(r.message).toMatch(/not allowed/);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('refuses forbidden names as field names', () => {
+    for (const name of ['__proto__', 'constructor', 'prototype']) {
+      expect(bad(`{"type":"set","id":1,"field":"${name}","value":1,"rev":0}`).message).toMatch(/field name/);
+    }
+  });
+
+  it('refuses field names that could reach a topic', () => {
+    for (const name of ['a/b', '#', '+', '$SYS', 'a\\u0000b', '', 'x'.repeat(65)]) {
+      const r = bad(JSON.stringify({ type: 'set', id: 1, field: name.replace('\\u0000', '\u0000'), value: 1, rev: 0 }));
+      expect(r.message).toMatch(/field name/);
+    }
+  });
+
+  it('refuses Infinity from an overflowing number', () => {
+    expect(bad('{"type":"set","id":1,"field":"h","value":1e999,"rev":0}').message).toMatch(/finite/);
+  });
+
+  it('refuses numbers beyond the magnitude limit', () => {
+    expect(bad('{"type":"set","id":1,"field":"h","value":1e16,"rev":0}').message).toMatch(/finite number within/);
+  });
+
+  it('refuses null, objects and arrays as set values', () => {
+    for (const v of ['null', '{}', '[]']) {
+      expect(bad(`{"type":"set","id":1,"field":"h","value":${v},"rev":0}`).message).toMatch(/expected a number, boolean or string/);
+    }
+  });
+
+  it('refuses bad ids, revisions and mounts', () => {
+    expect(bad('{"type":"ping","id":-1}').message).toMatch(/ping.id/);
+    expect(bad('{"type":"ping","id":1.5}').message).toMatch(/ping.id/);
+    expect(bad('{"type":"ping","id":"1"}').message).toMatch(/ping.id/);
+    expect(bad('{"type":"hello","device":"d","mounts":-1}').message).toMatch(/hello.mounts/);
+    expect(bad('{"type":"set","id":1,"field":"h","value":1,"rev":-1}').message).toMatch(/set.rev/);
+  });
+
+  it('refuses device ids with topic separators or wildcards', () => {
+    for (const d of ['a/b', '#', '+', '', '$SYS']) {
+      expect(bad(JSON.stringify({ type: 'hello', device: d, mounts: 0 })).message).toMatch(/device/);
+    }
+  });
+
+  it('keeps the id of a bad set so it can be acked rejected/invalid', () => {
+    const r = bad('{"type":"set","id":9,"field":"genlock_phase_h","value":{},"rev":0}');
+    expect(r).toMatchObject({ code: 'bad-frame', id: 9, field: 'genlock_phase_h' });
+    const r2 = bad('{"type":"set","id":9,"field":"a/b","value":1,"rev":0}');
+    expect(r2.id).toBe(9);
+    expect(r2.field).toBeUndefined();
+  });
+
+  it('has no id when a set has no readable id', () => {
+    expect(bad('{"type":"set","id":"x","field":"h","value":1,"rev":0}').id).toBeUndefined();
+  });
+
+  it('refuses text values with NUL', () => {
+    expect(bad(JSON.stringify({ type: 'set', id: 1, field: 'n', value: 'a\u0000b', rev: 0 })).message).toMatch(/NUL/);
+  });
+});
+
+describe('parseServerFrame', () => {
+  const resync = {
+    type: 'resync',
+    epoch: 'e1',
+    device: 'online',
+    schema: [{ name: 'genlock_phase_h', label: 'Phase Horizontal', type: 'integer', min: -512, max: 511, writable: true }],
+    fields: { genlock_phase_h: { value: -25, rev: 42 } },
+  };
+
+  it('round-trips every server frame through encodeFrame', () => {
+    const frames = [
+      resync,
+      { type: 'update', field: 'genlock_phase_h', value: -25, rev: 42 },
+      { type: 'update', field: 'genlock_phase_h', value: null, rev: 43 },
+      { type: 'ack', id: 7, status: 'accepted' },
+      { type: 'ack', id: 7, status: 'unknown' },
+      { type: 'ack', id: 7, status: 'rejected', reason: 'stale', field: 'genlock_phase_h', value: -25, rev: 42 },
+      { type: 'device', status: 'offline' },
+      { type: 'pong', id: 3 },
+      { type: 'error', code: 'bad-frame', message: 'no' },
+    ] as const;
+    for (const f of frames) {
+      const r = parseServerFrame(encodeFrame(f as never));
+      expect(r.ok).toBe(true);
+      if (r.ok) expect(JSON.parse(JSON.stringify(r.frame))).toEqual(f);
+    }
+  });
+
+  it('gives resync.fields a null prototype so a field name cannot reach Object.prototype', () => {
+    const r = parseServerFrame(JSON.stringify(resync));
+    expect(r.ok && Object.getPrototypeOf(r.frame.type === 'resync' ? r.frame.fields : {})).toBeNull();
+  });
+
+  it('refuses a resync with a __proto__ field', () => {
+    const text = JSON.stringify(resync).replace('"fields":{', '"fields":{"__proto__":{"value":1,"rev":1},');
+    const r = parseServerFrame(text);
+    expect(r.ok).toBe(false);
+  });
+
+  it('refuses unknown reasons, statuses and codes', () => {
+    expect(parseServerFrame('{"type":"ack","id":1,"status":"rejected","reason":"nope"}').ok).toBe(false);
+    expect(parseServerFrame('{"type":"ack","id":1,"status":"maybe"}').ok).toBe(false);
+    expect(parseServerFrame('{"type":"error","code":"boom","message":"x"}').ok).toBe(false);
+    expect(parseServerFrame('{"type":"device","status":"online"}').ok).toBe(false);
+  });
+
+  it('never throws on garbage', () => {
+    for (const g of ['', '{', '"x"', '{"type":"resync"}', '{"type":"resync","schema":7}', undefined, {}]) {
+      expect(() => parseServerFrame(g)).not.toThrow();
+      expect(parseServerFrame(g).ok).toBe(false);
+    }
+  });
+});
+
+describe('close codes', () => {
+  it('treats 4400, 4401, 4403 and 4404 as fatal and the rest as retryable', () => {
+    expect([4400, 4401, 4403, 4404].every(isFatalCloseCode)).toBe(true);
+    expect([1000, 1001, 1006, 1009, 4408, 4429].some(isFatalCloseCode)).toBe(false);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * The small interface between sessions and a device. The MQTT bridge (`mqtt-bridge.ts`) is the
+ * real one; `memory-bridge.ts` is the in-memory test double for unit tests.
+ *
+ * A bridge only moves values: it decodes status messages into field values and encodes writes into
+ * action messages. Revisions, echo attribution and staleness live in the store (`store.ts`), which
+ * sits between the bridge and the sessions.
+ * @module
+ */
+import type { FieldSchema, WritableValue, FieldValue } from '@live-device-form/protocol';
+
+/** Something a bridge reports about its device. */
+export type BridgeEvent =
+  /**
+   * A status message was decoded. `values` holds every field the message carries (changed or
+   * not); the store works out which ones changed.
+   */
+  | { type: 'status'; values: Readonly<Record<string, FieldValue>> }
+  /**
+   * The device became writable or stopped being writable. `online` is true only while both the
+   * device's availability and the broker link are up. `reset` is true when every cached value must
+   * be forgotten (the broker link was lost): fields are `null` until their status arrives again.
+   */
+  | { type: 'availability'; online: boolean; reset?: boolean };
+
+/** What became of a write the bridge was asked to make. */
+export const WriteOutcome = {
+  /** Published at QoS 1, and the broker acknowledged it. */
+  Accepted: 'accepted',
+  /** Published, but the broker link died before the acknowledgement. Never re-sent. */
+  Unknown: 'unknown',
+  /** Not published: the device or the broker is unavailable. Nothing is queued. */
+  Offline: 'offline',
+} as const;
+export type WriteOutcome = (typeof WriteOutcome)[keyof typeof WriteOutcome];
+
+/**
+ * Gives the freshest value of another field of the same device, for composite payloads
+ * (DESIGN §3 rule 4): a write still awaiting its echo if there is one, else the device's latest
+ * status, else `null` (unknown).
+ */
+export type FreshestValue = (field: string) => FieldValue;
+
+/** One device, seen through whatever transport reaches it. */
+export interface DeviceBridge {
+  /** The device id pages send in `hello.device`. */
+  readonly id: string;
+  /** The fields, in display order, as sent to pages in `resync.schema`. */
+  readonly schema: readonly FieldSchema[];
+  /** Whether the device is writable right now (availability and broker link both up). */
+  readonly online: boolean;
+  /** The last known value of every field the bridge has seen a status for. */
+  snapshot(): Record<string, FieldValue>;
+  /** Registers a listener for status and availability events. Returns the unsubscribe function. */
+  subscribe(listener: (event: BridgeEvent) => void): () => void;
+  /**
+   * Publishes one field's new value. For a payload that carries several fields, the others are
+   * filled in from `freshest`. Resolves with the outcome; never rejects for transport reasons.
+   * Validation has already happened: the value fits the field's schema.
+   */
+  write(field: string, value: WritableValue, freshest: FreshestValue): Promise<WriteOutcome>;
+  /** Stops the bridge. Safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,5 @@
+/**
+ * `@live-device-form/server`: the server SDK of live-device-form.
+ * @module
+ */
+export * from './bridge.js';
