@@ -3,3 +3,4 @@
  * @module
  */
 export * from './bridge.js';
+export * from './logger.js';
