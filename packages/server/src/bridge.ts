@@ -59,6 +59,13 @@ export interface DeviceBridge {
    * Validation has already happened: the value fits the field's schema.
    */
   write(field: string, value: WritableValue, freshest: FreshestValue): Promise<WriteOutcome>;
+  /**
+   * Optional. Refuses a value that fits the field's schema but cannot be encoded into the device's
+   * payload (DESIGN §3 rule 7: a text value containing the payload pattern's separators). Returns
+   * why, or `undefined` when the value can be written. Sessions call it before anything else is
+   * checked beyond the schema, and answer a refusal with `rejected/invalid`; it must not throw.
+   */
+  checkWrite?(field: string, value: WritableValue): string | undefined;
   /** Stops the bridge. Safe to call twice. */
   close(): Promise<void>;
 }

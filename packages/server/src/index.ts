@@ -1,6 +1,22 @@
 /**
- * `@live-device-form/server`: the server SDK of live-device-form.
+ * `@live-device-form/server`: the server SDK of live-device-form. WebSocket sessions with a
+ * reconnect guard, revision checks and exactly one ack per write, bridged to devices.
+ *
+ * @example
+ * import { createLiveDeviceServer } from '@live-device-form/server';
+ * const live = createLiveDeviceServer({ devices: [bridge] });
+ * live.attach(httpServer);
  * @module
  */
 export * from './bridge.js';
 export * from './logger.js';
+export { createLiveDeviceServer } from './server.js';
+export type { LiveDeviceServer, LiveDeviceServerEvents, Protection, SessionCloseInfo } from './server.js';
+export { DEFAULTS, FLOOD_FACTOR } from './options.js';
+export type { AuthorizeGrant, AuthorizeHook, AuthorizeResult, LiveDeviceServerOptions, RateLimit } from './options.js';
+export { SessionState } from './session.js';
+export type { ServerStats, SessionInfo } from './session.js';
+export { DeviceStore } from './store.js';
+export type { DeviceStoreOptions, PendingWrite, StoreAvailability, StoreChange, StoreEvent } from './store.js';
+export { MemoryBridge } from './memory-bridge.js';
+export type { EchoBehaviour, MemoryBridgeOptions, MemoryWrite, WriteBehaviour } from './memory-bridge.js';

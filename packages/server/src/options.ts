@@ -1,0 +1,211 @@
+/**
+ * Options of `createLiveDeviceServer`: the interface with every default documented where it is
+ * declared, the frozen defaults, and the one place they are merged and checked.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { type HelloFrame, MAX_FRAME_BYTES } from '@live-device-form/protocol';
+import type { DeviceBridge } from './bridge.js';
+import { type Logger, consoleLogger } from './logger.js';
+
+/** What `authorize` grants a user who may connect. */
+export interface AuthorizeGrant {
+  /** Who the user is, for logs and {@link SessionInfo}. */
+  user?: string;
+  /** Whether the user may write a field (checked after the schema's `writable`). Defaults to every field. */
+  canWrite?: (field: string) => boolean;
+}
+
+/** `true` or a grant: let the user in. `false` (or anything else): refuse with 4403. */
+export type AuthorizeResult = boolean | AuthorizeGrant;
+
+/**
+ * Decides who may use a device, once per socket, after `hello` (and after the shared `token`, if
+ * set, matched). `request` is the HTTP upgrade request (cookies, headers, remote address); `hello`
+ * carries `device`, `mounts` and the client's `token`. May be async; it must settle within
+ * `helloTimeoutMs` of the connection, or the socket is closed with 4408. Returning `false`,
+ * `undefined` or anything that is not `true` or an object, or throwing/rejecting, refuses the user:
+ * `error forbidden` and close 4403 (a throw is logged).
+ */
+export type AuthorizeHook = (request: IncomingMessage, hello: HelloFrame) => AuthorizeResult | Promise<AuthorizeResult>;
+
+/** A per-socket token bucket for `set` frames. */
+export interface RateLimit {
+  /** Writes a socket may send at once. Defaults to `50`. */
+  burst: number;
+  /** Writes per second a socket may sustain. Defaults to `50`. */
+  perSecond: number;
+}
+
+/**
+ * Frames of any kind a socket may send, as a multiple of the write rate limit, before it is
+ * closed for flooding (`error flooding`, close 4429). With the default limit: a burst of 200
+ * frames, or more than 200 frames a second sustained. Below that, excess writes are only
+ * answered `rejected/rate`.
+ */
+export const FLOOD_FACTOR = 4;
+
+/** Options of {@link createLiveDeviceServer}. Only `devices` is required. */
+export interface LiveDeviceServerOptions {
+  /** The devices this server serves; `hello.device` picks one by its `id`. Ids must be unique. */
+  devices: DeviceBridge[];
+  /** URL path of the WebSocket endpoint; upgrades to any other path are left alone. Defaults to `'/live'`. */
+  path?: string;
+  /** Milliseconds every write is refused (`guard`) after a reconnect (`hello.mounts > 0`); `0` disables. Defaults to `500`. */
+  guardMs?: number;
+  /** Milliseconds a socket has to send `hello` (and be authorized); else close 4408. Defaults to `5000`. */
+  helloTimeoutMs?: number;
+  /** Milliseconds a write waits for its echo before a matching change counts as external. Defaults to `2000`. */
+  echoTimeoutMs?: number;
+  /** Whether stale writes are refused. Turn off only to demonstrate the bug. Defaults to `true`. */
+  checkRevisions?: boolean;
+  /**
+   * Origins (`scheme://host[:port]`) allowed besides the request's own host. An upgrade from any
+   * other origin is refused with HTTP 403. Defaults to `[]`.
+   */
+  allowedOrigins?: string[];
+  /** Whether an upgrade without an `Origin` header (a non-browser client) is refused with 403. Defaults to `false`. */
+  requireOrigin?: boolean;
+  /** Who may connect and write what; see {@link AuthorizeHook}. Defaults to everyone, every writable field. */
+  authorize?: AuthorizeHook;
+  /** A shared secret every `hello.token` must equal; else close 4401. Checked before `authorize`. Defaults to none. */
+  token?: string;
+  /** Per-socket write rate limit. Defaults to `{ burst: 50, perSecond: 50 }`. */
+  rateLimit?: Partial<RateLimit>;
+  /** Largest frame in bytes a client may send; larger closes with 1009. At most 16384. Defaults to `16384`. */
+  maxFrameBytes?: number;
+  /** Milliseconds between WebSocket pings; a socket that did not pong since the last one is terminated. `0` disables. Defaults to `15000`. */
+  heartbeatMs?: number;
+  /**
+   * Bytes a socket may have waiting to be sent before it only gets the latest value of each field
+   * (slow reader, DESIGN §3 rule 10). A socket whose backlog still grows beyond this plus 1 MiB
+   * (acks and pongs to a client that writes but never reads) is terminated. Defaults to `262144` (256 KiB).
+   */
+  sendBufferLimit?: number;
+  /** Where everything is logged; pino-compatible. Defaults to `consoleLogger()`. */
+  logger?: Logger;
+  /**
+   * Identifies this server instance's revision counter; sent in every `resync`. Defaults to a new
+   * random string for every server instance (so it changes whenever the process restarts).
+   */
+  epoch?: string;
+}
+
+/** The defaults of {@link LiveDeviceServerOptions}. */
+export const DEFAULTS = Object.freeze({
+  path: '/live',
+  guardMs: 500,
+  helloTimeoutMs: 5000,
+  echoTimeoutMs: 2000,
+  checkRevisions: true,
+  allowedOrigins: Object.freeze([] as string[]),
+  requireOrigin: false,
+  rateLimit: Object.freeze({ burst: 50, perSecond: 50 }),
+  maxFrameBytes: MAX_FRAME_BYTES,
+  heartbeatMs: 15_000,
+  sendBufferLimit: 256 * 1024,
+});
+
+/** Options after the merge: every default filled in, origins normalised. @internal */
+export interface ResolvedOptions {
+  readonly devices: readonly DeviceBridge[];
+  readonly path: string;
+  readonly guardMs: number;
+  readonly helloTimeoutMs: number;
+  readonly echoTimeoutMs: number;
+  readonly checkRevisions: boolean;
+  readonly allowedOrigins: ReadonlySet<string>;
+  readonly requireOrigin: boolean;
+  readonly authorize: AuthorizeHook | undefined;
+  readonly token: string | undefined;
+  readonly rateLimit: Readonly<RateLimit>;
+  readonly maxFrameBytes: number;
+  readonly heartbeatMs: number;
+  readonly sendBufferLimit: number;
+  readonly logger: Logger;
+  readonly epoch: string;
+}
+
+function checkNumber(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new TypeError(`The "${name}" option must be a number from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Checks a millisecond duration that is also a guard/protection setting (shared with `setProtection`). @internal */
+export function checkGuardMs(value: number): number {
+  return checkNumber('guardMs', value, 0, 2 ** 31 - 1);
+}
+
+function normaliseOrigin(origin: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(origin);
+  } catch {
+    url = undefined;
+  }
+  const bare = url && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+  if (!url || !bare || url.origin === 'null') {
+    throw new TypeError(`The "allowedOrigins" option must hold origins like "https://example.com:8443", got "${origin}"`);
+  }
+  return url.origin;
+}
+
+/**
+ * Merges options over {@link DEFAULTS} once and checks them. Never writes into `options`.
+ * Throws a `TypeError` naming the option at fault.
+ * @internal
+ */
+export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createLiveDeviceServer needs an options object with "devices"');
+  const { devices } = options;
+  if (!Array.isArray(devices)) throw new TypeError('The "devices" option must be an array of DeviceBridge');
+  const ids = new Set<string>();
+  for (const d of devices) {
+    if (typeof d?.id !== 'string' || typeof d.write !== 'function' || typeof d.subscribe !== 'function') {
+      throw new TypeError('The "devices" option must hold DeviceBridge objects (id, schema, write, subscribe, …)');
+    }
+    if (ids.has(d.id)) throw new TypeError(`Two entries of the "devices" option have the id "${d.id}"; ids must be unique`);
+    ids.add(d.id);
+  }
+  const path = options.path ?? DEFAULTS.path;
+  if (typeof path !== 'string' || !path.startsWith('/') || path.includes('?') || path.includes('#')) {
+    throw new TypeError(`The "path" option must be a URL path starting with "/", got ${JSON.stringify(path)}`);
+  }
+  const rateLimit: RateLimit = { ...DEFAULTS.rateLimit };
+  if (options.rateLimit?.burst !== undefined) rateLimit.burst = checkNumber('rateLimit.burst', options.rateLimit.burst, 1);
+  if (options.rateLimit?.perSecond !== undefined) rateLimit.perSecond = checkNumber('rateLimit.perSecond', options.rateLimit.perSecond, 0.001);
+  if (options.authorize !== undefined && typeof options.authorize !== 'function') throw new TypeError('The "authorize" option must be a function');
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
+    throw new TypeError('The "token" option must be a non-empty string');
+  }
+  const logger = options.logger ?? consoleLogger();
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    if (typeof logger[level] !== 'function') throw new TypeError(`The "logger" option must have a "${level}" method`);
+  }
+  const epoch = options.epoch ?? randomBytes(9).toString('base64url');
+  if (typeof epoch !== 'string' || epoch === '' || epoch.length > 128) throw new TypeError('The "epoch" option must be a string of 1 to 128 characters');
+  const allowedOrigins = options.allowedOrigins ?? DEFAULTS.allowedOrigins;
+  if (!Array.isArray(allowedOrigins)) throw new TypeError('The "allowedOrigins" option must be an array of origins');
+  const maxMs = 2 ** 31 - 1; // setTimeout's limit
+  return Object.freeze({
+    devices: Object.freeze([...devices]),
+    path,
+    guardMs: checkGuardMs(options.guardMs ?? DEFAULTS.guardMs),
+    helloTimeoutMs: checkNumber('helloTimeoutMs', options.helloTimeoutMs ?? DEFAULTS.helloTimeoutMs, 1, maxMs),
+    echoTimeoutMs: checkNumber('echoTimeoutMs', options.echoTimeoutMs ?? DEFAULTS.echoTimeoutMs, 1, maxMs),
+    checkRevisions: options.checkRevisions ?? DEFAULTS.checkRevisions,
+    allowedOrigins: new Set(allowedOrigins.map(normaliseOrigin)),
+    requireOrigin: options.requireOrigin ?? DEFAULTS.requireOrigin,
+    authorize: options.authorize,
+    token: options.token,
+    rateLimit: Object.freeze(rateLimit),
+    maxFrameBytes: checkNumber('maxFrameBytes', options.maxFrameBytes ?? DEFAULTS.maxFrameBytes, 64, MAX_FRAME_BYTES),
+    heartbeatMs: checkNumber('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, 0, maxMs),
+    sendBufferLimit: checkNumber('sendBufferLimit', options.sendBufferLimit ?? DEFAULTS.sendBufferLimit, 0),
+    logger,
+    epoch,
+  });
+}

@@ -1,0 +1,126 @@
+/**
+ * One field's value, revision, recent change history and writes awaiting their echo: the data the
+ * revision rule (DESIGN §3 rule 3) is decided on. The device-wide revision counter and the bridge
+ * subscription live in `store.ts`; this file is the per-field bookkeeping, free of I/O and timers.
+ * @module
+ */
+import type { FieldValue, WritableValue } from '@live-device-form/protocol';
+
+/** A write handed to the bridge and not yet matched by an echo. */
+export interface PendingWrite {
+  /** The session that wrote it. */
+  readonly sessionId: string;
+  readonly field: string;
+  readonly value: WritableValue;
+  /** When it was handed to the bridge, on the store's clock. */
+  readonly at: number;
+}
+
+/** One change of a field's value: its revision, and the session it echoes (`undefined`: external). */
+interface Change {
+  readonly rev: number;
+  readonly echoOf: string | undefined;
+}
+
+/** Bounds of one field's bookkeeping. */
+export interface RevisionLimits {
+  /** Milliseconds a pending write may wait for its echo. */
+  readonly echoTimeoutMs: number;
+  /** Changes remembered for attribution. */
+  readonly historyLimit: number;
+  /** Pending writes remembered; the oldest is forgotten first. */
+  readonly pendingLimit: number;
+}
+
+/**
+ * The revision state of one field. See {@link DeviceStore} for the rule it implements.
+ * @internal
+ */
+export class FieldRevisions {
+  /** Current value; `null` while unknown. */
+  value: FieldValue;
+  /** Revision of the current value; 0 until the first change this process saw. */
+  rev = 0;
+  /** Newest revision that fell out of `history`: a base older than it can no longer be judged. */
+  private forgottenRev = 0;
+  private readonly history: Change[] = [];
+  /** Oldest first; entries are pushed in time order, so expiry only ever removes from the front. */
+  private pending: PendingWrite[] = [];
+
+  constructor(
+    value: FieldValue,
+    private readonly limits: RevisionLimits,
+  ) {
+    this.value = value;
+  }
+
+  /** Registers a write handed to the bridge. */
+  addPending(entry: PendingWrite): void {
+    this.pending.push(entry);
+    // Memory stays bounded even if a device never echoes and the clock never advances.
+    if (this.pending.length > this.limits.pendingLimit) this.pending.shift();
+  }
+
+  /** Forgets a write (it ended `offline`: it was never published, so no echo will come). */
+  removePending(entry: PendingWrite): void {
+    const i = this.pending.indexOf(entry);
+    if (i >= 0) this.pending.splice(i, 1);
+  }
+
+  /**
+   * Records a new value with its revision and attributes it: the oldest unexpired pending write with
+   * the same value makes it that session's echo (that entry and the session's older entries for this
+   * field are consumed); otherwise it is external. Returns the echoing session id, or `undefined`.
+   */
+  change(value: FieldValue, rev: number, now: number): string | undefined {
+    this.expire(now);
+    let echoOf: string | undefined;
+    const i = value === null ? -1 : this.pending.findIndex((p) => p.value === value);
+    const match = this.pending[i];
+    if (match) {
+      echoOf = match.sessionId;
+      // The session's older writes to this field were superseded by this one (the device may
+      // coalesce); other sessions' entries stay, they may still be echoed.
+      this.pending = this.pending.filter((p, j) => j > i || (j < i && p.sessionId !== echoOf));
+    }
+    this.value = value;
+    this.rev = rev;
+    this.history.push({ rev, echoOf });
+    if (this.history.length > this.limits.historyLimit) {
+      this.forgottenRev = this.history.shift()?.rev ?? this.forgottenRev;
+    }
+    return echoOf;
+  }
+
+  /** Whether a write by `sessionId` based on revision `base` is stale (see {@link DeviceStore}). */
+  isStale(sessionId: string, base: number): boolean {
+    if (base > this.rev) return true;
+    // A forgotten change newer than the base might have been external: refuse, the safe side.
+    if (base < this.forgottenRev) return true;
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const change = this.history[i] as Change;
+      if (change.rev <= base) break;
+      if (change.echoOf !== sessionId) return true;
+    }
+    return false;
+  }
+
+  /** The newest write still awaiting its echo, else the current value (DESIGN §3 rule 4). */
+  freshest(now: number): FieldValue {
+    this.expire(now);
+    const newest = this.pending[this.pending.length - 1];
+    return newest ? newest.value : this.value;
+  }
+
+  /** How many writes await their echo (for tests and diagnostics). */
+  pendingCount(now: number): number {
+    this.expire(now);
+    return this.pending.length;
+  }
+
+  private expire(now: number): void {
+    let n = 0;
+    while (n < this.pending.length && now - (this.pending[n] as PendingWrite).at > this.limits.echoTimeoutMs) n++;
+    if (n > 0) this.pending.splice(0, n);
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * `createLiveDeviceServer`: routes WebSocket upgrades on one path to sessions, one per socket, each
+ * bound to a device's store. It never owns the HTTP server: `handleUpgrade` or `attach` plug it
+ * into whatever the application already runs (plain http, Express, Fastify, Vite's dev server).
+ * @module
+ */
+import type { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { SUBPROTOCOL } from '@live-device-form/protocol';
+import { DeviceHub } from './hub.js';
+import { type LiveDeviceServerOptions, type ResolvedOptions, checkGuardMs, resolveOptions } from './options.js';
+import { isOriginAllowed, offersSubprotocol } from './origin.js';
+import { type ServerStats, type SessionInfo, Session, type SessionHost } from './session.js';
+import { DeviceStore } from './store.js';
+
+/** The demo's protection switch: see {@link LiveDeviceServer.setProtection}. */
+export interface Protection {
+  /** Milliseconds of reconnect guard for sessions that say hello from now on; `0` disables. */
+  guardMs: number;
+  /** Whether stale writes are refused. */
+  checkRevisions: boolean;
+}
+
+/** A session's end, as reported by the `session-close` event. */
+export interface SessionCloseInfo extends SessionInfo {
+  /** The WebSocket close code. */
+  code: number;
+}
+
+/** Events of a {@link LiveDeviceServer}. */
+export interface LiveDeviceServerEvents {
+  /** A socket was upgraded and its session started (before `hello`). */
+  'session-open': (info: SessionInfo) => void;
+  /** A session's socket closed. */
+  'session-close': (info: SessionCloseInfo) => void;
+}
+
+/** A running server SDK instance. */
+export interface LiveDeviceServer {
+  /** Identifies this instance's revision counter; sent in every `resync`. */
+  readonly epoch: string;
+  /** Sessions open now. */
+  readonly sessionCount: number;
+  /** The protection settings now in force. */
+  readonly protection: Readonly<Protection>;
+  /**
+   * Handles an HTTP upgrade if its path is this server's `path`: returns `true` and takes the socket
+   * (upgrading it, or refusing it with 400/403/503). Returns `false` and does nothing otherwise, so
+   * another handler (Vite's HMR socket, say) can take it.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /**
+   * Listens to an HTTP(S) server's `upgrade` events. Upgrades to other paths are left to the
+   * server's other `upgrade` listeners; when there are none, they are answered 404. Returns the
+   * detach function. `close()` detaches too.
+   */
+  attach(httpServer: EventEmitter): () => void;
+  /**
+   * Ends every session with close code 1001 (a socket that does not finish its closing handshake
+   * within a second is terminated), refuses new upgrades with 503, stops the heartbeat and
+   * detaches from every server and store. The bridges are the caller's and stay open. Resolves
+   * when every socket has closed. Safe to call twice.
+   */
+  close(): Promise<void>;
+  /**
+   * **For demos and tests only.** Turns the protections off (or back on) at run time:
+   * `guardMs` applies to sessions that say hello afterwards, `checkRevisions` to every write from
+   * now on. With `{ guardMs: 0, checkRevisions: false }` a naive client can write stale values to
+   * the device — which is what the demo shows. Logged as a warning when a protection is turned off.
+   */
+  setProtection(protection: Partial<Protection>): void;
+  /** A snapshot of every open session. */
+  sessions(): SessionInfo[];
+  /** Counters across every session; `sets === acks` whenever no write is in flight. */
+  stats(): ServerStats;
+  /** Registers an event listener. Returns the function that removes it. */
+  on<E extends keyof LiveDeviceServerEvents>(event: E, listener: LiveDeviceServerEvents[E]): () => void;
+}
+
+/** Milliseconds `close()` waits for a socket's closing handshake before terminating it. */
+const CLOSE_GRACE_MS = 1000;
+
+function pathOf(url: string | undefined): string {
+  const s = url ?? '/';
+  const end = s.search(/[?#]/);
+  return end < 0 ? s : s.slice(0, end);
+}
+
+class LiveServer implements LiveDeviceServer, SessionHost {
+  readonly options: ResolvedOptions;
+  readonly protection: Protection;
+  readonly counters: ServerStats = { sessions: 0, sets: 0, acks: 0, undeliveredAcks: 0, writesInFlight: 0 };
+  private readonly hubs = new Map<string, DeviceHub>();
+  private readonly open = new Set<Session>();
+  private readonly wss: WebSocketServer;
+  private readonly detachers = new Set<() => void>();
+  private readonly listeners: { [E in keyof LiveDeviceServerEvents]: Set<LiveDeviceServerEvents[E]> } = {
+    'session-open': new Set(),
+    'session-close': new Set(),
+  };
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private closing: Promise<void> | undefined;
+  private nextId = 0;
+
+  constructor(options: LiveDeviceServerOptions) {
+    const o = resolveOptions(options);
+    this.options = o;
+    this.protection = { guardMs: o.guardMs, checkRevisions: o.checkRevisions };
+    for (const bridge of o.devices) {
+      const store = new DeviceStore(bridge, { echoTimeoutMs: o.echoTimeoutMs, logger: o.logger });
+      this.hubs.set(bridge.id, new DeviceHub(bridge, store, o.logger));
+    }
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: o.maxFrameBytes,
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+      verifyClient: (info, done) => {
+        const { req } = info;
+        if (!isOriginAllowed(info.origin, req.headers.host, o.allowedOrigins, o.requireOrigin)) {
+          o.logger.warn({ origin: info.origin ?? null, host: req.headers.host, remote: req.socket.remoteAddress }, 'upgrade refused: origin not allowed');
+          done(false, 403, 'Origin not allowed');
+          return;
+        }
+        if (!offersSubprotocol(req.headers['sec-websocket-protocol'], SUBPROTOCOL)) {
+          o.logger.warn({ remote: req.socket.remoteAddress }, `upgrade refused: subprotocol ${SUBPROTOCOL} not offered`);
+          done(false, 400, `Sec-WebSocket-Protocol must offer ${SUBPROTOCOL}`);
+          return;
+        }
+        done(true);
+      },
+    });
+    this.wss.on('error', (err) => o.logger.error({ err }, 'WebSocket server error'));
+    this.wss.on('wsClientError', (err, socket) => {
+      o.logger.warn({ err }, 'bad upgrade request');
+      socket.destroy();
+    });
+    if (o.heartbeatMs > 0) {
+      this.heartbeatTimer = setInterval(() => {
+        for (const session of this.open) session.heartbeat();
+      }, o.heartbeatMs);
+      this.heartbeatTimer.unref();
+    }
+  }
+
+  get epoch(): string {
+    return this.options.epoch;
+  }
+
+  get sessionCount(): number {
+    return this.open.size;
+  }
+
+  stats(): ServerStats {
+    return { ...this.counters, sessions: this.open.size };
+  }
+
+  device(id: string): DeviceHub | undefined {
+    return this.hubs.get(id);
+  }
+
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if (pathOf(request.url) !== this.options.path) return false;
+    // Once closing, ws itself answers 503 (its server state is no longer "running").
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.startSession(ws, request));
+    return true;
+  }
+
+  attach(httpServer: EventEmitter): () => void {
+    const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+      if (this.handleUpgrade(request, socket, head)) return;
+      // Nobody else listens: answer rather than leave the socket hanging until it times out.
+      if (httpServer.listenerCount('upgrade') === 1) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
+    };
+    httpServer.on('upgrade', onUpgrade);
+    const detach = (): void => {
+      httpServer.off('upgrade', onUpgrade);
+      this.detachers.delete(detach);
+    };
+    this.detachers.add(detach);
+    return detach;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  setProtection(protection: Partial<Protection>): void {
+    if (protection.guardMs !== undefined) this.protection.guardMs = checkGuardMs(protection.guardMs);
+    if (protection.checkRevisions !== undefined) {
+      if (typeof protection.checkRevisions !== 'boolean') throw new TypeError('setProtection: "checkRevisions" must be a boolean');
+      this.protection.checkRevisions = protection.checkRevisions;
+    }
+    const off = this.protection.guardMs === 0 || !this.protection.checkRevisions;
+    this.options.logger[off ? 'warn' : 'info']({ ...this.protection }, off ? 'protection reduced (demo/test only)' : 'protection set');
+  }
+
+  sessions(): SessionInfo[] {
+    return [...this.open].map((s) => s.info());
+  }
+
+  on<E extends keyof LiveDeviceServerEvents>(event: E, listener: LiveDeviceServerEvents[E]): () => void {
+    const set = this.listeners[event] as Set<LiveDeviceServerEvents[E]> | undefined;
+    if (!set) throw new TypeError(`Unknown event "${String(event)}"; expected "session-open" or "session-close"`);
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  sessionClosed(session: Session, code: number): void {
+    if (!this.open.delete(session)) return;
+    this.emit('session-close', { ...session.info(), code });
+  }
+
+  private startSession(ws: WebSocket, request: IncomingMessage): void {
+    const session = new Session(String(++this.nextId), ws, request, this);
+    this.open.add(session);
+    this.options.logger.debug({ session: session.id, remote: request.socket.remoteAddress }, 'socket open');
+    this.emit('session-open', session.info());
+  }
+
+  private emit<E extends keyof LiveDeviceServerEvents>(event: E, info: Parameters<LiveDeviceServerEvents[E]>[0]): void {
+    for (const listener of this.listeners[event]) {
+      try {
+        (listener as (arg: typeof info) => void)(info);
+      } catch (err) {
+        this.options.logger.error({ err, event }, 'event listener threw');
+      }
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const detach of [...this.detachers]) detach();
+    clearInterval(this.heartbeatTimer);
+    // First, so upgrades arriving while sessions close are refused (503) rather than started.
+    const wssClosed = new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await Promise.all([...this.open].map((s) => s.shutdown(CLOSE_GRACE_MS)));
+    await wssClosed;
+    for (const hub of this.hubs.values()) hub.close();
+    this.options.logger.info({}, 'server closed');
+  }
+}
+
+/**
+ * Creates the server SDK: WebSocket sessions with a reconnect guard, revision checks and one ack
+ * per write, bridged to devices. It listens to nothing by itself; hand it upgrades with
+ * `attach(httpServer)` or `handleUpgrade(req, socket, head)`.
+ *
+ * At the handshake (before any frame): a foreign `Origin` is refused with HTTP 403; an upgrade
+ * that does not offer the subprotocol `ldf.v1` with HTTP 400 (a client of another protocol version
+ * must not get a socket whose frames it would misread); an upgrade while closing with 503.
+ *
+ * @throws TypeError when an option is invalid; the message names it.
+ *
+ * @example
+ * import http from 'node:http';
+ * import { createLiveDeviceServer, MemoryBridge } from '@live-device-form/server';
+ *
+ * const device = new MemoryBridge({
+ *   id: 'videoproc',
+ *   schema: [{ name: 'gain', label: 'Gain', type: 'integer', min: 0, max: 10, writable: true }],
+ *   values: { gain: 3 },
+ * });
+ * const live = createLiveDeviceServer({ devices: [device], allowedOrigins: ['https://panel.example.com'] });
+ * const server = http.createServer(app).listen(8080);
+ * live.attach(server); // ws://host:8080/live, subprotocol "ldf.v1"
+ * // on shutdown:
+ * await live.close();
+ */
+export function createLiveDeviceServer(options: LiveDeviceServerOptions): LiveDeviceServer {
+  return new LiveServer(options);
+}

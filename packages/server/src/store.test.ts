@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryBridge } from './memory-bridge.js';
+import { recordingLogger } from './logger.js';
+import { DeviceStore, type StoreEvent } from './store.js';
+import { SCHEMA, VALUES } from './test-support/harness.js';
+
+const H = 'genlock_phase_h';
+
+function setup(options: { echoTimeoutMs?: number; historyLimit?: number } = {}) {
+  let clock = 0;
+  const bridge = new MemoryBridge({ id: 'videoproc', schema: SCHEMA, values: { ...VALUES }, echo: false });
+  const log = recordingLogger();
+  const store = new DeviceStore(bridge, { ...options, now: () => clock, logger: log });
+  const events: StoreEvent[] = [];
+  store.subscribe((e) => events.push(e));
+  return {
+    bridge,
+    store,
+    events,
+    log,
+    advance(ms: number) {
+      clock += ms;
+    },
+    /** Session `s` writes `value` (as the session does: registered when handed to the bridge). */
+    write(s: string, value: number, field = H) {
+      return store.registerWrite(s, field, value);
+    },
+  };
+}
+
+describe('revisions', () => {
+  it('starts every field at revision 0 with the bridge snapshot', () => {
+    const { store } = setup();
+    expect(store.state(H)).toEqual({ value: -25, rev: 0 });
+    expect(store.snapshot().genlock_phase_v).toEqual({ value: 10, rev: 0 });
+    expect(store.state('nope')).toBeUndefined();
+  });
+
+  it('gives the next revision to each changed field; unchanged fields keep theirs', () => {
+    const { store, bridge, events } = setup();
+    bridge.setStatus({ genlock_phase_h: -20, genlock_phase_v: 10 });
+    expect(store.state(H)).toEqual({ value: -20, rev: 1 });
+    expect(store.state('genlock_phase_v')).toEqual({ value: 10, rev: 0 });
+    bridge.setStatus({ gain: 1.5, mute: true });
+    expect(store.state('gain')?.rev).toBe(2);
+    expect(store.state('mute')?.rev).toBe(3);
+    expect(events).toEqual([
+      { type: 'change', field: H, value: -20, rev: 1, echoOf: undefined },
+      { type: 'change', field: 'gain', value: 1.5, rev: 2, echoOf: undefined },
+      { type: 'change', field: 'mute', value: true, rev: 3, echoOf: undefined },
+    ]);
+  });
+
+  it('ignores status values of unknown fields', () => {
+    const { store, bridge, events } = setup();
+    bridge.setStatus({ bogus: 1 });
+    expect(events).toEqual([]);
+    expect(store.state('bogus')).toBeUndefined();
+  });
+});
+
+describe('staleness', () => {
+  it('a slider dragged at 20 writes/s with echoes is never stale', () => {
+    const { store, bridge, advance, write } = setup();
+    let now = 0;
+    // The page's view lags: over a link with ~60 ms round trip, a write is judged against changes
+    // the page had not seen when it sent it — its own echoes among them.
+    const seen: { at: number; rev: number }[] = [{ at: 0, rev: 0 }];
+    store.subscribe((e) => {
+      if (e.type === 'change') seen.push({ at: now, rev: e.rev });
+    });
+    const baseSeenByPage = () => seen.filter((c) => c.at <= now - 60).at(-1)?.rev ?? 0;
+    const inFlight: { at: number; value: number }[] = [];
+    // A write every 50 ms, echoed 120 ms later: two or three writes always await their echo.
+    for (let i = 1; i <= 60; i++) {
+      const base = baseSeenByPage();
+      expect(store.isStale('A', H, base), `write ${i} at base ${base}, current ${store.state(H)?.rev}`).toBe(false);
+      write('A', i);
+      inFlight.push({ at: now + 120, value: i });
+      for (let t = 0; t < 50; t += 10) {
+        advance(10);
+        now += 10;
+        while (inFlight[0] && inFlight[0].at <= now) bridge.setStatus({ [H]: inFlight.shift()!.value });
+      }
+    }
+    expect(store.state(H)?.rev).toBeGreaterThan(50);
+    // The same lag with a change nobody wrote in between is refused.
+    bridge.setStatus({ [H]: -500 });
+    expect(store.isStale('A', H, baseSeenByPage())).toBe(true);
+  });
+
+  it('an external change makes a write from the older revision stale', () => {
+    const { store, bridge } = setup();
+    bridge.setStatus({ [H]: 0 }); // rev 1
+    bridge.setStatus({ [H]: 7 }); // rev 2, nobody wrote 7
+    expect(store.isStale('A', H, 1)).toBe(true);
+    expect(store.isStale('A', H, 2)).toBe(false);
+  });
+
+  it("another session's echo is stale for everyone else, not for the writer", () => {
+    const { store, bridge, write } = setup();
+    write('B', 5);
+    bridge.setStatus({ [H]: 5 });
+    expect(store.isStale('B', H, 0)).toBe(false);
+    expect(store.isStale('A', H, 0)).toBe(true);
+  });
+
+  it('a revision from the future is stale', () => {
+    const { store } = setup();
+    expect(store.isStale('A', H, 1)).toBe(true);
+    expect(store.isStale('A', 'unknown_field', 0)).toBe(true);
+  });
+
+  it('a clamped echo counts as external', () => {
+    const { store, bridge, write } = setup();
+    write('A', 600);
+    bridge.setStatus({ [H]: 511 }); // the device clamped
+    expect(store.isStale('A', H, 0)).toBe(true);
+  });
+
+  it('a pending write expires after echoTimeoutMs; a late equal value is external', () => {
+    const late = setup({ echoTimeoutMs: 2000 });
+    late.write('A', 7);
+    late.advance(2001);
+    late.bridge.setStatus({ [H]: 7 });
+    expect(late.store.isStale('A', H, 0)).toBe(true);
+
+    const inTime = setup({ echoTimeoutMs: 2000 });
+    inTime.write('A', 7);
+    inTime.advance(1999);
+    inTime.bridge.setStatus({ [H]: 7 });
+    expect(inTime.store.isStale('A', H, 0)).toBe(false);
+  });
+
+  it('matches the oldest equal pending write first and consumes that session’s older entries', () => {
+    const { store, bridge, write, events } = setup();
+    write('A', 1);
+    write('A', 2);
+    write('B', 3);
+    write('A', 3);
+    bridge.setStatus({ [H]: 3 }); // oldest 3 is B's
+    expect(events.at(-1)).toMatchObject({ echoOf: 'B' });
+    expect(store.pendingCount(H)).toBe(3); // A's 1, 2 and 3 stay
+    bridge.setStatus({ [H]: 2 }); // the device coalesced: A's 2 consumes A's 1 as well
+    expect(events.at(-1)).toMatchObject({ echoOf: 'A' });
+    expect(store.pendingCount(H)).toBe(1);
+  });
+
+  it('a write that ended offline is forgotten: no echo can come', () => {
+    const { store, bridge, write } = setup();
+    const entry = write('A', 9);
+    store.endWrite(entry, 'offline');
+    bridge.setStatus({ [H]: 9 });
+    expect(store.isStale('A', H, 0)).toBe(true);
+  });
+
+  it('a base older than the retained history is stale, the safe side', () => {
+    const { store, bridge, write } = setup({ historyLimit: 4 });
+    for (let i = 1; i <= 6; i++) {
+      write('A', i);
+      bridge.setStatus({ [H]: i }); // all A's own echoes, revs 1..6
+    }
+    expect(store.isStale('A', H, 2)).toBe(false); // history holds revs 3..6
+    expect(store.isStale('A', H, 1)).toBe(true); // rev 2 was forgotten
+  });
+});
+
+describe('availability', () => {
+  it('a reset sets every value to null with new revisions, making older bases stale', () => {
+    const { store, bridge, events } = setup();
+    bridge.setOnline(false, { reset: true });
+    expect(store.online).toBe(false);
+    expect(store.state(H)?.value).toBeNull();
+    expect(store.state(H)?.rev).toBeGreaterThan(0);
+    expect(store.isStale('A', H, 0)).toBe(true);
+    expect(events.filter((e) => e.type === 'change')).toHaveLength(SCHEMA.length);
+    expect(events.at(-1)).toEqual({ type: 'availability', online: false });
+    bridge.setOnline(true);
+    expect(events.at(-1)).toEqual({ type: 'availability', online: true });
+  });
+
+  it('does not emit availability when nothing changed', () => {
+    const { bridge, events } = setup();
+    bridge.setOnline(true);
+    expect(events).toEqual([]);
+  });
+});
+
+describe('freshest (composite payloads)', () => {
+  it('is the newest write awaiting its echo, else the current value', () => {
+    const { store, bridge, write, advance } = setup({ echoTimeoutMs: 1000 });
+    expect(store.freshest('genlock_phase_v')).toBe(10);
+    write('A', 3, 'genlock_phase_v');
+    write('B', 4, 'genlock_phase_v');
+    expect(store.freshest('genlock_phase_v')).toBe(4);
+    bridge.setStatus({ genlock_phase_v: 4 });
+    expect(store.freshest('genlock_phase_v')).toBe(3); // A's 3 still awaits its echo
+    advance(1001);
+    expect(store.freshest('genlock_phase_v')).toBe(4);
+  });
+});
+
+describe('robustness', () => {
+  it('a throwing listener is logged and does not stop the others', () => {
+    const { store, bridge, log } = setup();
+    const seen: number[] = [];
+    store.subscribe(() => {
+      throw new Error('boom');
+    });
+    store.subscribe((e) => {
+      if (e.type === 'change') seen.push(e.rev);
+    });
+    bridge.setStatus({ [H]: 1 });
+    expect(seen).toEqual([1]);
+    expect(log.entries.some((e) => e.level === 'error' && e.msg === 'store listener threw')).toBe(true);
+  });
+
+  it('close() stops listening to the bridge', () => {
+    const { store, bridge, events } = setup();
+    store.close();
+    store.close();
+    bridge.setStatus({ [H]: 1 });
+    expect(events).toEqual([]);
+    expect(store.state(H)?.value).toBe(-25);
+  });
+});

@@ -1,0 +1,232 @@
+/**
+ * The store: one per device. It turns a bridge's status and availability events into field values
+ * with revisions, attributes every change (a session's echo or external), and answers the
+ * questions sessions ask before a write: is it stale, and what are the freshest values of the
+ * other fields of a composite payload.
+ * @module
+ */
+import type { FieldSchema, FieldState, FieldValue, WritableValue } from '@live-device-form/protocol';
+import { type BridgeEvent, type DeviceBridge, WriteOutcome } from './bridge.js';
+import { type Logger, silentLogger } from './logger.js';
+import { FieldRevisions, type PendingWrite } from './revisions.js';
+
+export type { PendingWrite } from './revisions.js';
+
+/** A field's value changed. `echoOf` is the session whose write it echoes, `undefined` if external. */
+export interface StoreChange {
+  type: 'change';
+  field: string;
+  value: FieldValue;
+  rev: number;
+  echoOf: string | undefined;
+}
+
+/** The device became writable (`online: true`) or stopped being writable. */
+export interface StoreAvailability {
+  type: 'availability';
+  online: boolean;
+}
+
+/** What a store tells its listeners. */
+export type StoreEvent = StoreChange | StoreAvailability;
+
+/** Options of a {@link DeviceStore}. */
+export interface DeviceStoreOptions {
+  /** Milliseconds a write waits for its echo; a matching change after that counts as external. Defaults to `2000`. */
+  echoTimeoutMs?: number;
+  /** Changes remembered per field; a write based on an older revision is stale. Defaults to `64`. */
+  historyLimit?: number;
+  /** Writes awaiting their echo remembered per field. Defaults to `256`. */
+  pendingLimit?: number;
+  /** Clock in milliseconds (monotonic). Defaults to `performance.now`. */
+  now?: () => number;
+  /** Where bad bridge events and listener errors are logged. Defaults to {@link silentLogger}. */
+  logger?: Logger;
+}
+
+const STORE_DEFAULTS = Object.freeze({ echoTimeoutMs: 2000, historyLimit: 64, pendingLimit: 256 });
+
+/**
+ * Values and revisions of one device, built on its {@link DeviceBridge}.
+ *
+ * **The revision rule** (DESIGN §3 rule 3):
+ * - One revision counter per device per epoch (the epoch is the server instance's; the store
+ *   starts every field at revision 0). A `status` event gives the next revision to each field
+ *   whose value it changes; fields whose value is unchanged keep theirs. An `availability` event
+ *   with `reset: true` sets every field to `null`, which is a change like any other.
+ * - Every change is attributed. When a session's write is handed to the bridge it is registered
+ *   as pending (session, value, time). A change whose value equals a pending write's value for
+ *   that field (the oldest such entry first; entries older than `echoTimeoutMs` are expired) is
+ *   that session's echo: the entry and that session's older entries for the field are consumed.
+ *   Any other change is external. A write that ends `offline` was never published: its entry is
+ *   removed.
+ * - A write by session S based on revision `r` is **stale** when any change to the field with a
+ *   revision greater than `r` is not S's echo, or when `r` is greater than the field's current
+ *   revision, or when `r` is older than the retained history (`historyLimit` changes per field):
+ *   a change we no longer remember might have been external, so we refuse — the safe side.
+ *
+ * So a slider dragged at 20 writes/s against a device that echoes each value is never stale, while
+ * a write made from a value the device or another user changed since always is. A device that
+ * clamps a write echoes a different value: that change is external, and the next write from the
+ * old base is refused.
+ *
+ * For composite payloads (rule 4), {@link freshest} gives the newest write still awaiting its
+ * echo for a field, else its current value.
+ *
+ * @example
+ * const store = new DeviceStore(bridge, { echoTimeoutMs: 2000 });
+ * if (!store.isStale(session.id, 'gain', frame.rev)) {
+ *   const entry = store.registerWrite(session.id, 'gain', frame.value);
+ *   store.endWrite(entry, await bridge.write('gain', frame.value, (f) => store.freshest(f)));
+ * }
+ */
+export class DeviceStore {
+  /** The device id. */
+  readonly id: string;
+  /** The fields, in display order. */
+  readonly schema: readonly FieldSchema[];
+  private readonly fields = new Map<string, FieldRevisions>();
+  private readonly schemaByName = new Map<string, FieldSchema>();
+  private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private counter = 0;
+  private isOnline: boolean;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(bridge: DeviceBridge, options: DeviceStoreOptions = {}) {
+    const limits = {
+      echoTimeoutMs: options.echoTimeoutMs ?? STORE_DEFAULTS.echoTimeoutMs,
+      historyLimit: options.historyLimit ?? STORE_DEFAULTS.historyLimit,
+      pendingLimit: options.pendingLimit ?? STORE_DEFAULTS.pendingLimit,
+    };
+    this.id = bridge.id;
+    this.schema = bridge.schema;
+    this.now = options.now ?? (() => performance.now());
+    this.log = options.logger ?? silentLogger;
+    const snapshot = bridge.snapshot();
+    for (const field of bridge.schema) {
+      this.schemaByName.set(field.name, field);
+      const initial = Object.prototype.hasOwnProperty.call(snapshot, field.name) ? snapshot[field.name] : null;
+      this.fields.set(field.name, new FieldRevisions(initial ?? null, limits));
+    }
+    this.isOnline = bridge.online;
+    this.unsubscribe = bridge.subscribe((event) => this.onBridgeEvent(event));
+  }
+
+  /** Whether the device is writable right now. */
+  get online(): boolean {
+    return this.isOnline;
+  }
+
+  /** The schema of a field, or `undefined` if the device has no such field. */
+  field(name: string): FieldSchema | undefined {
+    return this.schemaByName.get(name);
+  }
+
+  /** A field's current value and revision, or `undefined` if the device has no such field. */
+  state(name: string): FieldState | undefined {
+    const f = this.fields.get(name);
+    return f ? { value: f.value, rev: f.rev } : undefined;
+  }
+
+  /** Every field's value and revision, as sent in `resync.fields` (a null-prototype object). */
+  snapshot(): Record<string, FieldState> {
+    const out = Object.create(null) as Record<string, FieldState>;
+    for (const [name, f] of this.fields) out[name] = { value: f.value, rev: f.rev };
+    return out;
+  }
+
+  /** Registers a write as handed to the bridge, awaiting its echo. Returns the entry for {@link endWrite}. */
+  registerWrite(sessionId: string, field: string, value: WritableValue): PendingWrite {
+    const entry: PendingWrite = { sessionId, field, value, at: this.now() };
+    this.fields.get(field)?.addPending(entry);
+    return entry;
+  }
+
+  /** Tells the store how a write ended. An `offline` write was never published: no echo will come. */
+  endWrite(entry: PendingWrite, outcome: WriteOutcome): void {
+    if (outcome === WriteOutcome.Offline) this.fields.get(entry.field)?.removePending(entry);
+  }
+
+  /** Whether a write by `sessionId` to `field` based on revision `rev` is stale. Unknown fields are stale. */
+  isStale(sessionId: string, field: string, rev: number): boolean {
+    return this.fields.get(field)?.isStale(sessionId, rev) ?? true;
+  }
+
+  /** The freshest value of a field: the newest write awaiting its echo, else the current value. */
+  freshest(field: string): FieldValue {
+    return this.fields.get(field)?.freshest(this.now()) ?? null;
+  }
+
+  /** How many writes to a field await their echo. */
+  pendingCount(field: string): number {
+    return this.fields.get(field)?.pendingCount(this.now()) ?? 0;
+  }
+
+  /** Registers a listener for changes and availability. Returns the unsubscribe function. */
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stops listening to the bridge and drops every listener. The bridge itself is not closed. Safe twice. */
+  close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.listeners.clear();
+  }
+
+  private onBridgeEvent(event: BridgeEvent): void {
+    // A bridge calls us from its own event handlers: nothing may escape into them.
+    try {
+      switch (event.type) {
+        case 'status':
+          this.applyValues(Object.entries(event.values));
+          break;
+        case 'availability':
+          this.applyAvailability(event.online, event.reset === true);
+          break;
+        default: {
+          const never: never = event;
+          this.log.warn({ device: this.id, event: String((never as { type?: unknown }).type) }, 'unknown bridge event ignored');
+        }
+      }
+    } catch (err) {
+      this.log.error({ device: this.id, err }, 'bridge event could not be applied');
+    }
+  }
+
+  private applyValues(entries: [string, FieldValue][]): void {
+    const now = this.now();
+    for (const [name, value] of entries) {
+      const f = this.fields.get(name);
+      if (!f) {
+        this.log.debug({ device: this.id, field: name.slice(0, 64) }, 'status for an unknown field ignored');
+        continue;
+      }
+      if (f.value === value) continue;
+      const rev = ++this.counter;
+      const echoOf = f.change(value, rev, now);
+      this.emit({ type: 'change', field: name, value, rev, echoOf });
+    }
+  }
+
+  private applyAvailability(online: boolean, reset: boolean): void {
+    const changed = online !== this.isOnline;
+    // Set first, so listeners handling the reset's changes already see the new availability.
+    this.isOnline = online;
+    if (reset) this.applyValues([...this.fields.keys()].map((name): [string, FieldValue] => [name, null]));
+    if (changed) this.emit({ type: 'availability', online });
+  }
+
+  private emit(event: StoreEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.log.error({ device: this.id, err }, 'store listener threw');
+      }
+    }
+  }
+}
