@@ -1,0 +1,279 @@
+#!/usr/bin/env node
+/**
+ * `live-device-server`: serves one or more devices described in JSON files to `<live-device-form>`
+ * pages, over an external MQTT broker (`--mqtt URL`) or an embedded one. See docs/cli.md.
+ *
+ * @example
+ * live-device-server --device videoproc.json --mqtt mqtt://127.0.0.1:1883 --port 8080 --origin http://localhost:5173
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { DeviceBridge } from './bridge.js';
+import { loadDeviceFile, type DeviceDescription } from './device.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+import type { Logger, LogFn } from './logger.js';
+import { createMqttBridge, type MqttBridgeOptions } from './mqtt-bridge.js';
+import { DEFAULTS } from './options.js';
+import { createLiveDeviceServer, type LiveDeviceServer } from './server.js';
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+type Level = (typeof LEVELS)[number];
+
+/** A logger writing one line per entry to stderr, so stdout carries only what scripts read. */
+function stderrLogger(minLevel: Level): Logger {
+  const min = LEVELS.indexOf(minLevel);
+  const make = (level: Level): LogFn =>
+    ((a: unknown, b?: unknown) => {
+      if (LEVELS.indexOf(level) < min) return;
+      const [obj, msg] = typeof a === 'string' ? [undefined, a] : [a as Record<string, unknown> | undefined, b as string | undefined];
+      const ctx = obj && Object.keys(obj).length > 0 ? ` ${JSON.stringify(obj, (_k, v: unknown) => (v instanceof Error ? v.message : v))}` : '';
+      process.stderr.write(`[live-device-server] ${level}: ${msg ?? ''}${ctx}\n`);
+    }) as LogFn;
+  return { debug: make('debug'), info: make('info'), warn: make('warn'), error: make('error') };
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535');
+  return n;
+}
+
+function milliseconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 2 ** 31 - 1) throw new InvalidArgumentError('expected a whole number of milliseconds');
+  return n;
+}
+
+function envName(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new InvalidArgumentError('expected an environment variable name');
+  return value;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Parsed command-line options. */
+interface CliOptions {
+  device: string[];
+  mqtt?: string;
+  mqttUsername?: string;
+  mqttPasswordFile?: string;
+  mqttPasswordEnv?: string;
+  mqttCa?: string;
+  mqttCert?: string;
+  mqttKey?: string;
+  brokerPort: number;
+  brokerHost: string;
+  port: number;
+  host: string;
+  path: string;
+  guardMs: number;
+  origin: string[];
+  tokenEnv?: string;
+  logLevel: Level;
+}
+
+function program(): Command {
+  return new Command('live-device-server')
+    .description(
+      'Serve devices described in JSON files to <live-device-form> pages over WebSocket (subprotocol ldf.v1), bridged to MQTT.\n' +
+        'Without --mqtt, an embedded MQTT broker (aedes) is started and its URL printed.',
+    )
+    .option('--device <file>', 'device description (JSON); repeat for several devices (at least one)', collect, [])
+    .option('--mqtt <url>', 'external MQTT broker: mqtt://, mqtts://, ws:// or wss:// (no password in the URL). Default: an embedded broker')
+    .option('--mqtt-username <name>', 'MQTT user name')
+    .option('--mqtt-password-file <file>', 'read the MQTT password from this file (one trailing newline is dropped)')
+    .addOption(new Option('--mqtt-password-env <NAME>', 'read the MQTT password from this environment variable').argParser(envName))
+    .option('--mqtt-ca <file>', 'CA certificate (PEM) to trust for mqtts:// and wss://')
+    .option('--mqtt-cert <file>', 'client certificate (PEM) for mutual TLS')
+    .option('--mqtt-key <file>', 'client private key (PEM) for mutual TLS')
+    .addOption(new Option('--broker-port <port>', 'port of the embedded broker (only without --mqtt); 0 picks a free one').argParser(port).default(0))
+    .option('--broker-host <host>', 'interface of the embedded broker (only without --mqtt)', '127.0.0.1')
+    .addOption(new Option('--port <port>', 'HTTP/WebSocket port; 0 picks a free one').argParser(port).default(8080))
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--path <path>', 'WebSocket path', DEFAULTS.path)
+    .addOption(new Option('--guard-ms <ms>', 'reconnect guard: writes refused after a page reconnects; 0 disables').argParser(milliseconds).default(DEFAULTS.guardMs))
+    .option('--origin <origin>', 'allow pages from this origin (besides the server\'s own host); repeatable', collect, [])
+    .addOption(new Option('--token-env <NAME>', 'require pages to send the token held in this environment variable in hello').argParser(envName))
+    .addOption(new Option('--log-level <level>', 'least severe log level written to stderr').choices(LEVELS).default('info'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Passwords and tokens are never taken on the command line (they would show in ps and shell history).',
+        '',
+        'Examples:',
+        '  live-device-server --device videoproc.json --mqtt mqtt://127.0.0.1:1883 --port 8080',
+        '  MQTT_PASSWORD=… live-device-server --device videoproc.json --mqtt mqtts://broker:8883 \\',
+        '      --mqtt-username panel --mqtt-password-env MQTT_PASSWORD --mqtt-ca ca.pem --origin https://panel.example.com',
+        '  live-device-server --device videoproc.json --broker-port 1883   # embedded broker',
+        '',
+        'Prints "listening on ws://HOST:PORT/PATH" when ready; logs go to stderr. SIGINT/SIGTERM shut it down cleanly.',
+      ].join('\n'),
+    )
+    .version('0.1.0');
+}
+
+/** Everything the process holds, for a clean shutdown. */
+interface Running {
+  live?: LiveDeviceServer;
+  httpServer?: http.Server;
+  bridges: DeviceBridge[];
+  broker?: EmbeddedBroker;
+}
+
+async function shutdown(running: Running): Promise<void> {
+  if (running.live) await running.live.close();
+  if (running.httpServer) {
+    const server = running.httpServer;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  await Promise.all(running.bridges.map((b) => b.close()));
+  if (running.broker) await running.broker.close();
+}
+
+async function readSecretFile(path: string): Promise<string> {
+  return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+}
+
+async function start(opts: CliOptions, log: Logger, running: Running, fail: (message: string) => never): Promise<void> {
+  if (opts.device.length === 0) fail('at least one --device FILE is needed');
+  if (opts.mqttPasswordFile !== undefined && opts.mqttPasswordEnv !== undefined) {
+    fail('use one of --mqtt-password-file and --mqtt-password-env, not both');
+  }
+  const usesEmbedded = opts.mqtt === undefined;
+  if (!usesEmbedded) {
+    for (const [flag, given] of [
+      ['--broker-port', opts.brokerPort !== 0],
+      ['--broker-host', opts.brokerHost !== '127.0.0.1'],
+    ] as const) {
+      if (given) fail(`${flag} is for the embedded broker; it cannot be combined with --mqtt`);
+    }
+    let url: URL;
+    try {
+      url = new URL(opts.mqtt as string);
+    } catch {
+      fail(`--mqtt: not a URL: ${opts.mqtt}`);
+    }
+    if (!/^(mqtts?|wss?):$/.test(url.protocol)) fail(`--mqtt: expected an mqtt://, mqtts://, ws:// or wss:// URL, got ${opts.mqtt}`);
+    if (url.password) fail('--mqtt: the URL holds a password; use --mqtt-password-file or --mqtt-password-env');
+  }
+
+  const devices: DeviceDescription[] = [];
+  const problems: string[] = [];
+  for (const file of opts.device) {
+    try {
+      devices.push(await loadDeviceFile(file));
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  if (problems.length > 0) fail(problems.join('\n'));
+  const ids = devices.map((d) => d.id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup !== undefined) fail(`two device files describe the device "${dup}"`);
+
+  let token: string | undefined;
+  if (opts.tokenEnv !== undefined) {
+    token = process.env[opts.tokenEnv];
+    if (!token) fail(`--token-env: the environment variable ${opts.tokenEnv} is empty or not set`);
+  }
+
+  const bridgeOptions: MqttBridgeOptions = { logger: log };
+  if (opts.mqttUsername !== undefined) bridgeOptions.username = opts.mqttUsername;
+  try {
+    if (opts.mqttPasswordFile !== undefined) bridgeOptions.password = await readSecretFile(opts.mqttPasswordFile);
+    if (opts.mqttCa !== undefined) bridgeOptions.ca = await readFile(opts.mqttCa);
+    if (opts.mqttCert !== undefined) bridgeOptions.cert = await readFile(opts.mqttCert);
+    if (opts.mqttKey !== undefined) bridgeOptions.key = await readFile(opts.mqttKey);
+  } catch (err) {
+    fail(`cannot read a file: ${(err as Error).message}`);
+  }
+  if (opts.mqttPasswordEnv !== undefined) {
+    const password = process.env[opts.mqttPasswordEnv];
+    if (password === undefined) fail(`--mqtt-password-env: the environment variable ${opts.mqttPasswordEnv} is not set`);
+    bridgeOptions.password = password;
+  }
+
+  if (usesEmbedded) {
+    running.broker = await startEmbeddedBroker({ port: opts.brokerPort, host: opts.brokerHost });
+    bridgeOptions.url = running.broker.url;
+    process.stdout.write(`embedded MQTT broker on ${running.broker.url}\n`);
+  } else {
+    bridgeOptions.url = opts.mqtt as string;
+  }
+  for (const device of devices) running.bridges.push(createMqttBridge(device, bridgeOptions));
+
+  const live = createLiveDeviceServer({
+    devices: running.bridges,
+    path: opts.path,
+    guardMs: opts.guardMs,
+    allowedOrigins: opts.origin,
+    logger: log,
+    ...(token === undefined ? {} : { token }),
+  });
+  running.live = live;
+  const server = http.createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8' }).end(`live-device-server: connect a WebSocket (ldf.v1) to ${opts.path}\n`);
+  });
+  running.httpServer = server;
+  live.attach(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  process.stdout.write(`listening on ws://${host}:${address.port}${opts.path}\n`);
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  // Refused before parsing, with a useful message: a password on the command line leaks (ps, history).
+  if (argv.some((a) => a === '--mqtt-password' || a.startsWith('--mqtt-password=') || a === '--token' || a.startsWith('--token='))) {
+    process.stderr.write(
+      'live-device-server: error: passwords and tokens are never taken on the command line; use --mqtt-password-file, --mqtt-password-env or --token-env\n',
+    );
+    process.exit(1);
+  }
+  const cmd = program();
+  cmd.parse(argv as string[], { from: 'node' });
+  const opts = cmd.opts<CliOptions>();
+  const log = stderrLogger(opts.logLevel);
+  const running: Running = { bridges: [] };
+  const fail = (message: string): never => cmd.error(`error: ${message}`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    shutdown(running).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  try {
+    await start(opts, log, running, fail);
+  } catch (err) {
+    log.error({ err }, 'cannot start');
+    await shutdown(running).catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+void main(process.argv);

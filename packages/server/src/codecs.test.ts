@@ -1,0 +1,315 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { FieldValue } from '@live-device-form/protocol';
+import { createDeviceCodec, parseJsonPointer, parsePattern, separatorsOf } from './codecs.js';
+import { defineDevice, loadDeviceFile } from './device.js';
+import { VIDEOPROC_FILE, VP } from './test-support/devices.js';
+
+const buf = (s: string): Buffer => Buffer.from(s, 'utf8');
+const none = (): FieldValue => null;
+const from =
+  (values: Record<string, FieldValue>) =>
+  (f: string): FieldValue =>
+    values[f] ?? null;
+
+const videoproc = async () => createDeviceCodec(await loadDeviceFile(VIDEOPROC_FILE));
+
+describe('parsePattern', () => {
+  it('splits placeholders from literal text and unescapes braces', () => {
+    expect(parsePattern('genlock {h} {v}')).toEqual({
+      ok: true,
+      parts: [
+        { kind: 'literal', text: 'genlock ' },
+        { kind: 'field', name: 'h' },
+        { kind: 'literal', text: ' ' },
+        { kind: 'field', name: 'v' },
+      ],
+    });
+    const r = parsePattern('{{"a":{a}}}');
+    expect(r.ok && r.parts).toEqual([
+      { kind: 'literal', text: '{"a":' },
+      { kind: 'field', name: 'a' },
+      { kind: 'literal', text: '}' },
+    ]);
+  });
+
+  it('separators are the literals after a placeholder', () => {
+    const r = parsePattern('set {a}, {b};');
+    expect(r.ok && separatorsOf(r.parts)).toEqual([', ', ';']);
+  });
+});
+
+describe('pattern codec: decoding status payloads', () => {
+  it('decodes a composite payload into both fields', async () => {
+    const codec = await videoproc();
+    expect(codec.decode(VP.genlockStatus, buf('-25 10'))).toEqual({ ok: true, values: { genlock_phase_h: -25, genlock_phase_v: 10 } });
+    expect(codec.decode(VP.genlockStatus, buf('+3 -0'))).toEqual({ ok: true, values: { genlock_phase_h: 3, genlock_phase_v: -0 } });
+  });
+
+  it('maps boolean and enum tokens to values', async () => {
+    const codec = await videoproc();
+    expect(codec.decode(VP.freezeStatus, buf('1'))).toEqual({ ok: true, values: { freeze: true } });
+    expect(codec.decode(VP.freezeStatus, buf('0'))).toEqual({ ok: true, values: { freeze: false } });
+    expect(codec.decode(VP.formatStatus, buf('3'))).toEqual({ ok: true, values: { output_format: '2160p50' } });
+  });
+
+  it('parses numbers strictly', async () => {
+    const codec = await videoproc();
+    expect(codec.decode(VP.brightnessStatus, buf('42.5'))).toEqual({ ok: true, values: { brightness: 42.5 } });
+    expect(codec.decode(VP.brightnessStatus, buf('1e1'))).toEqual({ ok: true, values: { brightness: 10 } });
+    for (const bad of ['', ' 42', '42 ', '0x10', '4 2', 'NaN', 'Infinity', '1e999', '42%', '--1', '.']) {
+      expect(codec.decode(VP.brightnessStatus, buf(bad))?.ok, JSON.stringify(bad)).toBe(false);
+    }
+    for (const bad of ['1.5', '1e3', '9007199254740993', '']) {
+      expect(codec.decode(VP.delayStatus, buf(bad))?.ok, JSON.stringify(bad)).toBe(false);
+    }
+  });
+
+  it('refuses payloads that do not match, with a reason and without values', async () => {
+    const codec = await videoproc();
+    const cases: [string, string][] = [
+      [VP.genlockStatus, '-25'],
+      [VP.genlockStatus, '-25 10 3'],
+      [VP.genlockStatus, '-25  10'],
+      [VP.genlockStatus, 'genlock -25 10'],
+      [VP.genlockStatus, '-25 ten'],
+      [VP.genlockStatus, '-25 10\n'],
+      [VP.freezeStatus, 'true'],
+      [VP.formatStatus, '7'],
+      [VP.formatStatus, '1080p50'],
+    ];
+    for (const [topic, payload] of cases) {
+      const r = codec.decode(topic, buf(payload));
+      expect(r?.ok, `${topic} ${JSON.stringify(payload)}`).toBe(false);
+      expect(r).toMatchObject({ message: expect.any(String) });
+    }
+    expect(codec.decode(VP.genlockStatus, buf('-25 10 3'))).toEqual({ ok: false, message: 'payload does not match the pattern "{genlock_phase_h} {genlock_phase_v}"' });
+  });
+
+  it('answers undefined for a topic that is not a status topic', async () => {
+    expect((await videoproc()).decode(VP.genlockSet, buf('genlock 1 2'))).toBeUndefined();
+  });
+
+  it('reads text with spaces when the pattern has no separator after it, and refuses oversized payloads', async () => {
+    const codec = await videoproc();
+    expect(codec.decode(VP.inputStatus, buf('1080p50 SDI, locked'))).toEqual({ ok: true, values: { input_signal: '1080p50 SDI, locked' } });
+    expect(codec.decode(VP.inputStatus, Buffer.alloc(70_000, 0x61))?.ok).toBe(false);
+    expect(codec.decode(VP.inputStatus, buf('a\u0000b'))?.ok).toBe(false);
+  });
+
+  it('never throws and never hangs on arbitrary payloads', async () => {
+    const codec = await videoproc();
+    const texts = createDeviceCodec(
+      defineDevice({
+        id: 'd',
+        topics: [{ status: 's', pattern: '{a} {b} {c}' }],
+        fields: { a: { type: 'text' }, b: { type: 'text' }, c: { type: 'text' } },
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom(VP.genlockStatus, VP.formatStatus, VP.inputStatus), (bytes, topic) => {
+        const r = codec.decode(topic, Buffer.from(bytes));
+        expect(r === undefined || typeof r.ok === 'boolean').toBe(true);
+        expect(texts.decode('s', Buffer.from(bytes))).toBeDefined();
+      }),
+    );
+    // A hostile payload for lazy text captures: must stay linear.
+    const started = performance.now();
+    texts.decode('s', buf(`${'a'.repeat(60_000)}`));
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('pattern codec: encoding writes', () => {
+  it('fills the other field of a composite payload from freshest', async () => {
+    const codec = await videoproc();
+    expect(codec.encode('genlock_phase_h', 22, from({ genlock_phase_v: 10 }))).toEqual({
+      ok: true,
+      topic: VP.genlockSet,
+      payload: 'genlock 22 10',
+    });
+    expect(codec.encode('genlock_phase_v', -7, from({ genlock_phase_h: 22 }))).toEqual({ ok: true, topic: VP.genlockSet, payload: 'genlock 22 -7' });
+  });
+
+  it('refuses to build a composite payload when the other field is unknown', async () => {
+    const codec = await videoproc();
+    expect(codec.encode('genlock_phase_h', 22, none)).toEqual({
+      ok: false,
+      message: 'field "genlock_phase_v" is not known yet, so the payload cannot be built',
+    });
+  });
+
+  it('writes tokens for booleans and enums, step decimals for numbers', async () => {
+    const codec = await videoproc();
+    expect(codec.encode('freeze', true, none)).toMatchObject({ ok: true, payload: 'freeze 1' });
+    expect(codec.encode('freeze', false, none)).toMatchObject({ ok: true, payload: 'freeze 0' });
+    expect(codec.encode('output_format', '1080p59.94', none)).toMatchObject({ ok: true, topic: VP.formatSet, payload: 'format 1' });
+    expect(codec.encode('brightness', 42.5, none)).toMatchObject({ ok: true, payload: 'brightness 42.5' });
+    expect(codec.encode('brightness', 40, none)).toMatchObject({ ok: true, payload: 'brightness 40.0' });
+    expect(codec.encode('audio_delay', 120, none)).toMatchObject({ ok: true, payload: 'delay 120' });
+  });
+
+  it('never encodes a value its schema refuses, a read-only field or an unknown one', async () => {
+    const codec = await videoproc();
+    expect(codec.encode('genlock_phase_h', 600, from({ genlock_phase_v: 0 }))).toEqual({ ok: false, message: 'field "genlock_phase_h": above the maximum 511' });
+    expect(codec.encode('output_format', 'pal', none).ok).toBe(false);
+    expect(codec.encode('input_signal', 'x', none)).toEqual({ ok: false, message: 'field "input_signal": read-only' });
+    expect(codec.encode('nope', 1, none)).toEqual({ ok: false, message: 'field "nope": unknown field' });
+  });
+
+  it('round-trips every writable value through template and pattern', async () => {
+    const codec = await videoproc();
+    fc.assert(
+      fc.property(fc.integer({ min: -512, max: 511 }), fc.integer({ min: -512, max: 511 }), (h, v) => {
+        const e = codec.encode('genlock_phase_h', h, from({ genlock_phase_v: v }));
+        if (!e.ok) throw new Error(e.message);
+        const status = String(e.payload).replace(/^genlock /, '');
+        expect(codec.decode(VP.genlockStatus, buf(status))).toEqual({ ok: true, values: { genlock_phase_h: h, genlock_phase_v: v } });
+      }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 200 }), (k) => {
+        const e = codec.encode('brightness', k * 0.5, none);
+        if (!e.ok) throw new Error(e.message);
+        expect(codec.decode(VP.brightnessStatus, buf(String(e.payload).replace(/^brightness /, '')))).toEqual({ ok: true, values: { brightness: k * 0.5 } });
+      }),
+    );
+  });
+});
+
+describe('pattern codec: text values cannot forge a payload', () => {
+  const device = defineDevice({
+    id: 'd',
+    topics: [
+      { status: 'st/label', pattern: '{label} {index}', set: 'set/label', template: 'label "{label}" {index}' },
+      { status: 'st/free', pattern: '{free}', set: 'set/free', template: 'free {free}' },
+    ],
+    fields: {
+      label: { type: 'text', writable: true },
+      index: { type: 'integer', writable: true },
+      free: { type: 'text', writable: true },
+    },
+  });
+  const codec = createDeviceCodec(device);
+
+  it('checkWrite refuses the separators of the pattern and the template', () => {
+    expect(codec.checkWrite('label', 'cam one')).toBe('contains " ", which separates the fields of its payload');
+    // Each punctuation character of a separator too: a device may split on any of them.
+    expect(codec.checkWrite('label', 'cam"1')).toBe('contains "\\"", a character of the separator "\\" " of its payload');
+    expect(codec.checkWrite('label', 'cam-1')).toBeUndefined();
+    expect(codec.checkWrite('label', 'a\nb')).toBe('contains a newline or control character');
+  });
+
+  it('a text alone in its payload may hold spaces, never newlines', () => {
+    expect(codec.checkWrite('free', 'studio A, rack 3')).toBeUndefined();
+    expect(codec.checkWrite('free', 'x\r\nfree y')).toBe('contains a newline or control character');
+    expect(codec.checkWrite('index', 3)).toBeUndefined();
+  });
+
+  it('encode refuses such a value itself too, and a freshest one', () => {
+    expect(codec.encode('label', 'a b', from({ index: 1 }))).toEqual({
+      ok: false,
+      message: 'field "label": contains " ", which separates the fields of its payload',
+    });
+    expect(codec.encode('index', 2, from({ label: 'a"b' })).ok).toBe(false);
+    expect(codec.encode('index', 2, from({ label: 'cam1' }))).toEqual({ ok: true, topic: 'set/label', payload: 'label "cam1" 2' });
+  });
+
+  it('a text capture ends at the first separator', () => {
+    expect(codec.decode('st/label', buf('cam1 3'))).toEqual({ ok: true, values: { label: 'cam1', index: 3 } });
+    expect(codec.decode('st/label', buf('cam 1 3'))?.ok).toBe(false);
+  });
+});
+
+describe('JSON codec', () => {
+  const device = defineDevice({
+    id: 'lamp',
+    topics: [
+      { status: 'lamp/state', set: 'lamp/set', json: { on: '/state', level: '/light/level', mode: '/mode', name: '/meta/na~1me' } },
+      { status: 'lamp/all', set: 'lamp/all/set', json: { x: '/x', y: '/y', rssi: '/rssi' }, send: 'all' },
+    ],
+    fields: {
+      on: { type: 'boolean', true: 'ON', false: 'OFF', writable: true },
+      level: { type: 'integer', min: 0, max: 254, writable: true },
+      mode: { type: 'enum', options: [{ value: 'warm', token: 'w' }, { value: 'cold', token: 'c' }], writable: true },
+      name: { type: 'text', writable: true },
+      x: { type: 'number', writable: true },
+      y: { type: 'number', writable: true },
+      rssi: { type: 'integer' },
+    },
+  });
+  const codec = createDeviceCodec(device);
+
+  it('reads each field at its pointer; missing fields are simply not carried', () => {
+    expect(codec.decode('lamp/state', buf('{"state":"ON","light":{"level":120},"mode":"c","meta":{"na/me":"hall"},"other":1}'))).toEqual({
+      ok: true,
+      values: { on: true, level: 120, mode: 'cold', name: 'hall' },
+    });
+    expect(codec.decode('lamp/state', buf('{"light":{"level":3}}'))).toEqual({ ok: true, values: { level: 3 } });
+  });
+
+  it('refuses non-JSON, wrong types, unknown tokens and payloads carrying none of its fields', () => {
+    for (const bad of ['not json', '{"state":"MAYBE"}', '{"light":{"level":"120"}}', '{"light":{"level":1.5}}', '{"mode":"x"}', '{}', '[1]', 'null']) {
+      expect(codec.decode('lamp/state', buf(bad))?.ok, bad).toBe(false);
+    }
+  });
+
+  it('never reads through the prototype', () => {
+    expect(codec.decode('lamp/state', buf('{"light":{}}'))?.ok).toBe(false);
+    expect(parseJsonPointer('/__proto__/x')).toEqual({ ok: false, message: 'segment "__proto__" is not allowed' });
+  });
+
+  it('writes the changed field only, or every writable field with send: "all"', () => {
+    expect(codec.encode('on', false, none)).toEqual({ ok: true, topic: 'lamp/set', payload: '{"state":"OFF"}' });
+    expect(codec.encode('level', 7, none)).toEqual({ ok: true, topic: 'lamp/set', payload: '{"light":{"level":7}}' });
+    expect(codec.encode('name', 'a "b"\\', none)).toEqual({ ok: true, topic: 'lamp/set', payload: '{"meta":{"na/me":"a \\"b\\"\\\\"}}' });
+    expect(codec.encode('x', 0.25, from({ y: 0.5, rssi: -60 }))).toEqual({ ok: true, topic: 'lamp/all/set', payload: '{"x":0.25,"y":0.5}' });
+    expect(codec.encode('x', 0.25, none)).toEqual({ ok: false, message: 'field "y" is not known yet, so the payload cannot be built' });
+  });
+});
+
+describe('custom codec', () => {
+  const device = defineDevice({
+    id: 'rgb',
+    topics: [
+      {
+        status: 'rgb/state',
+        set: 'rgb/set',
+        fields: ['r', 'g'],
+        decode: (payload) => {
+          const m = /^#([0-9a-f]{2})([0-9a-f]{2})$/.exec(payload.toString());
+          if (!m) return undefined;
+          if (m[1] === 'ff') throw new Error('boom');
+          return { r: parseInt(m[1] as string, 16), g: parseInt(m[2] as string, 16) };
+        },
+        encode: ({ values }) =>
+          values.r === null || values.g === null ? undefined : `#${[values.r, values.g].map((n) => Number(n).toString(16).padStart(2, '0')).join('')}`,
+      },
+    ],
+    fields: { r: { type: 'integer', min: 0, max: 255, writable: true }, g: { type: 'integer', min: 0, max: 255, writable: true } },
+  });
+  const codec = createDeviceCodec(device);
+
+  it('decodes with the user function', () => {
+    expect(codec.decode('rgb/state', buf('#0a10'))).toEqual({ ok: true, values: { r: 10, g: 16 } });
+  });
+
+  it('contains a throwing or refusing decode, and checks what it returns', () => {
+    expect(codec.decode('rgb/state', buf('#ff00'))).toEqual({ ok: false, message: 'decode threw: boom' });
+    expect(codec.decode('rgb/state', buf('red'))).toEqual({ ok: false, message: 'decode did not recognise the payload' });
+    const sloppy = createDeviceCodec(
+      defineDevice({
+        id: 's',
+        topics: [{ status: 's', fields: ['a'], decode: (p) => JSON.parse(p.toString()) as Record<'a', FieldValue> }],
+        fields: { a: { type: 'integer' } },
+      }),
+    );
+    expect(sloppy.decode('s', buf('{"a":"1"}'))).toEqual({ ok: false, message: 'decode returned an invalid value for "a": "1"' });
+    expect(sloppy.decode('s', buf('{"b":1}'))).toEqual({ ok: false, message: 'decode returned a field this topic does not carry: "b"' });
+  });
+
+  it('encodes with every field of the mapping, the others from freshest', () => {
+    expect(codec.encode('r', 255, from({ g: 1 }))).toEqual({ ok: true, topic: 'rgb/set', payload: '#ff01' });
+    expect(codec.encode('r', 255, none)).toEqual({ ok: false, message: 'encode refused the write' });
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * An MQTT broker inside this process (aedes over TCP): the default broker of the CLI and the demo,
+ * and the broker of the unit tests. For production, point the bridge at an external broker.
+ * @module
+ */
+import { createServer, type Socket } from 'node:net';
+import { Aedes } from 'aedes';
+
+/** Options of {@link startEmbeddedBroker}. */
+export interface EmbeddedBrokerOptions {
+  /** TCP port; `0` picks a free one. Defaults to `0`. */
+  port?: number;
+  /** Interface to listen on. Defaults to `'127.0.0.1'` (loopback only). */
+  host?: string;
+}
+
+/** A running embedded broker. */
+export interface EmbeddedBroker {
+  /** `mqtt://HOST:PORT`, ready for `createMqttBridge(device, { url })`. */
+  readonly url: string;
+  /** The interface it listens on. */
+  readonly host: string;
+  /** The port it listens on (the one picked when `port` was `0`). */
+  readonly port: number;
+  /** The aedes instance, for hooks such as `authenticate`. */
+  readonly broker: Aedes;
+  /** Disconnects every client and stops listening. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an aedes broker on `host:port`. Rejects if the port cannot be bound.
+ *
+ * @example
+ * const broker = await startEmbeddedBroker();
+ * const bridge = createMqttBridge(device, { url: broker.url });
+ * // …
+ * await bridge.close();
+ * await broker.close();
+ */
+export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
+  const host = options.host ?? '127.0.0.1';
+  const wanted = options.port ?? 0;
+  if (!Number.isInteger(wanted) || wanted < 0 || wanted > 65535) {
+    throw new TypeError(`The "port" option must be an integer from 0 to 65535, got ${String(options.port)}`);
+  }
+  const broker = await Aedes.createBroker();
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    broker.handle(socket);
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(wanted, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw err;
+  }
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : wanted;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `mqtt://${urlHost}:${port}`,
+    host,
+    port,
+    broker,
+    close() {
+      closing ??= (async () => {
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        await serverClosed;
+        await new Promise<void>((resolve) => broker.close(() => resolve()));
+      })();
+      return closing;
+    },
+  };
+}

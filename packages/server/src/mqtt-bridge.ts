@@ -1,0 +1,445 @@
+/**
+ * The MQTT bridge: a {@link DeviceBridge} over mqtt.js v5. It subscribes to every status topic and
+ * the availability topic, keeps a cache built from (retained) status messages, and publishes writes
+ * at QoS 1.
+ *
+ * Never a late publish. mqtt.js keeps unacknowledged QoS 1 publishes in its outgoing store and
+ * sends them again when the same client reconnects, whatever `clean` says; a write re-sent after an
+ * outage is exactly the stale write this project exists to prevent. So the bridge never lets an
+ * mqtt.js client reconnect: every connection is a fresh client (`reconnectPeriod: 0`, fresh stores,
+ * `clean: true`), and when one dies its in-flight writes are answered `unknown` and the client, with
+ * its store, is thrown away. The bridge reconnects on its own, with backoff, using a new client.
+ * Writes are published only while the link is up and the device online, so nothing is ever queued
+ * in mqtt.js's offline queue either.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { FieldSchema, FieldValue, WritableValue } from '@live-device-form/protocol';
+import { type BridgeEvent, type DeviceBridge, type FreshestValue, WriteOutcome } from './bridge.js';
+import { createDeviceCodec, type DeviceCodec } from './codecs.js';
+import { checkedDevice, type DeviceDescription } from './device.js';
+import { consoleLogger, type Logger } from './logger.js';
+
+/** The broker link, one state at a time. */
+export const LinkState = {
+  /** A client is connecting (TCP/TLS/WebSocket and CONNECT/CONNACK). */
+  Connecting: 'connecting',
+  /** Connected; subscribing to the status and availability topics. */
+  Subscribing: 'subscribing',
+  /** Connected and subscribed. Writes go out if the device's availability says online. */
+  Up: 'up',
+  /** The link is down; a reconnect is scheduled. */
+  Waiting: 'waiting',
+  /** `close()` was called. */
+  Closed: 'closed',
+} as const;
+export type LinkState = (typeof LinkState)[keyof typeof LinkState];
+
+/** mqtt.js options the bridge sets itself: they are what makes a late publish impossible. */
+const MANAGED_OPTIONS = ['clean', 'reconnectPeriod', 'queueQoSZero', 'resubscribe', 'manualConnect', 'outgoingStore', 'incomingStore'] as const;
+
+/** Options of {@link createMqttBridge}. */
+export interface MqttBridgeOptions {
+  /**
+   * Broker URL: `mqtt://`, `mqtts://`, `ws://` or `wss://` (and mqtt.js's aliases `tcp://`,
+   * `ssl://`, `tls://`). Required unless `mqtt.host` or `mqtt.servers` is given.
+   */
+  url?: string;
+  /**
+   * Further mqtt.js client options, passed through as they are (`protocolVersion`, `properties`,
+   * `wsOptions`, `servername`, `will`…). The bridge manages `clean`, `reconnectPeriod`,
+   * `queueQoSZero`, `resubscribe`, `manualConnect` and the stores itself; setting any of them throws.
+   */
+  mqtt?: IClientOptions;
+  /** Broker user name. Defaults to none. */
+  username?: string;
+  /** Broker password. Defaults to none. */
+  password?: string | Buffer;
+  /** CA certificate(s) (PEM) to trust for `mqtts://`/`wss://`. Defaults to Node's bundled CAs. */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Client certificate (PEM) for mutual TLS. Defaults to none. */
+  cert?: string | Buffer;
+  /** Client private key (PEM) for mutual TLS. Defaults to none. */
+  key?: string | Buffer;
+  /** Whether the broker's certificate must be valid. Defaults to `true`. */
+  rejectUnauthorized?: boolean;
+  /** MQTT client id. Defaults to `ldf-<device id>-<random>`, new for every bridge. */
+  clientId?: string;
+  /** Where connection changes and ignored payloads are logged. Defaults to `consoleLogger()`. */
+  logger?: Logger;
+  /** Milliseconds before the first reconnect attempt; doubles per failed attempt, with jitter. Defaults to `1000`. */
+  reconnectPeriod?: number;
+  /** Longest wait between reconnect attempts, in milliseconds. Defaults to `30000`. */
+  maxReconnectPeriod?: number;
+  /** Milliseconds a connection attempt may take (up to CONNACK). Defaults to `10000`. */
+  connectTimeout?: number;
+  /** MQTT keepalive in seconds: a dead broker is noticed within about 1.5× this. Defaults to `15`. */
+  keepalive?: number;
+  /** Milliseconds `close()` waits for in-flight writes' PUBACKs before answering them `unknown`. Defaults to `1000`. */
+  closeTimeoutMs?: number;
+}
+
+/** The defaults of {@link MqttBridgeOptions}. */
+export const MQTT_BRIDGE_DEFAULTS = Object.freeze({
+  reconnectPeriod: 1000,
+  maxReconnectPeriod: 30_000,
+  connectTimeout: 10_000,
+  keepalive: 15,
+  closeTimeoutMs: 1000,
+});
+
+/** A {@link DeviceBridge} over MQTT, plus what tests and operators may want to look at. */
+export interface MqttBridge extends DeviceBridge {
+  /** The state of the broker link. */
+  readonly linkState: LinkState;
+  /** Refuses a text value containing its payload's separators (see `DeviceBridge.checkWrite`). */
+  checkWrite(field: string, value: WritableValue): string | undefined;
+}
+
+interface PendingWrite {
+  settle(outcome: WriteOutcome): void;
+}
+
+function positive(name: string, value: number, min = 0): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new TypeError(`The "${name}" option must be a number of at least ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+const excerpt = (payload: Buffer): string => {
+  const text = payload.subarray(0, 64).toString('utf8');
+  return payload.length > 64 ? `${text}…` : text;
+};
+
+class MqttBridgeImpl implements MqttBridge {
+  readonly id: string;
+  readonly schema: readonly FieldSchema[];
+  private readonly codec: DeviceCodec;
+  private readonly availability: { topic: string; online: string; offline: string } | undefined;
+  private readonly url: string | undefined;
+  private readonly clientOptions: IClientOptions;
+  private readonly log: Logger;
+  private readonly backoff: { base: number; max: number };
+  private readonly closeTimeoutMs: number;
+
+  private state: LinkState = LinkState.Connecting;
+  /** Incremented for every client; events of an older client are ignored (a stale result). */
+  private generation = 0;
+  private client: MqttClient | undefined;
+  private failedAttempts = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly cache = new Map<string, FieldValue>();
+  /** What the availability topic last said (true when the device has none). */
+  private deviceAvailable: boolean;
+  /** What the last `availability` event said. */
+  private reported = false;
+  private readonly listeners = new Set<(event: BridgeEvent) => void>();
+  private readonly pending = new Set<PendingWrite>();
+  private closing: Promise<void> | undefined;
+
+  constructor(device: DeviceDescription, options: MqttBridgeOptions) {
+    const d = checkedDevice(device);
+    this.id = d.id;
+    this.codec = createDeviceCodec(d);
+    this.schema = this.codec.schema;
+    this.availability = d.availability && {
+      topic: d.availability.topic,
+      online: d.availability.online ?? 'online',
+      offline: d.availability.offline ?? 'offline',
+    };
+    this.deviceAvailable = this.availability === undefined;
+    this.log = options.logger ?? consoleLogger();
+    this.backoff = {
+      base: positive('reconnectPeriod', options.reconnectPeriod ?? MQTT_BRIDGE_DEFAULTS.reconnectPeriod, 1),
+      max: positive('maxReconnectPeriod', options.maxReconnectPeriod ?? MQTT_BRIDGE_DEFAULTS.maxReconnectPeriod, 1),
+    };
+    this.closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs ?? MQTT_BRIDGE_DEFAULTS.closeTimeoutMs);
+
+    const passed = options.mqtt ?? {};
+    const managed = MANAGED_OPTIONS.filter((k) => passed[k] !== undefined);
+    if (managed.length > 0) {
+      throw new TypeError(`The bridge sets the mqtt.js option(s) ${managed.map((k) => `"${k}"`).join(', ')} itself (they prevent late publishes); remove them`);
+    }
+    if (options.url === undefined && passed.host === undefined && passed.servers === undefined) {
+      throw new TypeError('createMqttBridge needs a broker: the "url" option (mqtt://, mqtts://, ws://, wss://) or "mqtt.host"');
+    }
+    if (options.url !== undefined && !/^(mqtts?|wss?|tcp|ssl|tls):\/\//.test(options.url)) {
+      throw new TypeError(`The "url" option must start with mqtt://, mqtts://, ws:// or wss://, got "${options.url}"`);
+    }
+    this.url = options.url;
+    const own: IClientOptions = {};
+    if (options.username !== undefined) own.username = options.username;
+    if (options.password !== undefined) own.password = options.password;
+    if (options.ca !== undefined) own.ca = options.ca as IClientOptions['ca'];
+    if (options.cert !== undefined) own.cert = options.cert;
+    if (options.key !== undefined) own.key = options.key;
+    if (options.rejectUnauthorized !== undefined) own.rejectUnauthorized = options.rejectUnauthorized;
+    this.clientOptions = {
+      keepalive: positive('keepalive', options.keepalive ?? MQTT_BRIDGE_DEFAULTS.keepalive),
+      connectTimeout: positive('connectTimeout', options.connectTimeout ?? MQTT_BRIDGE_DEFAULTS.connectTimeout, 1),
+      clientId: options.clientId ?? `ldf-${d.id}-${randomBytes(6).toString('hex')}`,
+      ...passed,
+      ...own,
+      // The no-late-publish guarantee (see the module comment): one connection per client.
+      clean: true,
+      reconnectPeriod: 0,
+      queueQoSZero: false,
+      resubscribe: false,
+    };
+    this.connect();
+  }
+
+  get online(): boolean {
+    return this.state === LinkState.Up && this.deviceAvailable;
+  }
+
+  get linkState(): LinkState {
+    return this.state;
+  }
+
+  snapshot(): Record<string, FieldValue> {
+    return Object.fromEntries(this.cache);
+  }
+
+  subscribe(listener: (event: BridgeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  checkWrite(field: string, value: WritableValue): string | undefined {
+    return this.codec.checkWrite(field, value);
+  }
+
+  write(field: string, value: WritableValue, freshest: FreshestValue): Promise<WriteOutcome> {
+    const client = this.client;
+    // Published only on a live link to an online device; never handed to mqtt.js to send later.
+    if (!this.online || !client || !client.connected || client.disconnecting) return Promise.resolve(WriteOutcome.Offline);
+    const encoded = this.codec.encode(field, value, freshest);
+    if (!encoded.ok) {
+      this.log.warn({ device: this.id, field, reason: encoded.message }, 'write not published: its payload cannot be built');
+      return Promise.resolve(WriteOutcome.Offline);
+    }
+    return new Promise<WriteOutcome>((resolve) => {
+      let settled = false;
+      const entry: PendingWrite = {
+        settle: (outcome) => {
+          if (settled) return;
+          settled = true;
+          this.pending.delete(entry);
+          resolve(outcome);
+        },
+      };
+      this.pending.add(entry);
+      try {
+        client.publish(encoded.topic, encoded.payload, { qos: 1, retain: false }, (err) => {
+          if (err && !settled) this.log.warn({ device: this.id, field, err }, 'write not acknowledged by the broker');
+          entry.settle(err ? WriteOutcome.Unknown : WriteOutcome.Accepted);
+        });
+      } catch (err) {
+        this.log.error({ device: this.id, field, err }, 'publish failed');
+        entry.settle(WriteOutcome.Unknown);
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const client = this.client;
+    const wasOnline = this.online;
+    this.state = LinkState.Closed;
+    this.client = undefined;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    if (this.pending.size > 0) {
+      // Let PUBACKs already on their way arrive, so a write that did land is not reported `unknown`.
+      const all = Promise.all([...this.pending].map((p) => new Promise<void>((r) => {
+        const settle = p.settle;
+        p.settle = (o) => {
+          settle(o);
+          r();
+        };
+      })));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, this.closeTimeoutMs)))]);
+      clearTimeout(timer);
+    }
+    this.settleAll(WriteOutcome.Unknown);
+    if (client) await this.discard(client);
+    if (wasOnline) this.emit({ type: 'availability', online: false });
+    this.reported = false;
+    this.listeners.clear();
+  }
+
+  // ---------------------------------------------------------------- the link
+
+  private connect(): void {
+    if (this.state === LinkState.Closed) return;
+    const gen = ++this.generation;
+    this.state = LinkState.Connecting;
+    let client: MqttClient;
+    try {
+      client = this.url === undefined ? connect(this.clientOptions) : connect(this.url, this.clientOptions);
+    } catch (err) {
+      this.log.error({ device: this.id, err }, 'cannot create an MQTT client');
+      this.scheduleReconnect();
+      return;
+    }
+    this.client = client;
+    client.on('connect', () => this.onConnect(gen, client));
+    client.on('message', (topic, payload) => this.onMessage(gen, topic, payload));
+    client.on('close', () => this.onClose(gen, client));
+    client.on('error', (err) => this.onError(gen, err));
+  }
+
+  private onConnect(gen: number, client: MqttClient): void {
+    if (gen !== this.generation || this.state !== LinkState.Connecting) return;
+    this.state = LinkState.Subscribing;
+    this.failedAttempts = 0;
+    this.log.info({ device: this.id, broker: this.url ?? this.clientOptions.host }, 'connected to the MQTT broker');
+    const topics = Object.fromEntries(this.codec.statusTopics.map((t) => [t, { qos: 1 as const }]));
+    // Status topics first, availability in a second SUBSCRIBE: brokers answer in order, so the retained
+    // statuses usually arrive before the device is reported online, and the first resync is complete.
+    client.subscribe(topics, (err, granted) => {
+      if (gen !== this.generation || this.state !== LinkState.Subscribing) return;
+      if (this.refused(err, granted)) return void this.discardAndRetry(gen, client);
+      if (!this.availability) return this.linkUp();
+      client.subscribe(this.availability.topic, { qos: 1 }, (err2, granted2) => {
+        if (gen !== this.generation || this.state !== LinkState.Subscribing) return;
+        if (this.refused(err2, granted2)) return void this.discardAndRetry(gen, client);
+        this.linkUp();
+      });
+    });
+  }
+
+  private refused(err: Error | null | undefined, granted: { topic: string; qos: number }[] | undefined): boolean {
+    const denied = (granted ?? []).filter((g) => g.qos >= 0x80).map((g) => g.topic);
+    if (!err && denied.length === 0) return false;
+    this.log.error({ device: this.id, err, denied }, 'the broker refused a subscription; reconnecting');
+    return true;
+  }
+
+  private linkUp(): void {
+    this.state = LinkState.Up;
+    this.report();
+  }
+
+  private onMessage(gen: number, topic: string, payload: Buffer): void {
+    if (gen !== this.generation || this.state === LinkState.Closed) return;
+    if (this.availability && topic === this.availability.topic) {
+      const text = payload.toString('utf8');
+      if (text !== this.availability.online && text !== this.availability.offline) {
+        this.log.warn({ device: this.id, topic, payload: excerpt(payload) }, 'unexpected availability payload: counted as offline');
+      }
+      this.deviceAvailable = text === this.availability.online;
+      this.report();
+      return;
+    }
+    const result = this.codec.decode(topic, payload);
+    if (result === undefined) return;
+    if (!result.ok) {
+      this.log.warn({ device: this.id, topic, payload: excerpt(payload), reason: result.message }, 'status payload ignored');
+      return;
+    }
+    for (const [name, value] of Object.entries(result.values)) this.cache.set(name, value);
+    this.emit({ type: 'status', values: result.values });
+  }
+
+  private onError(gen: number, err: Error): void {
+    if (gen !== this.generation || this.state === LinkState.Closed) return;
+    // Every failed attempt errors; say it once per outage, then quietly.
+    const level = this.failedAttempts === 0 ? 'warn' : 'debug';
+    this.log[level]({ device: this.id, err }, 'MQTT connection error');
+  }
+
+  private onClose(gen: number, client: MqttClient): void {
+    if (gen !== this.generation || this.state === LinkState.Closed) return;
+    const wasLinked = this.state === LinkState.Subscribing || this.state === LinkState.Up;
+    // In-flight writes may or may not have reached the broker; their client goes with its store.
+    void this.discard(client);
+    this.settleAll(WriteOutcome.Unknown);
+    if (wasLinked) {
+      this.log.warn({ device: this.id }, 'lost the MQTT broker connection; reconnecting');
+      this.cache.clear();
+      this.deviceAvailable = this.availability === undefined;
+      this.reported = false;
+      this.emit({ type: 'availability', online: false, reset: true });
+    }
+    this.scheduleReconnect();
+  }
+
+  private discardAndRetry(gen: number, client: MqttClient): void {
+    if (gen !== this.generation) return;
+    this.onClose(gen, client);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.state === LinkState.Closed) return;
+    this.state = LinkState.Waiting;
+    this.client = undefined;
+    const cap = Math.min(this.backoff.max, this.backoff.base * 2 ** Math.min(this.failedAttempts, 30));
+    this.failedAttempts++;
+    const delay = cap / 2 + Math.random() * (cap / 2);
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.state === LinkState.Waiting) this.connect();
+    }, delay);
+  }
+
+  /** Ends a client for good: no listener of ours left, its stores dropped with it. */
+  private discard(client: MqttClient): Promise<void> {
+    client.removeAllListeners();
+    client.on('error', () => {});
+    return new Promise<void>((resolve) => {
+      try {
+        client.end(true, {}, () => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+
+  private settleAll(outcome: WriteOutcome): void {
+    for (const p of [...this.pending]) p.settle(outcome);
+  }
+
+  /** Emits `availability` when `online` changed. */
+  private report(): void {
+    const online = this.online;
+    if (online === this.reported) return;
+    this.reported = online;
+    if (online) this.log.info({ device: this.id }, 'device online');
+    this.emit({ type: 'availability', online });
+  }
+
+  private emit(event: BridgeEvent): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.log.error({ device: this.id, err }, 'a bridge listener threw');
+      }
+    }
+  }
+}
+
+/**
+ * Connects a device to an MQTT broker. The bridge connects at once and keeps reconnecting (with
+ * backoff) until closed; `online` turns true when it is subscribed and the device's availability
+ * says online. Throws a `TypeError` for an invalid description or contradictory options.
+ *
+ * @example
+ * const bridge = createMqttBridge(await loadDeviceFile('videoproc.json'), { url: 'mqtt://127.0.0.1:1883' });
+ * const server = createLiveDeviceServer({ devices: [bridge] });
+ */
+export function createMqttBridge(device: DeviceDescription, options: MqttBridgeOptions): MqttBridge {
+  return new MqttBridgeImpl(device, options);
+}
