@@ -1,0 +1,73 @@
+/**
+ * Bundles the element with esbuild for a single `<script type="module">`, minified, with the
+ * whitespace inside `html` and `css` template literals collapsed (esbuild leaves template literal
+ * contents alone). It bundles the compiled `dist/` (what npm consumers get, decorators lowered by
+ * tsc), so run `tsc -b` first. Used by `build` (dist/live-device-form.bundle.js, Lit included)
+ * and by `scripts/size.mjs`.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+export const pkgDir = fileURLToPath(new URL('..', import.meta.url));
+
+/** Collapses formatting whitespace in the css`` literals of our own sources. */
+export function minifyCss(source) {
+  return source.replace(/\bcss\s*`([^`]*)`/g, (_, body) =>
+    'css`' +
+    body
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/\s+/g, ' ')
+      .replace(/\s*([{}:;,>])\s*/g, '$1')
+      .replace(/;}/g, '}')
+      .trim() +
+    '`',
+  );
+}
+
+/**
+ * After minification the only raw line breaks left are inside template literals, where they are
+ * formatting of html`` templates (no <pre> or <textarea> content in ours): drop them.
+ */
+export function collapseTemplateWhitespace(code) {
+  return code.replace(/>\n\s*</g, '><').replace(/\n\s*/g, ' ');
+}
+
+const literals = {
+  name: 'minify-literals',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]element[\\/]dist[\\/].*\.js$/ }, async (args) => ({
+      contents: minifyCss(await readFile(args.path, 'utf8')),
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Bundles `entry`; `withLit: false` leaves `lit` and its subpaths external (what a page that
+ * already loads Lit pays).
+ * @returns {Promise<string>} the minified code
+ */
+export async function bundle({ withLit = true, outfile } = {}) {
+  const result = await esbuild.build({
+    entryPoints: [`${pkgDir}dist/index.js`],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: 'es2022',
+    external: withLit ? [] : ['lit', 'lit/*', '@lit/*'],
+    plugins: [literals],
+    write: false,
+    outfile: outfile ?? 'out.js',
+    metafile: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  const code = collapseTemplateWhitespace(result.outputFiles[0].text);
+  if (outfile) await writeFile(outfile, code);
+  return code;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await bundle({ withLit: true, outfile: `${pkgDir}dist/live-device-form.bundle.js` });
+}

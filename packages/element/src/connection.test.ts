@@ -1,0 +1,388 @@
+import { expect } from '@open-wc/testing';
+import type { AckFrame, ResyncFrame, SetFrame } from '@live-device-form/protocol';
+import { type ConnectionHandlers, type ConnectionOptions, Connection, ConnectionState, resolveSocketUrl } from './connection.js';
+import { FakeClock, socketFactory } from '../test/fakes.js';
+
+const resync = (device: 'online' | 'offline' = 'online', value = -25, rev = 42): ResyncFrame => ({
+  type: 'resync',
+  epoch: 'e1',
+  device,
+  schema: [{ name: 'h', label: 'H', type: 'integer', min: -512, max: 511, writable: true }],
+  fields: { h: { value, rev } },
+});
+
+function setup(options: ConnectionOptions = {}, handlers: Partial<ConnectionHandlers> = {}) {
+  const clock = new FakeClock();
+  const factory = socketFactory();
+  const events = new EventTarget();
+  const log = {
+    states: [] as ConnectionState[],
+    frames: [] as string[],
+    acks: [] as [SetFrame, AckFrame][],
+    unconfirmed: [] as SetFrame[],
+  };
+  const conn = new Connection(
+    null,
+    {
+      endpoint: () => ({ url: 'ws://127.0.0.1:1/live', device: 'videoproc' }),
+      onFrame: (f) => log.frames.push(f.type),
+      onAck: (s, a) => log.acks.push([s, a]),
+      onUnconfirmed: (sets) => log.unconfirmed.push(...sets),
+      onState: (s) => log.states.push(s),
+      ...handlers,
+    },
+    { clock, socket: factory.make, events, backoff: { initial: 1000, max: 8000, random: () => 1 }, ...options },
+  );
+  /** Opens the latest socket and answers its hello with a resync. */
+  const goLive = (device: 'online' | 'offline' = 'online') => {
+    const ws = factory.last();
+    ws.open();
+    ws.receive(resync(device));
+  };
+  return { clock, factory, events, log, conn, goLive };
+}
+
+describe('Connection', () => {
+  describe('hello and the mount counter', () => {
+    it('sends hello with mounts 0 on the first socket, then 1 and 2 on later sockets', () => {
+      const { conn, factory, clock, goLive } = setup({ pingInterval: 1e9 });
+      conn.attach();
+      goLive();
+      factory.last().serverClose(1006);
+      goLive();
+      clock.advance(60_000);
+      factory.last().serverClose(1006);
+      factory.last().open();
+      expect(factory.sockets.map((s) => s.frames('hello')[0]?.mounts)).to.deep.equal([0, 1, 2]);
+      expect(factory.sockets[0]!.frames('hello')[0]).to.deep.equal({ type: 'hello', device: 'videoproc', mounts: 0 });
+      expect(factory.sockets[0]!.protocol).to.equal('ldf.v1');
+    });
+
+    it('does not count a socket that died before its resync', () => {
+      const { conn, factory, clock, goLive } = setup();
+      conn.attach();
+      goLive();
+      factory.last().serverClose(1006);
+      factory.last().open(); // hello mounts 1, then dies inside the guard
+      factory.last().serverClose(1006);
+      clock.advance(clock.nextDelay!);
+      factory.last().open();
+      expect(factory.sockets.map((s) => s.frames('hello')[0]?.mounts)).to.deep.equal([0, 1, 1]);
+    });
+
+    it('sends the token from the provider, awaiting it when it is a promise', async () => {
+      const { conn, factory } = setup({}, { token: () => Promise.resolve('s3cret') });
+      conn.attach();
+      expect(factory.sockets).to.have.length(0);
+      await Promise.resolve();
+      factory.last().open();
+      expect(factory.last().frames('hello')[0]).to.deep.equal({ type: 'hello', device: 'videoproc', mounts: 0, token: 's3cret' });
+    });
+
+    it('starts over with mounts 0 when the endpoint changes', () => {
+      let device = 'a';
+      const { conn, factory, goLive } = setup({}, { endpoint: () => ({ url: 'ws://x/live', device }) });
+      conn.attach();
+      goLive();
+      device = 'b';
+      conn.sync();
+      factory.last().open();
+      expect(factory.sockets[0]!.closedWith?.code).to.equal(1000);
+      expect(factory.last().frames('hello')[0]).to.deep.equal({ type: 'hello', device: 'b', mounts: 0 });
+    });
+  });
+
+  describe('states', () => {
+    it('goes connecting → live → reconnecting → resyncing → live, and offline with the device', () => {
+      const { conn, factory, log, goLive } = setup();
+      conn.attach();
+      expect(conn.state).to.equal('connecting');
+      goLive();
+      expect(conn.state).to.equal('live');
+      factory.last().serverClose(1006);
+      factory.last().open();
+      expect(conn.state).to.equal('resyncing');
+      factory.last().receive(resync('offline'));
+      expect(conn.state).to.equal('offline');
+      factory.last().receive(resync('online'));
+      expect(conn.state).to.equal('live');
+      factory.last().receive({ type: 'device', status: 'offline' });
+      expect(conn.state).to.equal('offline');
+      expect(log.states).to.deep.equal(['connecting', 'live', 'reconnecting', 'reconnecting', 'resyncing', 'offline', 'live', 'offline']);
+    });
+
+    it('passes resync to the handler before it reports live', () => {
+      const order: string[] = [];
+      const { conn, goLive } = setup({}, { onFrame: (f) => order.push(f.type), onState: (s) => order.push(s) });
+      conn.attach();
+      goLive();
+      expect(order).to.deep.equal(['connecting', 'resync', 'live']);
+    });
+
+    it('stays closed without an endpoint, and fails with code 0 for an unusable src', () => {
+      const a = setup({}, { endpoint: () => null });
+      a.conn.attach();
+      expect(a.conn.state).to.equal('closed');
+      expect(a.factory.sockets).to.have.length(0);
+      const b = setup({}, { endpoint: () => ({ url: resolveSocketUrl('ftp://x/', 'http://h/'), device: 'd' }) });
+      b.conn.attach();
+      expect(b.conn.state).to.equal('failed');
+      expect(b.conn.error?.code).to.equal(0);
+    });
+  });
+
+  describe('reconnecting', () => {
+    it('makes the first attempt after a live connection at once, and backs off after a failed one', () => {
+      const { conn, factory, clock, goLive } = setup();
+      conn.attach();
+      goLive();
+      factory.last().serverClose(1006);
+      expect(factory.sockets).to.have.length(2); // immediately, no timer involved
+      factory.last().serverClose(1006); // the immediate attempt fails
+      expect(conn.state).to.equal('reconnecting');
+      expect(factory.sockets).to.have.length(2);
+      expect(clock.nextDelay).to.equal(1000); // random() = 1: the whole first window
+      clock.advance(999);
+      expect(factory.sockets).to.have.length(2);
+      clock.advance(1);
+      expect(factory.sockets).to.have.length(3);
+    });
+
+    it('widens the window exponentially up to max, with full jitter', () => {
+      let r = 1;
+      const { conn, factory, clock } = setup({ backoff: { initial: 1000, max: 8000, random: () => r } });
+      conn.attach();
+      const delays: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        factory.last().serverClose(1006);
+        delays.push(clock.nextDelay!);
+        clock.advance(clock.nextDelay!);
+      }
+      expect(delays).to.deep.equal([1000, 2000, 4000, 8000, 8000, 8000]);
+      r = 0.25;
+      factory.last().serverClose(1006);
+      expect(clock.nextDelay).to.equal(2000);
+    });
+
+    it('does not reconnect in a tight loop when every socket dies right after its resync', () => {
+      const { conn, factory, clock, goLive } = setup();
+      conn.attach();
+      goLive();
+      factory.last().serverClose(1006);
+      goLive();
+      factory.last().serverClose(1006); // within a second of the immediate attempt
+      expect(clock.nextDelay).to.equal(1000);
+    });
+
+    it('reports when the next attempt is due', () => {
+      const { conn, factory, clock } = setup();
+      conn.attach();
+      factory.last().serverClose(1006);
+      expect(conn.retryAt - clock.now()).to.equal(1000);
+    });
+
+    it('tries at once when the browser comes back online or the tab becomes visible', () => {
+      const { conn, factory, events } = setup();
+      conn.attach();
+      factory.last().serverClose(1006);
+      expect(factory.sockets).to.have.length(1);
+      events.dispatchEvent(new Event('online'));
+      expect(factory.sockets).to.have.length(2);
+      factory.last().serverClose(1006);
+      events.dispatchEvent(new Event('visibilitychange'));
+      expect(factory.sockets).to.have.length(3);
+    });
+
+    for (const code of [4400, 4401, 4403, 4404]) {
+      it(`stops for good after close code ${code}, with the server's message`, () => {
+        const { conn, factory, clock, events, goLive } = setup();
+        conn.attach();
+        goLive();
+        factory.last().receive({ type: 'error', code: 'unauthorized', message: 'bad token' });
+        factory.last().serverClose(code, 'x');
+        expect(conn.state).to.equal('failed');
+        expect(conn.error).to.deep.equal({ code, message: 'bad token' });
+        expect(clock.pending).to.equal(0);
+        events.dispatchEvent(new Event('online'));
+        clock.advance(60_000);
+        expect(factory.sockets).to.have.length(1);
+      });
+    }
+
+    for (const code of [1001, 1006, 1009, 4408, 4429]) {
+      it(`retries after close code ${code}`, () => {
+        const { conn, factory, goLive } = setup();
+        conn.attach();
+        goLive();
+        factory.last().serverClose(code);
+        expect(conn.state).to.equal('reconnecting');
+        expect(factory.sockets).to.have.length(2);
+      });
+    }
+
+    it('reconnect() starts over after failed, keeping the mount counter', () => {
+      const { conn, factory, goLive } = setup();
+      conn.attach();
+      goLive();
+      factory.last().serverClose(4401);
+      conn.reconnect();
+      factory.last().open();
+      expect(factory.last().frames('hello')[0]?.mounts).to.equal(1);
+    });
+
+    it('drops the socket on a frame it cannot parse, and reconnects', () => {
+      const { conn, factory, goLive } = setup();
+      conn.attach();
+      goLive();
+      factory.last().receive('{"type":"update","field":"__proto__","value":1,"rev":1}');
+      expect(factory.sockets[0]!.closedWith?.code).to.equal(4000);
+      expect(factory.sockets).to.have.length(2);
+      expect(conn.state).to.equal('reconnecting');
+    });
+
+    it('gives up on a socket that does not open within connectTimeout', () => {
+      const { conn, factory, clock } = setup({ connectTimeout: 3000 });
+      conn.attach();
+      clock.advance(2999);
+      expect(factory.sockets).to.have.length(1);
+      clock.advance(1);
+      expect(factory.sockets[0]!.closedWith).to.not.equal(undefined);
+      expect(conn.state).to.equal('reconnecting');
+    });
+  });
+
+  describe('heartbeat', () => {
+    it('pings every pingInterval while pongs come back', () => {
+      const { conn, factory, clock, goLive } = setup({ pingInterval: 5000, pingTimeout: 5000 });
+      conn.attach();
+      goLive();
+      const ws = factory.last();
+      for (let i = 1; i <= 3; i++) {
+        clock.advance(5000);
+        expect(ws.frames('ping')).to.have.length(i);
+        ws.receive({ type: 'pong', id: ws.frames('ping')[i - 1]!.id });
+      }
+      expect(conn.state).to.equal('live');
+    });
+
+    it('treats a missing pong as a dead link: drops the socket and reconnects within interval + timeout', () => {
+      const { conn, factory, clock, goLive } = setup({ pingInterval: 5000, pingTimeout: 5000 });
+      conn.attach();
+      goLive();
+      clock.advance(9999);
+      expect(conn.state).to.equal('live');
+      clock.advance(1);
+      expect(factory.sockets[0]!.closedWith?.reason).to.equal('heartbeat timeout');
+      expect(conn.state).to.equal('reconnecting');
+      expect(factory.sockets).to.have.length(2);
+    });
+
+    it('probes at once when the tab becomes visible again', () => {
+      const { conn, factory, events, goLive } = setup();
+      conn.attach();
+      goLive();
+      events.dispatchEvent(new Event('visibilitychange'));
+      expect(factory.last().frames('ping')).to.have.length(1);
+    });
+  });
+
+  describe('writes', () => {
+    it('sends a set only while live, with increasing ids', () => {
+      const { conn, factory } = setup();
+      conn.attach();
+      expect(conn.send('h', 1, 42)).to.equal(null);
+      factory.last().open();
+      expect(conn.send('h', 1, 42)).to.equal(null); // connecting: before resync
+      factory.last().receive(resync());
+      const a = conn.send('h', 1, 42);
+      const b = conn.send('h', 2, 42);
+      expect(a?.id).to.be.lessThan(b!.id);
+      expect(factory.last().frames('set')).to.deep.equal([a, b]);
+      factory.last().receive({ type: 'device', status: 'offline' });
+      expect(conn.send('h', 3, 42)).to.equal(null);
+    });
+
+    it('never queues: nothing sent while disconnected goes out after the reconnect', () => {
+      const { conn, factory, goLive } = setup();
+      conn.attach();
+      goLive();
+      factory.last().serverClose(1006);
+      expect(conn.send('h', 7, 42)).to.equal(null);
+      factory.last().open();
+      expect(conn.send('h', 7, 42)).to.equal(null); // resyncing
+      factory.last().receive(resync());
+      expect(factory.last().frames('set')).to.deep.equal([]);
+    });
+
+    it('reports sets unanswered when the socket died, and never re-sends them', () => {
+      const { conn, factory, log, goLive } = setup();
+      conn.attach();
+      goLive();
+      const a = conn.send('h', 1, 42)!;
+      const b = conn.send('h', 2, 42)!;
+      factory.last().receive({ type: 'ack', id: a.id, status: 'accepted' });
+      factory.last().serverClose(1006);
+      expect(log.acks.map(([s]) => s.id)).to.deep.equal([a.id]);
+      expect(log.unconfirmed).to.deep.equal([b]);
+      goLive();
+      expect(factory.last().frames('set')).to.deep.equal([]);
+    });
+
+    it('passes each ack with the set it answers, and ignores acks for ids it never sent', () => {
+      const { conn, factory, log, goLive } = setup();
+      conn.attach();
+      goLive();
+      const a = conn.send('h', 600, 42)!;
+      factory.last().receive({ type: 'ack', id: 999, status: 'accepted' });
+      factory.last().receive({ type: 'ack', id: a.id, status: 'rejected', reason: 'invalid' });
+      expect(log.acks).to.deep.equal([[a, { type: 'ack', id: a.id, status: 'rejected', reason: 'invalid' }]]);
+    });
+  });
+
+  describe('stop', () => {
+    it('closes the socket, cancels every timer and listener, and reports unanswered sets', () => {
+      const { conn, factory, clock, events, log, goLive } = setup();
+      conn.attach();
+      goLive();
+      conn.send('h', 1, 42);
+      expect(clock.pending).to.be.greaterThan(0);
+      conn.hostDisconnected();
+      expect(factory.last().closedWith?.code).to.equal(1000);
+      expect(clock.pending).to.equal(0);
+      expect(conn.state).to.equal('closed');
+      expect(log.unconfirmed).to.have.length(1);
+      events.dispatchEvent(new Event('online'));
+      expect(factory.sockets).to.have.length(1);
+    });
+
+    it('clears a pending retry', () => {
+      const { conn, factory, clock } = setup();
+      conn.attach();
+      factory.last().serverClose(1006);
+      expect(clock.pending).to.equal(1);
+      conn.stop();
+      expect(clock.pending).to.equal(0);
+      clock.advance(60_000);
+      expect(factory.sockets).to.have.length(1);
+    });
+
+    it('ignores a token that arrives after stop', async () => {
+      let resolve!: (t: string) => void;
+      const { conn, factory } = setup({}, { token: () => new Promise<string>((r) => (resolve = r)) });
+      conn.attach();
+      conn.stop();
+      resolve('late');
+      await Promise.resolve();
+      expect(factory.sockets).to.have.length(0);
+    });
+  });
+
+  describe('resolveSocketUrl', () => {
+    it('maps paths and http(s) URLs to ws(s), keeps ws URLs, refuses other schemes', () => {
+      expect(resolveSocketUrl('/ldf', 'https://example.com/settings/')).to.equal('wss://example.com/ldf');
+      expect(resolveSocketUrl('live', 'http://127.0.0.1:8000/a/b')).to.equal('ws://127.0.0.1:8000/a/live');
+      expect(resolveSocketUrl('ws://h:1/x', 'https://example.com/')).to.equal('ws://h:1/x');
+      expect(() => resolveSocketUrl('ftp://h/', 'https://example.com/')).to.throw(TypeError);
+    });
+  });
+});

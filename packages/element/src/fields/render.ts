@@ -1,0 +1,95 @@
+/**
+ * Templates of the fields rendered from `resync.schema`, and of the notes both modes show.
+ * Controls carry the field's `name`; the element listens for their events on its shadow root
+ * and keeps their values and states in line with `syncControl`, as for bound controls.
+ * @module
+ */
+import { html, nothing, type TemplateResult } from 'lit';
+import type { FieldSchema } from '@live-device-form/protocol';
+import type { FieldModel } from './field-model.js';
+import { formatValue, noteText } from './messages.js';
+
+/** The id of a field's main control; field names are `[A-Za-z_][A-Za-z0-9_]*`, safe in ids. */
+export const controlId = (name: string): string => `ldf-${name}`;
+
+/** A step the browser accepts for this field. */
+function step(s: FieldSchema): string {
+  return s.step !== undefined ? String(s.step) : s.type === 'integer' ? '1' : 'any';
+}
+
+/** The note below a field (also used in the bound mode's note list). */
+export function renderNote(m: FieldModel, withLabel: boolean): TemplateResult {
+  const s = m.schema;
+  const note = m.note;
+  const kind = m.pending ? 'pending' : (note?.kind ?? 'none');
+  let body: unknown = nothing;
+  if (m.pending) {
+    body = html`<span part="pending">Device changed to ${formatValue(s, m.pending.value)}</span>`;
+  } else if (note?.kind === 'saving') {
+    body = html`<span aria-hidden="true">Saving…</span>`;
+  } else if (note) {
+    body = html`${noteText(s, note, m.device.value)}${note.kind === 'conflict'
+      ? html`<span class="choice">
+          <button type="button" part="button keep-button" data-action="keep" data-field=${s.name}>Keep device value</button>
+          <button type="button" part="button apply-button" data-action="apply" data-field=${s.name}>Apply mine</button>
+        </span>`
+      : nothing}`;
+  }
+  return html`<div part="note note-${kind}" class="note ${kind}" id="${controlId(s.name)}-note" aria-live="polite">${withLabel && body !== nothing
+    ? html`<strong>${s.label}:</strong> `
+    : nothing}${body}</div>`;
+}
+
+/**
+ * One field rendered from its schema: structure, labels and limits only. Values, `readOnly` and
+ * the live `aria-*` states are set on the controls after each render by `syncControl`, the same
+ * code that drives bound light-DOM controls.
+ */
+export function renderField(m: FieldModel): TemplateResult {
+  const s = m.schema;
+  const id = controlId(s.name);
+  const note = `${id}-note`;
+  let control: TemplateResult;
+  if (!s.writable) {
+    control = html`<output part="value" id=${id} aria-describedby=${note}>${formatValue(s, m.value)}</output>`;
+  } else {
+    switch (s.type) {
+      case 'number':
+      case 'integer': {
+        const box = html`<input type="number" part="number" name=${s.name} id=${id} min=${s.min ?? nothing} max=${s.max ?? nothing}
+          step=${step(s)} aria-describedby=${note} inputmode=${s.type === 'integer' ? 'numeric' : 'decimal'} />${s.unit
+          ? html`<span part="unit">${s.unit}</span>`
+          : nothing}`;
+        control =
+          s.min !== undefined && s.max !== undefined
+            ? html`<input type="range" part="slider" name=${s.name} id="${id}-slider" min=${s.min} max=${s.max} step=${step(s)}
+                  aria-labelledby="${id}-label" aria-valuetext=${formatValue(s, m.bySlider ? Number(m.draft) : m.value)}
+                  aria-describedby=${note} />${box}`
+            : box;
+        break;
+      }
+      case 'boolean':
+        control = html`<input type="checkbox" role="switch" part="switch" name=${s.name} id=${id} aria-describedby=${note} />`;
+        break;
+      case 'enum':
+        control = html`<select part="select" name=${s.name} id=${id} aria-describedby=${note}>
+          ${m.value === null ? html`<option value="" disabled>—</option>` : nothing}
+          ${(s.options ?? []).map((o) => html`<option value=${o.value}>${o.label ?? o.value}</option>`)}
+        </select>`;
+        break;
+      case 'text':
+        control = html`<input type="text" part="text" name=${s.name} id=${id} maxlength=${s.maxLength ?? nothing} aria-describedby=${note}
+          autocomplete="off" spellcheck="false" />`;
+        break;
+      default: {
+        const never: never = s.type;
+        return never;
+      }
+    }
+  }
+  return html`<div part="field" class="field ${s.type}">
+    <label part="label" id="${id}-label" for=${id}>${s.label}</label>
+    <div part="control" class="control">${control}</div>
+    ${renderNote(m, false)}
+  </div>`;
+}

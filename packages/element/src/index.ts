@@ -1,0 +1,17 @@
+/**
+ * `@live-device-form/element`: the `<live-device-form>` element. Importing this module registers
+ * the tag.
+ *
+ * @example
+ * import '@live-device-form/element';
+ * document.body.insertAdjacentHTML('beforeend', '<live-device-form src="/ldf" device="videoproc"></live-device-form>');
+ * @module
+ */
+import './define.js';
+
+export { LiveDeviceForm } from './live-device-form.js';
+export { Connection, ConnectionState, resolveSocketUrl, systemClock } from './connection.js';
+export type { Clock, ConnectionError, ConnectionHandlers, ConnectionOptions, Endpoint, SocketFactory, SocketLike } from './connection.js';
+export { Backoff } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export type * from './events.js';

@@ -1,0 +1,513 @@
+import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import {
+  type AckFrame,
+  type DeviceFrame,
+  type FieldValue,
+  type ResyncFrame,
+  type SetFrame,
+  type UpdateFrame,
+  type WritableValue,
+  checkValue,
+} from '@live-device-form/protocol';
+import {
+  type Clock,
+  type ConnectionError,
+  type ConnectionOptions,
+  Connection,
+  ConnectionState,
+  resolveSocketUrl,
+  systemClock,
+} from './connection.js';
+import { type LiveDeviceFormEventMap, emit } from './events.js';
+import { type Control, controlKind, isControl, readControl, scanControls, syncControl } from './fields/bind.js';
+import { FieldModel } from './fields/field-model.js';
+import { reasonText, statusText } from './fields/messages.js';
+import { controlId, renderField, renderNote } from './fields/render.js';
+import { styles } from './live-device-form.styles.js';
+
+type Queued = { [K in keyof LiveDeviceFormEventMap]: [K, LiveDeviceFormEventMap[K]['detail']] }[keyof LiveDeviceFormEventMap];
+
+/** Events the element handles on its shadow root; slotted light-DOM controls' events pass through it too. */
+const EDIT_EVENTS = ['input', 'change', 'keydown', 'focusout', 'pointerdown', 'click'] as const;
+/** Gestures blocked on locked controls that have no `readOnly` (sliders, switches, selects, radios). */
+const BLOCKED = ['pointerdown', 'mousedown', 'touchstart', 'keydown', 'click'] as const;
+
+/**
+ * `<live-device-form>`: a form bound to one device over a WebSocket (protocol v1), which never
+ * writes a stale value back to the hardware.
+ *
+ * With no form controls inside, it renders the device's fields from the server's schema: numbers
+ * as a slider and a number box with the unit, booleans as a switch, enums as a select, text as a
+ * text box, read-only fields as text. With controls inside (`<input name="genlock_phase_h">`,
+ * `<select>`, `<textarea>`), it binds them by `name` instead and leaves their markup alone.
+ *
+ * Inputs are read-only from the moment the link is lost until the server's next `resync`, and
+ * while the device is offline. Nothing is queued while disconnected and nothing is re-sent after a
+ * reconnect. Every write carries the revision the user edited from; a write the device overtook is
+ * refused by the server and offered back as "Keep device value" / "Apply mine".
+ *
+ * @example
+ * <script type="module" src="https://cdn.example/live-device-form.js"></script>
+ * <live-device-form src="/ldf" device="videoproc"></live-device-form>
+ *
+ * @event ldf-state - `StateDetail`: the connection state changed (`state`, `retryIn`, `error`).
+ * @event ldf-resync - `ResyncDetail`: a fresh snapshot arrived and is shown.
+ * @event ldf-update - `UpdateDetail`: a field changed on the device; `echo` is true for this element's own writes.
+ * @event ldf-write - `WriteDetail`: a `set` was sent.
+ * @event ldf-ack - `AckDetail`: the server answered a write (`accepted`, `unknown` or `rejected`).
+ * @event ldf-rejected - `RejectedDetail`: a write was refused; `reason`, `message` in words, the device's `current` state.
+ * @event ldf-unconfirmed - `UnconfirmedDetail`: a write may or may not have reached the device (socket died, or ack `unknown`); it is never re-sent.
+ * @event ldf-error - `ErrorDetail`: the connection stopped for good (fatal close code 4400/4401/4403/4404, or unusable `src`).
+ *
+ * @slot - Your own form controls, bound to fields by `name`. Without any, fields are rendered from the schema.
+ *
+ * @csspart status - The status line (a flex row: dot, text, countdown).
+ * @csspart status-text - The status words; an ARIA live region.
+ * @csspart countdown - "in 3 s" while reconnecting (hidden from screen readers).
+ * @csspart fields - The container of rendered fields.
+ * @csspart field - One rendered field (a grid row: label, control, note).
+ * @csspart label - A field's label.
+ * @csspart control - The container of a field's inputs.
+ * @csspart slider - The range input of a number field with `min` and `max`.
+ * @csspart number - The number box of a number field.
+ * @csspart unit - The unit beside a number box.
+ * @csspart switch - The switch of a boolean field.
+ * @csspart select - The select of an enum field.
+ * @csspart text - The text box of a text field.
+ * @csspart value - The value of a read-only field.
+ * @csspart note - A field's note (also `note-saving`, `note-rejected`, `note-conflict`, `note-unconfirmed`, `note-invalid`, `note-pending`).
+ * @csspart pending - "Device changed to …" while the user holds the control.
+ * @csspart notes - In bound mode, the list of notes below your controls.
+ * @csspart button - The conflict buttons (also `keep-button`, `apply-button`).
+ *
+ * @cssprop [--ldf-font=14px/1.45 system-ui] - Font shorthand.
+ * @cssprop --ldf-color - Text colour.
+ * @cssprop --ldf-muted-color - Secondary text (status, units, notes).
+ * @cssprop --ldf-background - Background of the element.
+ * @cssprop --ldf-field-background - Background of inputs and buttons.
+ * @cssprop --ldf-readonly-background - Background of read-only text and number boxes.
+ * @cssprop --ldf-border-color - Borders of the element, inputs and buttons.
+ * @cssprop --ldf-divider-color - Lines between fields.
+ * @cssprop --ldf-accent-color - Sliders, switches, primary button.
+ * @cssprop --ldf-accent-contrast - Text on the accent colour.
+ * @cssprop --ldf-focus-color - Focus ring.
+ * @cssprop --ldf-success-color - "Live".
+ * @cssprop --ldf-warning-color - Connecting, pending and unconfirmed.
+ * @cssprop --ldf-danger-color - Errors, rejections, out of range.
+ * @cssprop [--ldf-radius=8px] - Corner radius of inputs (the card adds 4px).
+ * @cssprop [--ldf-control-height=32px] - Height of inputs.
+ * @cssprop [--ldf-padding=14px 18px] - Padding of the element.
+ * @cssprop [--ldf-gap=16px] - Gap between label and control.
+ * @cssprop [--ldf-label-width=11em] - Width of the label column.
+ *
+ * @attr state - Reflects the read-only `state` property, for CSS: `live-device-form[state=live]`.
+ */
+export class LiveDeviceForm extends LitElement {
+  static override styles = styles;
+
+  /** The WebSocket endpoint: a `ws:`/`wss:` URL, or a path resolved against the page (`/ldf` → `wss://host/ldf` on https). */
+  @property() accessor src = '';
+
+  /** The device id sent in `hello`. */
+  @property() accessor device = '';
+
+  /** Credential sent in `hello`. Property only (never an attribute), never logged. */
+  @property({ attribute: false }) accessor token: string | undefined = undefined;
+
+  /** Called before every connection attempt for a fresh credential; takes precedence over `token`. */
+  @property({ attribute: false }) accessor tokenProvider: (() => string | undefined | Promise<string | undefined>) | undefined = undefined;
+
+  /** Least milliseconds between writes while a slider is dragged; the value at release is always sent. */
+  @property({ type: Number }) accessor throttle = 50;
+
+  @state() private accessor fields: FieldModel[] = [];
+  @state() private accessor bound = false;
+
+  #conn: Connection;
+  #clock: Clock = systemClock;
+  #opts: ConnectionOptions = {};
+  #models = new Map<string, FieldModel>();
+  #controls = new Map<string, Control[]>();
+  #synced = false;
+  #outbox: Queued[] = [];
+  #ticker: unknown;
+  #refocus = '';
+  /** The slider being dragged with a pointer, released by a `pointerup` anywhere. */
+  #holding: [FieldModel, Control] | undefined;
+  readonly #observer = new MutationObserver(() => this.#scan());
+
+  constructor() {
+    super();
+    this.#conn = this.#connect();
+  }
+
+  /** The connection state (read-only; reflected to the `state` attribute). See `ConnectionState`. */
+  get state(): ConnectionState {
+    return this.#conn.state;
+  }
+
+  /** Why the state is `failed` (`code`: close code, or 0 for an unusable `src`), else `null`. */
+  get error(): ConnectionError | null {
+    return this.#conn.error;
+  }
+
+  /** The `mounts` the next `hello` will carry: how many of this instance's sockets completed a resync. */
+  get mounts(): number {
+    return this.#conn.mounts;
+  }
+
+  /** The device's last known value of every field (not the user's unsent edits). */
+  get values(): Record<string, FieldValue> {
+    return Object.fromEntries([...this.#models].map(([k, m]) => [k, m.device.value]));
+  }
+
+  /**
+   * Heartbeat, timeouts, backoff, socket factory and clock (see `ConnectionOptions`). Setting it
+   * replaces the connection (and its mount counter). Defaults to `{}`.
+   */
+  get connectionOptions(): ConnectionOptions {
+    return this.#opts;
+  }
+  set connectionOptions(options: ConnectionOptions) {
+    this.#opts = { ...options };
+    this.#conn.stop();
+    this.removeController(this.#conn);
+    this.#conn = this.#connect();
+    this.requestUpdate();
+  }
+
+  /** Starts over after `failed` (e.g. once a new `token` is set). Keeps the mount counter. */
+  reconnect(): void {
+    this.#conn.reconnect();
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#observer.observe(this, { childList: true, subtree: true, attributes: true, attributeFilter: ['name'] });
+    this.#scan();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#observer.disconnect();
+    this.#clock.clearTimeout(this.#ticker);
+    for (const m of this.#models.values()) {
+      this.#clock.clearTimeout(m.timer);
+      m.timer = undefined;
+      m.release();
+    }
+    removeEventListener('pointerup', this.#letGo, true);
+    removeEventListener('pointercancel', this.#letGo, true);
+  }
+
+  protected override createRenderRoot(): HTMLElement | DocumentFragment {
+    const root = super.createRenderRoot();
+    for (const type of BLOCKED) root.addEventListener(type, this.#block, { capture: true, passive: false });
+    for (const type of EDIT_EVENTS) root.addEventListener(type, this.#edit);
+    return root;
+  }
+
+  protected override render(): TemplateResult {
+    const st = this.#conn.state;
+    const left = st === ConnectionState.Reconnecting ? this.#conn.retryAt - this.#clock.now() : 0;
+    return html`<div part="status" class="status">
+        <span class="dot" aria-hidden="true"></span>
+        <span part="status-text" role="status">${statusText(st, this.#conn.error)}</span>
+        ${left >= 1000 ? html`<span part="countdown" aria-hidden="true">in ${Math.ceil(left / 1000)} s</span>` : nothing}
+      </div>
+      <slot></slot>
+      ${this.bound
+        ? html`<div part="notes">${this.fields.filter((m) => this.#controls.has(m.schema.name) && (m.note || m.pending)).map((m) => renderNote(m, true))}</div>`
+        : html`<div part="fields">${this.fields.map(renderField)}</div>`}`;
+  }
+
+  protected override updated(changed: PropertyValues): void {
+    super.updated(changed);
+    if (this.getAttribute('state') !== this.#conn.state) this.setAttribute('state', this.#conn.state);
+    for (const [name, els] of this.bound ? this.#controls : scanControls(this.renderRoot)) {
+      const m = this.#models.get(name);
+      for (const el of els) syncControl(el, m, m ? this.#locked(m) : !this.#synced);
+    }
+    if (this.#refocus) {
+      const name = this.#refocus;
+      this.#refocus = '';
+      (this.bound ? this.#controls.get(name)?.[0] : this.renderRoot.querySelector<HTMLElement>(`#${controlId(name)}`))?.focus();
+    }
+    const out = this.#outbox;
+    this.#outbox = [];
+    for (const [type, detail] of out) emit(this, type, detail as never);
+  }
+
+  // ------------------------------------------------------------------ connection
+
+  #connect(): Connection {
+    this.#clock = this.#opts.clock ?? systemClock;
+    return new Connection(
+      this,
+      {
+        endpoint: () => (this.src && this.device ? { url: resolveSocketUrl(this.src, document.baseURI), device: this.device } : null),
+        token: () => (this.tokenProvider ? this.tokenProvider() : this.token),
+        onFrame: (f) => this.#onFrame(f),
+        onAck: (set, ack) => this.#onAck(set, ack),
+        onUnconfirmed: (sets) => {
+          for (const set of sets) {
+            this.#models.get(set.field)?.unconfirmed(set);
+            this.#queue('ldf-unconfirmed', { ...wire(set), cause: 'disconnected' });
+          }
+        },
+        onState: (s) => this.#onState(s),
+      },
+      this.#opts,
+    );
+  }
+
+  /** Events are dispatched after the render that shows their effect. */
+  #queue(...item: Queued): void {
+    this.#outbox.push(item);
+    this.requestUpdate();
+  }
+
+  #onState(s: ConnectionState): void {
+    const retryIn = s === ConnectionState.Reconnecting ? Math.max(0, this.#conn.retryAt - this.#clock.now()) : 0;
+    if (s !== ConnectionState.Live) {
+      for (const m of this.#models.values()) {
+        this.#clock.clearTimeout(m.timer);
+        m.timer = undefined;
+      }
+    }
+    this.#queue('ldf-state', { state: s, retryIn, error: this.#conn.error });
+    if (s === ConnectionState.Failed && this.#conn.error) this.#queue('ldf-error', this.#conn.error);
+    this.#tick();
+  }
+
+  /** Re-renders the reconnect countdown once a second. */
+  #tick(): void {
+    this.#clock.clearTimeout(this.#ticker);
+    this.#ticker = undefined;
+    const left = this.#conn.retryAt - this.#clock.now();
+    if (this.#conn.state !== ConnectionState.Reconnecting || left <= 0) return;
+    this.#ticker = this.#clock.setTimeout(() => {
+      this.requestUpdate();
+      this.#tick();
+    }, left % 1000 || 1000);
+  }
+
+  #onFrame(f: ResyncFrame | UpdateFrame | DeviceFrame): void {
+    switch (f.type) {
+      case 'resync': {
+        const next = new Map<string, FieldModel>();
+        for (const s of f.schema) {
+          const st = f.fields[s.name] ?? { value: null, rev: 0 };
+          const m = this.#models.get(s.name);
+          if (m) m.resync(s, st);
+          next.set(s.name, m ?? new FieldModel(s, st));
+        }
+        this.#models = next;
+        this.fields = [...next.values()];
+        this.#synced = true;
+        this.#queue('ldf-resync', { epoch: f.epoch, device: f.device, schema: f.schema, fields: f.fields, mounts: this.#conn.mounts - 1 });
+        return;
+      }
+      case 'update': {
+        const m = this.#models.get(f.field);
+        if (!m) return;
+        const echo = m.update(f);
+        this.#queue('ldf-update', { field: f.field, value: f.value, rev: f.rev, echo });
+        return;
+      }
+      case 'device':
+        this.requestUpdate();
+        return;
+      default: {
+        const never: never = f;
+        return never;
+      }
+    }
+  }
+
+  #onAck(set: SetFrame, ack: AckFrame): void {
+    const m = this.#models.get(set.field);
+    m?.ack(set, ack);
+    this.#queue('ldf-ack', { ...wire(set), status: ack.status });
+    if (ack.status === 'unknown') this.#queue('ldf-unconfirmed', { ...wire(set), cause: 'unknown' });
+    if (ack.status === 'rejected') {
+      const current = ack.value !== undefined && ack.rev !== undefined ? { value: ack.value, rev: ack.rev } : null;
+      const message = m ? reasonText(m.schema, ack.reason, current?.value ?? m.device.value, ack.message) : ack.reason;
+      this.#queue('ldf-rejected', { ...wire(set), reason: ack.reason, message, current });
+    }
+  }
+
+  // ------------------------------------------------------------------ editing
+
+  /** Read-only right now: not live, not writable, or the value is not known yet. */
+  #locked(m: FieldModel): boolean {
+    return this.#conn.state !== ConnectionState.Live || !m.schema.writable || m.device.value === null;
+  }
+
+  #scan(): void {
+    this.#controls = scanControls(this);
+    this.bound = this.#controls.size > 0;
+    this.requestUpdate();
+  }
+
+  /** Stops gestures on locked controls that `readOnly` does not cover. Focus stays where it is. */
+  #block = (e: Event): void => {
+    const el = e.composedPath()[0];
+    if (!isControl(el) || (controlKind(el) === 'box' && !(el instanceof HTMLSelectElement))) return;
+    const m = this.#models.get(el.name);
+    if (m ? !this.#locked(m) : this.#synced || !this.bound) return;
+    if (e instanceof KeyboardEvent && (e.key === 'Tab' || e.key === 'Escape')) return;
+    e.preventDefault();
+  };
+
+  #edit = (e: Event): void => {
+    const t = e.composedPath()[0];
+    if (e.type === 'click') {
+      const button = t instanceof Element ? t.closest<HTMLElement>('button[data-action]') : null;
+      if (button) this.#choose(button.dataset.field ?? '', button.dataset.action === 'apply');
+      return;
+    }
+    if (!isControl(t)) return;
+    const m = this.#models.get(t.name);
+    if (!m) return;
+    const kind = controlKind(t);
+    const locked = this.#locked(m);
+    switch (e.type) {
+      case 'input':
+      case 'change': {
+        if (locked) {
+          // A locked control that changed anyway (a script, a gesture we could not stop) is put back.
+          m.release();
+          this.requestUpdate();
+          return;
+        }
+        if (kind === 'pick') {
+          // Not on `input`: a render between `input` and `change` would put the old value back.
+          if (e.type === 'change') this.#write(m, readControl(t, m.schema));
+          return;
+        }
+        if (kind === 'slider') {
+          if (e.type === 'input') {
+            m.hold(t.value, true);
+            this.#drag(m);
+          } else if (m.held) this.#letGoOf(m, t);
+        } else if (e.type === 'input') {
+          m.hold(t.value, false);
+          if (m.note?.kind === 'invalid') m.note = null;
+        } else if (m.held) this.#commit(m, t);
+        this.requestUpdate();
+        return;
+      }
+      case 'keydown': {
+        const key = (e as KeyboardEvent).key;
+        if (kind !== 'box' || t instanceof HTMLTextAreaElement) return;
+        if (key === 'Enter') {
+          // Commit here rather than let a surrounding <form> submit.
+          e.preventDefault();
+          if (m.held && !locked) this.#commit(m, t);
+        } else if (key === 'Escape' && m.held) this.#abandon(m);
+        else return;
+        this.requestUpdate();
+        return;
+      }
+      case 'focusout':
+        if (kind === 'box' && m.held) {
+          this.#abandon(m);
+          this.requestUpdate();
+        }
+        return;
+      case 'pointerdown':
+        if (kind === 'slider' && !locked) {
+          m.hold(undefined, true);
+          this.#holding = [m, t];
+          addEventListener('pointerup', this.#letGo, true);
+          addEventListener('pointercancel', this.#letGo, true);
+        }
+        return;
+    }
+  };
+
+  /** The pointer was released anywhere on the page. */
+  #letGo = (): void => {
+    removeEventListener('pointerup', this.#letGo, true);
+    removeEventListener('pointercancel', this.#letGo, true);
+    const h = this.#holding;
+    this.#holding = undefined;
+    if (h && h[0].held) this.#letGoOf(...h);
+  };
+
+  /** End of a drag: the value at release is always sent (unless it was the last one sent, or nothing moved). */
+  #letGoOf(m: FieldModel, el: Control): void {
+    const v = readControl(el, m.schema);
+    const moved = m.lastSent !== undefined || v !== m.value;
+    this.#clock.clearTimeout(m.timer);
+    m.timer = undefined;
+    if (moved && v !== m.lastSent) this.#write(m, v);
+    m.release();
+    this.requestUpdate();
+  }
+
+  /** A slider moved: send at most once per `throttle` ms, the latest value at the end of each window. */
+  #drag(m: FieldModel): void {
+    m.latest = Number(m.draft);
+    if (m.timer !== undefined) return;
+    const send = (): void => {
+      m.timer = undefined;
+      if (!m.held || m.latest === m.lastSent || m.latest === undefined) return;
+      m.lastSentAt = this.#clock.now();
+      this.#write(m, m.latest);
+    };
+    const wait = m.lastSentAt + this.throttle - this.#clock.now();
+    if (wait <= 0) send();
+    else m.timer = this.#clock.setTimeout(send, wait);
+  }
+
+  /** The user left a box without committing: it shows the field's value again, which is not out of range. */
+  #abandon(m: FieldModel): void {
+    m.release();
+    if (m.note?.kind === 'invalid') m.note = null;
+  }
+
+  #commit(m: FieldModel, el: Control): void {
+    if (this.#write(m, readControl(el, m.schema)) || m.note?.kind !== 'invalid') m.release();
+  }
+
+  /** "Keep device value" or "Apply mine" on a conflict. */
+  #choose(name: string, apply: boolean): void {
+    const m = this.#models.get(name);
+    if (!m) return;
+    if (apply) {
+      const mine = m.applyMine();
+      if (mine !== undefined) this.#write(m, mine);
+    } else m.keep();
+    this.#refocus = name;
+    this.requestUpdate();
+  }
+
+  /** Checks and sends one write from the revision the user edited from. Returns whether it went out. */
+  #write(m: FieldModel, value: WritableValue): boolean {
+    if (this.#locked(m)) return false;
+    const check = checkValue(m.schema, value);
+    if (!check.ok) {
+      m.invalid(check.message);
+      this.requestUpdate();
+      return false;
+    }
+    const set = this.#conn.send(m.schema.name, check.value, m.rev);
+    if (!set) return false;
+    m.sent(set);
+    this.#queue('ldf-write', wire(set));
+    return true;
+  }
+}
+
+function wire(set: SetFrame): { id: number; field: string; value: WritableValue; rev: number } {
+  return { id: set.id, field: set.field, value: set.value, rev: set.rev };
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'live-device-form': LiveDeviceForm;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * A @web/test-runner plugin that runs the project's REAL server SDK on loopback, in the test
+ * runner's Node process, and lets browser tests drive it with `executeServerCommand`:
+ *
+ * - `ldf:env`        a fresh device (a `MemoryBridge`), SDK instance, HTTP server and fault proxy;
+ *                    returns `{ env, src, device }` (`src` goes through the proxy)
+ * - `ldf:status`     the device reports values (`bridge.setStatus`)
+ * - `ldf:online`     the device goes offline / comes back (`bridge.setOnline`)
+ * - `ldf:behaviour`  how the device ends the next writes: `accepted`, `unknown`, `offline`, `hang`
+ * - `ldf:release`    ends hanging writes
+ * - `ldf:writes`     what reached the device (`bridge.writes`)
+ * - `ldf:sent`       what the element sent, decoded by the proxy: `[{ conn, frame } | { conn, close }]`
+ * - `ldf:net`        network faults: `cut`, `refuse`, `blackhole`, `pass`
+ * - `ldf:wait`       waits (event-driven, in Node) for `{ open }` connections or `{ frames }` sent frames
+ * - `ldf:info`       open connections, server sessions and stats
+ * - `ldf:shutdown`   the SDK closes every session (1001, "server shutting down") and restarts
+ * - `ldf:dispose`    tears an env down
+ *
+ * Each test makes its own env, so tests never share a device, a server or a proxy.
+ */
+import http from 'node:http';
+import { createLiveDeviceServer, MemoryBridge } from '@live-device-form/server';
+import { startProxy } from './proxy.mjs';
+
+/** The device every env gets unless the test passes its own schema. */
+export const DEFAULT_SCHEMA = [
+  { name: 'genlock_phase_h', label: 'Phase horizontal', type: 'integer', min: -512, max: 511, unit: 'px', writable: true },
+  { name: 'genlock_phase_v', label: 'Phase vertical', type: 'integer', min: -512, max: 511, unit: 'px', writable: true },
+  { name: 'gain', label: 'Gain', type: 'number', min: -12, max: 12, step: 0.5, unit: 'dB', writable: true },
+  { name: 'enabled', label: 'Output enabled', type: 'boolean', writable: true },
+  {
+    name: 'standard',
+    label: 'Video standard',
+    type: 'enum',
+    options: [
+      { value: 'ntsc', label: 'NTSC' },
+      { value: 'pal', label: 'PAL' },
+    ],
+    writable: true,
+  },
+  { name: 'name', label: 'Name', type: 'text', maxLength: 32, writable: true },
+  { name: 'temperature', label: 'Temperature', type: 'number', unit: '°C', writable: false },
+];
+
+export const DEFAULT_VALUES = {
+  genlock_phase_h: -25,
+  genlock_phase_v: 10,
+  gain: 0,
+  enabled: true,
+  standard: 'pal',
+  name: 'Studio A',
+  temperature: 41.5,
+};
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** @type {Map<string, Awaited<ReturnType<typeof makeEnv>>>} */
+const envs = new Map();
+let nextEnv = 0;
+
+export async function makeEnv(p) {
+  const id = `dev${++nextEnv}`;
+  const bridge = new MemoryBridge({
+    id,
+    schema: p.schema ?? DEFAULT_SCHEMA,
+    values: p.values ?? DEFAULT_VALUES,
+    online: p.online ?? true,
+    echo: p.echo ?? true,
+    echoDelayMs: p.echoDelayMs ?? 0,
+  });
+  const options = {
+    devices: [bridge],
+    path: '/live',
+    guardMs: p.guardMs ?? 100,
+    allowedOrigins: p.origin ? [p.origin] : [],
+    logger: silent,
+    heartbeatMs: 0,
+  };
+  if (p.token) options.token = p.token;
+  if (p.deny) options.authorize = () => false;
+  const env = { id, bridge, options, live: createLiveDeviceServer(options), http: http.createServer((_, res) => res.end()) };
+  env.live.attach(env.http);
+  await new Promise((resolve) => env.http.listen(0, '127.0.0.1', resolve));
+  env.proxy = await startProxy(env.http.address().port);
+  envs.set(id, env);
+  return env;
+}
+
+export async function dispose(env) {
+  envs.delete(env.id);
+  await env.proxy.close();
+  await env.live.close();
+  await env.bridge.close();
+  env.http.closeAllConnections?.();
+  await new Promise((resolve) => env.http.close(resolve));
+}
+
+function envOf(payload) {
+  const env = envs.get(payload?.env);
+  if (!env) throw new Error(`no test env "${payload?.env}"`);
+  return env;
+}
+
+/** @returns {import('@web/test-runner').TestRunnerPlugin} */
+export function ldfServerPlugin() {
+  return {
+    name: 'ldf-server',
+    async serverStop() {
+      await Promise.all([...envs.values()].map(dispose));
+    },
+    async executeCommand({ command, payload }) {
+      if (!command.startsWith('ldf:')) return undefined;
+      switch (command) {
+        case 'ldf:env': {
+          const env = await makeEnv(payload ?? {});
+          return { env: env.id, device: env.id, src: `ws://127.0.0.1:${env.proxy.port}/live` };
+        }
+        case 'ldf:status':
+          envOf(payload).bridge.setStatus(payload.values);
+          return true;
+        case 'ldf:online':
+          envOf(payload).bridge.setOnline(payload.online, { reset: payload.reset ?? false });
+          return true;
+        case 'ldf:behaviour':
+          envOf(payload).bridge.writeBehaviour = payload.behaviour;
+          return true;
+        case 'ldf:release':
+          return envOf(payload).bridge.release(payload.outcome ?? 'accepted');
+        case 'ldf:writes':
+          return envOf(payload).bridge.writes;
+        case 'ldf:sent':
+          return envOf(payload).proxy.sent;
+        case 'ldf:net':
+          envOf(payload).proxy.set(payload.action);
+          return true;
+        case 'ldf:wait': {
+          const { proxy } = envOf(payload);
+          const timeout = payload.timeoutMs ?? 5000;
+          if (payload.open !== undefined) await proxy.until(() => proxy.open === payload.open, timeout, `${payload.open} open connections`);
+          if (payload.frames !== undefined) {
+            const want = payload.frames;
+            await proxy.until(
+              () => proxy.sent.filter((s) => s.frame && Object.entries(want.match ?? {}).every(([k, v]) => s.frame[k] === v)).length >= want.count,
+              timeout,
+              `${want.count} sent frames like ${JSON.stringify(want.match)}`,
+            );
+          }
+          return true;
+        }
+        case 'ldf:info': {
+          const env = envOf(payload);
+          return { open: env.proxy.open, connections: env.proxy.conns.length, sessions: env.live.sessions(), stats: env.live.stats() };
+        }
+        case 'ldf:shutdown': {
+          // A server restart: every session ends with 1001, a fresh SDK instance takes over the port.
+          const env = envOf(payload);
+          env.live.close();
+          env.live = createLiveDeviceServer(env.options);
+          env.http.removeAllListeners('upgrade');
+          env.live.attach(env.http);
+          return true;
+        }
+        case 'ldf:dispose':
+          await dispose(envOf(payload));
+          return true;
+        default:
+          throw new Error(`unknown command ${command}`);
+      }
+    },
+  };
+}

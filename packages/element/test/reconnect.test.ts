@@ -1,0 +1,163 @@
+/**
+ * The connection against the real server SDK, through a loopback proxy that cuts, refuses and
+ * black-holes the link.
+ */
+import { expect } from '@open-wc/testing';
+import type { Clock } from '../src/connection.js';
+import { systemClock } from '../src/connection.js';
+import { FAST, cmd, inState, makeEnv, mount, next, sent } from './helpers.js';
+
+/** The real clock, counting the timers still pending. */
+class TrackingClock implements Clock {
+  readonly live = new Set<unknown>();
+  now(): number {
+    return systemClock.now();
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const h = systemClock.setTimeout(() => {
+      this.live.delete(h);
+      fn();
+    }, ms);
+    this.live.add(h);
+    return h;
+  }
+  clearTimeout(h: unknown): void {
+    this.live.delete(h);
+    systemClock.clearTimeout(h);
+  }
+}
+
+describe('reconnecting (real server, loopback proxy)', () => {
+  it('hello carries mounts 0 on the first connection, then 1 and 2 on later connections', async () => {
+    const env = await makeEnv();
+    const el = mount(env);
+    const first = next(el, 'ldf-resync');
+    await inState(el, 'live');
+    expect((await first).mounts).to.equal(0);
+    for (const mounts of [1, 2]) {
+      const resynced = next(el, 'ldf-resync');
+      await cmd(env, 'net', { action: 'cut' });
+      expect((await resynced).mounts).to.equal(mounts);
+      await inState(el, 'live');
+    }
+    const hellos = (await sent(env)).filter((s) => s.frame?.type === 'hello').map((s) => s.frame);
+    expect(hellos).to.deep.equal([0, 1, 2].map((mounts) => ({ type: 'hello', device: env.device, mounts })));
+  });
+
+  it('makes the first attempt after a live connection at once; failed attempts after it back off', async () => {
+    const env = await makeEnv({ guardMs: 0 });
+    // A 30 s backoff window with random() = 1: any attempt that waited for the backoff would time this test out.
+    const el = mount(env, { options: { ...FAST, backoff: { initial: 30_000, max: 30_000, random: () => 1 } } });
+    await inState(el, 'live');
+    await cmd(env, 'net', { action: 'cut' });
+    await inState(el, 'live', 5000);
+    expect((await cmd<{ connections: number }>(env, 'info')).connections).to.equal(2);
+
+    // Now the network refuses: the immediate attempt fails, and the next one waits the backoff.
+    const backingOff = next(el, 'ldf-state', (d) => d.state === 'reconnecting' && d.retryIn > 0);
+    await cmd(env, 'net', { action: 'refuse' });
+    const waiting = await backingOff;
+    expect(waiting.retryIn).to.be.within(29_000, 30_000);
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('[part~=status]')!.textContent!.replace(/\s+/g, ' ').trim()).to.equal('Reconnecting in 30 s');
+
+    // The browser coming back online cuts the wait short.
+    await cmd(env, 'net', { action: 'pass' });
+    window.dispatchEvent(new Event('online'));
+    await inState(el, 'live', 5000);
+  });
+
+  it('stops for good after a fatal close code (4404 unknown device) and shows the error', async () => {
+    const env = await makeEnv();
+    const el = mount({ ...env, device: 'no-such-device' });
+    const error = await next(el, 'ldf-error');
+    expect(error.code).to.equal(4404);
+    await inState(el, 'failed');
+    expect(el.getAttribute('state')).to.equal('failed');
+    expect(el.shadowRoot!.querySelector('[role=status]')!.textContent).to.match(/^Unknown device/);
+    // With a 50–200 ms backoff a retry would have happened by now; give it three times that.
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await cmd<{ connections: number }>(env, 'info')).connections).to.equal(1);
+    expect(el.state).to.equal('failed');
+  });
+
+  it('stops after 4401 (bad token) and starts again with reconnect() once the token is fixed', async () => {
+    const env = await makeEnv({ token: 'right' });
+    const el = document.createElement('live-device-form');
+    el.connectionOptions = FAST;
+    el.token = 'wrong';
+    el.src = env.src;
+    el.device = env.device;
+    document.body.append(el);
+    try {
+      expect((await next(el, 'ldf-error')).code).to.equal(4401);
+      el.token = 'right';
+      el.reconnect();
+      await inState(el, 'live');
+      const hellos = (await sent(env)).filter((s) => s.frame?.type === 'hello').map((s) => s.frame);
+      expect(hellos).to.deep.equal([
+        { type: 'hello', device: env.device, mounts: 0, token: 'wrong' },
+        { type: 'hello', device: env.device, mounts: 0, token: 'right' },
+      ]);
+    } finally {
+      el.remove();
+    }
+  });
+
+  it('stops after 4403 when the server’s authorize refuses the user', async () => {
+    const env = await makeEnv({ deny: true });
+    const el = mount(env);
+    expect((await next(el, 'ldf-error')).code).to.equal(4403);
+    expect(el.state).to.equal('failed');
+  });
+
+  it('retries after the server shuts down (1001) and resyncs from the new server', async () => {
+    const env = await makeEnv();
+    const el = mount(env);
+    const firstEpoch = (await next(el, 'ldf-resync')).epoch;
+    const again = next(el, 'ldf-resync');
+    await cmd(env, 'shutdown');
+    const second = await again;
+    expect(second.epoch).to.not.equal(firstEpoch);
+    expect(second.mounts).to.equal(1);
+  });
+
+  it('notices a dead link that never closes (black hole) by the heartbeat, and reconnects', async () => {
+    const env = await makeEnv();
+    const el = mount(env, { options: { pingInterval: 300, pingTimeout: 300, connectTimeout: 1000, backoff: { initial: 50, max: 200 } } });
+    await inState(el, 'live');
+    await cmd(env, 'net', { action: 'blackhole' });
+    const t0 = performance.now();
+    await inState(el, 'reconnecting');
+    expect(performance.now() - t0).to.be.below(1500);
+    // The server never saw the socket close: only the element's heartbeat noticed.
+    expect((await cmd<{ sessions: unknown[] }>(env, 'info')).sessions.length).to.be.at.least(1);
+    await cmd(env, 'net', { action: 'pass' });
+    await inState(el, 'live', 8000);
+  });
+
+  it('removing the element closes its socket and clears every timer', async () => {
+    const env = await makeEnv();
+    const clock = new TrackingClock();
+    const el = mount(env, { options: { ...FAST, clock } });
+    await inState(el, 'live');
+    expect(clock.live.size).to.be.greaterThan(0); // the heartbeat
+    el.remove();
+    expect(el.state).to.equal('closed');
+    expect(clock.live.size).to.equal(0);
+    await cmd(env, 'wait', { open: 0 });
+    const closes = (await sent(env)).filter((s) => s.close !== undefined);
+    expect(closes).to.deep.equal([{ conn: 0, close: 1000 }]);
+  });
+
+  it('a removed element that is put back reconnects with the next mount count', async () => {
+    const env = await makeEnv();
+    const el = mount(env);
+    await inState(el, 'live');
+    el.remove();
+    document.body.append(el);
+    const again = await next(el, 'ldf-resync');
+    expect(again.mounts).to.equal(1);
+    await inState(el, 'live');
+  });
+});
