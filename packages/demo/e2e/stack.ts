@@ -1,0 +1,154 @@
+/**
+ * One end-to-end environment, all real and all on free loopback ports: the demo (embedded aedes,
+ * simulator, MQTT bridge, server SDK, Vite), a fault proxy in front of the SDK's socket, an
+ * independent MQTT witness and headless Chromium. Each test starts its own and closes it.
+ * @module
+ */
+import net from 'node:net';
+import { silentLogger } from '@live-device-form/server';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { type Demo, type DemoOptions, startDemo } from '../src/demo-server.js';
+import { type TcpProxy, startTcpProxy } from './tcp-proxy.js';
+import { type Witness, startWitness } from './witness.js';
+
+/** Debian's Chromium; no test tool downloads a browser. */
+export const CHROMIUM = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+
+/** Flags for headless Chromium as root, without background traffic to hosts this network refuses. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless=new',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** A free TCP port on loopback (the demo's origin must be known before it starts, for `allowedOrigins`). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Stack {
+  demo: Demo;
+  /** Sits between the page's sockets and the demo's `/live`. */
+  proxy: TcpProxy;
+  witness: Witness;
+  browser: Browser;
+  /** A page's URL on the demo, with its sockets routed through the proxy (`?ws=`). */
+  url(path?: string, query?: Record<string, string>): string;
+  /** Opens a page (1360×900) and waits for its element to be live. */
+  open(path?: string, query?: Record<string, string>): Promise<Page>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions extends Pick<DemoOptions, 'protection' | 'initial' | 'hmr'> {
+  /** Route the page's sockets through the fault proxy. Defaults to `true`. */
+  viaProxy?: boolean;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const closers: (() => Promise<unknown>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => {});
+  };
+  try {
+    const port = await freePort();
+    const demo = await startDemo({
+      port,
+      hmr: options.hmr ?? false,
+      logger: silentLogger,
+      viteLogLevel: 'silent',
+      // The page is served by the demo, its socket goes to the proxy's port: a different origin.
+      allowedOrigins: [`http://127.0.0.1:${port}`],
+      ...(options.protection !== undefined ? { protection: options.protection } : {}),
+      ...(options.initial ? { initial: options.initial } : {}),
+    });
+    closers.push(() => demo.close());
+    const proxy = await startTcpProxy(demo.port);
+    closers.push(() => proxy.close());
+    const witness = await startWitness(demo.brokerUrl);
+    closers.push(() => witness.close());
+    const browser = await launchChromium();
+    closers.push(() => browser.close());
+
+    const url = (path = '/', query: Record<string, string> = {}): string => {
+      const u = new URL(path, demo.url);
+      if (options.viaProxy ?? true) u.searchParams.set('ws', `ws://127.0.0.1:${proxy.port}/live`);
+      for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
+      return u.href;
+    };
+    return {
+      demo,
+      proxy,
+      witness,
+      browser,
+      url,
+      async open(path = '/', query = {}) {
+        const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+        await page.goto(url(path, query));
+        await waitForState(page, 'live');
+        return page;
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+// ------------------------------------------------------------------ the element, seen from the page
+
+/** Waits until the (first) `<live-device-form>` is in `state`. */
+export async function waitForState(page: Page, state: string, timeout = 20_000): Promise<void> {
+  await page.waitForFunction((s) => document.querySelector('live-device-form')?.state === s, state, { timeout, polling: 50 });
+}
+
+/** The value a field's number box shows (rendered mode: in the shadow root; bound mode: the vendor's input). */
+export function shownValue(page: Page, field: string): Promise<string | null> {
+  return page.evaluate((f) => {
+    const form = document.querySelector('live-device-form')!;
+    const el = form.shadowRoot?.querySelector<HTMLInputElement>(`#ldf-${f}`) ?? form.querySelector<HTMLInputElement>(`[name="${f}"]`);
+    return el ? el.value : null;
+  }, field);
+}
+
+/** Waits until a field's box shows `value`. */
+export async function waitForShown(page: Page, field: string, value: string, timeout = 20_000): Promise<void> {
+  await page.waitForFunction(
+    ([f, v]) => {
+      const form = document.querySelector('live-device-form');
+      const el = form?.shadowRoot?.querySelector<HTMLInputElement>(`#ldf-${f}`) ?? form?.querySelector<HTMLInputElement>(`[name="${f}"]`);
+      return el?.value === v;
+    },
+    [field, value] as const,
+    { timeout, polling: 50 },
+  );
+}
+
+/** Records every `set` the element sends (its `ldf-write` events) in `window.__writes`. */
+export async function recordWrites(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __writes: unknown[] };
+    w.__writes = [];
+    document.addEventListener('ldf-write', (e) => w.__writes.push((e as CustomEvent).detail));
+  });
+}
+
+export function writes(page: Page): Promise<{ field: string; value: unknown; rev: number }[]> {
+  return page.evaluate(() => (window as unknown as { __writes: { field: string; value: unknown; rev: number }[] }).__writes);
+}
