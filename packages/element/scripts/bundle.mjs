@@ -20,6 +20,10 @@ export function minifyCss(source) {
       .replace(/\s+/g, ' ')
       .replace(/\s*([{}:;,>])\s*/g, '$1')
       .replace(/;}/g, '}')
+      // [part~='field'] → [part~=field]: quotes are optional around an identifier.
+      .replace(/(\[[\w-]+[~$^*|]?=)'([A-Za-z_-][\w-]*)'\]/g, '$1$2]')
+      // 0.9em → .9em
+      .replace(/([\s:(,])0\.(\d)/g, '$1.$2')
       .trim() +
     '`',
   );

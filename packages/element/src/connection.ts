@@ -232,8 +232,12 @@ export class Connection implements ReactiveController {
     this.sync();
   }
 
-  /** @internal */
-  hostUpdated(): void {
+  /**
+   * Before the host renders: a changed `src` or `device` takes effect in the same update, so the
+   * state change it causes is rendered by it rather than scheduling another update from inside one.
+   * @internal
+   */
+  hostUpdate(): void {
     this.sync();
   }
 

@@ -1,5 +1,4 @@
-import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { LitElement, html, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import {
   type AckFrame,
   type DeviceFrame,
@@ -106,24 +105,38 @@ const BLOCKED = ['pointerdown', 'mousedown', 'touchstart', 'keydown', 'click'] a
 export class LiveDeviceForm extends LitElement {
   static override styles = styles;
 
+  /**
+   * The reactive properties, declared without decorators (their helpers cost about 1 KiB of the
+   * bundle). The initialisers below run as assignments in the constructor
+   * (`useDefineForClassFields: false`), so they go through the accessors Lit creates from this.
+   */
+  static override properties: PropertyDeclarations = {
+    src: {},
+    device: {},
+    token: { attribute: false },
+    tokenProvider: { attribute: false },
+    throttle: { type: Number },
+  };
+
   /** The WebSocket endpoint: a `ws:`/`wss:` URL, or a path resolved against the page (`/ldf` → `wss://host/ldf` on https). */
-  @property() accessor src = '';
+  src = '';
 
   /** The device id sent in `hello`. */
-  @property() accessor device = '';
+  device = '';
 
   /** Credential sent in `hello`. Property only (never an attribute), never logged. */
-  @property({ attribute: false }) accessor token: string | undefined = undefined;
+  token: string | undefined = undefined;
 
   /** Called before every connection attempt for a fresh credential; takes precedence over `token`. */
-  @property({ attribute: false }) accessor tokenProvider: (() => string | undefined | Promise<string | undefined>) | undefined = undefined;
+  tokenProvider: (() => string | undefined | Promise<string | undefined>) | undefined = undefined;
 
   /** Least milliseconds between writes while a slider is dragged; the value at release is always sent. */
-  @property({ type: Number }) accessor throttle = 50;
+  throttle = 50;
 
-  @state() private accessor fields: FieldModel[] = [];
-  @state() private accessor bound = false;
-
+  /** The models in schema order (every change to it is followed by a `requestUpdate()`). */
+  #fields: FieldModel[] = [];
+  /** Bound mode: the light DOM holds named controls (set by `#scan`, which requests an update). */
+  #bound = false;
   #conn: Connection;
   #clock: Clock = systemClock;
   #opts: ConnectionOptions = {};
@@ -217,22 +230,22 @@ export class LiveDeviceForm extends LitElement {
         ${left >= 1000 ? html`<span part="countdown" aria-hidden="true">in ${Math.ceil(left / 1000)} s</span>` : nothing}
       </div>
       <slot></slot>
-      ${this.bound
-        ? html`<div part="notes">${this.fields.filter((m) => this.#controls.has(m.schema.name) && (m.note || m.pending)).map((m) => renderNote(m, true))}</div>`
-        : html`<div part="fields">${this.fields.map(renderField)}</div>`}`;
+      ${this.#bound
+        ? html`<div part="notes">${this.#fields.filter((m) => this.#controls.has(m.schema.name) && (m.note || m.pending)).map((m) => renderNote(m, true))}</div>`
+        : html`<div part="fields">${this.#fields.map(renderField)}</div>`}`;
   }
 
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
     if (this.getAttribute('state') !== this.#conn.state) this.setAttribute('state', this.#conn.state);
-    for (const [name, els] of this.bound ? this.#controls : scanControls(this.renderRoot)) {
+    for (const [name, els] of this.#bound ? this.#controls : scanControls(this.renderRoot)) {
       const m = this.#models.get(name);
       for (const el of els) syncControl(el, m, m ? this.#locked(m) : !this.#synced);
     }
     if (this.#refocus) {
       const name = this.#refocus;
       this.#refocus = '';
-      (this.bound ? this.#controls.get(name)?.[0] : this.renderRoot.querySelector<HTMLElement>(`#${controlId(name)}`))?.focus();
+      (this.#bound ? this.#controls.get(name)?.[0] : this.renderRoot.querySelector<HTMLElement>(`#${controlId(name)}`))?.focus();
     }
     const out = this.#outbox;
     this.#outbox = [];
@@ -304,7 +317,7 @@ export class LiveDeviceForm extends LitElement {
           next.set(s.name, m ?? new FieldModel(s, st));
         }
         this.#models = next;
-        this.fields = [...next.values()];
+        this.#fields = [...next.values()];
         this.#synced = true;
         this.#queue('ldf-resync', { epoch: f.epoch, device: f.device, schema: f.schema, fields: f.fields, mounts: this.#conn.mounts - 1 });
         return;
@@ -347,7 +360,7 @@ export class LiveDeviceForm extends LitElement {
 
   #scan(): void {
     this.#controls = scanControls(this);
-    this.bound = this.#controls.size > 0;
+    this.#bound = this.#controls.size > 0;
     this.requestUpdate();
   }
 
@@ -356,7 +369,7 @@ export class LiveDeviceForm extends LitElement {
     const el = e.composedPath()[0];
     if (!isControl(el) || (controlKind(el) === 'box' && !(el instanceof HTMLSelectElement))) return;
     const m = this.#models.get(el.name);
-    if (m ? !this.#locked(m) : this.#synced || !this.bound) return;
+    if (m ? !this.#locked(m) : this.#synced || !this.#bound) return;
     if (e instanceof KeyboardEvent && (e.key === 'Tab' || e.key === 'Escape')) return;
     e.preventDefault();
   };

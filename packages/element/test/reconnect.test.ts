@@ -160,4 +160,38 @@ describe('reconnecting (real server, loopback proxy)', () => {
     expect(again.mounts).to.equal(1);
     await inState(el, 'live');
   });
+
+  it('connects when src and device are set after it is in the page, without an update scheduled from inside an update', async () => {
+    const env = await makeEnv();
+    // Lit's dev mode warns once per page: forget an earlier warning, and record this test's.
+    const issued = (globalThis as { litIssuedWarnings?: Set<string | undefined> }).litIssuedWarnings;
+    for (const w of [...(issued ?? [])]) if (w?.includes('change-in-update')) issued!.delete(w);
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => {
+      warnings.push(args.join(' '));
+      warn.apply(console, args);
+    };
+    const el = document.createElement('live-device-form');
+    try {
+      el.connectionOptions = FAST;
+      document.body.append(el);
+      expect(await el.updateComplete).to.equal(true);
+      expect(el.getAttribute('state')).to.equal('closed');
+      el.src = env.src;
+      el.device = env.device;
+      // One update connects and renders the new state; no second update was requested during it.
+      expect(await el.updateComplete).to.equal(true);
+      expect(el.getAttribute('state')).to.equal('connecting');
+      await inState(el, 'live');
+      el.src = '';
+      expect(await el.updateComplete).to.equal(true);
+      expect(el.getAttribute('state')).to.equal('closed');
+      expect(el.shadowRoot!.querySelector('[part="status-text"]')!.textContent).to.equal('Not connected');
+    } finally {
+      el.remove();
+      console.warn = warn;
+    }
+    expect(warnings.filter((w) => w.includes('change-in-update'))).to.deep.equal([]);
+  });
 });

@@ -197,3 +197,36 @@ describe('close codes', () => {
     expect([1000, 1001, 1006, 1009, 4408, 4429].some(isFatalCloseCode)).toBe(false);
   });
 });
+
+describe('parseServerFrame: messages name the bad part', () => {
+  const frame = (patch: Record<string, unknown>) =>
+    JSON.stringify({ type: 'resync', epoch: 'e1', device: 'online', schema: [], fields: {}, ...patch });
+  const message = (text: string) => {
+    const r = parseServerFrame(text);
+    if (r.ok) throw new Error(`expected an error for ${text}`);
+    return r.message;
+  };
+  const field = { name: 'h', label: 'H', type: 'integer', writable: true };
+
+  it('gives the path of a bad schema entry, option or field state', () => {
+    expect(message(frame({ schema: [field, { ...field, min: 'x' }] }))).toBe('resync.schema[1].min: expected a finite number within ±1000000000000000');
+    expect(message(frame({ schema: [{ ...field, type: 'enum', options: [{ value: 'a' }, { value: 'b', label: 7 }] }] }))).toBe(
+      'resync.schema[0].options[1].label: expected a string',
+    );
+    expect(message(frame({ schema: [{ ...field, step: 0 }] }))).toBe('resync.schema[0].step: must be greater than 0');
+    expect(message(frame({ fields: { h: { value: 1, rev: -1 } } }))).toBe('resync.fields.h.rev: expected an integer from 0 to 9007199254740991');
+    expect(message(frame({ fields: { 'a/b': { value: 1, rev: 1 } } }))).toBe('resync.fields key: not a valid field name');
+    expect(message(frame({ device: 'maybe' }))).toBe('resync.device: expected "online" or "offline"');
+  });
+
+  it('reads a rejected ack’s current state only when it names a field', () => {
+    expect(parseServerFrame('{"type":"ack","id":1,"status":"rejected","reason":"guard","value":{},"rev":-1}')).toEqual({
+      ok: true,
+      frame: { type: 'ack', id: 1, status: 'rejected', reason: 'guard' },
+    });
+    expect(message('{"type":"ack","id":1,"status":"rejected","reason":"stale","field":"h","value":{},"rev":1}')).toBe(
+      'ack.value: expected a number, boolean or string or null',
+    );
+    expect(message('{"type":"ack","id":1,"status":"accepted","__proto__":{}}')).toBe('frame: key "__proto__" is not allowed');
+  });
+});

@@ -5,8 +5,9 @@
  * @module
  */
 import {
-  type AckFrame,
+  type AckStatus,
   type ClientFrame,
+  type DeviceStatus,
   type EnumOption,
   type ErrorCode,
   type FieldSchema,
@@ -24,6 +25,7 @@ import {
   FORBIDDEN_KEYS,
   MAX_ABS_NUMBER,
   MAX_COUNTER,
+  MAX_DEVICE_ID_LENGTH,
   MAX_FIELDS,
   MAX_FRAME_BYTES,
   MAX_SERVER_FRAME_BYTES,
@@ -82,72 +84,119 @@ function fail(message: string): never {
 
 type Obj = Record<string, unknown>;
 
+/**
+ * Checks one value and returns it; `where` names it in the error message (`resync.schema[0].min`).
+ * Only an optional check of an absent value returns `undefined`.
+ */
+type Check<T = unknown> = (v: unknown, where: string) => T;
+
+/** The checks of an object's keys, in the order they are checked and copied. */
+type Spec = Readonly<Record<string, Check>>;
+
 function isPlainObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Rejects any object carrying a key that could reach a prototype. */
-function checkKeys(o: Obj, where: string): void {
-  for (const key of Object.keys(o)) {
+/**
+ * `v` as a plain object none of whose keys could reach a prototype. `notObject` is the message
+ * when it is not an object at all.
+ */
+function obj(v: unknown, where: string, notObject = `${where}: expected an object`): Obj {
+  if (!isPlainObject(v)) fail(notObject);
+  for (const key of Object.keys(v)) {
     if (FORBIDDEN_KEYS.has(key)) fail(`${where}: key "${key}" is not allowed`);
   }
-}
-
-function str(o: Obj, key: string, max: number, where: string): string {
-  const v = o[key];
-  if (typeof v !== 'string') fail(`${where}.${key}: expected a string`);
-  if (v.length > max) fail(`${where}.${key}: longer than ${max} characters`);
   return v;
 }
 
-function optStr(o: Obj, key: string, max: number, where: string): string | undefined {
-  return o[key] === undefined ? undefined : str(o, key, max, where);
+/**
+ * Copies the keys of `spec` from `o` into `into`, each checked, in the order of `spec`: the result
+ * is built fresh, and nothing else of `o` is kept. A key whose check returns `undefined` (an
+ * absent optional value) is left out.
+ */
+function read<T>(o: Obj, where: string, spec: Spec, into: Obj = {}): T {
+  for (const [key, check] of Object.entries(spec)) {
+    const v = check(o[key], `${where}.${key}`);
+    if (v !== undefined) into[key] = v;
+  }
+  return into as T;
 }
 
-function counter(o: Obj, key: string, where: string): number {
-  const v = o[key];
+/** The same check, passing an absent (`undefined`) value. */
+const opt =
+  <T>(check: Check<T>): Check<T | undefined> =>
+  (v, where) =>
+    v === undefined ? undefined : check(v, where);
+
+/** A string of at most `max` characters (by default `MAX_LABEL_LENGTH`, the limit of anything shown to a user). */
+const str =
+  (max = MAX_LABEL_LENGTH): Check<string> =>
+  (v, where) => {
+    if (typeof v !== 'string') fail(`${where}: expected a string`);
+    if (v.length > max) fail(`${where}: longer than ${max} characters`);
+    return v;
+  };
+
+/** An `id`, `rev`, `mounts` or `maxLength`: an integer from 0 to `MAX_COUNTER`. */
+const counter: Check<number> = (v, where) => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_COUNTER) {
-    fail(`${where}.${key}: expected an integer from 0 to ${MAX_COUNTER}`);
+    fail(`${where}: expected an integer from 0 to ${MAX_COUNTER}`);
   }
   return v;
-}
+};
 
-function num(o: Obj, key: string, where: string): number {
-  const v = o[key];
+const num: Check<number> = (v, where) => {
   if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > MAX_ABS_NUMBER) {
-    fail(`${where}.${key}: expected a finite number within ±${MAX_ABS_NUMBER}`);
+    fail(`${where}: expected a finite number within ±${MAX_ABS_NUMBER}`);
   }
   return v;
+};
+
+/** One of `values` (compared with `===`); `expected` says what was expected. */
+const oneOf =
+  <T>(values: readonly T[], expected: string): Check<T> =>
+  (v, where) => {
+    if (!values.includes(v as T)) fail(`${where}: ${expected}`);
+    return v as T;
+  };
+
+/** An array of at most `max` items, each checked by `check` (as `where[i]`). */
+const list =
+  <T>(max: number, check: Check<T>): Check<T[]> =>
+  (v, where) => {
+    if (!Array.isArray(v) || v.length > max) fail(`${where}: expected an array of at most ${max}`);
+    return v.map((item, i) => check(item, `${where}[${i}]`));
+  };
+
+function isFieldName(v: unknown): v is string {
+  return typeof v === 'string' && FIELD_NAME_PATTERN.test(v) && !FORBIDDEN_KEYS.has(v);
 }
 
-function optNum(o: Obj, key: string, where: string): number | undefined {
-  return o[key] === undefined ? undefined : num(o, key, where);
-}
-
-function fieldName(v: unknown, where: string): string {
-  if (typeof v !== 'string' || !FIELD_NAME_PATTERN.test(v) || FORBIDDEN_KEYS.has(v)) {
-    fail(`${where}: not a valid field name`);
-  }
+const fieldName: Check<string> = (v, where) => {
+  if (!isFieldName(v)) fail(`${where}: not a valid field name`);
   return v;
+};
+
+/** A text value, an enum option's value. */
+const TEXT = str(MAX_TEXT_LENGTH);
+
+/** A wire value: finite bounded number, boolean, or bounded string without NUL; `null` too when `nullable`. */
+function wireValue(nullable: false): Check<WritableValue>;
+function wireValue(nullable: true): Check<FieldValue>;
+function wireValue(nullable: boolean): Check<FieldValue> {
+  return (v, where) => {
+    if (v === null && nullable) return null;
+    if (typeof v === 'boolean') return v;
+    if (typeof v === 'number') return num(v, where);
+    if (typeof v === 'string') {
+      if (TEXT(v, where).includes('\u0000')) fail(`${where}: contains a NUL character`);
+      return v;
+    }
+    fail(`${where}: expected a number, boolean or string${nullable ? ' or null' : ''}`);
+  };
 }
 
-/** Checks a wire value: finite bounded number, boolean, or bounded string without NUL. */
-function wireValue(v: unknown, where: string, allowNull: false): WritableValue;
-function wireValue(v: unknown, where: string, allowNull: true): FieldValue;
-function wireValue(v: unknown, where: string, allowNull: boolean): FieldValue {
-  if (v === null && allowNull) return null;
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v) || Math.abs(v) > MAX_ABS_NUMBER) fail(`${where}: expected a finite number within ±${MAX_ABS_NUMBER}`);
-    return v;
-  }
-  if (typeof v === 'string') {
-    if (v.length > MAX_TEXT_LENGTH) fail(`${where}: longer than ${MAX_TEXT_LENGTH} characters`);
-    if (v.includes('\u0000')) fail(`${where}: contains a NUL character`);
-    return v;
-  }
-  fail(`${where}: expected a number, boolean or string${allowNull ? ' or null' : ''}`);
-}
+const VALUE_OR_NULL = wireValue(true);
 
 function parseJsonObject(text: unknown): Obj {
   if (typeof text !== 'string') fail('frame is not text');
@@ -157,9 +206,7 @@ function parseJsonObject(text: unknown): Obj {
   } catch {
     fail('frame is not valid JSON');
   }
-  if (!isPlainObject(data)) fail('frame is not a JSON object');
-  checkKeys(data, 'frame');
-  return data;
+  return obj(data, 'frame', 'frame is not a JSON object');
 }
 
 function sizeError(text: unknown, limit: number): ParseError | undefined {
@@ -169,30 +216,37 @@ function sizeError(text: unknown, limit: number): ParseError | undefined {
   return undefined;
 }
 
+/** Reads a frame whose `type` is a key of `frames`, by that type's spec. */
+function readFrame<T>(o: Obj, frames: ReadonlyMap<unknown, Spec>): T {
+  const spec = frames.get(o.type);
+  if (!spec) fail(typeof o.type === 'string' ? `unknown frame type "${o.type.slice(0, 32)}"` : 'frame has no "type"');
+  return read(o, o.type as string, spec, { type: o.type });
+}
+
+/** The `bad-frame` error for what a reader threw. */
+function badFrame(err: unknown): ParseError {
+  return { ok: false, code: 'bad-frame', message: err instanceof FrameError ? err.message : 'frame could not be read' };
+}
+
 // ---------------------------------------------------------------- client frames
 
-function readClientFrame(o: Obj): ClientFrame {
-  switch (o.type) {
-    case 'hello': {
-      const device = str(o, 'device', 64, 'hello');
-      if (!DEVICE_ID_PATTERN.test(device)) fail('hello.device: not a valid device id');
-      const mounts = counter(o, 'mounts', 'hello');
-      const token = optStr(o, 'token', MAX_TOKEN_LENGTH, 'hello');
-      return token === undefined ? { type: 'hello', device, mounts } : { type: 'hello', device, mounts, token };
-    }
-    case 'set': {
-      const id = counter(o, 'id', 'set');
-      const field = fieldName(o.field, 'set.field');
-      const value = wireValue(o.value, 'set.value', false);
-      const rev = counter(o, 'rev', 'set');
-      return { type: 'set', id, field, value, rev };
-    }
-    case 'ping':
-      return { type: 'ping', id: counter(o, 'id', 'ping') };
-    default:
-      return fail(typeof o.type === 'string' ? `unknown frame type "${o.type.slice(0, 32)}"` : 'frame has no "type"');
-  }
-}
+const DEVICE_ID = /* @__PURE__ */ str(MAX_DEVICE_ID_LENGTH);
+
+const CLIENT_FRAMES: ReadonlyMap<unknown, Spec> = /* @__PURE__ */ new Map<unknown, Spec>([
+  [
+    'hello',
+    {
+      device: (v, where) => {
+        if (!DEVICE_ID_PATTERN.test(DEVICE_ID(v, where))) fail(`${where}: not a valid device id`);
+        return v;
+      },
+      mounts: counter,
+      token: /* @__PURE__ */ opt(/* @__PURE__ */ str(MAX_TOKEN_LENGTH)),
+    },
+  ],
+  ['set', { id: counter, field: fieldName, value: /* @__PURE__ */ wireValue(false), rev: counter }],
+  ['ping', { id: counter }],
+]);
 
 /**
  * Parses a frame a client sent. Never throws.
@@ -211,16 +265,14 @@ export function parseClientFrame(text: unknown): ParseResult<ClientFrame> {
   let o: Obj | undefined;
   try {
     o = parseJsonObject(text);
-    return { ok: true, frame: readClientFrame(o) };
+    return { ok: true, frame: readFrame(o, CLIENT_FRAMES) };
   } catch (err) {
-    const message = err instanceof FrameError ? err.message : 'frame could not be read';
-    const error: ParseError = { ok: false, code: 'bad-frame', message };
+    const error = badFrame(err);
     if (o && o.type === 'set') {
       const id = o.id;
       if (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= MAX_COUNTER) {
         error.id = id;
-        const f = o.field;
-        if (typeof f === 'string' && FIELD_NAME_PATTERN.test(f) && !FORBIDDEN_KEYS.has(f)) error.field = f;
+        if (isFieldName(o.field)) error.field = o.field;
       }
     }
     return error;
@@ -229,117 +281,72 @@ export function parseClientFrame(text: unknown): ParseResult<ClientFrame> {
 
 // ---------------------------------------------------------------- server frames
 
-function readOption(v: unknown, where: string): EnumOption {
-  if (!isPlainObject(v)) fail(`${where}: expected an object`);
-  checkKeys(v, where);
-  const value = str(v, 'value', MAX_TEXT_LENGTH, where);
-  const label = optStr(v, 'label', MAX_LABEL_LENGTH, where);
-  return label === undefined ? { value } : { value, label };
-}
+const SCHEMA: Spec = {
+  name: fieldName,
+  label: str(),
+  type: oneOf(Object.values(FieldType), 'unknown field type'),
+  writable: oneOf([true, false], 'expected a boolean'),
+  min: opt(num),
+  max: opt(num),
+  step: opt(num),
+  unit: opt(str()),
+  maxLength: opt(counter),
+};
 
-const FIELD_TYPES: ReadonlySet<unknown> = new Set(Object.values(FieldType));
+const OPTIONS = list(MAX_OPTIONS, (v, where): EnumOption => read(obj(v, where), where, { value: TEXT, label: opt(str()) }));
 
-function readSchema(v: unknown, where: string): FieldSchema {
-  if (!isPlainObject(v)) fail(`${where}: expected an object`);
-  checkKeys(v, where);
-  const name = fieldName(v.name, `${where}.name`);
-  const label = str(v, 'label', MAX_LABEL_LENGTH, where);
-  if (!FIELD_TYPES.has(v.type)) fail(`${where}.type: unknown field type`);
-  const type = v.type as FieldSchema['type'];
-  if (typeof v.writable !== 'boolean') fail(`${where}.writable: expected a boolean`);
-  const schema: FieldSchema = { name, label, type, writable: v.writable };
-  const min = optNum(v, 'min', where);
-  const max = optNum(v, 'max', where);
-  const step = optNum(v, 'step', where);
-  const unit = optStr(v, 'unit', MAX_LABEL_LENGTH, where);
-  const maxLength = v.maxLength === undefined ? undefined : counter(v, 'maxLength', where);
-  if (min !== undefined) schema.min = min;
-  if (max !== undefined) schema.max = max;
-  if (step !== undefined) {
-    if (step <= 0) fail(`${where}.step: must be greater than 0`);
-    schema.step = step;
-  }
-  if (unit !== undefined) schema.unit = unit;
-  if (maxLength !== undefined) schema.maxLength = maxLength;
-  if (v.options !== undefined) {
-    if (!Array.isArray(v.options) || v.options.length > MAX_OPTIONS) fail(`${where}.options: expected an array of at most ${MAX_OPTIONS}`);
-    schema.options = v.options.map((opt, i) => readOption(opt, `${where}.options[${i}]`));
-  }
+const readSchema: Check<FieldSchema> = (v, where) => {
+  const o = obj(v, where);
+  const schema = read<FieldSchema>(o, where, SCHEMA);
+  if (schema.step! <= 0) fail(`${where}.step: must be greater than 0`);
+  if (o.options !== undefined) schema.options = OPTIONS(o.options, `${where}.options`);
   return schema;
-}
+};
 
-function readFieldState(v: unknown, where: string): FieldState {
-  if (!isPlainObject(v)) fail(`${where}: expected an object`);
-  checkKeys(v, where);
-  return { value: wireValue(v.value, `${where}.value`, true), rev: counter(v, 'rev', where) };
-}
+const FIELD_STATE: Spec = { value: VALUE_OR_NULL, rev: counter };
 
-const ERROR_CODES: ReadonlySet<unknown> = new Set(Object.keys(ERROR_CLOSE_CODES));
-const REJECT_REASONS: ReadonlySet<unknown> = new Set(REJECT_ORDER);
-
-function readAck(o: Obj): AckFrame {
-  const id = counter(o, 'id', 'ack');
-  switch (o.status) {
-    case 'accepted':
-      return { type: 'ack', id, status: 'accepted' };
-    case 'unknown':
-      return { type: 'ack', id, status: 'unknown' };
-    case 'rejected': {
-      if (!REJECT_REASONS.has(o.reason)) fail('ack.reason: unknown reason');
-      const ack: AckFrame = { type: 'ack', id, status: 'rejected', reason: o.reason as (typeof REJECT_ORDER)[number] };
-      const message = optStr(o, 'message', MAX_LABEL_LENGTH * 4, 'ack');
-      if (message !== undefined) ack.message = message;
-      if (o.field !== undefined) {
-        ack.field = fieldName(o.field, 'ack.field');
-        if (o.value !== undefined) ack.value = wireValue(o.value, 'ack.value', true);
-        if (o.rev !== undefined) ack.rev = counter(o, 'rev', 'ack');
-      }
-      return ack;
-    }
-    default:
-      return fail('ack.status: unknown status');
+/** `resync.fields`: a null-prototype map, so no field name can reach `Object.prototype`. */
+const fieldStates: Check<Record<string, FieldState>> = (v, where) => {
+  const entries = Object.entries(obj(v, where));
+  if (entries.length > MAX_FIELDS) fail(`${where}: more than ${MAX_FIELDS} fields`);
+  const fields = Object.create(null) as Record<string, FieldState>;
+  for (const [name, state] of entries) {
+    fields[fieldName(name, `${where} key`)] = read(obj(state, `${where}.${name}`), `${where}.${name}`, FIELD_STATE);
   }
-}
+  return fields;
+};
+
+/** A human-readable message from the server (`error.message`, `ack.message`). */
+const MESSAGE = str(MAX_LABEL_LENGTH * 4);
+
+const SERVER_FRAMES: ReadonlyMap<unknown, Spec> = new Map<unknown, Spec>([
+  [
+    'resync',
+    {
+      epoch: str(128),
+      device: oneOf<DeviceStatus>(['online', 'offline'], 'expected "online" or "offline"'),
+      schema: list(MAX_FIELDS, readSchema),
+      fields: fieldStates,
+    },
+  ],
+  ['update', { field: fieldName, value: VALUE_OR_NULL, rev: counter }],
+  ['ack', { id: counter, status: oneOf<AckStatus>(['accepted', 'unknown', 'rejected'], 'unknown status') }],
+  ['device', { status: oneOf(['offline'], 'expected "offline"') }],
+  ['pong', { id: counter }],
+  ['error', { code: oneOf(Object.keys(ERROR_CLOSE_CODES), 'unknown code'), message: MESSAGE }],
+]);
+
+/** What a `rejected` ack adds; `CURRENT` only when it names a field. */
+const REJECTED: Spec = { reason: oneOf(REJECT_ORDER, 'unknown reason'), message: opt(MESSAGE) };
+const CURRENT: Spec = { field: fieldName, value: opt(VALUE_OR_NULL), rev: opt(counter) };
 
 function readServerFrame(o: Obj): ServerFrame {
-  switch (o.type) {
-    case 'resync': {
-      const epoch = str(o, 'epoch', 128, 'resync');
-      if (o.device !== 'online' && o.device !== 'offline') fail('resync.device: expected "online" or "offline"');
-      if (!Array.isArray(o.schema) || o.schema.length > MAX_FIELDS) fail(`resync.schema: expected an array of at most ${MAX_FIELDS}`);
-      const schema = o.schema.map((s, i) => readSchema(s, `resync.schema[${i}]`));
-      if (!isPlainObject(o.fields)) fail('resync.fields: expected an object');
-      checkKeys(o.fields, 'resync.fields');
-      const entries = Object.entries(o.fields);
-      if (entries.length > MAX_FIELDS) fail(`resync.fields: more than ${MAX_FIELDS} fields`);
-      // A null-prototype map: field names are keys, and no key can reach Object.prototype.
-      const fields: Record<string, FieldState> = Object.create(null) as Record<string, FieldState>;
-      for (const [name, state] of entries) {
-        fields[fieldName(name, 'resync.fields key')] = readFieldState(state, `resync.fields.${name}`);
-      }
-      return { type: 'resync', epoch, device: o.device, schema, fields };
-    }
-    case 'update':
-      return {
-        type: 'update',
-        field: fieldName(o.field, 'update.field'),
-        value: wireValue(o.value, 'update.value', true),
-        rev: counter(o, 'rev', 'update'),
-      };
-    case 'ack':
-      return readAck(o);
-    case 'device':
-      if (o.status !== 'offline') fail('device.status: expected "offline"');
-      return { type: 'device', status: 'offline' };
-    case 'pong':
-      return { type: 'pong', id: counter(o, 'id', 'pong') };
-    case 'error': {
-      if (!ERROR_CODES.has(o.code)) fail('error.code: unknown code');
-      return { type: 'error', code: o.code as ErrorCode, message: str(o, 'message', MAX_LABEL_LENGTH * 4, 'error') };
-    }
-    default:
-      return fail(typeof o.type === 'string' ? `unknown frame type "${o.type.slice(0, 32)}"` : 'frame has no "type"');
+  const frame = readFrame<Obj>(o, SERVER_FRAMES);
+  if (frame.type === 'ack' && frame.status === 'rejected') {
+    read(o, 'ack', REJECTED, frame);
+    if (o.field !== undefined) read(o, 'ack', CURRENT, frame);
   }
+  return frame as unknown as ServerFrame;
 }
 
 /**
@@ -352,7 +359,7 @@ export function parseServerFrame(text: unknown): ParseResult<ServerFrame> {
   try {
     return { ok: true, frame: readServerFrame(parseJsonObject(text)) };
   } catch (err) {
-    return { ok: false, code: 'bad-frame', message: err instanceof FrameError ? err.message : 'frame could not be read' };
+    return badFrame(err);
   }
 }
 

@@ -58,34 +58,25 @@ const FATAL: Record<number, string> = {
   4404: 'Unknown device',
 };
 
+/** The status words of every state but `failed`. */
+const STATUS: Record<Exclude<ConnectionState, 'failed'>, string> = {
+  connecting: 'Connecting…',
+  resyncing: 'Resyncing…',
+  live: 'Live',
+  offline: 'Device offline',
+  reconnecting: 'Reconnecting',
+  closed: 'Not connected',
+};
+
 /**
  * The status line's words (announced by the live region). The countdown of `reconnecting` is
  * rendered beside it, outside the live region, so screen readers are not told every second.
  */
 export function statusText(state: ConnectionState, error: ConnectionError | null): string {
-  switch (state) {
-    case 'connecting':
-      return 'Connecting…';
-    case 'resyncing':
-      return 'Resyncing…';
-    case 'live':
-      return 'Live';
-    case 'offline':
-      return 'Device offline';
-    case 'reconnecting':
-      return 'Reconnecting';
-    case 'failed': {
-      const head = (error && FATAL[error.code]) || 'Cannot connect';
-      const msg = error?.message;
-      if (!msg) return head;
-      // The server's words often repeat the heading ("unknown device …"): say it once.
-      return msg.toLowerCase().startsWith(head.toLowerCase()) ? msg[0]!.toUpperCase() + msg.slice(1) : `${head}: ${msg}`;
-    }
-    case 'closed':
-      return 'Not connected';
-    default: {
-      const never: never = state;
-      return never;
-    }
-  }
+  if (state !== 'failed') return STATUS[state];
+  const head = (error && FATAL[error.code]) || 'Cannot connect';
+  const msg = error?.message;
+  if (!msg) return head;
+  // The server's words often repeat the heading ("unknown device …"): say it once.
+  return msg.toLowerCase().startsWith(head.toLowerCase()) ? msg[0]!.toUpperCase() + msg.slice(1) : `${head}: ${msg}`;
 }
