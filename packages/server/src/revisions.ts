@@ -80,8 +80,10 @@ export class FieldRevisions {
     if (match) {
       echoOf = match.sessionId;
       // The session's older writes to this field were superseded by this one (the device may
-      // coalesce); other sessions' entries stay, they may still be echoed.
-      this.pending = this.pending.filter((p, j) => j > i || (j < i && p.sessionId !== echoOf));
+      // coalesce); other sessions' older entries stay, they may still be echoed. Every write of
+      // this value is done, whoever sent it: the device has it (a duplicate left pending would
+      // later restore this value over a newer one in a composite payload).
+      this.pending = this.pending.filter((p, j) => p.value !== value && (j > i || (j < i && p.sessionId !== echoOf)));
     }
     this.value = value;
     this.rev = rev;
@@ -90,6 +92,23 @@ export class FieldRevisions {
       this.forgottenRev = this.history.shift()?.rev ?? this.forgottenRev;
     }
     return echoOf;
+  }
+
+  /**
+   * A status repeating the current value: the echo of a write of that value, which changed nothing.
+   * Consumes every pending write of that value, and the older ones of the session that wrote the oldest.
+   */
+  confirm(value: FieldValue, now: number): void {
+    this.expire(now);
+    const i = value === null ? -1 : this.pending.findIndex((p) => p.value === value);
+    const match = this.pending[i];
+    if (!match) return;
+    this.pending = this.pending.filter((p, j) => p.value !== value && (j > i || (j < i && p.sessionId !== match.sessionId)));
+  }
+
+  /** Forgets every pending write. */
+  clearPending(): void {
+    this.pending = [];
   }
 
   /** Whether a write by `sessionId` based on revision `base` is stale (see {@link DeviceStore}). */

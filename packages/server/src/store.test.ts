@@ -132,7 +132,7 @@ describe('staleness', () => {
     expect(inTime.store.isStale('A', H, 0)).toBe(false);
   });
 
-  it('matches the oldest equal pending write first and consumes that session’s older entries', () => {
+  it('matches the oldest equal pending write first and consumes that session’s older entries and every equal one', () => {
     const { store, bridge, write, events } = setup();
     write('A', 1);
     write('A', 2);
@@ -140,10 +140,10 @@ describe('staleness', () => {
     write('A', 3);
     bridge.setStatus({ [H]: 3 }); // oldest 3 is B's
     expect(events.at(-1)).toMatchObject({ echoOf: 'B' });
-    expect(store.pendingCount(H)).toBe(3); // A's 1, 2 and 3 stay
+    expect(store.pendingCount(H)).toBe(2); // A's 1 and 2 stay; A's 3 is on the device too
     bridge.setStatus({ [H]: 2 }); // the device coalesced: A's 2 consumes A's 1 as well
     expect(events.at(-1)).toMatchObject({ echoOf: 'A' });
-    expect(store.pendingCount(H)).toBe(1);
+    expect(store.pendingCount(H)).toBe(0);
   });
 
   it('a write that ended offline is forgotten: no echo can come', () => {

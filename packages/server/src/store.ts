@@ -146,7 +146,7 @@ export class DeviceStore {
 
   /** Tells the store how a write ended. An `offline` write was never published: no echo will come. */
   endWrite(entry: PendingWrite, outcome: WriteOutcome): void {
-    if (outcome === WriteOutcome.Offline) this.fields.get(entry.field)?.removePending(entry);
+    if (outcome === WriteOutcome.Offline || outcome === WriteOutcome.Unknown) this.fields.get(entry.field)?.removePending(entry);
   }
 
   /** Whether a write by `sessionId` to `field` based on revision `rev` is stale. Unknown fields are stale. */
@@ -205,7 +205,11 @@ export class DeviceStore {
         this.log.debug({ device: this.id, field: name.slice(0, 64) }, 'status for an unknown field ignored');
         continue;
       }
-      if (f.value === value) continue;
+      if (f.value === value) {
+        // The echo of a write that changed nothing: it no longer awaits its echo.
+        f.confirm(value, now);
+        continue;
+      }
       const rev = ++this.counter;
       const echoOf = f.change(value, rev, now);
       this.emit({ type: 'change', field: name, value, rev, echoOf });
@@ -216,6 +220,9 @@ export class DeviceStore {
     const changed = online !== this.isOnline;
     // Set first, so listeners handling the reset's changes already see the new availability.
     this.isOnline = online;
+    // The broker link was lost: writes in flight ended `unknown` and are never re-sent, so none of
+    // them may fill a composite payload later.
+    if (reset) for (const f of this.fields.values()) f.clearPending();
     if (reset) this.applyValues([...this.fields.keys()].map((name): [string, FieldValue] => [name, null]));
     if (changed) this.emit({ type: 'availability', online });
   }
