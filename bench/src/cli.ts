@@ -1,0 +1,122 @@
+/**
+ * `pnpm run bench` — every figure of issue 6, each beside a bare baseline in the same run; prints
+ * the table and writes `bench/results.json`, the plots in `bench/plots/` and the results block of
+ * BENCHMARKS.md.
+ *
+ * `pnpm run bench:smoke` (`--smoke`) runs every figure at tiny sizes, writes to `bench/out/` only,
+ * and fails only when something crashes, never on a timing.
+ *
+ * Options: `--only dom,reconnect,write,fanout,slow,bundle` runs some figures; `--no-build` skips
+ * `tsc -b` (the packages' `dist/` must then be current).
+ * @module
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import type { BenchContext, FigureOutput } from './context.js';
+import { launchBrowser } from './browser.js';
+import { startLab } from './lab.js';
+import { BENCH_DIR } from './proc.js';
+import { ROOT, buildPackages, elementBundler } from './prepare.js';
+import { machine, markdownTable, plots, replaceBlock, textTable } from './report.js';
+import type { Figure, Results } from './results.js';
+import { bundleSize } from './figures/bundle-size.js';
+import { fanOutAndMemory } from './figures/fanout.js';
+import { statusToDom } from './figures/latency.js';
+import { reconnect } from './figures/reconnect.js';
+import { slowConsumers } from './figures/slow-consumers.js';
+import { writePath } from './figures/write-path.js';
+
+const GROUPS = ['bundle', 'dom', 'reconnect', 'write', 'fanout', 'slow'] as const;
+type Group = (typeof GROUPS)[number];
+
+function parseArgs(argv: string[]): { smoke: boolean; only: Set<Group>; build: boolean } {
+  const smoke = argv.includes('--smoke');
+  const at = argv.indexOf('--only');
+  const only = new Set<Group>(GROUPS);
+  if (at >= 0) {
+    only.clear();
+    for (const g of (argv[at + 1] ?? '').split(',')) {
+      if (!(GROUPS as readonly string[]).includes(g)) throw new TypeError(`--only takes ${GROUPS.join(',')}; got "${g}"`);
+      only.add(g as Group);
+    }
+  }
+  return { smoke, only, build: !argv.includes('--no-build') };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const ctx: BenchContext = {
+    smoke: args.smoke,
+    log: (message) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}`),
+  };
+  const m = machine();
+  ctx.log(`${args.smoke ? 'smoke run' : 'full run'} on ${m.cpus} × ${m.cpuModel}, Node ${m.node}, load ${m.loadStart.join(' ')}`);
+  if (args.build) {
+    ctx.log('building packages (tsc -b)');
+    await buildPackages();
+  }
+  const figures: Figure[] = [];
+  const series: Record<string, unknown> = {};
+  const failures: string[] = [];
+  const run = async (group: Group, what: string, fn: () => Promise<FigureOutput>): Promise<void> => {
+    if (!args.only.has(group)) return;
+    ctx.log(what);
+    try {
+      const out = await fn();
+      figures.push(...out.figures);
+      Object.assign(series, out.series ?? {});
+    } catch (err) {
+      failures.push(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      ctx.log(`FAILED: ${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+
+  await run('bundle', 'figure 6: bundle size', () => bundleSize(ctx));
+  if (args.only.has('dom') || args.only.has('reconnect')) {
+    const code = await (await elementBundler()).bundle({ withLit: true });
+    const lab = await startLab(code);
+    const browser = await launchBrowser();
+    try {
+      await run('dom', 'figure 1: status change → DOM', () => statusToDom(ctx, lab, browser));
+      await run('reconnect', 'figure 2: reconnect → editable, black hole → read-only', () => reconnect(ctx, lab, browser));
+    } finally {
+      await browser.close();
+      await lab.close();
+    }
+  }
+  await run('write', 'figure 5: write path', () => writePath(ctx));
+  await run('fanout', 'figures 3, 4, 7: fan-out and memory per session', () => fanOutAndMemory(ctx));
+  await run('slow', 'figure 8: slow consumers', () => slowConsumers(ctx));
+
+  figures.sort((a, b) => a.figure - b.figure);
+  m.loadEnd = loadavg().map((v) => Number(v.toFixed(2)));
+  for (const f of figures) f.machine = `${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.platform}`;
+  const results: Results = {
+    date: new Date().toISOString(),
+    mode: args.smoke ? 'smoke' : 'full',
+    machine: m,
+    durationS: Math.round((performance.now() - started) / 1000),
+    figures,
+    series,
+  };
+  const outDir = args.smoke || args.only.size < GROUPS.length ? join(BENCH_DIR, 'out') : BENCH_DIR;
+  await mkdir(join(outDir, 'plots'), { recursive: true });
+  await writeFile(join(outDir, args.smoke ? 'results.smoke.json' : 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  for (const [name, svg] of Object.entries(plots(results))) await writeFile(join(outDir, 'plots', name), svg);
+  if (outDir === BENCH_DIR) {
+    const docPath = join(ROOT, 'BENCHMARKS.md');
+    const doc = await readFile(docPath, 'utf8').catch(() => undefined);
+    const updated = doc && replaceBlock(doc, markdownTable(results));
+    if (updated) await writeFile(docPath, updated);
+  }
+  console.log(`\n${textTable(results)}`);
+  console.log(`\nwrote ${join(outDir, args.smoke ? 'results.smoke.json' : 'results.json')} and ${join(outDir, 'plots')}/`);
+  if (failures.length > 0) {
+    console.error(`\n${failures.length} figure group(s) failed:\n${failures.join('\n\n')}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

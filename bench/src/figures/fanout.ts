@@ -1,0 +1,203 @@
+/**
+ * Figures 3, 4 and 7: fan-out throughput and memory per session at N = 100, 1,000 and 10,000,
+ * the SDK beside a bare `ws` server.
+ *
+ * For each N four processes run: the SDK server and the bare server (each alone in its process,
+ * with `--expose-gc`), and one client process for each (raw WebSocket clients, see `raw-ws.ts`).
+ * The clients never share a server's event loop.
+ *
+ * Memory: after a warm-up (clients connected and gone, so code is compiled and pools exist), a
+ * settled reading with no session; then N clients say hello and receive their resync; a settled
+ * reading again. Per session = difference ÷ N.
+ *
+ * Fan-out: the server emits `M` updates (each to all N sockets) with at most `W` updates not yet
+ * received by every client (the clients' process reports the highest update all of them have);
+ * W keeps every socket's backlog far below the SDK's slow-reader limit, so nothing is coalesced
+ * and every update reaches every socket. Throughput = M × N ÷ time, in messages delivered per
+ * second. Rounds alternate SDK / bare, and the median round is reported.
+ * @module
+ */
+import type { BenchContext, FigureOutput } from '../context.js';
+import type { MemoryReading } from '../memory.js';
+import { Child } from '../proc.js';
+import { type Figure, ratio } from '../results.js';
+import { median, round } from '../stats.js';
+import { withTimeout } from '../util.js';
+import type { ConnectArgs } from '../clients-proc.js';
+
+const KiB = 1024;
+type Impl = 'ldf' | 'bare';
+const IMPLS: readonly Impl[] = ['ldf', 'bare'];
+
+interface Side {
+  server: Child;
+  clients: Child;
+  port: number;
+}
+
+interface RoundResult {
+  ms: number;
+  perSecond: number;
+  serverCpuMs: number;
+  clientsCpuMs: number;
+}
+
+async function startSide(impl: Impl): Promise<Side> {
+  const [server, clients] = await Promise.all([
+    Child.start(`server-${impl}`, './server-proc.ts', [impl], ['--expose-gc']),
+    Child.start(`clients-${impl}`, './clients-proc.ts'),
+  ]);
+  const { port, controlPort } = await server.call<{ port: number; controlPort: number }>('listen');
+  // The clients' progress paces the server's window, over a direct socket between the two.
+  await clients.call('control', { port: controlPort });
+  return { server, clients, port };
+}
+
+function connectArgs(side: Side, n: number): ConnectArgs {
+  return {
+    target: { host: '127.0.0.1', port: side.port, path: '/live', protocol: 'ldf.v1' },
+    n,
+    hello: JSON.stringify({ type: 'hello', device: 'bench', mounts: 0 }),
+    concurrency: 128,
+  };
+}
+
+async function fanOutRound(side: Side, n: number, count: number): Promise<RoundResult> {
+  const window = Math.max(8, Math.ceil(32_768 / n));
+  await side.clients.call('expect', { count });
+  const done = new Promise<void>((resolve) => {
+    const off = side.server.on('emit-done', (data) => {
+      if ((data as { n: number }).n >= count) {
+        off();
+        resolve();
+      }
+    });
+  });
+  const [cpu0, ccpu0] = await Promise.all([side.server.call<NodeJS.CpuUsage>('cpu'), side.clients.call<NodeJS.CpuUsage>('cpu')]);
+  const t0 = performance.now();
+  await side.server.call('emit', { count, window });
+  await withTimeout(done, 120_000, `fan-out of ${count} updates to ${n} sockets`);
+  const ms = performance.now() - t0;
+  const [cpu1, ccpu1] = await Promise.all([side.server.call<NodeJS.CpuUsage>('cpu'), side.clients.call<NodeJS.CpuUsage>('cpu')]);
+  const used = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number => (b.user - a.user + b.system - a.system) / 1000;
+  return { ms, perSecond: (count * n) / (ms / 1000), serverCpuMs: used(cpu0, cpu1), clientsCpuMs: used(ccpu0, ccpu1) };
+}
+
+/** Updates per round: about 200 k deliveries (full) or 20 k (smoke). */
+function updatesFor(n: number, smoke: boolean): number {
+  return Math.max(10, Math.round((smoke ? 20_000 : 200_000) / n));
+}
+
+export async function fanOutAndMemory(ctx: BenchContext): Promise<FigureOutput> {
+  const sizes = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(",").map(Number) : ctx.smoke ? [20, 50] : [100, 1000, 10_000];
+  const rounds = ctx.smoke ? 1 : 5;
+  const figures: Figure[] = [];
+  const curve: Record<string, unknown>[] = [];
+  for (const n of sizes) {
+    ctx.log(`fan-out/memory: N = ${n}`);
+    const sides = {} as Record<Impl, Side>;
+    try {
+      const started = await Promise.all(IMPLS.map((impl) => startSide(impl)));
+      IMPLS.forEach((impl, i) => (sides[impl] = started[i] as Side));
+      const mem: Record<Impl, { none: MemoryReading; idle: MemoryReading; connectMs: number }> = {} as never;
+      for (const impl of IMPLS) {
+        const side = sides[impl];
+        // Warm-up: compile the paths and fill the pools a first session creates.
+        await side.clients.call('connect', { ...connectArgs(side, 50) });
+        await side.clients.call('close');
+        await side.server.call('waitSessions', { n: 0 }, 30_000);
+        const none = await side.server.call<MemoryReading>('mem');
+        const { ms } = await side.clients.call<{ ms: number }>('connect', connectArgs(side, n), 300_000);
+        await side.server.call('waitSessions', { n }, 30_000);
+        const idle = await side.server.call<MemoryReading>('mem');
+        mem[impl] = { none, idle, connectMs: ms };
+      }
+      const perRound: Record<Impl, RoundResult[]> = { ldf: [], bare: [] };
+      const count = updatesFor(n, ctx.smoke);
+      for (let r = 0; r < rounds; r++) {
+        // Alternate which goes first, so drift in machine load hits both alike.
+        const order: Impl[] = r % 2 === 0 ? ['ldf', 'bare'] : ['bare', 'ldf'];
+        for (const impl of order) perRound[impl].push(await fanOutRound(sides[impl], n, count));
+      }
+      const rate = (impl: Impl): number => median(perRound[impl].map((x) => x.perSecond));
+      const cpuPerMsg = (impl: Impl): number => median(perRound[impl].map((x) => (x.serverCpuMs * 1000) / (count * n)));
+      /** Share of one core the process used during the rounds. */
+      const busy = (impl: Impl, key: 'serverCpuMs' | 'clientsCpuMs'): number => median(perRound[impl].map((x) => x[key] / x.ms));
+      const per = (impl: Impl, key: keyof MemoryReading): number => (mem[impl].idle[key] - mem[impl].none[key]) / n / KiB;
+      const fan: Figure = {
+        id: `fan-out/${n}`,
+        figure: n === sizes[sizes.length - 1] ? 3 : 7,
+        name: `Fan-out to ${n.toLocaleString('en')} sessions`,
+        value: round(rate('ldf')),
+        unit: 'msg/s',
+        baseline: round(rate('bare')),
+        ratio: ratio(rate('ldf'), rate('bare')),
+        better: 'higher',
+        target: '≥ 0.8 × bare ws',
+        met: ctx.smoke ? null : rate('ldf') >= 0.8 * rate('bare'),
+        notes:
+          `${count} updates × ${n} sockets per round, median of ${rounds} alternating rounds; window ${Math.max(8, Math.ceil(32_768 / n))} updates; ` +
+          'server alone in its process, clients (raw WebSocket, header-only parsing) in a second process; ' +
+          `server CPU per delivered message ${round(cpuPerMsg('ldf'))} µs vs ${round(cpuPerMsg('bare'))} µs (bare); ` +
+          `server busy ${Math.round(busy('ldf', 'serverCpuMs') * 100)} % / ${Math.round(busy('bare', 'serverCpuMs') * 100)} % of a core, clients ${Math.round(busy('ldf', 'clientsCpuMs') * 100)} % / ${Math.round(busy('bare', 'clientsCpuMs') * 100)} %.`,
+        extra: {
+          roundsLdf: perRound.ldf.map((x) => round(x.perSecond)),
+          roundsBare: perRound.bare.map((x) => round(x.perSecond)),
+          serverCpuUsPerMsgLdf: round(cpuPerMsg('ldf')),
+          serverCpuUsPerMsgBare: round(cpuPerMsg('bare')),
+          cpuRatio: ratio(cpuPerMsg('bare'), cpuPerMsg('ldf')),
+          serverBusyLdf: round(busy('ldf', 'serverCpuMs')),
+          serverBusyBare: round(busy('bare', 'serverCpuMs')),
+          clientsBusyLdf: round(busy('ldf', 'clientsCpuMs')),
+          clientsBusyBare: round(busy('bare', 'clientsCpuMs')),
+        },
+      };
+      const memRss: Figure = {
+        id: `memory-rss/${n}`,
+        figure: n === sizes[sizes.length - 1] ? 4 : 7,
+        name: `Server RSS per idle session, ${n.toLocaleString('en')} sessions`,
+        value: round(per('ldf', 'rss')),
+        unit: 'KiB',
+        baseline: round(per('bare', 'rss')),
+        ratio: ratio(per('ldf', 'rss'), per('bare', 'rss')),
+        better: 'lower',
+        target: '≤ 20 KiB',
+        met: ctx.smoke ? null : per('ldf', 'rss') <= 20,
+        notes: '(RSS with N idle sessions − RSS with none) ÷ N, both after forced full GCs; server alone in its process.',
+        extra: {
+          connectMsLdf: round(mem.ldf.connectMs),
+          connectMsBare: round(mem.bare.connectMs),
+          rssNoneMiBLdf: round(mem.ldf.none.rss / KiB / KiB),
+          rssIdleMiBLdf: round(mem.ldf.idle.rss / KiB / KiB),
+          rssNoneMiBBare: round(mem.bare.none.rss / KiB / KiB),
+          rssIdleMiBBare: round(mem.bare.idle.rss / KiB / KiB),
+        },
+      };
+      const memHeap: Figure = {
+        id: `memory-heap/${n}`,
+        figure: n === sizes[sizes.length - 1] ? 4 : 7,
+        name: `Server JS heap per idle session, ${n.toLocaleString('en')} sessions`,
+        value: round(per('ldf', 'heapUsed')),
+        unit: 'KiB',
+        baseline: round(per('bare', 'heapUsed')),
+        ratio: ratio(per('ldf', 'heapUsed'), per('bare', 'heapUsed')),
+        better: 'lower',
+        notes: 'heapUsed difference ÷ N after forced full GCs (external/ArrayBuffer memory is in RSS, not here).',
+        extra: { externalKiBPerSessionLdf: round(per('ldf', 'external')), externalKiBPerSessionBare: round(per('bare', 'external')) },
+      };
+      figures.push(fan, memRss, memHeap);
+      curve.push({
+        n,
+        fanOutLdf: rate('ldf'),
+        fanOutBare: rate('bare'),
+        rssKiBLdf: per('ldf', 'rss'),
+        rssKiBBare: per('bare', 'rss'),
+        heapKiBLdf: per('ldf', 'heapUsed'),
+        heapKiBBare: per('bare', 'heapUsed'),
+      });
+    } finally {
+      await Promise.all(Object.values(sides).flatMap((s) => [s.clients.stop(), s.server.stop()]));
+    }
+  }
+  return { figures, series: { scaling: curve } };
+}

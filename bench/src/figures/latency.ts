@@ -1,0 +1,105 @@
+/**
+ * Figure 1: status change → DOM. A status is published on the broker (embedded aedes) until the
+ * value is visible in the page, in real headless Chromium, with 1 and with 100 open sessions.
+ *
+ * Project: hardware publisher → aedes → MQTT bridge → store → session → WebSocket →
+ * `<live-device-form>` (parse, field model, Lit render) → the read-only text field's `<output>`.
+ * Baseline: hardware publisher → aedes → bare relay (mqtt.js + bare `ws`) → bare page → `textContent`.
+ *
+ * Time: Node reads the shared clock just before `publish()`; the page reads it in a
+ * MutationObserver callback once the text is in the DOM. The page clock's offset is calibrated
+ * (best of 30 round trips) and subtracted. Samples alternate project/baseline. With 100 sessions
+ * the other 99 of each are Node clients (raw WebSocket, reading every frame) in a second process,
+ * connected before the measured page (re)loads, so the page's socket is the last one served.
+ * @module
+ */
+import type { Browser } from 'playwright-core';
+import { MeasuredPage } from '../browser.js';
+import { Child } from '../proc.js';
+import { now } from '../clock.js';
+import type { BenchContext, FigureOutput } from '../context.js';
+import { type Lab, TOPICS } from '../lab.js';
+import { type Figure, ratio } from '../results.js';
+import { round, summarize } from '../stats.js';
+import { pause } from '../util.js';
+
+async function sample(page: MeasuredPage, lab: Lab, topic: string, tag: string): Promise<number> {
+  await page.eval(`window.__expectText(${JSON.stringify(tag)})`);
+  const reported = page.next(tag);
+  const t0 = now();
+  lab.publisher.publish(topic, tag, { qos: 0 });
+  return page.local(await reported) - t0;
+}
+
+export async function statusToDom(ctx: BenchContext, lab: Lab, browser: Browser): Promise<FigureOutput> {
+  const samples = ctx.smoke ? 6 : 400;
+  const figures: Figure[] = [];
+  const ldf = await MeasuredPage.open(browser, `${lab.origin}/ldf.html?src=/live`, lab.clockSocket);
+  const bare = await MeasuredPage.open(browser, `${lab.origin}/bare.html?src=/bare`, lab.clockSocket);
+  let extra: Child | undefined;
+  try {
+    for (const sessions of [1, 100]) {
+      if (sessions > 1) {
+        extra = await Child.start('extra-sessions', './clients-proc.ts');
+        const common = { n: sessions - 1, concurrency: 32 };
+        await extra.call('connect', {
+          ...common,
+          target: { host: '127.0.0.1', port: lab.port, path: '/live', protocol: 'ldf.v1' },
+          hello: JSON.stringify({ type: 'hello', device: 'videoproc', mounts: 0 }),
+        });
+        await extra.call('connect', { ...common, target: { host: '127.0.0.1', port: lab.port, path: '/bare', protocol: 'ldf.v1' }, hello: 'hi', waitFor: 'any' });
+        await Promise.all([ldf.page.reload(), bare.page.reload()]);
+      }
+      await Promise.all([ldf.until('window.__allLive()'), bare.until('window.__allLive()')]);
+      const offsets = [await ldf.calibrate(), await bare.calibrate()];
+      ctx.log(`status → DOM, ${sessions} session(s): clock offsets ${offsets.map((o) => `${o.offsetMs.toFixed(3)}±${o.uncertaintyMs.toFixed(3)} ms`).join(', ')}`);
+      const mine: number[] = [];
+      const base: number[] = [];
+      // A few unrecorded rounds first: JIT, connection pools.
+      for (let i = ctx.smoke ? -2 : -10; i < samples; i++) {
+        const pair = [
+          async () => mine.push(await sample(ldf, lab, TOPICS.text, `s${sessions}-${i}-ldf`)),
+          async () => base.push(await sample(bare, lab, TOPICS.bareText, `s${sessions}-${i}-bare`)),
+        ];
+        if (i % 2) pair.reverse();
+        for (const run of pair) {
+          await run();
+          // Jittered gap, so samples do not lock to a timer's phase.
+          await pause(4 + Math.random() * 8);
+        }
+        if (i < 0) {
+          mine.length = 0;
+          base.length = 0;
+        }
+      }
+      const m = summarize(mine);
+      const b = summarize(base);
+      figures.push({
+        id: `status-to-dom/${sessions}`,
+        figure: 1,
+        name: `Status change → DOM, ${sessions} open session${sessions > 1 ? 's' : ''}`,
+        value: round(m.p50),
+        unit: 'ms',
+        baseline: round(b.p50),
+        ratio: ratio(m.p50, b.p50),
+        better: 'lower',
+        p50: round(m.p50),
+        p99: round(m.p99),
+        baselineP50: round(b.p50),
+        baselineP99: round(b.p99),
+        ratioP99: ratio(m.p99, b.p99) ?? undefined,
+        samples: m.n,
+        target: sessions === 100 ? 'p50 ≤ 2 ms, p99 ≤ 10 ms (100 pages open)' : undefined,
+        met: sessions === 100 && !ctx.smoke ? m.p50 <= 2 && m.p99 <= 10 : null,
+        notes:
+          (sessions > 1 ? `the other ${sessions - 1} sessions (and ${sessions - 1} bare sockets) are Node WebSocket clients in a second process, the page served last; ` : '') +
+          `clock offset ±${Math.max(...offsets.map((o) => o.uncertaintyMs)).toFixed(3)} ms; broker, bridge, SDK and relay share the driver process.`,
+        extra: { maxMs: round(m.max), baselineMaxMs: round(b.max), meanMs: round(m.mean), baselineMeanMs: round(b.mean) },
+      });
+    }
+  } finally {
+    await extra?.stop();
+    await Promise.all([ldf.close(), bare.close()]);
+  }
+  return { figures };
+}

@@ -1,0 +1,68 @@
+/**
+ * The shape of `bench/results.json`: one object per figure, each with the project's value, the
+ * baseline's, their ratio (project ÷ baseline), and p50/p99 where the figure is a latency.
+ * @module
+ */
+
+/** Which way is good. */
+export type Better = 'lower' | 'higher';
+
+export interface Figure {
+  /** Stable key, e.g. `status-to-dom/100`. */
+  id: string;
+  /** Figure number of issue 6 (1–8). */
+  figure: number;
+  /** What was measured, in words. */
+  name: string;
+  /** The project's figure: p50 for latencies, the rate or size otherwise. `null` if not measured. */
+  value: number | null;
+  unit: string;
+  /** The bare baseline's figure (same work, without the project), same unit; `null` when it has none. */
+  baseline: number | null;
+  /** `value / baseline`. */
+  ratio: number | null;
+  better: Better;
+  p50?: number;
+  p99?: number;
+  baselineP50?: number;
+  baselineP99?: number;
+  ratioP99?: number;
+  /** Samples behind a latency. */
+  samples?: number;
+  /** The target of DESIGN §7, in words, and whether this run met it (`null`: no target). */
+  target?: string;
+  met?: boolean | null;
+  /** How it was measured, and anything a reader needs to judge it. */
+  notes?: string;
+  /** Extra numbers (per-round values, CPU time…), for the curious. */
+  extra?: Record<string, unknown>;
+  /** Where it ran (cores, CPU, Node); the full record is `Results.machine`. Filled in by the driver. */
+  machine?: string;
+}
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  node: string;
+  platform: string;
+  totalMemGiB: number;
+  /** 1/5/15-minute load averages at the start and the end of the run. */
+  loadStart: number[];
+  loadEnd?: number[];
+}
+
+export interface Results {
+  date: string;
+  mode: 'full' | 'smoke';
+  machine: Machine;
+  durationS: number;
+  figures: Figure[];
+  /** Time series and curves behind the plots. */
+  series?: Record<string, unknown>;
+}
+
+/** `value / baseline`, to 3 significant digits; `null` when either is missing or the baseline is 0. */
+export function ratio(value: number | null, baseline: number | null): number | null {
+  if (value === null || baseline === null || !Number.isFinite(value) || !Number.isFinite(baseline) || baseline === 0) return null;
+  return Number((value / baseline).toPrecision(3));
+}

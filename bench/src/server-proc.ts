@@ -1,0 +1,250 @@
+/**
+ * The server under test, in its own process (run with `--expose-gc`), for the fan-out, memory and
+ * slow-consumer figures. `argv[2]` picks what it runs on one loopback port, path `/live`:
+ *
+ * - `ldf`: the SDK (`createLiveDeviceServer`) with a `MemoryBridge` device `bench`, so the figures
+ *   measure sessions, store and hub, not a broker;
+ * - `bare`: a bare `ws` server (same `ws` options as the SDK) that keeps its sockets in a Set,
+ *   answers the first frame with the same resync bytes, and broadcasts the same update bytes.
+ *
+ * Both produce byte-identical `update` frames: `{"type":"update","field":"n","value":K,"rev":K}`.
+ * @module
+ */
+import http from 'node:http';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { type FieldSchema, type FieldState, SUBPROTOCOL, encodeFrame } from '@live-device-form/protocol';
+import * as sdk from '@live-device-form/server';
+import type { LiveDeviceServer, MemoryBridge } from '@live-device-form/server';
+import { type MemoryReading, memoryNow, settledMemory } from './memory.js';
+import { sendEvent, serveCalls } from './proc.js';
+
+export const Impl = { Ldf: 'ldf', Bare: 'bare' } as const;
+export type Impl = (typeof Impl)[keyof typeof Impl];
+
+/** Fields of the bench device: `n` for fan-out, `t0`…`t15` (text) for the slow-consumer flood. */
+export const TEXT_FIELDS = 16;
+const schema: FieldSchema[] = [
+  { name: 'n', label: 'Counter', type: 'integer', min: 0, max: 1e12, writable: false },
+  ...Array.from({ length: TEXT_FIELDS }, (_, i): FieldSchema => ({ name: `t${i}`, label: `Text ${i}`, type: 'text', writable: false })),
+];
+
+/** One point of a memory series. */
+export interface MemorySample extends MemoryReading {
+  /** Milliseconds since the flood started. */
+  t: number;
+  /** Bytes waiting in userland send buffers, summed over every socket. */
+  buffered: number;
+  /** Updates held back by coalescing (SDK only), summed over every socket. */
+  queued: number;
+  /** Updates emitted so far. */
+  emitted: number;
+}
+
+export interface EmitArgs {
+  count: number;
+  window: number;
+}
+export interface FloodArgs {
+  /** Updates per second. */
+  rate: number;
+  durationMs: number;
+  sampleEveryMs: number;
+  /** Length of each text value. */
+  valueLength: number;
+}
+
+const impl = process.argv[2] as Impl;
+if (impl !== Impl.Ldf && impl !== Impl.Bare) throw new Error(`usage: server-proc.ts ldf|bare (got ${String(impl)})`);
+
+const httpServer = http.createServer((_req, res) => {
+  res.writeHead(404).end();
+});
+httpServer.keepAliveTimeout = 1000;
+
+let live: LiveDeviceServer | undefined;
+const sessionWaiters = new Set<{ n: number; resolve: () => void }>();
+
+function sessionCount(): number {
+  return live ? live.sessionCount : bare.size;
+}
+
+function checkWaiters(): void {
+  const count = sessionCount();
+  for (const w of sessionWaiters) {
+    if (count !== w.n) continue;
+    sessionWaiters.delete(w);
+    w.resolve();
+  }
+}
+let bridge: MemoryBridge | undefined;
+const bare = new Set<WebSocket>();
+let bareRev = 0;
+
+if (impl === Impl.Ldf) {
+  // BENCH_SDK=<path to a build's dist/index.js> measures another build of the SDK (a candidate fix)
+  // against the same baseline, same clients.
+  const { MemoryBridge, createLiveDeviceServer, silentLogger } = (process.env.BENCH_SDK ? await import(process.env.BENCH_SDK) : sdk) as typeof sdk;
+  bridge = new MemoryBridge({ id: 'bench', schema, values: { n: 0, ...Object.fromEntries(schema.slice(1).map((f) => [f.name, ''])) } });
+  live = createLiveDeviceServer({ devices: [bridge], logger: silentLogger });
+  live.attach(httpServer);
+  live.on('session-open', () => checkWaiters());
+  live.on('session-close', () => checkWaiters());
+} else {
+  const fields: Record<string, FieldState> = { n: { value: 0, rev: 0 } };
+  for (const f of schema.slice(1)) fields[f.name] = { value: '', rev: 0 };
+  const resync = Buffer.from(encodeFrame({ type: 'resync', epoch: 'bare', device: 'online', schema, fields }));
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: 16 * 1024,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  httpServer.on('upgrade', (req, socket, head) => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      bare.add(ws);
+      checkWaiters();
+      ws.once('message', () => ws.send(resync, { binary: false }));
+      ws.on('error', () => {});
+      ws.on('close', () => {
+        bare.delete(ws);
+        checkWaiters();
+      });
+    });
+  });
+}
+
+/** Emits update number `k` of field `field` to every session. */
+function emitOne(field: string, value: number | string): void {
+  if (bridge) {
+    bridge.setStatus({ [field]: value });
+    return;
+  }
+  const data = Buffer.from(encodeFrame({ type: 'update', field, value, rev: ++bareRev }));
+  for (const ws of bare) ws.send(data, { binary: false });
+}
+
+// ---------------------------------------------------------------- fan-out with a window
+
+let emitted = 0;
+let completed = 0;
+let target = 0;
+let window = 1;
+let counter = 0;
+
+function pump(): void {
+  while (emitted < target && emitted - completed < window) {
+    emitted++;
+    emitOne('n', ++counter);
+  }
+}
+
+function onCompleted(n: number): void {
+  if (n <= completed) return;
+  completed = n;
+  pump();
+  if (completed >= target) sendEvent('emit-done', { n: completed });
+}
+
+// The pacing link: the clients' process writes, as 4-byte big-endian integers, the highest update
+// every reader has received. A direct loopback socket, so pacing is not slowed by two IPC hops.
+const control = createTcpServer((socket) => {
+  socket.setNoDelay(true);
+  let rest = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    let at = 0;
+    let last = -1;
+    for (; at + 4 <= buf.length; at += 4) last = buf.readUInt32BE(at);
+    rest = Buffer.from(buf.subarray(at));
+    if (last >= 0) onCompleted(last);
+  });
+  socket.on('error', () => socket.destroy());
+});
+
+// ---------------------------------------------------------------- slow consumers
+
+function bufferedNow(): { buffered: number; queued: number } {
+  let buffered = 0;
+  let queued = 0;
+  if (live) {
+    for (const s of live.sessions()) {
+      buffered += s.bufferedAmount;
+      queued += s.queuedUpdates;
+    }
+  } else {
+    for (const ws of bare) buffered += ws.bufferedAmount;
+  }
+  return { buffered, queued };
+}
+
+async function flood(args: FloodArgs): Promise<MemorySample[]> {
+  const samples: MemorySample[] = [];
+  const start = performance.now();
+  let sent = 0;
+  const filler = 'x'.repeat(Math.max(0, args.valueLength - 12));
+  const gc = (globalThis as { gc?: () => void }).gc;
+  // A full GC before each reading: the series shows what is held, not garbage not yet collected.
+  const sample = (): void => {
+    gc?.();
+    samples.push({ t: Math.round(performance.now() - start), ...memoryNow(), ...bufferedNow(), emitted: sent });
+  };
+  sample();
+  await new Promise<void>((resolve) => {
+    const tickMs = 10;
+    const ticker = setInterval(() => {
+      const elapsed = performance.now() - start;
+      if (elapsed >= args.durationMs) {
+        clearInterval(ticker);
+        clearInterval(sampler);
+        sample();
+        resolve();
+        return;
+      }
+      // Catch up to the rate from the clock, so a slow tick does not lower it, but never more than
+      // four ticks' worth at once: a server that cannot keep up emits less, and says so in `emitted`.
+      const due = Math.min(Math.floor((elapsed / 1000) * args.rate), sent + Math.ceil((args.rate * tickMs * 4) / 1000));
+      while (sent < due) {
+        const k = sent++;
+        emitOne(`t${k % TEXT_FIELDS}`, `${String(k).padStart(12, '0')}${filler}`);
+      }
+    }, tickMs);
+    const sampler = setInterval(sample, args.sampleEveryMs);
+  });
+  return samples;
+}
+
+serveCalls(
+  {
+    async listen(): Promise<{ port: number; controlPort: number }> {
+      await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+      await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
+      return { port: (httpServer.address() as AddressInfo).port, controlPort: (control.address() as AddressInfo).port };
+    },
+    mem: (): Promise<MemoryReading> => settledMemory(),
+    sessions: (): number => sessionCount(),
+    /** Resolves when exactly `n` sessions are open. */
+    waitSessions(args: { n: number }): Promise<void> | void {
+      if (sessionCount() === args.n) return;
+      return new Promise<void>((resolve) => sessionWaiters.add({ n: args.n, resolve }));
+    },
+    cpu: (): NodeJS.CpuUsage => process.cpuUsage(),
+    emit(args: EmitArgs): void {
+      emitted = 0;
+      completed = 0;
+      target = args.count;
+      window = args.window;
+      pump();
+    },
+
+    flood: (args: FloodArgs): Promise<MemorySample[]> => flood(args),
+  },
+  async () => {
+    await live?.close();
+    for (const ws of bare) ws.terminate();
+    httpServer.closeAllConnections();
+    httpServer.close();
+    control.close();
+  },
+);

@@ -1,0 +1,120 @@
+/**
+ * `pnpm run chaos [--trials N] [--seed S] [--broker aedes|mosquitto] [--browsers K] …`
+ *
+ * Runs the chaos (and, with `--fuzz-runs`, the fuzzing), prints the report and exits non-zero if
+ * anything was violated. `--help` lists every flag.
+ * @module
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatFuzzReport, runFuzz } from './fuzz.js';
+import { formatReport } from './report.js';
+import { CHAOS_DEFAULTS, type ChaosOptions, runChaos } from './run.js';
+
+const HELP = `Usage: pnpm run chaos [options]
+
+Randomized reconnect chaos against the live-device-form server SDK, with an independent checker.
+
+  --trials N             trials (disconnect → device changes → reconnect → hostile replays) [${CHAOS_DEFAULTS.trials}]
+  --seed S               seed of every random choice; a failing seed re-runs the same schedule [${CHAOS_DEFAULTS.seed}]
+  --broker B             aedes (embedded) or mosquitto (Debian's, started here) [${CHAOS_DEFAULTS.broker}]
+  --clients N            protocol clients at once [${CHAOS_DEFAULTS.clients}]
+  --devices N            simulated devices [${CHAOS_DEFAULTS.devices}]
+  --browsers K           real <live-device-form> elements in headless Chromium [${CHAOS_DEFAULTS.browsers}]
+  --guard-ms MS          the server's reconnect guard [${CHAOS_DEFAULTS.guardMs}] (the SDK's default is 500)
+  --heartbeat-ms MS      the server's WebSocket heartbeat [${CHAOS_DEFAULTS.heartbeatMs}]
+  --window-ms MS         the checker's in-flight window W [${CHAOS_DEFAULTS.windowMs}]
+  --link-faults K        SDK broker link cut or black-holed K times [${CHAOS_DEFAULTS.linkFaults}]
+  --broker-restarts K    Mosquitto killed (SIGKILL) and restarted K times (needs --broker mosquitto) [0]
+  --server-restarts K    server process killed (SIGKILL) and restarted K times [0]
+  --no-device-episodes   devices never drop off or change on their own (only during trials)
+  --unsafe               server protections off (guardMs 0, checkRevisions false): must end with violations
+  --dump FILE            write the run's records and the checker's verdict as JSON (for src/inspect.ts)
+  --fuzz-runs N          also fuzz the parsers, the pattern decoder and a live server with N inputs each
+  --fuzz-only            fuzz only (with --fuzz-runs)
+  --help                 this text
+`;
+
+function int(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < 0) throw new TypeError(`--${name} must be a whole number, got ${JSON.stringify(v)}`);
+  return x;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      trials: { type: 'string' },
+      seed: { type: 'string' },
+      broker: { type: 'string' },
+      clients: { type: 'string' },
+      devices: { type: 'string' },
+      browsers: { type: 'string' },
+      'guard-ms': { type: 'string' },
+      'heartbeat-ms': { type: 'string' },
+      'window-ms': { type: 'string' },
+      'link-faults': { type: 'string' },
+      'broker-restarts': { type: 'string' },
+      'server-restarts': { type: 'string' },
+      'no-device-episodes': { type: 'boolean' },
+      unsafe: { type: 'boolean' },
+      'fuzz-runs': { type: 'string' },
+      dump: { type: 'string' },
+      'fuzz-only': { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const broker = values.broker ?? CHAOS_DEFAULTS.broker;
+  if (broker !== 'aedes' && broker !== 'mosquitto') throw new TypeError(`--broker must be aedes or mosquitto, got ${JSON.stringify(broker)}`);
+  const seed = int('seed', values.seed, CHAOS_DEFAULTS.seed);
+  let failures = 0;
+
+  const fuzzRuns = int('fuzz-runs', values['fuzz-runs'], 0);
+  if (fuzzRuns > 0) {
+    const fuzz = await runFuzz({ runs: fuzzRuns, seed, log: (l) => console.log(l) });
+    console.log(formatFuzzReport(fuzz));
+    failures += fuzz.failures.length;
+    if (values['fuzz-only']) return failures > 0 ? 1 : 0;
+  }
+
+  const options: Partial<ChaosOptions> = {
+    trials: int('trials', values.trials, CHAOS_DEFAULTS.trials),
+    seed,
+    broker,
+    clients: int('clients', values.clients, CHAOS_DEFAULTS.clients),
+    devices: int('devices', values.devices, CHAOS_DEFAULTS.devices),
+    browsers: int('browsers', values.browsers, CHAOS_DEFAULTS.browsers),
+    guardMs: int('guard-ms', values['guard-ms'], CHAOS_DEFAULTS.guardMs),
+    heartbeatMs: int('heartbeat-ms', values['heartbeat-ms'], CHAOS_DEFAULTS.heartbeatMs),
+    windowMs: int('window-ms', values['window-ms'], CHAOS_DEFAULTS.windowMs),
+    linkFaults: int('link-faults', values['link-faults'], CHAOS_DEFAULTS.linkFaults),
+    brokerRestarts: int('broker-restarts', values['broker-restarts'], 0),
+    serverRestarts: int('server-restarts', values['server-restarts'], 0),
+    deviceEpisodes: !values['no-device-episodes'],
+    unsafe: values.unsafe === true,
+    log: (line) => console.log(line),
+  };
+  const result = await runChaos(options);
+  console.log(formatReport(result));
+  if (values.dump) {
+    await mkdir(dirname(values.dump), { recursive: true });
+    await writeFile(values.dump, JSON.stringify({ options: result.options, check: result.check, records: result.records }));
+    console.log(`records written to ${values.dump}`);
+  }
+  return failures + result.check.violations.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,47 @@
+/**
+ * Opens many idle protocol sockets from a process of its own (its own 20,000 file descriptors):
+ * each says `hello` and then does nothing but answer WebSocket pings. Talks to its parent over IPC:
+ * `{ type: 'ready', open, ms }` once all are open and resynced; exits on `close`.
+ *
+ * `node --import tsx idle-sockets-child.ts URL COUNT DEVICE`
+ * @module
+ */
+import WebSocket from 'ws';
+import { SUBPROTOCOL } from '@live-device-form/protocol';
+
+const [url = '', countText = '0', device = 'dev1'] = process.argv.slice(2);
+const count = Number(countText);
+const sockets: WebSocket[] = [];
+const BATCH = 250;
+
+function openOne(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, [SUBPROTOCOL], { perMessageDeflate: false });
+    sockets.push(ws);
+    ws.on('error', () => resolve(false));
+    ws.once('open', () => ws.send(JSON.stringify({ type: 'hello', device, mounts: 0 })));
+    ws.once('message', () => resolve(true)); // the resync
+    ws.once('close', () => resolve(false));
+  });
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  let open = 0;
+  for (let i = 0; i < count; i += BATCH) {
+    const results = await Promise.all(Array.from({ length: Math.min(BATCH, count - i) }, openOne));
+    open += results.filter(Boolean).length;
+  }
+  process.send?.({ type: 'ready', open, ms: Math.round(performance.now() - started) });
+}
+
+process.on('message', (m: { type?: string }) => {
+  if (m.type !== 'close') return;
+  for (const ws of sockets) ws.terminate();
+  process.exit(0);
+});
+process.on('disconnect', () => process.exit(0));
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

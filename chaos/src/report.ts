@@ -1,0 +1,105 @@
+/**
+ * The chaos report: what was tried, how many, what held. Its last line is always `violations: N`.
+ * @module
+ */
+import { CHAOS_DEFAULTS, type ChaosResult } from './run.js';
+import type { NearMiss, Violation } from './checker.js';
+
+const n = (x: number): string => x.toLocaleString('en-US');
+
+/** How many violations to print in full. */
+const SHOWN = 25;
+
+function byKind<T extends { kind: string }>(items: readonly T[]): string {
+  const m = new Map<string, number>();
+  for (const x of items) m.set(x.kind, (m.get(x.kind) ?? 0) + 1);
+  return [...m].map(([k, c]) => `${k} ${n(c)}`).join(' · ') || 'none';
+}
+
+function nearMissLine(items: readonly NearMiss[], windowMs: number): string {
+  if (items.length === 0) return `near-misses: 0`;
+  const afterSet = items.filter((x) => x.afterSet).length;
+  const inWindow = items.filter((x) => !x.afterSet && x.lagMs < windowMs).length;
+  const inFlight = items.filter((x) => !x.afterSet && x.lagMs >= windowMs && x.inFlight);
+  const maxLag = Math.max(...inFlight.map((x) => x.lagMs), 0);
+  return (
+    `near-misses: ${n(items.length)} (${byKind(items)})\n` +
+    `  ${n(afterSet)} changed after the set reached the server · ${n(inWindow)} reached the broker < ${windowMs} ms before the publish · ` +
+    `${n(inFlight.length)} older, but still in flight to the SDK when the set arrived (no page had been sent it yet; largest ${maxLag} ms)` +
+    inFlight
+      .filter((x) => x.lagMs > 1000)
+      .slice(0, 3)
+      .map((x) => `\n    ${x.kind} ${x.lagMs} ms: ${x.where ?? ''}`)
+      .join('')
+  );
+}
+
+function violationLine(v: Violation): string {
+  return `  [${v.kind}] ${v.message}`;
+}
+
+/** The CLI flags that reproduce a run's options. */
+export function rerunFlags(o: ChaosResult['options']): string {
+  const flags = [`--seed ${o.seed}`, `--trials ${o.trials}`];
+  const d = CHAOS_DEFAULTS;
+  if (o.broker !== d.broker) flags.push(`--broker ${o.broker}`);
+  if (o.clients !== d.clients) flags.push(`--clients ${o.clients}`);
+  if (o.devices !== d.devices) flags.push(`--devices ${o.devices}`);
+  if (o.browsers !== d.browsers) flags.push(`--browsers ${o.browsers}`);
+  if (o.guardMs !== d.guardMs) flags.push(`--guard-ms ${o.guardMs}`);
+  if (o.heartbeatMs !== d.heartbeatMs) flags.push(`--heartbeat-ms ${o.heartbeatMs}`);
+  if (o.windowMs !== d.windowMs) flags.push(`--window-ms ${o.windowMs}`);
+  if (o.linkFaults !== d.linkFaults) flags.push(`--link-faults ${o.linkFaults}`);
+  if (o.brokerRestarts > 0) flags.push(`--broker-restarts ${o.brokerRestarts}`);
+  if (o.serverRestarts > 0) flags.push(`--server-restarts ${o.serverRestarts}`);
+  if (!o.deviceEpisodes) flags.push('--no-device-episodes');
+  if (o.unsafe) flags.push('--unsafe');
+  return flags.join(' ');
+}
+
+/** Formats a run's result as the report the CLI prints. */
+export function formatReport(r: ChaosResult): string {
+  const o = r.options;
+  const c = r.check.counts;
+  const s = r.clients;
+  const rejected = Object.entries(c.acks.rejected)
+    .sort((a, b) => b[1] - a[1])
+    .map(([reason, k]) => `${reason} ${n(k)}`)
+    .join(' · ');
+  const trials = s.trials.cut + s.trials.linger + s.trials.blackhole + s.trials.browser;
+  const lastServer = r.servers.at(-1);
+  const lines = [
+    `live-device-form chaos — ${r.date}`,
+    `machine: ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.machine.platform}`,
+    `seed ${o.seed} · broker ${o.broker} · ${o.clients} protocol clients on ${o.devices} devices · browsers ${s.trials.browser > 0 ? o.browsers : 0}${r.browserNote ? ` (${r.browserNote})` : ''}`,
+    `server: guard ${o.guardMs} ms, heartbeat ${o.heartbeatMs} ms, echo timeout ${o.echoTimeoutMs} ms${o.unsafe ? ', PROTECTION OFF (--unsafe)' : ''}`,
+    `trials: ${n(trials)} in ${(r.durationMs / 1000).toFixed(1)} s (cut ${n(s.trials.cut)} · cut with lingering server side ${n(s.trials.linger)} · black-holed ${n(s.trials.blackhole)} · browser ${n(s.trials.browser)}; ${n(s.faultsWithWritesInFlight)} with writes in flight)`,
+    `time per trial and client: ${Object.entries(s.phaseMs)
+      .map(([k, ms]) => `${k} ${Math.round(ms / Math.max(1, trials))}`)
+      .join(' · ')} ms`,
+    `connections: ${n(c.connections)} (${n(c.upgraded)} upgraded) · reconnects ${n(s.reconnects)} · failed attempts ${n(s.connectFailures)} · hellos lying mounts=0 ${n(s.mountLies)}`,
+    `faults: broker link cut ${r.faults.linkCuts} · black-holed ${r.faults.linkBlackholes} · broker killed ${r.faults.brokerRestarts} · server killed ${r.faults.serverRestarts} · device drop-offs ${n(r.devices.offlinePeriods)} (Last Will ${n(r.devices.lastWillDrops)}) · device changes ${n(r.devices.changes)} · clamped echoes ${n(r.devices.clamps)}`,
+    ...(s.trials.browser > 0
+      ? [`browsers: ${n(s.browserForcedEdits)} values forced into read-only inputs while the link was down → ${n(s.browserWritesWhileDown)} writes emitted`]
+      : []),
+    `writes tried: ${n(s.setsSent)} (replays ${n(s.replays)} · re-submitted inputs ${n(s.recoveries)} · from pre-outage revisions ${n(s.oldRevisionWrites)} · on dead links ${n(s.setsOnDeadLinks)})`,
+    `  reached the server: ${n(c.setsReceived)} → accepted ${n(c.acks.accepted)} · unknown ${n(c.acks.unknown)} · rejected ${rejected || '0'}`,
+    `  ack not observable: ${n(c.ackNotObservable.closed)} (connection ended first) · ${n(c.ackNotObservable.serverKilled)} (server process killed)`,
+    `publishes: ${n(c.publishes)} · status messages ${n(c.statusMessages)} (${n(c.statusChanges)} changes) · device said offline ${n(c.deviceOfflineMessages)}× · epochs ${c.epochs}`,
+    `sets replaying a revision from an earlier epoch: ${n(Object.values(c.crossEpochReplays).reduce((x, y) => x + y, 0))} ${JSON.stringify(c.crossEpochReplays)} · published from an earlier epoch's basis ${n(c.crossEpochSets)}` + (Object.keys(c.errorsFromServer).length ? ` · server error frames ${JSON.stringify(c.errorsFromServer)}` : ''),
+    `latency broker status → first update frame: p50 ${c.updateLatency.p50} ms · p99 ${c.updateLatency.p99} ms · max ${c.updateLatency.max} ms (n ${n(c.updateLatency.n)})`,
+    `event loop delay: orchestrator p99 ${r.loopDelay.p99} ms (max ${r.loopDelay.max}); server p99 ${lastServer?.loopDelay.p99 ?? '?'} ms (max ${lastServer?.loopDelay.max ?? '?'}) · load average ${r.loadAverage.map((x) => x.toFixed(1)).join(' ')}`,
+  ];
+  const errors = r.servers.flatMap((x) => x?.errors ?? []);
+  if (errors.length > 0) lines.push(`SDK error log entries: ${errors.length}`, ...errors.slice(0, 5).map((e) => `  ${e.slice(0, 300)}`));
+  lines.push(nearMissLine(r.check.nearMisses, o.windowMs));
+  const v = r.check.violations;
+  if (v.length > 0) {
+    lines.push(`violations by kind: ${byKind(v)}`);
+    lines.push(...v.slice(0, SHOWN).map(violationLine));
+    if (v.length > SHOWN) lines.push(`  … and ${n(v.length - SHOWN)} more`);
+    lines.push(`re-run: pnpm run chaos ${rerunFlags(o)} (same schedule; timing may differ)`);
+  }
+  lines.push(`violations: ${v.length}`);
+  return lines.join('\n');
+}

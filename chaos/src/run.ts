@@ -1,0 +1,401 @@
+/**
+ * One chaos run: a real broker (embedded aedes, or Mosquitto), the simulated devices on it, the
+ * server SDK in a child process behind the chaos proxy, many hostile clients (and optionally real
+ * elements in Chromium), the checker's own subscription — and faults on top: device drop-offs,
+ * broker link cuts and black holes, Mosquitto killed and restarted, the server process killed and
+ * restarted. When the trials are done the run drains, stops everything and hands the records to
+ * the checker.
+ * @module
+ */
+import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { startEmbeddedBroker } from '@live-device-form/server';
+import { freePort } from '../../packages/server/src/test-support/free-port.js';
+import { type Mosquitto, startMosquitto } from '../../packages/server/src/test-support/mosquitto.js';
+import { type TcpProxy, startTcpProxy } from '../../packages/server/src/test-support/tcp-proxy.js';
+import { type BrowserFleet, startBrowserFleet } from './browsers.js';
+import { FIELDS, deviceIds } from './chaos-device.js';
+import { type CheckResult, checkRun } from './checker.js';
+import { type ClientStats, HostileClient, TrialBudget, newClientStats } from './client.js';
+import { type DeviceCounts, startDeviceSimulator } from './device-sim.js';
+import { startObserver } from './observer.js';
+import { Rng } from './prng.js';
+import { startMqttGate } from './mqtt-gate.js';
+import { startChaosProxy } from './proxy.js';
+import type { LinkOutage, RunRecords, ServerLife } from './records.js';
+import type { ServerChildConfig, ServerChildStats } from './server-child.js';
+import { ServerProcess } from './server-process.js';
+
+/** Options of {@link runChaos}. Every default is the one `pnpm run chaos` uses. */
+export interface ChaosOptions {
+  /** Trials (one client's disconnect → device changes → reconnect → hostile replays). Defaults to `1000`. */
+  trials: number;
+  /** Seed of every random choice. Defaults to `1`. */
+  seed: number;
+  /** The broker. Defaults to `'aedes'` (embedded). */
+  broker: 'aedes' | 'mosquitto';
+  /** Protocol clients running at once. Defaults to `64`. */
+  clients: number;
+  /** Devices (each client uses one; a device's changes reach its clients only). Defaults to `8`. */
+  devices: number;
+  /** Real `<live-device-form>` elements in headless Chromium. Defaults to `0`. */
+  browsers: number;
+  /** The server's reconnect guard, ms. Defaults to `150` (volume); the SDK's default is 500. */
+  guardMs: number;
+  /** The server's WebSocket heartbeat, ms (black-holed sessions end after one or two). Defaults to `1000`. */
+  heartbeatMs: number;
+  /** The server's echo timeout, ms. Defaults to `2000` (the SDK's default). */
+  echoTimeoutMs: number;
+  /** The checker's in-flight window W, ms. Defaults to `50`. */
+  windowMs: number;
+  /** Turn the protections off (`setProtection({ guardMs: 0, checkRevisions: false })`): violations must follow. */
+  unsafe: boolean;
+  /** Mosquitto killed (SIGKILL) and restarted this many times. Needs `broker: 'mosquitto'`. Defaults to `0`. */
+  brokerRestarts: number;
+  /** The server process killed (SIGKILL) and restarted this many times. Defaults to `0`. */
+  serverRestarts: number;
+  /** The SDK's broker link cut or black-holed this many times. Defaults to `2`. */
+  linkFaults: number;
+  /** Devices drop off (announced, or by Last Will) and change on their own at random. Defaults to `true`. */
+  deviceEpisodes: boolean;
+  /** Longest extra outage after the device changed, ms. Defaults to `120`. */
+  outageMaxMs: number;
+  /** Prints progress lines. Defaults to none. */
+  log?: (line: string) => void;
+}
+
+export const CHAOS_DEFAULTS: Readonly<Omit<ChaosOptions, 'log'>> = Object.freeze({
+  trials: 1000,
+  seed: 1,
+  broker: 'aedes',
+  clients: 64,
+  devices: 8,
+  browsers: 0,
+  guardMs: 150,
+  heartbeatMs: 1000,
+  echoTimeoutMs: 2000,
+  windowMs: 50,
+  unsafe: false,
+  brokerRestarts: 0,
+  serverRestarts: 0,
+  linkFaults: 2,
+  deviceEpisodes: true,
+  outageMaxMs: 120,
+});
+
+/** What a run produced. */
+export interface ChaosResult {
+  options: Omit<ChaosOptions, 'log'>;
+  check: CheckResult;
+  clients: ClientStats;
+  devices: DeviceCounts;
+  /** Each server process's own counters at its end (informational). */
+  servers: (ServerChildStats | undefined)[];
+  records: RunRecords;
+  faults: { linkCuts: number; linkBlackholes: number; brokerRestarts: number; serverRestarts: number; deviceEpisodes: number };
+  durationMs: number;
+  /** Event-loop delay of the orchestrating process (proxy, clients, checker's subscription), ms. */
+  loopDelay: { p50: number; p99: number; max: number };
+  machine: { cores: number; node: string; platform: string; cpu: string };
+  /** 1, 5 and 15 minute load averages at the end (other work on the machine shows here). */
+  loadAverage: number[];
+  date: string;
+  /** Why there were no browsers although some were asked for. */
+  browserNote?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A run in which no trial finishes for this long stops itself (and counts it as a violation). */
+const STALL_MS = 60_000;
+
+/** Runs the chaos and checks it. Never throws for a violation: they are in the result. */
+export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<ChaosResult> {
+  const { log = () => {}, ...rest } = input;
+  const options: Omit<ChaosOptions, 'log'> = { ...CHAOS_DEFAULTS, ...rest };
+  if (options.brokerRestarts > 0 && options.broker !== 'mosquitto') {
+    throw new TypeError('"brokerRestarts" needs "broker": "mosquitto" (the embedded broker lives in this process)');
+  }
+  const rng = new Rng(options.seed);
+  const started = performance.now();
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const closers: (() => Promise<unknown>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+  };
+  const outages: LinkOutage[] = [];
+  const servers: ServerLife[] = [];
+  const faults = { linkCuts: 0, linkBlackholes: 0, brokerRestarts: 0, serverRestarts: 0, deviceEpisodes: 0 };
+  let stopping = false;
+
+  try {
+    // The broker, and the checker's subscription before anyone publishes.
+    let mosquitto: Mosquitto | undefined;
+    let brokerTarget: { host: string; port: number };
+    if (options.broker === 'mosquitto') {
+      mosquitto = await startMosquitto();
+      const m = mosquitto;
+      closers.push(() => m.close());
+      brokerTarget = { host: m.host, port: m.port };
+    } else {
+      const aedes = await startEmbeddedBroker();
+      closers.push(() => aedes.close());
+      brokerTarget = { host: aedes.host, port: aedes.port };
+    }
+    const brokerUrl = `mqtt://${brokerTarget.host}:${brokerTarget.port}`;
+    const observer = await startObserver(brokerUrl);
+    closers.push(() => observer.close());
+    // Gates in front of the broker: the SDK's links and the devices' go through them.
+    const sdkGate = await startMqttGate(brokerTarget);
+    closers.push(() => sdkGate.close());
+    const devGate: TcpProxy = await startTcpProxy(brokerTarget);
+    closers.push(() => devGate.close());
+
+    const ids = deviceIds(options.devices);
+    const devices = await startDeviceSimulator({ url: devGate.url, devices: ids, rng });
+    closers.push(() => devices.close());
+
+    // Browsers need the page server's origin in the server's allow-list before it starts.
+    let fleet: BrowserFleet | undefined;
+    let browserNote: string | undefined;
+    const port = await freePort();
+    const pageOrigins: string[] = [];
+    let fleetPrepared: Awaited<ReturnType<typeof startBrowserFleet>> | undefined;
+    if (options.browsers > 0) {
+      fleetPrepared = await startBrowserFleet({ count: options.browsers, devices: ids, rng, seed: options.seed });
+      if (fleetPrepared.ok) {
+        pageOrigins.push(fleetPrepared.fleet.origin);
+        browserNote = `element bundle built ${fleetPrepared.bundleBuilt.toISOString()}`;
+      } else browserNote = fleetPrepared.reason;
+    }
+
+    const serverConfig: ServerChildConfig = {
+      port,
+      brokerUrl: sdkGate.url,
+      devices: ids,
+      guardMs: options.guardMs,
+      heartbeatMs: options.heartbeatMs,
+      echoTimeoutMs: options.echoTimeoutMs,
+      unsafe: options.unsafe,
+      allowedOrigins: pageOrigins,
+      reconnectPeriod: 200,
+      maxReconnectPeriod: 1000,
+      keepalive: 2,
+    };
+    let server = await ServerProcess.start(serverConfig);
+    servers.push({ generation: 1, startedAt: server.startedAt });
+    const serverStats: (ServerChildStats | undefined)[] = [];
+    closers.push(async () => {
+      await server.close();
+    });
+
+    const proxy = await startChaosProxy({ target: { host: '127.0.0.1', port }, rng, isPolite: (c) => c.startsWith('b') });
+    closers.push(() => proxy.close());
+
+    const budget = new TrialBudget(options.trials);
+    const stats = newClientStats();
+    const timing = { outageMaxMs: options.outageMaxMs, deadLinkMs: 250, lingerMaxMs: 600, ackTimeoutMs: 4000, liveTimeoutMs: 10_000 };
+    const env = { proxy, devices, budget, stats, timing, stopped: () => stopping };
+    const clients = Array.from({ length: options.clients }, (_, i) => new HostileClient(i, ids[i % ids.length] as string, rng.fork(`client:${i}`), env));
+
+    if (fleetPrepared?.ok) {
+      fleet = fleetPrepared.fleet;
+      const f = fleet;
+      closers.push(() => f.close());
+      await f.open((client) => proxy.url(client));
+    }
+
+    log(
+      `chaos: seed ${options.seed}, ${options.trials} trials, ${options.clients} clients on ${options.devices} devices, ` +
+        `broker ${options.broker}, guard ${options.guardMs} ms${options.unsafe ? ', UNSAFE' : ''}, browsers ${fleet ? fleet.count : 0}`,
+    );
+
+    // ------------------------------------------------------------ faults, at fixed points of progress
+    const schedule: { at: number; kind: 'link' | 'server' | 'broker' }[] = [];
+    const spread = (k: number, kind: 'link' | 'server' | 'broker', offset: number): void => {
+      for (let i = 0; i < k; i++) schedule.push({ at: Math.floor((options.trials * (i + 1 - offset)) / (k + 1)), kind });
+    };
+    spread(options.linkFaults, 'link', 0);
+    spread(options.serverRestarts, 'server', 0.33);
+    spread(options.brokerRestarts, 'broker', 0.66);
+    schedule.sort((x, y) => x.at - y.at);
+    const faultRng = rng.fork('faults');
+
+    const linkFault = async (): Promise<void> => {
+      const blackhole = faultRng.chance(0.5);
+      const outage: LinkOutage = {
+        kind: blackhole ? 'link-blackhole' : 'link-cut',
+        start: performance.now(),
+        // A black-holed link is noticed by the bridge's keepalive (1.5 × keepalive), a cut at once.
+        noticeWithinMs: blackhole ? serverConfig.keepalive * 1500 + 1000 : 1000,
+      };
+      outages.push(outage);
+      const back = sdkGate.nextConnection();
+      if (blackhole) {
+        faults.linkBlackholes++;
+        sdkGate.blackhole(); // silent towards the broker; the bridges notice by their keepalive
+      } else {
+        faults.linkCuts++;
+        sdkGate.cut();
+      }
+      await back;
+      outage.back = performance.now();
+      log(`  fault: broker link ${blackhole ? 'black-holed' : 'cut'} at ${Math.round(outage.start)} ms, back after ${Math.round(outage.back - outage.start)} ms`);
+    };
+
+    const brokerRestart = async (): Promise<void> => {
+      const m = mosquitto as Mosquitto;
+      faults.brokerRestarts++;
+      sdkGate.refuse(true);
+      devGate.refuse(true);
+      const outage: LinkOutage = { kind: 'broker-killed', start: performance.now(), noticeWithinMs: 1000 };
+      outages.push(outage);
+      await m.stop('SIGKILL');
+      await sleep(faultRng.int(100, 400)); // how long the broker stays down
+      await m.start();
+      // The checker subscribes before anyone else may reach the new broker.
+      await observer.reconnect();
+      const back = sdkGate.nextConnection();
+      sdkGate.refuse(false);
+      devGate.refuse(false);
+      await back;
+      outage.back = performance.now();
+      log(`  fault: mosquitto killed (SIGKILL) at ${Math.round(outage.start)} ms, SDK reconnected after ${Math.round(outage.back - outage.start)} ms`);
+    };
+
+    const serverRestart = async (): Promise<void> => {
+      faults.serverRestarts++;
+      const life = servers[servers.length - 1] as ServerLife;
+      proxy.serverKilled();
+      life.killedAt = performance.now();
+      serverStats.push(undefined);
+      await server.kill();
+      await sleep(faultRng.int(0, 300)); // how long the server stays down
+      proxy.serverGeneration = life.generation + 1;
+      server = await ServerProcess.start(serverConfig);
+      servers.push({ generation: life.generation + 1, startedAt: server.startedAt });
+      log(`  fault: server process killed (SIGKILL) at ${Math.round(life.killedAt)} ms, new epoch ${server.epoch}`);
+    };
+
+    const faultLoop = (async () => {
+      for (const item of schedule) {
+        await budget.reached(item.at);
+        if (stopping) return;
+        if (item.kind === 'link') await linkFault();
+        else if (item.kind === 'server') await serverRestart();
+        else await brokerRestart();
+      }
+    })();
+
+    // ------------------------------------------------------------ devices living their own lives
+    const episodeRng = rng.fork('episodes');
+    const episodeLoop = (async () => {
+      if (!options.deviceEpisodes) return;
+      while (!stopping) {
+        await sleep(episodeRng.int(300, 1500)); // time between episodes: the schedule itself
+        if (stopping) return;
+        const device = episodeRng.pick(ids);
+        const roll = episodeRng.float();
+        if (roll < 0.5) {
+          await devices.change(device, episodeRng.someOf(FIELDS));
+          continue;
+        }
+        faults.deviceEpisodes++;
+        const lwt = roll < 0.75;
+        if (lwt) devices.dropOff(device);
+        else await devices.announceOffline(device);
+        await sleep(episodeRng.int(50, 400)); // how long the device is away
+        if (episodeRng.chance(0.5)) await devices.change(device, episodeRng.someOf(FIELDS));
+        await devices.comeBack(device);
+      }
+    })();
+
+    // ------------------------------------------------------------ progress
+    const progress = setInterval(() => {
+      log(`  ${budget.done}/${options.trials} trials, ${proxy.connections.length} connections, ${observer.messages.length} broker messages`);
+    }, 5000);
+    progress.unref();
+
+    // A run that stops making progress ends by itself, and says so.
+    let stalledAt: number | undefined;
+    let lastDone = -1;
+    let lastChange = performance.now();
+    const watchdog = setInterval(() => {
+      if (budget.done !== lastDone) {
+        lastDone = budget.done;
+        lastChange = performance.now();
+      } else if (performance.now() - lastChange > STALL_MS && stalledAt === undefined) {
+        stalledAt = budget.done;
+        log(`  no trial finished for ${STALL_MS / 1000} s: stopping`);
+        stopping = true;
+        budget.release();
+      }
+    }, 1000);
+    watchdog.unref();
+
+    const browserLoop = fleet ? fleet.run(budget, stats, () => stopping, proxy, devices) : Promise.resolve();
+    await Promise.all(clients.map((c) => c.run()));
+    stopping = true;
+    budget.release();
+    clearInterval(progress);
+    clearInterval(watchdog);
+    await browserLoop;
+    await Promise.all([faultLoop, episodeLoop]);
+    // Every device back and reporting before the end, so its pages can be held to "resync after return".
+    await devices.settled();
+
+    // ------------------------------------------------------------ drain
+    await fleet?.close();
+    fleet = undefined;
+    await Promise.race([proxy.idle(), sleep(options.heartbeatMs * 3 + 5000)]);
+    // Let the last echoes reach the broker: quiet for 300 ms (bounded).
+    for (let i = 0; i < 50; i++) {
+      const n = observer.messages.length;
+      await sleep(300);
+      if (observer.messages.length === n) break;
+    }
+    const endedAt = performance.now();
+    serverStats.push(await server.stats().catch(() => undefined));
+
+    const records: RunRecords = {
+      connections: proxy.connections,
+      broker: observer.messages,
+      sdkLink: { connections: sdkGate.connections, publishes: sdkGate.publishes },
+      outages,
+      servers,
+      endedAt,
+    };
+    await closeAll();
+    loop.disable();
+    const check = checkRun(records, { windowMs: options.windowMs, echoTimeoutMs: options.echoTimeoutMs });
+    if (stalledAt !== undefined) {
+      check.violations.push({ kind: 'run-stalled', message: `no trial finished for ${STALL_MS / 1000} s after ${stalledAt} of ${options.trials}: the server stopped serving` });
+    }
+    if (stats.browserWritesWhileDown > 0) {
+      // Seen in the page (the proxy cannot see what an element sends into a dead link).
+      check.violations.push({ kind: 'element-contract', message: `an element emitted ${stats.browserWritesWhileDown} write(s) for values forced into its inputs while its link was down` });
+    }
+    const ms = (ns: number): number => Math.round(ns / 1e5) / 10;
+    const cpu = os.cpus()[0]?.model ?? 'unknown';
+    const result: ChaosResult = {
+      options,
+      check,
+      clients: stats,
+      devices: devices.counts,
+      servers: serverStats,
+      records,
+      faults,
+      durationMs: performance.now() - started,
+      loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
+      machine: { cores: os.cpus().length, node: process.version, platform: `${os.type()} ${os.release()}`, cpu },
+      loadAverage: os.loadavg(),
+      date: new Date().toISOString(),
+    };
+    if (browserNote !== undefined) result.browserNote = browserNote;
+    return result;
+  } finally {
+    stopping = true;
+    await closeAll();
+  }
+}
