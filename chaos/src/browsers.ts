@@ -110,7 +110,6 @@ export class BrowserFleet {
       }
     };
     const live = (): Promise<boolean> => waitState(true, 15_000);
-    const writes = (): Promise<number> => p.page.evaluate(() => (window as unknown as { __writes: unknown[] }).__writes.length);
     const edit = async (field: ChaosField): Promise<void> => {
       const value = clientValue(p.index, p.seq++);
       await p.page.evaluate(

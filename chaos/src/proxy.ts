@@ -22,7 +22,7 @@
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import type { Rng } from './prng.js';
 import type { ConnectionRecord, FrameRecord } from './records.js';
-import { type HttpHead, type WsMessage, WsStreamReader } from './ws-frames.js';
+import { type WsMessage, WsStreamReader } from './ws-frames.js';
 
 /** Fault settings of one connection, fixed when its upgrade request is read. */
 export interface LinkShape {
@@ -439,4 +439,3 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
   return proxy;
 }
 
-export type { HttpHead };

@@ -34,9 +34,9 @@ export interface ChaosOptions {
   seed: number;
   /** The broker. Defaults to `'aedes'` (embedded). */
   broker: 'aedes' | 'mosquitto';
-  /** Protocol clients running at once. Defaults to `64`. */
+  /** Protocol clients running at once. Defaults to `128`. */
   clients: number;
-  /** Devices (each client uses one; a device's changes reach its clients only). Defaults to `8`. */
+  /** Devices (each client uses one; a device's changes reach its clients only). Defaults to `16`. */
   devices: number;
   /** Real `<live-device-form>` elements in headless Chromium. Defaults to `0`. */
   browsers: number;
@@ -68,8 +68,8 @@ export const CHAOS_DEFAULTS: Readonly<Omit<ChaosOptions, 'log'>> = Object.freeze
   trials: 1000,
   seed: 1,
   broker: 'aedes',
-  clients: 64,
-  devices: 8,
+  clients: 128,
+  devices: 16,
   browsers: 0,
   guardMs: 150,
   heartbeatMs: 1000,

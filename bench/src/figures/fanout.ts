@@ -83,14 +83,14 @@ async function fanOutRound(side: Side, n: number, count: number): Promise<RoundR
   return { ms, perSecond: (count * n) / (ms / 1000), serverCpuMs: used(cpu0, cpu1), clientsCpuMs: used(ccpu0, ccpu1) };
 }
 
-/** Updates per round: about 200 k deliveries (full) or 20 k (smoke). */
+/** Updates per round: about 160 k deliveries (full) or 20 k (smoke). */
 function updatesFor(n: number, smoke: boolean): number {
-  return Math.max(10, Math.round((smoke ? 20_000 : 200_000) / n));
+  return Math.max(10, Math.round((smoke ? 20_000 : 160_000) / n));
 }
 
 export async function fanOutAndMemory(ctx: BenchContext): Promise<FigureOutput> {
   const sizes = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(",").map(Number) : ctx.smoke ? [20, 50] : [100, 1000, 10_000];
-  const rounds = ctx.smoke ? 1 : 5;
+  const rounds = ctx.smoke ? 1 : 4;
   const figures: Figure[] = [];
   const curve: Record<string, unknown>[] = [];
   for (const n of sizes) {
