@@ -62,8 +62,9 @@ export interface Lab {
   readonly live: LiveDeviceServer;
   readonly liveG0: LiveDeviceServer;
   /**
-   * When upgrade requests arrived (`path`: the request URL) and when the SDK servers accepted a
-   * session (`path`: `open/live` or `open/live-g0`), on the shared clock; the figures clear it.
+   * When upgrade requests arrived (`path`: the request URL), when the SDK servers accepted a
+   * session (`open/live`, `open/live-g0`) and when its first frame, the hello, arrived
+   * (`hello<request URL>`), on the shared clock; the figures clear it.
    */
   readonly upgrades: { path: string; t: number }[];
   /** Open upgraded sockets by request URL (`/live-g0?p=a`…). */
@@ -159,6 +160,8 @@ export async function startLab(elementBundle: string): Promise<Lab> {
     if (upgrades.length < 10_000) upgrades.push({ path: url, t: now() });
     if (live.handleUpgrade(req, socket, head) || liveG0.handleUpgrade(req, socket, head)) {
       track(url, socket);
+      // Diagnostics: the first bytes after the upgrade are the page's hello.
+      socket.once('data', () => upgrades.length < 10_000 && upgrades.push({ path: `hello${url}`, t: now() }));
       return;
     }
     if (path === '/clock') {

@@ -52,6 +52,8 @@ interface ReconnectSample {
   accepted: number;
   /** The page saw the socket open (element: its `resyncing` state, dispatched after that render). */
   opened: number;
+  /** The server read the page's first frame, the hello (ws handles it, and sends the resync, just before); NaN for the bare page. */
+  hello: number;
 }
 
 async function reconnectSample(page: MeasuredPage, lab: Lab, url: string, topic: string): Promise<ReconnectSample> {
@@ -75,6 +77,7 @@ async function reconnectSample(page: MeasuredPage, lab: Lab, url: string, topic:
     upgrade: at(server.find((u) => u.path === url)?.t),
     accepted: at(server.find((u) => u.path === `open${path}`)?.t),
     opened: at(openedInPage === undefined ? undefined : page.local(openedInPage)),
+    hello: at(server.find((u) => u.path === `hello${url}`)?.t),
   };
   if (process.env.BENCH_DEBUG) console.log(url, JSON.stringify(sample), log.map(([k, t]) => `${k}@${(page.local(t) - t0).toFixed(1)}`).join(' '));
   return sample;
@@ -139,7 +142,8 @@ async function reconnectFigures(ctx: BenchContext, lab: Lab, browser: Browser): 
         met: ctx.smoke ? null : m.p99 <= guardMs + 25,
         notes:
           `over the guard: p50 ${round(m.p50 - guardMs)} ms, p99 ${round(m.p99 - guardMs)} ms; medians after the close: new upgrade at the server ${phase(list, 'upgrade')} ms ` +
-          `(baseline ${phase(results.bare, 'upgrade')}), accepted ${phase(list, 'accepted')} ms, open seen in the page ${phase(list, 'opened')} ms (baseline ${phase(results.bare, 'opened')}); ` +
+          `(baseline ${phase(results.bare, 'upgrade')}), accepted ${phase(list, 'accepted')} ms, open seen in the page ${phase(list, 'opened')} ms (baseline ${phase(results.bare, 'opened')}), ` +
+          `hello handled by the server ${phase(list, 'hello')} ms; ` +
           'baseline: bare page and bare ws server, no guard (it has none to hold).',
         extra: {
           overGuardP50: round(m.p50 - guardMs),
@@ -149,6 +153,7 @@ async function reconnectFigures(ctx: BenchContext, lab: Lab, browser: Browser): 
           medianUpgradeMs: phase(list, 'upgrade'),
           medianAcceptedMs: phase(list, 'accepted'),
           medianOpenedMs: phase(list, 'opened'),
+          medianHelloMs: phase(list, 'hello'),
           baselineMedianUpgradeMs: phase(results.bare, 'upgrade'),
           baselineMedianOpenedMs: phase(results.bare, 'opened'),
         },
