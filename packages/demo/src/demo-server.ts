@@ -20,7 +20,7 @@ import {
   startEmbeddedBroker,
 } from '@live-device-form/server';
 import { createServer as createViteServer, type ViteDevServer } from 'vite';
-import { API_PREFIX, type ControlApi, createControlApi } from './control-api.js';
+import { type ControlApi, createControlApi } from './control-api.js';
 import { type MqttLog, startMqttLog } from './mqtt-log.js';
 import { PAGE_ID_PATTERN, PageNetwork } from './page-network.js';
 import { type HardwareValue, VIDEOPROC_FILE, readDeviceFile } from './payload-format.js';

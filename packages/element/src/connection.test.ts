@@ -1,6 +1,6 @@
 import { expect } from '@open-wc/testing';
 import type { AckFrame, ResyncFrame, SetFrame } from '@live-device-form/protocol';
-import { type ConnectionHandlers, type ConnectionOptions, Connection, ConnectionState, resolveSocketUrl } from './connection.js';
+import { type ConnectionHandlers, type ConnectionOptions, type ConnectionState, Connection, resolveSocketUrl } from './connection.js';
 import { FakeClock, socketFactory } from '../test/fakes.js';
 
 const resync = (device: 'online' | 'offline' = 'online', value = -25, rev = 42): ResyncFrame => ({

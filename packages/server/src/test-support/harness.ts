@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import {
   type AckFrame,
@@ -66,7 +67,7 @@ export interface Harness {
 export interface HarnessOptions extends Partial<LiveDeviceServerOptions> {
   bridge?: MemoryBridge;
   /** Route upgrades by hand instead of `attach`. */
-  onUpgrade?: (live: LiveDeviceServer) => (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void;
+  onUpgrade?: (live: LiveDeviceServer) => (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 const running = new Set<Harness>();
