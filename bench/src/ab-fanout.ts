@@ -32,7 +32,11 @@ try {
     const { port, controlPort } = await server.call<{ port: number; controlPort: number }>('listen');
     await clients.call('control', { port: controlPort });
     const hello = JSON.stringify({ type: 'hello', device: 'bench', mounts: 0 });
-    await clients.call('connect', { target: { host: '127.0.0.1', port, path: '/live', protocol: 'ldf.v1' }, n, hello, concurrency: 128 }, 300_000);
+    await clients.call(
+      'connect',
+      { target: { host: '127.0.0.1', port, path: '/live', protocol: 'ldf.v1' }, n, hello, concurrency: 128 },
+      300_000,
+    );
   }
   const rates = new Map<string, number[]>();
   const cpus = new Map<string, number[]>();
@@ -48,7 +52,10 @@ try {
       });
       const c0 = await server.call<NodeJS.CpuUsage>('cpu');
       const t0 = performance.now();
-      await server.call('emit', { count, window: Number(process.env.BENCH_WINDOW ?? Math.max(8, Math.ceil(32_768 / n))) });
+      await server.call('emit', {
+        count,
+        window: Number(process.env.BENCH_WINDOW ?? Math.max(8, Math.ceil(32_768 / n))),
+      });
       await withTimeout(done, 120_000, `${v} round`);
       const ms = performance.now() - t0;
       const c1 = await server.call<NodeJS.CpuUsage>('cpu');
@@ -56,12 +63,16 @@ try {
       const cpu = (c1.user - c0.user + c1.system - c0.system) / (count * n);
       rates.set(v, [...(rates.get(v) ?? []), rate]);
       cpus.set(v, [...(cpus.get(v) ?? []), cpu]);
-      console.log(`${v.padEnd(10)} ${Math.round(rate).toString().padStart(8)} msg/s   ${cpu.toFixed(1)} µs server CPU per message`);
+      console.log(
+        `${v.padEnd(10)} ${Math.round(rate).toString().padStart(8)} msg/s   ${cpu.toFixed(1)} µs server CPU per message`,
+      );
     }
   }
   console.log(`\nmedians over ${rounds} rounds, N = ${n}:`);
   for (const v of variants) {
-    console.log(`${v.padEnd(10)} ${round(median(rates.get(v) ?? []))} msg/s   ${round(median(cpus.get(v) ?? []))} µs/msg`);
+    console.log(
+      `${v.padEnd(10)} ${round(median(rates.get(v) ?? []))} msg/s   ${round(median(cpus.get(v) ?? []))} µs/msg`,
+    );
   }
 } finally {
   for (const { server, clients } of sides.values()) await Promise.all([clients.stop(), server.stop()]);

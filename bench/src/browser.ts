@@ -41,7 +41,11 @@ export class MeasuredPage {
    * Opens `url` (with `clock=<id>` added) in a fresh browser context. `clockLink` gives the
    * server side of the page's clock socket.
    */
-  static async open(browser: Browser, url: string, clockLink: (id: string) => Promise<WebSocket>): Promise<MeasuredPage> {
+  static async open(
+    browser: Browser,
+    url: string,
+    clockLink: (id: string) => Promise<WebSocket>,
+  ): Promise<MeasuredPage> {
     const context = await browser.newContext();
     const page = await context.newPage();
     const id = `p${++pages}`;
@@ -58,9 +62,11 @@ export class MeasuredPage {
       this.early.delete(tag);
       return Promise.resolve(t);
     }
-    return withTimeout(new Promise<number>((resolve) => this.waiting.set(tag, resolve)), timeoutMs, `page report "${tag}"`).finally(() =>
-      this.waiting.delete(tag),
-    );
+    return withTimeout(
+      new Promise<number>((resolve) => this.waiting.set(tag, resolve)),
+      timeoutMs,
+      `page report "${tag}"`,
+    ).finally(() => this.waiting.delete(tag));
   }
 
   /**

@@ -37,7 +37,8 @@ function parseArgs(argv: string[]): { smoke: boolean; only: Set<Group>; build: b
   if (at >= 0) {
     only.clear();
     for (const g of (argv[at + 1] ?? '').split(',')) {
-      if (!(GROUPS as readonly string[]).includes(g)) throw new TypeError(`--only takes ${GROUPS.join(',')}; got "${g}"`);
+      if (!(GROUPS as readonly string[]).includes(g))
+        throw new TypeError(`--only takes ${GROUPS.join(',')}; got "${g}"`);
       only.add(g as Group);
     }
   }
@@ -52,7 +53,9 @@ async function main(): Promise<void> {
     log: (message) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}`),
   };
   const m = machine();
-  ctx.log(`${args.smoke ? 'smoke run' : 'full run'} on ${m.cpus} × ${m.cpuModel}, Node ${m.node}, load ${m.loadStart.join(' ')}`);
+  ctx.log(
+    `${args.smoke ? 'smoke run' : 'full run'} on ${m.cpus} × ${m.cpuModel}, Node ${m.node}, load ${m.loadStart.join(' ')}`,
+  );
   if (args.build) {
     ctx.log('building packages (tsc -b)');
     await buildPackages();
@@ -80,7 +83,9 @@ async function main(): Promise<void> {
     const browser = await launchBrowser();
     try {
       await run('dom', 'figure 1: status change → DOM', () => statusToDom(ctx, lab, browser));
-      await run('reconnect', 'figure 2: reconnect → editable, black hole → read-only', () => reconnect(ctx, lab, browser));
+      await run('reconnect', 'figure 2: reconnect → editable, black hole → read-only', () =>
+        reconnect(ctx, lab, browser),
+      );
     } finally {
       await browser.close();
       await lab.close();
@@ -103,7 +108,10 @@ async function main(): Promise<void> {
   };
   const outDir = args.smoke || args.only.size < GROUPS.length ? join(BENCH_DIR, 'out') : BENCH_DIR;
   await mkdir(join(outDir, 'plots'), { recursive: true });
-  await writeFile(join(outDir, args.smoke ? 'results.smoke.json' : 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(
+    join(outDir, args.smoke ? 'results.smoke.json' : 'results.json'),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
   for (const [name, svg] of Object.entries(plots(results))) await writeFile(join(outDir, 'plots', name), svg);
   if (outDir === BENCH_DIR) {
     const docPath = join(ROOT, 'BENCHMARKS.md');
@@ -112,7 +120,9 @@ async function main(): Promise<void> {
     if (updated) await writeFile(docPath, updated);
   }
   console.log(`\n${textTable(results)}`);
-  console.log(`\nwrote ${join(outDir, args.smoke ? 'results.smoke.json' : 'results.json')} and ${join(outDir, 'plots')}/`);
+  console.log(
+    `\nwrote ${join(outDir, args.smoke ? 'results.smoke.json' : 'results.json')} and ${join(outDir, 'plots')}/`,
+  );
   if (failures.length > 0) {
     console.error(`\n${failures.length} figure group(s) failed:\n${failures.join('\n\n')}`);
     process.exitCode = 1;

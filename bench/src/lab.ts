@@ -75,7 +75,9 @@ export interface Lab {
 }
 
 function publish(client: MqttClient, topic: string, payload: string, retain: boolean): Promise<void> {
-  return new Promise((resolve, reject) => client.publish(topic, payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    client.publish(topic, payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 /**
@@ -109,7 +111,10 @@ export async function startLab(elementBundle: string): Promise<Lab> {
   const live = createLiveDeviceServer({ devices: [bridge], logger: silentLogger });
   const liveG0 = createLiveDeviceServer({ devices: [bridge], logger: silentLogger, path: '/live-g0', guardMs: 0 });
   const upgrades: { path: string; t: number }[] = [];
-  for (const [name, server] of [['open/live', live], ['open/live-g0', liveG0]] as const) {
+  for (const [name, server] of [
+    ['open/live', live],
+    ['open/live-g0', liveG0],
+  ] as const) {
     server.on('session-open', () => upgrades.length < 10_000 && upgrades.push({ path: name, t: now() }));
   }
 

@@ -17,7 +17,9 @@ export interface ElementBundler {
 
 export async function buildPackages(): Promise<void> {
   const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
-  await promisify(execFile)(process.execPath, [tsc, '-b', 'packages/protocol', 'packages/server', 'packages/element'], { cwd: ROOT });
+  await promisify(execFile)(process.execPath, [tsc, '-b', 'packages/protocol', 'packages/server', 'packages/element'], {
+    cwd: ROOT,
+  });
 }
 
 export async function elementBundler(): Promise<ElementBundler> {

@@ -32,7 +32,10 @@ type Message = CallMessage | ReplyMessage | EventMessage;
 /** A running child, with its calls and events. */
 export class Child {
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
   private readonly listeners = new Map<string, Set<(data: unknown) => void>>();
   private readonly exited: Promise<number | null>;
 
@@ -138,7 +141,10 @@ export class Child {
 }
 
 /** Child side: answers calls with `handlers`, and exits on `exit`. Sends `ready` once set up. */
-export function serveCalls(handlers: Record<string, (args: never) => unknown>, onExit: () => Promise<void> | void = () => {}): void {
+export function serveCalls(
+  handlers: Record<string, (args: never) => unknown>,
+  onExit: () => Promise<void> | void = () => {},
+): void {
   process.on('message', (m: Message) => {
     if (m.kind !== 'call') return;
     if (m.cmd === 'exit') {
@@ -152,7 +158,13 @@ export function serveCalls(handlers: Record<string, (args: never) => unknown>, o
         const result = await handler(m.args as never);
         if (m.id !== 0) process.send?.({ kind: 'reply', id: m.id, ok: true, result } satisfies ReplyMessage);
       } catch (err) {
-        if (m.id !== 0) process.send?.({ kind: 'reply', id: m.id, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies ReplyMessage);
+        if (m.id !== 0)
+          process.send?.({
+            kind: 'reply',
+            id: m.id,
+            ok: false,
+            error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+          } satisfies ReplyMessage);
         else console.error(err);
       }
     })();

@@ -167,7 +167,11 @@ export class RawWsClient {
           this.handlers.onText(this, FrameKind.Update, buf.subarray(start, start + len));
         } else {
           if (c === RESYNC_BYTE) this.synced = true;
-          this.handlers.onText(this, c === RESYNC_BYTE ? FrameKind.Resync : FrameKind.Other, buf.subarray(start, start + len));
+          this.handlers.onText(
+            this,
+            c === RESYNC_BYTE ? FrameKind.Resync : FrameKind.Other,
+            buf.subarray(start, start + len),
+          );
         }
       } else if (opcode === 0x9) {
         this.socket?.write(clientFrame(0xa, buf.subarray(start, start + len)));

@@ -44,7 +44,10 @@ function rows(figures: Figure[]): string[][] {
   return figures.map((f) => {
     const lat = f.p99 !== undefined;
     const mine = lat ? `${num(f.p50)} / ${num(f.p99)} ${f.unit}` : num(f.value, f.unit);
-    const base = lat && f.baselineP50 !== undefined ? `${num(f.baselineP50)} / ${num(f.baselineP99)} ${f.unit}` : num(f.baseline, f.baseline === null ? '' : f.unit);
+    const base =
+      lat && f.baselineP50 !== undefined
+        ? `${num(f.baselineP50)} / ${num(f.baselineP99)} ${f.unit}`
+        : num(f.baseline, f.baseline === null ? '' : f.unit);
     const r = lat && f.ratio !== null ? `${ratioText(f.ratio)} / ${ratioText(f.ratioP99)}` : ratioText(f.ratio);
     return [`${f.figure}`, f.name, mine, base, r, f.target ?? '', metText(f)];
   });
@@ -55,7 +58,11 @@ const HEADER = ['#', 'figure', 'project (p50 / p99)', 'bare baseline', 'ratio', 
 export function textTable(results: Results): string {
   const all = [HEADER, ...rows(results.figures)];
   const widths = HEADER.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [
     `live-device-form bench (${results.mode}), ${results.date}`,
     machineLine(results.machine),
@@ -152,8 +159,17 @@ export function plots(results: Results): Record<string, string> {
       yLabel: 'server RSS (MiB)',
       xFormat: (v) => String(v),
       series: [
-        { name: 'SDK (coalesces past 256 KiB per socket)', color: PROJECT, points: slow.ldf.map((p) => [p.t / 1000, p.rssMiB]) },
-        { name: 'bare ws (queues every frame)', color: BARE, points: slow.bare.map((p) => [p.t / 1000, p.rssMiB]), dashed: true },
+        {
+          name: 'SDK (coalesces past 256 KiB per socket)',
+          color: PROJECT,
+          points: slow.ldf.map((p) => [p.t / 1000, p.rssMiB]),
+        },
+        {
+          name: 'bare ws (queues every frame)',
+          color: BARE,
+          points: slow.bare.map((p) => [p.t / 1000, p.rssMiB]),
+          dashed: true,
+        },
       ],
     });
   }

@@ -63,6 +63,7 @@ export interface Results {
 
 /** `value / baseline`, to 3 significant digits; `null` when either is missing or the baseline is 0. */
 export function ratio(value: number | null, baseline: number | null): number | null {
-  if (value === null || baseline === null || !Number.isFinite(value) || !Number.isFinite(baseline) || baseline === 0) return null;
+  if (value === null || baseline === null || !Number.isFinite(value) || !Number.isFinite(baseline) || baseline === 0)
+    return null;
   return Number((value / baseline).toPrecision(3));
 }

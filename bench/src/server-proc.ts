@@ -26,7 +26,12 @@ export type Impl = (typeof Impl)[keyof typeof Impl];
 export const TEXT_FIELDS = 16;
 const schema: FieldSchema[] = [
   { name: 'n', label: 'Counter', type: 'integer', min: 0, max: 1e12, writable: false },
-  ...Array.from({ length: TEXT_FIELDS }, (_, i): FieldSchema => ({ name: `t${i}`, label: `Text ${i}`, type: 'text', writable: false })),
+  ...Array.from({ length: TEXT_FIELDS }, (_, i): FieldSchema => ({
+    name: `t${i}`,
+    label: `Text ${i}`,
+    type: 'text',
+    writable: false,
+  })),
 ];
 
 /** One point of a memory series. */
@@ -84,8 +89,14 @@ let bareRev = 0;
 if (impl === Impl.Ldf) {
   // BENCH_SDK=<path to a build's dist/index.js> measures another build of the SDK (a candidate fix)
   // against the same baseline, same clients.
-  const { MemoryBridge, createLiveDeviceServer, silentLogger } = (process.env.BENCH_SDK ? await import(process.env.BENCH_SDK) : sdk) as typeof sdk;
-  bridge = new MemoryBridge({ id: 'bench', schema, values: { n: 0, ...Object.fromEntries(schema.slice(1).map((f) => [f.name, ''])) } });
+  const { MemoryBridge, createLiveDeviceServer, silentLogger } = (
+    process.env.BENCH_SDK ? await import(process.env.BENCH_SDK) : sdk
+  ) as typeof sdk;
+  bridge = new MemoryBridge({
+    id: 'bench',
+    schema,
+    values: { n: 0, ...Object.fromEntries(schema.slice(1).map((f) => [f.name, ''])) },
+  });
   live = createLiveDeviceServer({ devices: [bridge], logger: silentLogger });
   live.attach(httpServer);
   live.on('session-open', () => checkWaiters());

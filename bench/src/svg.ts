@@ -95,7 +95,9 @@ export function lineChart(o: ChartOptions): string {
   for (const t of yTicks) {
     const y = yMap(t).toFixed(1);
     parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${y}" y2="${y}" stroke="#e3e7ee"/>`);
-    parts.push(`<text x="${m.l - 8}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="#5b6473">${esc(fy(t))}</text>`);
+    parts.push(
+      `<text x="${m.l - 8}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="#5b6473">${esc(fy(t))}</text>`,
+    );
   }
   for (const t of xTicks) {
     const x = xMap(t).toFixed(1);
@@ -103,17 +105,23 @@ export function lineChart(o: ChartOptions): string {
     parts.push(`<text x="${x}" y="${m.t + ph + 18}" text-anchor="middle" fill="#5b6473">${esc(fx(t))}</text>`);
   }
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#9aa3b2"/>`);
-  parts.push(`<text x="${m.l + pw / 2}" y="${m.t + ph + 38}" text-anchor="middle" fill="#1b2330">${esc(o.xLabel)}</text>`);
+  parts.push(
+    `<text x="${m.l + pw / 2}" y="${m.t + ph + 38}" text-anchor="middle" fill="#1b2330">${esc(o.xLabel)}</text>`,
+  );
   parts.push(
     `<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle" fill="#1b2330">${esc(o.yLabel)}</text>`,
   );
   if (o.reference) {
     const y = yMap(o.reference.y).toFixed(1);
     parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${y}" y2="${y}" stroke="#b45309" stroke-dasharray="6 4"/>`);
-    parts.push(`<text x="${m.l + pw - 4}" y="${Number(y) - 5}" text-anchor="end" fill="#b45309">${esc(o.reference.label)}</text>`);
+    parts.push(
+      `<text x="${m.l + pw - 4}" y="${Number(y) - 5}" text-anchor="end" fill="#b45309">${esc(o.reference.label)}</text>`,
+    );
   }
   for (const s of o.series) {
-    const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y]) => `${xMap(x).toFixed(1)},${yMap(y).toFixed(1)}`);
+    const pts = s.points
+      .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
+      .map(([x, y]) => `${xMap(x).toFixed(1)},${yMap(y).toFixed(1)}`);
     if (pts.length === 0) continue;
     parts.push(
       `<polyline points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2.2"${s.dashed ? ' stroke-dasharray="7 4"' : ''}/>`,
@@ -126,9 +134,14 @@ export function lineChart(o: ChartOptions): string {
   // Legend, below the x label; small print under it.
   let lx = m.l;
   const ly = H - (o.footer ? 30 : 14);
-  if (o.footer) parts.push(`<text x="${W - m.r}" y="${H - 8}" text-anchor="end" font-size="10" fill="#8a93a3">${esc(o.footer)}</text>`);
+  if (o.footer)
+    parts.push(
+      `<text x="${W - m.r}" y="${H - 8}" text-anchor="end" font-size="10" fill="#8a93a3">${esc(o.footer)}</text>`,
+    );
   for (const s of o.series) {
-    parts.push(`<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="7 4"' : ''}/>`);
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="7 4"' : ''}/>`,
+    );
     parts.push(`<text x="${lx + 28}" y="${ly}" fill="#1b2330">${esc(s.name)}</text>`);
     lx += 40 + s.name.length * 6.6;
   }

@@ -9,7 +9,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect as mqttConnect } from 'mqtt';
-import { createLiveDeviceServer, createMqttBridge, loadDeviceFile, silentLogger, startEmbeddedBroker } from '@live-device-form/server';
+import {
+  createLiveDeviceServer,
+  createMqttBridge,
+  loadDeviceFile,
+  silentLogger,
+  startEmbeddedBroker,
+} from '@live-device-form/server';
 import { DEVICE_FILE } from './lab.js';
 import { serveCalls } from './proc.js';
 

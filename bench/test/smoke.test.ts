@@ -47,7 +47,10 @@ describe('bench smoke run', () => {
       'bundle/without-lit',
       'slow-consumers/rss-growth',
     ]) {
-      expect(ids.some((id) => id.startsWith(prefix)), `${prefix} in ${ids.join(', ')}`).toBe(true);
+      expect(
+        ids.some((id) => id.startsWith(prefix)),
+        `${prefix} in ${ids.join(', ')}`,
+      ).toBe(true);
     }
     for (const f of results.figures) {
       expect(typeof f.name).toBe('string');

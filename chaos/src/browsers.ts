@@ -81,12 +81,25 @@ export class BrowserFleet {
       const page = await this.browser.newPage();
       const url = `${this.origin}/page?device=${encodeURIComponent(device)}&ws=${encodeURIComponent(wsUrl(label))}`;
       await page.goto(url);
-      this.pages.push({ page, label, device, index: BROWSER_INDEX_BASE + i, seq: 0, rng: this.rng.fork(`browser:${i}`) });
+      this.pages.push({
+        page,
+        label,
+        device,
+        index: BROWSER_INDEX_BASE + i,
+        seq: 0,
+        rng: this.rng.fork(`browser:${i}`),
+      });
     }
   }
 
   /** Runs browser trials until the budget is exhausted or the run stops. */
-  async run(budget: TrialBudget, stats: ClientStats, stopped: () => boolean, proxy: ChaosProxy, devices: DeviceSimulator): Promise<void> {
+  async run(
+    budget: TrialBudget,
+    stats: ClientStats,
+    stopped: () => boolean,
+    proxy: ChaosProxy,
+    devices: DeviceSimulator,
+  ): Promise<void> {
     await Promise.all(this.pages.map((p) => this.loop(p, budget, stats, stopped, proxy, devices)));
   }
 
@@ -100,10 +113,14 @@ export class BrowserFleet {
   ): Promise<void> {
     const waitState = async (live: boolean, timeout: number): Promise<boolean> => {
       try {
-        await p.page.waitForFunction((want) => ((document.getElementById('form') as unknown as { state: string }).state === 'live') === want, live, {
-          timeout,
-          polling: 20,
-        });
+        await p.page.waitForFunction(
+          (want) => ((document.getElementById('form') as unknown as { state: string }).state === 'live') === want,
+          live,
+          {
+            timeout,
+            polling: 20,
+          },
+        );
         return true;
       } catch {
         return false;
@@ -172,8 +189,17 @@ export class BrowserFleet {
 export type PreparedFleet = { ok: true; fleet: BrowserFleet; bundleBuilt: Date } | { ok: false; reason: string };
 
 /** Starts the page server and Chromium, or says why it cannot. */
-export async function startBrowserFleet(options: { count: number; devices: readonly string[]; rng: Rng; seed: number }): Promise<PreparedFleet> {
-  if (!existsSync(BUNDLE)) return { ok: false, reason: 'packages/element is not built (no dist/live-device-form.bundle.js): run `pnpm run build` first' };
+export async function startBrowserFleet(options: {
+  count: number;
+  devices: readonly string[];
+  rng: Rng;
+  seed: number;
+}): Promise<PreparedFleet> {
+  if (!existsSync(BUNDLE))
+    return {
+      ok: false,
+      reason: 'packages/element is not built (no dist/live-device-form.bundle.js): run `pnpm run build` first',
+    };
   if (!existsSync(CHROMIUM)) return { ok: false, reason: `no Chromium at ${CHROMIUM}: apt-get install -y chromium` };
   const bundle = await readFile(BUNDLE);
   const server = http.createServer((req, res) => {
@@ -183,7 +209,9 @@ export async function startBrowserFleet(options: { count: number; devices: reado
       return;
     }
     if (url.pathname === '/page') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end(pageHtml(url.searchParams.get('device') ?? '', url.searchParams.get('ws') ?? ''));
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(pageHtml(url.searchParams.get('device') ?? '', url.searchParams.get('ws') ?? ''));
       return;
     }
     res.writeHead(404).end();

@@ -61,7 +61,13 @@ export const OFFLINE = '0';
 /** The description the server's MQTT bridge is built from. */
 export function chaosDevice(device: string): DeviceDescription {
   const t = topicsOf(device);
-  const int = (label: string) => ({ label, type: 'integer' as const, min: -VALUE_LIMIT, max: VALUE_LIMIT, writable: true });
+  const int = (label: string) => ({
+    label,
+    type: 'integer' as const,
+    min: -VALUE_LIMIT,
+    max: VALUE_LIMIT,
+    writable: true,
+  });
   return {
     id: device,
     availability: { topic: t.online, online: ONLINE, offline: OFFLINE },
@@ -91,13 +97,22 @@ export function topicRole(topic: string): TopicRole | undefined {
 }
 
 const INT = '(-?\\d+)';
-const STATUS_RE: Record<ChaosGroup, RegExp> = { pair: new RegExp(`^${INT} ${INT}$`), c: new RegExp(`^${INT}$`), d: /^/ };
-const SET_RE: Record<ChaosGroup, RegExp> = { pair: new RegExp(`^pair ${INT} ${INT}$`), c: new RegExp(`^c ${INT}$`), d: /^/ };
+const STATUS_RE: Record<ChaosGroup, RegExp> = {
+  pair: new RegExp(`^${INT} ${INT}$`),
+  c: new RegExp(`^${INT}$`),
+  d: /^/,
+};
+const SET_RE: Record<ChaosGroup, RegExp> = {
+  pair: new RegExp(`^pair ${INT} ${INT}$`),
+  c: new RegExp(`^c ${INT}$`),
+  d: /^/,
+};
 
 function readJsonD(payload: string): Partial<Record<ChaosField, number>> | undefined {
   try {
     const v: unknown = JSON.parse(payload);
-    if (typeof v === 'object' && v !== null && typeof (v as { d?: unknown }).d === 'number') return { d: (v as { d: number }).d };
+    if (typeof v === 'object' && v !== null && typeof (v as { d?: unknown }).d === 'number')
+      return { d: (v as { d: number }).d };
   } catch {
     // not JSON: not a payload of ours
   }

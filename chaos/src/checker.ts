@@ -282,7 +282,11 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
   for (const m of records.broker) {
     const role = topicRole(m.topic);
     if (!role) {
-      violate({ kind: 'foreign-topic', message: `a message on ${JSON.stringify(m.topic)}: ${JSON.stringify(m.payload.slice(0, 80))}`, t: m.t });
+      violate({
+        kind: 'foreign-topic',
+        message: `a message on ${JSON.stringify(m.topic)}: ${JSON.stringify(m.payload.slice(0, 80))}`,
+        t: m.t,
+      });
       continue;
     }
     switch (role.role) {
@@ -290,7 +294,11 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
         const list = availability.get(role.device) ?? [];
         const online = m.payload === ONLINE;
         if (m.payload !== ONLINE && m.payload !== OFFLINE) {
-          violate({ kind: 'malformed-publish', message: `availability payload ${JSON.stringify(m.payload)} on ${m.topic}`, t: m.t });
+          violate({
+            kind: 'malformed-publish',
+            message: `availability payload ${JSON.stringify(m.payload)} on ${m.topic}`,
+            t: m.t,
+          });
         }
         if (!online) deviceOfflineMessages++;
         list.push({ t: m.t, online });
@@ -300,7 +308,11 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
       case 'status': {
         const values = decodeStatus(role.group, m.payload);
         if (!values) {
-          violate({ kind: 'checker-anomaly', message: `undecodable status ${JSON.stringify(m.payload)} on ${m.topic}`, t: m.t });
+          violate({
+            kind: 'checker-anomaly',
+            message: `undecodable status ${JSON.stringify(m.payload)} on ${m.topic}`,
+            t: m.t,
+          });
           break;
         }
         statusMessages++;
@@ -310,7 +322,11 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
       case 'set': {
         const values = decodeAction(role.group, m.payload);
         if (!values || GROUPS[role.group].some((f) => values[f] === undefined)) {
-          violate({ kind: 'malformed-publish', message: `action payload ${JSON.stringify(m.payload.slice(0, 80))} on ${m.topic}`, t: m.t });
+          violate({
+            kind: 'malformed-publish',
+            message: `action payload ${JSON.stringify(m.payload.slice(0, 80))} on ${m.topic}`,
+            t: m.t,
+          });
           break;
         }
         actions.push({ t: m.t, device: role.device, group: role.group, values, payload: m.payload });
@@ -342,7 +358,12 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
       const epoch = String(f.msg.epoch);
       if (!connEpoch.has(c.id)) connEpoch.set(c.id, epoch);
       else if (connEpoch.get(c.id) !== epoch) {
-        violate({ kind: 'epoch', message: `connection ${c.id} got resyncs of two epochs`, conn: c.id, client: c.client });
+        violate({
+          kind: 'epoch',
+          message: `connection ${c.id} got resyncs of two epochs`,
+          conn: c.id,
+          client: c.client,
+        });
       }
       const set = generationEpochs.get(c.serverGeneration) ?? new Set<string>();
       set.add(epoch);
@@ -356,7 +377,8 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
     const epoch = [...epochs][0] as string;
     epochOfGeneration.set(gen, epoch);
     const other = allEpochs.get(epoch);
-    if (other !== undefined) violate({ kind: 'epoch', message: `server processes ${other} and ${gen} showed the same epoch ${epoch}` });
+    if (other !== undefined)
+      violate({ kind: 'epoch', message: `server processes ${other} and ${gen} showed the same epoch ${epoch}` });
     allEpochs.set(epoch, gen);
   }
 
@@ -405,7 +427,13 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
         }
         if (msg.type !== 'set') continue;
         const id = msg.id;
-        if (typeof id !== 'number' || !isChaosField(msg.field) || typeof msg.value !== 'number' || typeof msg.rev !== 'number' || !device) {
+        if (
+          typeof id !== 'number' ||
+          !isChaosField(msg.field) ||
+          typeof msg.value !== 'number' ||
+          typeof msg.rev !== 'number' ||
+          !device
+        ) {
           continue; // chaos clients only send well-formed sets
         }
         counts.setsReceived++;
@@ -422,15 +450,29 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
           ackStatus: 'none',
         };
         if (pending.has(id) || answered.has(id)) {
-          violate({ kind: 'checker-anomaly', message: `client ${c.client} reused set id ${id} on connection ${c.id}`, conn: c.id });
+          violate({
+            kind: 'checker-anomaly',
+            message: `client ${c.client} reused set id ${id} on connection ${c.id}`,
+            conn: c.id,
+          });
         }
         pending.set(id, rec);
         sets.push(rec);
         const key = `${rec.field}|${rec.rev}`;
-        if (epoch !== undefined && !byEpoch.get(epoch)?.has(key) && [...byEpoch].some(([e, keys]) => e !== epoch && keys.has(key))) crossEpoch.push(rec);
+        if (
+          epoch !== undefined &&
+          !byEpoch.get(epoch)?.has(key) &&
+          [...byEpoch].some(([e, keys]) => e !== epoch && keys.has(key))
+        )
+          crossEpoch.push(rec);
         if (c.polite) {
           if (resyncAt === undefined) {
-            violate({ kind: 'element-contract', message: `element ${c.client} sent set ${id} before its resync on connection ${c.id}`, t: f.t, conn: c.id });
+            violate({
+              kind: 'element-contract',
+              message: `element ${c.client} sent set ${id} before its resync on connection ${c.id}`,
+              t: f.t,
+              conn: c.id,
+            });
           } else if (!shownHere.has(`${rec.field}|${rec.rev}`)) {
             violate({
               kind: 'element-contract',
@@ -503,7 +545,13 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
         rec.noAck = 'server-killed';
         counts.ackNotObservable.serverKilled++;
       } else if (end === undefined) {
-        violate({ kind: 'missing-ack', message: `set ${rec.id} (${rec.field}=${rec.value}) on connection ${c.id} (${c.client}) got no ack; the connection stayed open`, t: rec.t, conn: c.id, client: c.client });
+        violate({
+          kind: 'missing-ack',
+          message: `set ${rec.id} (${rec.field}=${rec.value}) on connection ${c.id} (${c.client}) got no ack; the connection stayed open`,
+          t: rec.t,
+          conn: c.id,
+          client: c.client,
+        });
       } else if (end - rec.t > ackDeadline) {
         violate({
           kind: 'missing-ack',
@@ -520,7 +568,12 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
   }
 
   for (const rec of crossEpoch) {
-    const how = rec.ackStatus === 'rejected' ? `rejected/${rec.reason ?? '?'}` : rec.ackStatus === 'none' ? 'no ack seen' : rec.ackStatus;
+    const how =
+      rec.ackStatus === 'rejected'
+        ? `rejected/${rec.reason ?? '?'}`
+        : rec.ackStatus === 'none'
+          ? 'no ack seen'
+          : rec.ackStatus;
     counts.crossEpochReplays[how] = (counts.crossEpochReplays[how] ?? 0) + 1;
   }
 
@@ -538,10 +591,15 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
   const sentVia = (a: Action, report = true): { openedAt: number } | undefined => {
     if (!records.sdkLink) return undefined;
     let found: { t: number; conn: number } | undefined;
-    for (const p of gatePublishes.get(`${topicOf(a)}\u0000${a.payload}`) ?? []) if (p.t <= a.t && (!found || p.t > found.t)) found = p;
+    for (const p of gatePublishes.get(`${topicOf(a)}\u0000${a.payload}`) ?? [])
+      if (p.t <= a.t && (!found || p.t > found.t)) found = p;
     if (!found) {
       if (!report) return undefined;
-      violate({ kind: 'checker-anomaly', message: `publish ${a.payload} on ${topicOf(a)} at ${round(a.t)} ms did not come through the SDK's gate`, t: a.t });
+      violate({
+        kind: 'checker-anomaly',
+        message: `publish ${a.payload} on ${topicOf(a)} at ${round(a.t)} ms did not come through the SDK's gate`,
+        t: a.t,
+      });
       return undefined;
     }
     return gateConn.get(found.conn);
@@ -615,7 +673,8 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
           if (seen === undefined || f.t < seen) firstUpdate.set(key, f.t);
         }
       } else if (m.type === 'resync') {
-        for (const [name, st] of Object.entries((m.fields ?? {}) as Record<string, { value?: unknown; rev?: unknown }>)) note(name, st.value, st.rev, f.t);
+        for (const [name, st] of Object.entries((m.fields ?? {}) as Record<string, { value?: unknown; rev?: unknown }>))
+          note(name, st.value, st.rev, f.t);
         if (m.device === 'offline') noteOffline(f.t);
         else {
           const list = onlineResyncs.get(device) ?? [];
@@ -635,7 +694,14 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
    * with a value `match` accepts: proof that the SDK had taken that change in (revisions only grow
    * within an epoch, so this is independent of when the checker's own subscription heard of it).
    */
-  const shownAbove = (device: string, epoch: string | undefined, field: string, aboveRev: number, t: number, match: (v: unknown) => boolean): boolean => {
+  const shownAbove = (
+    device: string,
+    epoch: string | undefined,
+    field: string,
+    aboveRev: number,
+    t: number,
+    match: (v: unknown) => boolean,
+  ): boolean => {
     for (const x of shown.get(`${device}|${epoch}|${field}`) ?? []) {
       if (x.t >= t) break;
       if (x.rev > aboveRev && match(x.value)) return true;
@@ -643,7 +709,12 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
     return false;
   };
   /** The showing of `field` with the highest revision before `t` (the SDK's latest value as pages saw it). */
-  const latestShown = (device: string, epoch: string | undefined, field: string, t: number): { value: unknown; rev: number } | undefined => {
+  const latestShown = (
+    device: string,
+    epoch: string | undefined,
+    field: string,
+    t: number,
+  ): { value: unknown; rev: number } | undefined => {
     let best: { value: unknown; rev: number } | undefined;
     for (const x of shown.get(`${device}|${epoch}|${field}`) ?? []) {
       if (x.t >= t) break;
@@ -652,16 +723,31 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
     return best;
   };
   /** Whether the server showed `field` = `value` to some page between `from` and `to`. */
-  const shownBetween = (device: string, epoch: string | undefined, field: string, value: unknown, from: number, to: number): boolean =>
+  const shownBetween = (
+    device: string,
+    epoch: string | undefined,
+    field: string,
+    value: unknown,
+    from: number,
+    to: number,
+  ): boolean =>
     (shown.get(`${device}|${epoch}|${field}`) ?? []).some((x) => x.t >= from && x.t < to && x.value === value);
   /** Whether some page of `device` had been told it was offline between `since` and `t`. */
-  const offlineKnownBefore = (device: string, since: number, t: number): boolean => (offlineFrames.get(device) ?? []).some((x) => x >= since && x < t);
+  const offlineKnownBefore = (device: string, since: number, t: number): boolean =>
+    (offlineFrames.get(device) ?? []).some((x) => x >= since && x < t);
 
   // ---------------------------------------------------------------- showings needed for bases
   const needed = new Set<string>();
   for (const s of sets) if (s.publish) needed.add(`${s.client}|${s.field}|${s.rev}`);
   const showings = new Map<string, { t: number; value: unknown; epoch: string | undefined }[]>();
-  const show = (client: string, field: string, rev: unknown, t: number, value: unknown, epoch: string | undefined): void => {
+  const show = (
+    client: string,
+    field: string,
+    rev: unknown,
+    t: number,
+    value: unknown,
+    epoch: string | undefined,
+  ): void => {
     const key = `${client}|${field}|${String(rev)}`;
     if (!needed.has(key)) return;
     const list = showings.get(key) ?? [];
@@ -674,11 +760,14 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
       const msg = f.msg;
       if (f.dir !== 's2c' || !msg) continue;
       if (msg.type === 'resync') {
-        for (const [name, s] of Object.entries((msg.fields ?? {}) as Record<string, { value?: unknown; rev?: unknown }>)) {
+        for (const [name, s] of Object.entries(
+          (msg.fields ?? {}) as Record<string, { value?: unknown; rev?: unknown }>,
+        )) {
           show(c.client, name, s.rev, f.t, s.value, epoch);
         }
       } else if (msg.type === 'update') show(c.client, String(msg.field), msg.rev, f.t, msg.value, epoch);
-      else if (msg.type === 'ack' && typeof msg.field === 'string' && msg.rev !== undefined) show(c.client, msg.field, msg.rev, f.t, msg.value, epoch);
+      else if (msg.type === 'ack' && typeof msg.field === 'string' && msg.rev !== undefined)
+        show(c.client, msg.field, msg.rev, f.t, msg.value, epoch);
     }
   }
 
@@ -696,8 +785,22 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
       let since = Number.NEGATIVE_INFINITY;
       for (const x of onlineResyncs.get(a.device) ?? []) if (x < avail.t && x > since) since = x;
       const inFlight = !offlineKnownBefore(a.device, since, s.t);
-      if (avail.t >= s.t || a.t - avail.t < W || inFlight) nearMisses.push({ kind: 'published-offline', lagMs: round(a.t - avail.t), afterSet: avail.t >= s.t, inFlight, where: label });
-      else violate({ kind: 'published-offline', message: `${label}: the device had said offline ${round(a.t - avail.t)} ms before`, t: a.t, client: s.client, conn: s.conn.id });
+      if (avail.t >= s.t || a.t - avail.t < W || inFlight)
+        nearMisses.push({
+          kind: 'published-offline',
+          lagMs: round(a.t - avail.t),
+          afterSet: avail.t >= s.t,
+          inFlight,
+          where: label,
+        });
+      else
+        violate({
+          kind: 'published-offline',
+          message: `${label}: the device had said offline ${round(a.t - avail.t)} ms before`,
+          t: a.t,
+          client: s.client,
+          conn: s.conn.id,
+        });
     }
     // (4b) nothing after a broker reconnect for a write made before it: the PUBLISH must have gone
     // out over a broker connection that already existed when the set reached the server.
@@ -730,13 +833,31 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
     // the session ends (its publish can reach the broker after the end: reported, with its lag).
     const gone = s.conn.serverEndedAt;
     if (gone !== undefined && s.t > gone) {
-      violate({ kind: 'published-after-session', message: `${label}: the set reached the server ${round(s.t - gone)} ms after the server had ended that session`, t: a.t, client: s.client, conn: s.conn.id });
+      violate({
+        kind: 'published-after-session',
+        message: `${label}: the set reached the server ${round(s.t - gone)} ms after the server had ended that session`,
+        t: a.t,
+        client: s.client,
+        conn: s.conn.id,
+      });
     } else if (gone !== undefined && a.t > gone) {
-      nearMisses.push({ kind: 'published-after-session', lagMs: round(a.t - gone), afterSet: false, inFlight: true, where: label });
+      nearMisses.push({
+        kind: 'published-after-session',
+        lagMs: round(a.t - gone),
+        afterSet: false,
+        inFlight: true,
+        where: label,
+      });
     }
     // Promptly or never: a write is published when it is judged, not held back for later.
     if (a.t - s.t > lateMs) {
-      violate({ kind: 'published-late', message: `${label}: published ${round(a.t - s.t)} ms after the set reached the server`, t: a.t, client: s.client, conn: s.conn.id });
+      violate({
+        kind: 'published-late',
+        message: `${label}: published ${round(a.t - s.t)} ms after the set reached the server`,
+        t: a.t,
+        client: s.client,
+        conn: s.conn.id,
+      });
     }
 
     // (1) the written field was not stale.
@@ -748,13 +869,24 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
     const h = fieldHistory(s.device, s.field);
     let tx = Number.NEGATIVE_INFINITY;
     if (!basis) {
-      violate({ kind: 'stale-write', message: `${label}: published from rev ${s.rev}, which the server never showed ${s.client} for ${s.field}`, t: a.t, client: s.client, conn: s.conn.id });
+      violate({
+        kind: 'stale-write',
+        message: `${label}: published from rev ${s.rev}, which the server never showed ${s.client} for ${s.field}`,
+        t: a.t,
+        client: s.client,
+        conn: s.conn.id,
+      });
     } else if (typeof basis.value === 'number') {
       // The status that made it the value shown. The checker's own subscription may have seen it
       // after the server did, so one seen shortly after the showing counts too.
       const point = h.lastChangeTo(basis.value, basis.t) ?? h.firstChangeTo(basis.value, basis.t, 5000);
       if (point) tx = point.t;
-      else violate({ kind: 'checker-anomaly', message: `${label}: basis value ${basis.value} of ${s.field} never appeared on the broker`, t: a.t });
+      else
+        violate({
+          kind: 'checker-anomaly',
+          message: `${label}: basis value ${basis.value} of ${s.field} never appeared on the broker`,
+          t: a.t,
+        });
     }
     if (basis) {
       const worst = offending(h, tx, a.t, (c) => causedBy(s.device, s.field, c.value, c.t) !== s.client);
@@ -763,7 +895,8 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
         // A basis from an earlier epoch says nothing about this epoch's revisions: any showing counts.
         const aboveRev = basis.epoch === s.epoch ? s.rev : -1;
         const inFlight = !shownAbove(s.device, s.epoch, s.field, aboveRev, s.t, (v) => v === worst.value);
-        if (worst.t >= s.t || lag < W || inFlight) nearMisses.push({ kind: 'stale-write', lagMs: round(lag), afterSet: worst.t >= s.t, inFlight, where: label });
+        if (worst.t >= s.t || lag < W || inFlight)
+          nearMisses.push({ kind: 'stale-write', lagMs: round(lag), afterSet: worst.t >= s.t, inFlight, where: label });
         else {
           const who = causedBy(s.device, s.field, worst.value, worst.t);
           violate({
@@ -792,7 +925,13 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
         // (the server reads the set some time after the proxy delivered it): the change away from
         // w was still in flight to it.
         const away = hg.valueBefore(a.t) as Status;
-        nearMisses.push({ kind: 'stale-composite', lagMs: round(a.t - away.t), afterSet: away.t >= s.t, inFlight: true, where: label });
+        nearMisses.push({
+          kind: 'stale-composite',
+          lagMs: round(a.t - away.t),
+          afterSet: away.t >= s.t,
+          inFlight: true,
+          where: label,
+        });
         continue;
       }
       // Otherwise only a write of w still awaiting its echo (DESIGN §3 rule 4) may explain it: one
@@ -808,12 +947,25 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
       });
       if (awaiting) continue;
       if (s.t - nearest < W) {
-        nearMisses.push({ kind: 'stale-composite', lagMs: round(s.t - nearest), afterSet: false, inFlight: false, where: label });
+        nearMisses.push({
+          kind: 'stale-composite',
+          lagMs: round(s.t - nearest),
+          afterSet: false,
+          inFlight: false,
+          where: label,
+        });
         continue;
       }
       const writes = sets.filter((x) => x.device === s.device && x.field === g && x.value === w && x.t < a.t);
-      const how = writes.map((x) => `set ${x.id} of ${x.client} on connection ${x.conn.id}: ${x.ackStatus === 'none' ? `no ack (${x.noAck ?? '?'})` : x.ackStatus}${x.publish ? ', published' : ''}`).join('; ');
-      const shownNote = known ? `the server had shown ${g}=${String(known.value)} (rev ${known.rev}) before the set arrived` : 'the server had shown nothing';
+      const how = writes
+        .map(
+          (x) =>
+            `set ${x.id} of ${x.client} on connection ${x.conn.id}: ${x.ackStatus === 'none' ? `no ack (${x.noAck ?? '?'})` : x.ackStatus}${x.publish ? ', published' : ''}`,
+        )
+        .join('; ');
+      const shownNote = known
+        ? `the server had shown ${g}=${String(known.value)} (rev ${known.rev}) before the set arrived`
+        : 'the server had shown nothing';
       if (hg.lastChangeTo(w, a.t) || writes.some((x) => x.publish)) {
         violate({
           kind: 'stale-composite',
@@ -851,7 +1003,12 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
     if (change && !interrupted(device, change.t, t)) lat.push(t - change.t);
   }
   lat.sort((x, y) => x - y);
-  counts.updateLatency = { n: lat.length, p50: round(percentile(lat, 50)), p99: round(percentile(lat, 99)), max: round(lat.at(-1) ?? 0) };
+  counts.updateLatency = {
+    n: lat.length,
+    p50: round(percentile(lat, 50)),
+    p99: round(percentile(lat, 99)),
+    max: round(lat.at(-1) ?? 0),
+  };
 
   return { violations, nearMisses, counts };
 }
@@ -860,7 +1017,12 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
  * The change of `h` in (`from`, `to`) whose value `isForeign` accepts that reached the broker
  * earliest — the worst one for the publish at `to`.
  */
-function offending(h: FieldHistory, from: number, to: number, isForeign: (change: Status) => boolean): Status | undefined {
+function offending(
+  h: FieldHistory,
+  from: number,
+  to: number,
+  isForeign: (change: Status) => boolean,
+): Status | undefined {
   for (let i = h.firstChangeFrom(from === Number.NEGATIVE_INFINITY ? from : from + 0.0001); i < h.changes.length; i++) {
     const c = h.changes[i] as Status;
     if (c.t >= to) break;
@@ -875,7 +1037,12 @@ function offending(h: FieldHistory, from: number, to: number, isForeign: (change
  * have a publish. Ambiguities are resolved by alternating paths, so a matching that explains
  * everything is found whenever one exists.
  */
-function matchPublishes(actions: Action[], sets: SetRec[], violate: (v: Violation) => void, openedAt: (a: Action) => number | undefined): void {
+function matchPublishes(
+  actions: Action[],
+  sets: SetRec[],
+  violate: (v: Violation) => void,
+  openedAt: (a: Action) => number | undefined,
+): void {
   const byKey = new Map<string, SetRec[]>();
   for (const s of sets) {
     if (s.ackStatus === 'rejected') continue;
@@ -900,7 +1067,12 @@ function matchPublishes(actions: Action[], sets: SetRec[], violate: (v: Violatio
     const late = (s: SetRec): number => (opened !== undefined && s.t < opened ? 1 : 0);
     const free = candidatesOf(a)
       .filter((s) => !s.publish)
-      .sort((x, y) => late(x) - late(y) || (x.ackStatus === 'accepted' ? 0 : 1) - (y.ackStatus === 'accepted' ? 0 : 1) || (x.ackStatus === 'accepted' ? x.t - y.t : y.t - x.t));
+      .sort(
+        (x, y) =>
+          late(x) - late(y) ||
+          (x.ackStatus === 'accepted' ? 0 : 1) - (y.ackStatus === 'accepted' ? 0 : 1) ||
+          (x.ackStatus === 'accepted' ? x.t - y.t : y.t - x.t),
+      );
     const s = free[0];
     if (s) {
       s.publish = a;
@@ -1018,7 +1190,14 @@ function checkTold(
     noticeMs: number;
   }
   const episodes: Episode[] = [];
-  for (const o of records.outages) episodes.push({ device: undefined, start: o.start, back: o.back, what: `broker ${o.kind}`, noticeMs: o.noticeWithinMs + 1000 });
+  for (const o of records.outages)
+    episodes.push({
+      device: undefined,
+      start: o.start,
+      back: o.back,
+      what: `broker ${o.kind}`,
+      noticeMs: o.noticeWithinMs + 1000,
+    });
   for (const [device, list] of availability) {
     for (let i = 0; i < list.length; i++) {
       const a = list[i] as { t: number; online: boolean };
@@ -1062,14 +1241,22 @@ function checkTold(
           (f.msg?.type === 'device' || (f.msg?.type === 'resync' && f.msg.device === 'offline')),
       );
       if (!told) {
-        violate({ kind: 'not-told-offline', message: `connection ${c.id} (${c.client}, ${device}) was never told about the ${e.what} at ${round(e.start)} ms`, t: e.start, conn: c.id, client: c.client });
+        violate({
+          kind: 'not-told-offline',
+          message: `connection ${c.id} (${c.client}, ${device}) was never told about the ${e.what} at ${round(e.start)} ms`,
+          t: e.start,
+          conn: c.id,
+          client: c.client,
+        });
         continue;
       }
       if (e.back === undefined) continue;
       // After both are back, a fresh resync saying online (if the device is online by then).
       const due = e.back + resyncDeadline;
       if (end < due || !deviceOnlineAt(device, due) || due > records.endedAt) continue;
-      const resynced = c.frames.some((f) => f.dir === 's2c' && f.t >= e.start && f.msg?.type === 'resync' && f.msg.device === 'online');
+      const resynced = c.frames.some(
+        (f) => f.dir === 's2c' && f.t >= e.start && f.msg?.type === 'resync' && f.msg.device === 'online',
+      );
       if (!resynced) {
         violate({
           kind: 'no-resync-after-return',

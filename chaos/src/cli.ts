@@ -72,7 +72,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const broker = values.broker ?? CHAOS_DEFAULTS.broker;
-  if (broker !== 'aedes' && broker !== 'mosquitto') throw new TypeError(`--broker must be aedes or mosquitto, got ${JSON.stringify(broker)}`);
+  if (broker !== 'aedes' && broker !== 'mosquitto')
+    throw new TypeError(`--broker must be aedes or mosquitto, got ${JSON.stringify(broker)}`);
   const seed = int('seed', values.seed, CHAOS_DEFAULTS.seed);
   let failures = 0;
 
@@ -105,7 +106,10 @@ async function main(): Promise<number> {
   console.log(formatReport(result));
   if (values.dump) {
     await mkdir(dirname(values.dump), { recursive: true });
-    await writeFile(values.dump, JSON.stringify({ options: result.options, check: result.check, records: result.records }));
+    await writeFile(
+      values.dump,
+      JSON.stringify({ options: result.options, check: result.check, records: result.records }),
+    );
     console.log(`records written to ${values.dump}`);
   }
   return failures + result.check.violations.length > 0 ? 1 : 0;

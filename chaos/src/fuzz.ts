@@ -83,7 +83,8 @@ export function assertPrototypesClean(before: string): void {
   const after = protoSnapshot();
   if (after !== before) throw new Error(`prototype changed: ${after}`);
   const probe = {} as Record<string, unknown>;
-  for (const k of PROBES) if (probe[k] !== undefined) throw new Error(`({}).${k} is ${String(probe[k])}: prototype polluted`);
+  for (const k of PROBES)
+    if (probe[k] !== undefined) throw new Error(`({}).${k} is ${String(probe[k])}: prototype polluted`);
 }
 
 // ------------------------------------------------------------------ generators (raw JSON text)
@@ -118,21 +119,54 @@ const numberText = fc.oneof(
   fc.integer({ min: -600, max: 600 }).map(String),
   fc.integer().map(String),
   fc.double().map((d) => (Number.isFinite(d) ? String(d) : '1e999')),
-  fc.constantFrom('1e999', '-1e999', '1e15', '-1e15', '1000000000000001', '-0', '0.5', '2.5', '9007199254740993', '1e-400', '0.30000000000000004'),
+  fc.constantFrom(
+    '1e999',
+    '-1e999',
+    '1e15',
+    '-1e15',
+    '1000000000000001',
+    '-0',
+    '0.5',
+    '2.5',
+    '9007199254740993',
+    '1e-400',
+    '0.30000000000000004',
+  ),
 );
 const stringText = fc.oneof(
-  jsonString(fc.constantFrom('ntsc', 'pal', 'secam', 'cam 1', 'a\u0000b', 'line\nbreak', 'tab\tbed', 'x'.repeat(1025), '$SYS/#', 'a/b/#', '+', '')),
+  jsonString(
+    fc.constantFrom(
+      'ntsc',
+      'pal',
+      'secam',
+      'cam 1',
+      'a\u0000b',
+      'line\nbreak',
+      'tab\tbed',
+      'x'.repeat(1025),
+      '$SYS/#',
+      'a/b/#',
+      '+',
+      '',
+    ),
+  ),
   jsonString(fc.string({ maxLength: 40 })),
   jsonString(fc.string({ unit: 'binary', maxLength: 40 })),
 );
 const valueText = fc.oneof(
   { weight: 4, arbitrary: numberText },
   { weight: 3, arbitrary: stringText },
-  { weight: 1, arbitrary: fc.constantFrom('true', 'false', 'null', '{}', '[]', '[1]', '{"a":1}', '{"__proto__":{"polluted":1}}') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('true', 'false', 'null', '{}', '[]', '[1]', '{"a":1}', '{"__proto__":{"polluted":1}}'),
+  },
 );
 const counterText = fc.oneof(
   { weight: 6, arbitrary: fc.nat({ max: 1000 }).map(String) },
-  { weight: 1, arbitrary: fc.constantFrom('-1', '1.5', '9007199254740992', '9007199254740991', '"7"', 'null', '1e3', 'true', '[]') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('-1', '1.5', '9007199254740992', '9007199254740991', '"7"', 'null', '1e3', 'true', '[]'),
+  },
 );
 /** A set's rev: usually the field's current revision (so valid writes reach the bridge), else anything. */
 const revText = fc.oneof({ weight: 3, arbitrary: fc.constant('"__CURRENT__"') }, { weight: 2, arbitrary: counterText });
@@ -141,7 +175,10 @@ const typeText = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('"ack"', '"resync"', '"SET"', '"set "', 'null', '1', '["set"]') },
   { weight: 1, arbitrary: stringText },
 );
-const extraKey = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'extra', 'type', 'id', 'toString'), fc.string({ maxLength: 10 }));
+const extraKey = fc.oneof(
+  fc.constantFrom('__proto__', 'constructor', 'prototype', 'extra', 'type', 'id', 'toString'),
+  fc.string({ maxLength: 10 }),
+);
 
 /** A client frame as raw JSON text: keys and values chosen freely, hostile ones often. */
 const structuredClientFrame: fc.Arbitrary<string> = fc
@@ -151,7 +188,12 @@ const structuredClientFrame: fc.Arbitrary<string> = fc
     field: jsonString(fieldName),
     value: valueText,
     rev: revText,
-    device: jsonString(fc.oneof(fc.constantFrom('videoproc', 'other', 'a/b', '#', '.x', '-x', 'x'.repeat(65)), fc.string({ maxLength: 10 }))),
+    device: jsonString(
+      fc.oneof(
+        fc.constantFrom('videoproc', 'other', 'a/b', '#', '.x', '-x', 'x'.repeat(65)),
+        fc.string({ maxLength: 10 }),
+      ),
+    ),
     mounts: counterText,
     token: fc.option(stringText, { nil: undefined }),
     drop: fc.oneof(
@@ -166,7 +208,12 @@ const structuredClientFrame: fc.Arbitrary<string> = fc
   .map((r) => {
     const entries: [string, string][] = [['type', r.type]];
     const kind = r.type === '"hello"' ? 'hello' : r.type === '"ping"' ? 'ping' : 'set';
-    const keys = kind === 'hello' ? (['device', 'mounts'] as const) : kind === 'ping' ? (['id'] as const) : (['id', 'field', 'value', 'rev'] as const);
+    const keys =
+      kind === 'hello'
+        ? (['device', 'mounts'] as const)
+        : kind === 'ping'
+          ? (['id'] as const)
+          : (['id', 'field', 'value', 'rev'] as const);
     for (const k of keys) if (!r.drop.includes(k)) entries.push([k, r[k]]);
     if (kind === 'hello' && r.token !== undefined) entries.push(['token', r.token]);
     for (const [k, v] of r.extra) entries.push([k, v]);
@@ -183,7 +230,15 @@ function valueNear(f: FieldSchema): fc.Arbitrary<string> {
       const step = f.step ?? (f.type === 'integer' ? 1 : 0.25);
       return fc.oneof(
         fc.integer({ min: Math.ceil(min / step), max: Math.floor(max / step) }).map((k) => String(k * step)),
-        fc.constantFrom(String(min), String(max), String(min - step), String(max + step), String(min + step / 3), '1e999', '-0'),
+        fc.constantFrom(
+          String(min),
+          String(max),
+          String(min - step),
+          String(max + step),
+          String(min + step / 3),
+          '1e999',
+          '-0',
+        ),
       );
     }
     case 'boolean':
@@ -191,7 +246,12 @@ function valueNear(f: FieldSchema): fc.Arbitrary<string> {
     case 'enum':
       return jsonString(fc.constantFrom(...(f.options ?? []).map((o) => o.value), 'SECAM', ''));
     case 'text':
-      return jsonString(fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('cam 2', 'a\nb', 'x'.repeat(1024), 'x'.repeat(1025), '$SYS/#', 'a/+/#')));
+      return jsonString(
+        fc.oneof(
+          fc.string({ maxLength: 30 }),
+          fc.constantFrom('cam 2', 'a\nb', 'x'.repeat(1024), 'x'.repeat(1025), '$SYS/#', 'a/+/#'),
+        ),
+      );
     default:
       return valueText;
   }
@@ -201,7 +261,10 @@ function valueNear(f: FieldSchema): fc.Arbitrary<string> {
 const schemaSet: fc.Arbitrary<string> = fc
   .constantFrom(...SCHEMA)
   .chain((f) => fc.tuple(fc.constant(f.name), valueNear(f), revText, fc.nat({ max: 1000 })))
-  .map(([field, value, rev, id]) => `{"type":"set","id":${id},"field":${JSON.stringify(field)},"value":${value},"rev":${rev}}`);
+  .map(
+    ([field, value, rev, id]) =>
+      `{"type":"set","id":${id},"field":${JSON.stringify(field)},"value":${value},"rev":${rev}}`,
+  );
 
 /** Any input a peer could send as a text frame. */
 export const clientFrameInput: fc.Arbitrary<string> = fc.oneof(
@@ -216,7 +279,12 @@ export const clientFrameInput: fc.Arbitrary<string> = fc.oneof(
       return text.slice(0, i) + junk + text.slice(i + (at % 3));
     }),
   },
-  { weight: 1, arbitrary: fc.nat({ max: 40_000 }).map((k) => `{"type":"set","id":1,"field":"name","value":"${'x'.repeat(k)}","rev":0}`) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .nat({ max: 40_000 })
+      .map((k) => `{"type":"set","id":1,"field":"name","value":"${'x'.repeat(k)}","rev":0}`),
+  },
 );
 
 // ------------------------------------------------------------------ the oracle (from protocol.md, not from parse.ts)
@@ -237,7 +305,8 @@ export interface OracleVerdict {
   readableSetId?: number;
 }
 
-const isCounter = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
+const isCounter = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
 
 /** Judges a client frame the way docs/protocol.md describes it. */
 export function oracleClient(text: string): OracleVerdict {
@@ -258,9 +327,11 @@ export function oracleClient(text: string): OracleVerdict {
   switch (obj.type) {
     case 'hello': {
       const { device, mounts, token } = obj;
-      if (typeof device !== 'string' || device.length > 64 || !DEVICE_ID.test(device) || !isCounter(mounts)) return verdict;
+      if (typeof device !== 'string' || device.length > 64 || !DEVICE_ID.test(device) || !isCounter(mounts))
+        return verdict;
       if (token !== undefined && (typeof token !== 'string' || token.length > 4096)) return verdict;
-      verdict.frame = token === undefined ? { type: 'hello', device, mounts } : { type: 'hello', device, mounts, token };
+      verdict.frame =
+        token === undefined ? { type: 'hello', device, mounts } : { type: 'hello', device, mounts, token };
       return verdict;
     }
     case 'ping':
@@ -268,7 +339,14 @@ export function oracleClient(text: string): OracleVerdict {
       return verdict;
     case 'set': {
       const { id, field, value, rev } = obj;
-      if (!isCounter(id) || !isCounter(rev) || typeof field !== 'string' || !FIELD_NAME_PATTERN.test(field) || FORBIDDEN.has(field)) return verdict;
+      if (
+        !isCounter(id) ||
+        !isCounter(rev) ||
+        typeof field !== 'string' ||
+        !FIELD_NAME_PATTERN.test(field) ||
+        FORBIDDEN.has(field)
+      )
+        return verdict;
       const okValue =
         typeof value === 'boolean' ||
         (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= 1e15) ||
@@ -315,46 +393,100 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /** Property 1: parseClientFrame (or `parse`, to show the property can fail) agrees with the oracle. */
-export function clientParserProperty(parse: typeof parseClientFrame = parseClientFrame): fc.IPropertyWithHooks<[string]> {
+export function clientParserProperty(
+  parse: typeof parseClientFrame = parseClientFrame,
+): fc.IPropertyWithHooks<[string]> {
   return fc.property(clientFrameInput, (raw) => {
     const text = raw.replace('"__CURRENT__"', '0');
     const result = parse(text);
     const verdict = oracleClient(text);
     if (verdict.tooLarge) {
-      if (result.ok || result.code !== 'too-large') throw new Error(`over ${MAX_FRAME_BYTES} bytes but ${JSON.stringify(result).slice(0, 200)}`);
+      if (result.ok || result.code !== 'too-large')
+        throw new Error(`over ${MAX_FRAME_BYTES} bytes but ${JSON.stringify(result).slice(0, 200)}`);
       return;
     }
     if (verdict.frame) {
       if (!result.ok) throw new Error(`oracle accepts, parser refuses (${result.message}): ${text.slice(0, 300)}`);
-      if (!sameJson(result.frame, verdict.frame) || (result.frame.type === 'set' && !Object.is(result.frame.value, (verdict.frame as { value: unknown }).value))) {
+      if (
+        !sameJson(result.frame, verdict.frame) ||
+        (result.frame.type === 'set' && !Object.is(result.frame.value, (verdict.frame as { value: unknown }).value))
+      ) {
         throw new Error(`parser returned ${JSON.stringify(result.frame)}, oracle ${JSON.stringify(verdict.frame)}`);
       }
-      if (Object.getPrototypeOf(result.frame) !== Object.prototype) throw new Error('frame with an unexpected prototype');
+      if (Object.getPrototypeOf(result.frame) !== Object.prototype)
+        throw new Error('frame with an unexpected prototype');
       return;
     }
-    if (result.ok) throw new Error(`oracle refuses, parser accepts ${JSON.stringify(result.frame)}: ${text.slice(0, 300)}`);
+    if (result.ok)
+      throw new Error(`oracle refuses, parser accepts ${JSON.stringify(result.frame)}: ${text.slice(0, 300)}`);
     if (result.code !== 'bad-frame') throw new Error(`code ${result.code} for a frame within the size limit`);
-    if (result.id !== verdict.readableSetId) throw new Error(`parser kept id ${String(result.id)}, oracle ${String(verdict.readableSetId)}: ${text.slice(0, 300)}`);
+    if (result.id !== verdict.readableSetId)
+      throw new Error(
+        `parser kept id ${String(result.id)}, oracle ${String(verdict.readableSetId)}: ${text.slice(0, 300)}`,
+      );
   });
 }
 
-const serverFieldState = fc.record({ value: valueText, rev: counterText }).map((s) => `{"value":${s.value},"rev":${s.rev}}`);
+const serverFieldState = fc
+  .record({ value: valueText, rev: counterText })
+  .map((s) => `{"value":${s.value},"rev":${s.rev}}`);
 const serverFrameInput: fc.Arbitrary<string> = fc.oneof(
   fc
-    .tuple(fc.array(fc.tuple(fieldName, serverFieldState), { maxLength: 5 }), fc.constantFrom('"online"', '"offline"', '"maybe"', 'null'), stringText)
-    .map(([fields, device, epoch]) => `{"type":"resync","epoch":${epoch},"device":${device},"schema":[],"fields":{${fields.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}}`),
+    .tuple(
+      fc.array(fc.tuple(fieldName, serverFieldState), { maxLength: 5 }),
+      fc.constantFrom('"online"', '"offline"', '"maybe"', 'null'),
+      stringText,
+    )
+    .map(
+      ([fields, device, epoch]) =>
+        `{"type":"resync","epoch":${epoch},"device":${device},"schema":[],"fields":{${fields.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}}`,
+    ),
   fc
     .tuple(jsonString(fieldName), valueText, counterText)
     .map(([field, value, rev]) => `{"type":"update","field":${field},"value":${value},"rev":${rev}}`),
   fc
-    .tuple(counterText, fc.constantFrom('"accepted"', '"unknown"', '"rejected"', '"maybe"'), fc.constantFrom('"stale"', '"guard"', '"nope"', 'null'), jsonString(fieldName), valueText, counterText)
-    .map(([id, status, reason, field, value, rev]) => `{"type":"ack","id":${id},"status":${status},"reason":${reason},"field":${field},"value":${value},"rev":${rev}}`),
+    .tuple(
+      counterText,
+      fc.constantFrom('"accepted"', '"unknown"', '"rejected"', '"maybe"'),
+      fc.constantFrom('"stale"', '"guard"', '"nope"', 'null'),
+      jsonString(fieldName),
+      valueText,
+      counterText,
+    )
+    .map(
+      ([id, status, reason, field, value, rev]) =>
+        `{"type":"ack","id":${id},"status":${status},"reason":${reason},"field":${field},"value":${value},"rev":${rev}}`,
+    ),
   fc
-    .tuple(fc.array(fc.record({ name: jsonString(fieldName), type: fc.constantFrom('"integer"', '"number"', '"enum"', '"text"', '"boolean"', '"x"'), extra: fc.constantFrom('', ',"__proto__":{"polluted":1}', ',"min":1e999', ',"step":0', ',"options":[{"value":"a"},{"value":"b","label":"B"}]') }), { maxLength: 3 }))
-    .map(([schema]) => `{"type":"resync","epoch":"e","device":"online","schema":[${schema.map((s) => `{"name":${s.name},"label":"L","type":${s.type},"writable":true${s.extra}}`).join(',')}],"fields":{}}`),
+    .tuple(
+      fc.array(
+        fc.record({
+          name: jsonString(fieldName),
+          type: fc.constantFrom('"integer"', '"number"', '"enum"', '"text"', '"boolean"', '"x"'),
+          extra: fc.constantFrom(
+            '',
+            ',"__proto__":{"polluted":1}',
+            ',"min":1e999',
+            ',"step":0',
+            ',"options":[{"value":"a"},{"value":"b","label":"B"}]',
+          ),
+        }),
+        { maxLength: 3 },
+      ),
+    )
+    .map(
+      ([schema]) =>
+        `{"type":"resync","epoch":"e","device":"online","schema":[${schema.map((s) => `{"name":${s.name},"label":"L","type":${s.type},"writable":true${s.extra}}`).join(',')}],"fields":{}}`,
+    ),
   fc.json({ maxDepth: 3 }),
   fc.string({ maxLength: 60 }),
-  fc.constantFrom('{"type":"device","status":"offline"}', '{"type":"pong","id":1}', '{"type":"error","code":"bad-frame","message":"m"}', '{"type":"error","code":"x","message":"m"}', '{"__proto__":{"polluted":1},"type":"pong","id":1}'),
+  fc.constantFrom(
+    '{"type":"device","status":"offline"}',
+    '{"type":"pong","id":1}',
+    '{"type":"error","code":"bad-frame","message":"m"}',
+    '{"type":"error","code":"x","message":"m"}',
+    '{"__proto__":{"polluted":1},"type":"pong","id":1}',
+  ),
 );
 
 /** Property 2: parseServerFrame returns only clean frames. */
@@ -366,20 +498,28 @@ export function serverParserProperty(): fc.IPropertyWithHooks<[string]> {
       return;
     }
     const again = parseServerFrame(encodeFrame(result.frame));
-    if (!again.ok || JSON.stringify(again.frame) !== JSON.stringify(result.frame)) throw new Error(`not stable under re-encoding: ${text.slice(0, 200)}`);
+    if (!again.ok || JSON.stringify(again.frame) !== JSON.stringify(result.frame))
+      throw new Error(`not stable under re-encoding: ${text.slice(0, 200)}`);
     const frame = result.frame;
     if (frame.type === 'resync') {
       if (Object.getPrototypeOf(frame.fields) !== null) throw new Error('resync.fields must have a null prototype');
       for (const [name, state] of Object.entries(frame.fields)) {
-        if (!FIELD_NAME_PATTERN.test(name) || FORBIDDEN.has(name)) throw new Error(`field name ${JSON.stringify(name)} accepted`);
+        if (!FIELD_NAME_PATTERN.test(name) || FORBIDDEN.has(name))
+          throw new Error(`field name ${JSON.stringify(name)} accepted`);
         if (!isCounter(state.rev)) throw new Error('bad rev accepted');
         const v = state.value;
-        if (typeof v === 'number' && (!Number.isFinite(v) || Math.abs(v) > 1e15)) throw new Error('bad number accepted');
+        if (typeof v === 'number' && (!Number.isFinite(v) || Math.abs(v) > 1e15))
+          throw new Error('bad number accepted');
         if (typeof v === 'string' && v.includes('\u0000')) throw new Error('NUL accepted');
       }
       for (const s of frame.schema) if (FORBIDDEN.has(s.name)) throw new Error('schema name accepted');
     }
-    const named = frame.type === 'update' ? frame.field : frame.type === 'ack' && frame.status === 'rejected' ? frame.field : undefined;
+    const named =
+      frame.type === 'update'
+        ? frame.field
+        : frame.type === 'ack' && frame.status === 'rejected'
+          ? frame.field
+          : undefined;
     if (named !== undefined && FORBIDDEN.has(named)) throw new Error('forbidden field accepted');
   });
 }
@@ -407,7 +547,10 @@ const FALLBACK: GeneratedDevice = (() => {
 
 const generatedDevice: fc.Arbitrary<GeneratedDevice> = fc
   .record({
-    kinds: fc.array(fc.constantFrom<FieldKind>('integer', 'number', 'boolean', 'enum', 'text'), { minLength: 1, maxLength: 4 }),
+    kinds: fc.array(fc.constantFrom<FieldKind>('integer', 'number', 'boolean', 'enum', 'text'), {
+      minLength: 1,
+      maxLength: 4,
+    }),
     seps: fc.array(fc.constantFrom(...SEPARATORS), { minLength: 5, maxLength: 5 }),
     lead: fc.constantFrom('', 'v=', '{{', 'x '),
     tail: fc.constantFrom('', ';', '}}', ' end'),
@@ -422,17 +565,37 @@ const generatedDevice: fc.Arbitrary<GeneratedDevice> = fc
       const name = names[i] as string;
       kinds[name] = k;
       if (k === 'integer') fields[name] = { type: 'integer', min: -1000, max: 1000, writable: true };
-      else if (k === 'number') fields[name] = r.step === undefined ? { type: 'number', writable: true } : { type: 'number', min: 0, max: 100, step: r.step, writable: true };
-      else if (k === 'boolean') fields[name] = { type: 'boolean', true: r.tokens[0], false: r.tokens[1], writable: true };
-      else if (k === 'enum') fields[name] = { type: 'enum', options: [{ value: 'alpha', token: 'A' }, { value: 'beta', token: 'B2' }, { value: 'gamma' }], writable: true };
+      else if (k === 'number')
+        fields[name] =
+          r.step === undefined
+            ? { type: 'number', writable: true }
+            : { type: 'number', min: 0, max: 100, step: r.step, writable: true };
+      else if (k === 'boolean')
+        fields[name] = { type: 'boolean', true: r.tokens[0], false: r.tokens[1], writable: true };
+      else if (k === 'enum')
+        fields[name] = {
+          type: 'enum',
+          options: [{ value: 'alpha', token: 'A' }, { value: 'beta', token: 'B2' }, { value: 'gamma' }],
+          writable: true,
+        };
       else fields[name] = { type: 'text', maxLength: 40, writable: true };
     });
     const pattern = r.lead + names.map((n, i) => `{${n}}${i < names.length - 1 ? r.seps[i] : ''}`).join('') + r.tail;
-    const parsed = parseDeviceDescription({ id: 'fz', topics: [{ status: 'fz/s', pattern, set: 'fz/set', template: `set ${pattern}` }], fields });
+    const parsed = parseDeviceDescription({
+      id: 'fz',
+      topics: [{ status: 'fz/s', pattern, set: 'fz/set', template: `set ${pattern}` }],
+      fields,
+    });
     return parsed.ok ? { device: parsed.device, names, kinds } : FALLBACK;
   });
 
-function valueFor(kind: FieldKind, seed: number, text: string, device: DeviceDescription, name: string): number | boolean | string {
+function valueFor(
+  kind: FieldKind,
+  seed: number,
+  text: string,
+  device: DeviceDescription,
+  name: string,
+): number | boolean | string {
   switch (kind) {
     case 'integer':
       return (seed % 2001) - 1000;
@@ -473,35 +636,51 @@ function typeCorrect(kind: FieldKind, v: unknown): boolean {
 
 /** Property 3a: parsePattern never throws and yields well-formed parts. */
 export function patternParserProperty(): fc.IPropertyWithHooks<[string]> {
-  return fc.property(fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('{a} {b}', '{{a}}', '{a}{b}', '{__proto__}', '{a', 'a}', '{a} {a}', '{}', '{{{a}}}')), (text) => {
-    const r = parsePattern(text);
-    if (!r.ok) return;
-    for (const p of r.parts) if (p.kind === 'field' && (!FIELD_NAME_PATTERN.test(p.name) || FORBIDDEN.has(p.name))) throw new Error(`placeholder ${p.name}`);
-  });
+  return fc.property(
+    fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('{a} {b}', '{{a}}', '{a}{b}', '{__proto__}', '{a', 'a}', '{a} {a}', '{}', '{{{a}}}'),
+    ),
+    (text) => {
+      const r = parsePattern(text);
+      if (!r.ok) return;
+      for (const p of r.parts)
+        if (p.kind === 'field' && (!FIELD_NAME_PATTERN.test(p.name) || FORBIDDEN.has(p.name)))
+          throw new Error(`placeholder ${p.name}`);
+    },
+  );
 }
 
 /** Property 3b: decoding arbitrary payloads with generated devices is safe; round trips hold. */
 export function patternDecoderProperty(): fc.IPropertyWithHooks<[GeneratedDevice, string, number[], string]> {
   return fc.property(
     generatedDevice,
-    fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: 'binary', maxLength: 80 }), fc.constant('1'.repeat(5000) + ' x')),
+    fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.string({ unit: 'binary', maxLength: 80 }),
+      fc.constant('1'.repeat(5000) + ' x'),
+    ),
     fc.array(fc.nat(), { minLength: 4, maxLength: 4 }),
     fc.string({ maxLength: 20 }),
     (gen, payload, seeds, text) => {
       const codec = createDeviceCodec(gen.device);
       const started = performance.now();
       const r = codec.decode('fz/s', Buffer.from(payload, 'utf8'));
-      if (performance.now() - started > 200) throw new Error(`decode took ${Math.round(performance.now() - started)} ms`);
+      if (performance.now() - started > 200)
+        throw new Error(`decode took ${Math.round(performance.now() - started)} ms`);
       if (r === undefined) throw new Error('status topic not recognised');
       if (r.ok) {
         for (const [k, v] of Object.entries(r.values)) {
           const kind = gen.kinds[k];
-          if (!kind || !typeCorrect(kind, v)) throw new Error(`decoded ${k}=${JSON.stringify(v)} from ${JSON.stringify(payload)}`);
+          if (!kind || !typeCorrect(kind, v))
+            throw new Error(`decoded ${k}=${JSON.stringify(v)} from ${JSON.stringify(payload)}`);
         }
       }
       // Round trip: values the codec agrees to write come back as they were.
       const values: Record<string, number | boolean | string> = {};
-      gen.names.forEach((n, i) => (values[n] = valueFor(gen.kinds[n] as FieldKind, seeds[i] ?? 0, text, gen.device, n)));
+      gen.names.forEach(
+        (n, i) => (values[n] = valueFor(gen.kinds[n] as FieldKind, seeds[i] ?? 0, text, gen.device, n)),
+      );
       const schema = codec.schema as readonly FieldSchema[];
       for (const n of gen.names) {
         const s = schema.find((x) => x.name === n) as FieldSchema;
@@ -512,10 +691,18 @@ export function patternDecoderProperty(): fc.IPropertyWithHooks<[GeneratedDevice
       if (!enc.ok) throw new Error(`encode refused checked values ${JSON.stringify(values)}: ${enc.message}`);
       const payloadText = String(enc.payload).replace(/^set /, '');
       const back = codec.decode('fz/s', Buffer.from(payloadText));
-      if (!back?.ok) throw new Error(`${JSON.stringify(payloadText)} (from ${JSON.stringify(values)}) does not decode: ${back?.ok === false ? back.message : 'undefined'}`);
+      if (!back?.ok)
+        throw new Error(
+          `${JSON.stringify(payloadText)} (from ${JSON.stringify(values)}) does not decode: ${back?.ok === false ? back.message : 'undefined'}`,
+        );
       for (const n of gen.names) {
-        if (back.values[n] !== values[n] && !(typeof values[n] === 'number' && back.values[n] === (values[n] as number) + 0)) {
-          throw new Error(`${n}: wrote ${JSON.stringify(values[n])}, read back ${JSON.stringify(back.values[n])} via ${JSON.stringify(payloadText)}`);
+        if (
+          back.values[n] !== values[n] &&
+          !(typeof values[n] === 'number' && back.values[n] === (values[n] as number) + 0)
+        ) {
+          throw new Error(
+            `${n}: wrote ${JSON.stringify(values[n])}, read back ${JSON.stringify(back.values[n])} via ${JSON.stringify(payloadText)}`,
+          );
         }
       }
     },
@@ -579,7 +766,8 @@ export class FuzzServer {
     this.ws = ws;
     ws.on('message', (data) => {
       const msg = JSON.parse(String(data)) as Record<string, unknown>;
-      if (msg.type === 'resync') for (const [k, s] of Object.entries(msg.fields as Record<string, { rev: number }>)) this.revs.set(k, s.rev);
+      if (msg.type === 'resync')
+        for (const [k, s] of Object.entries(msg.fields as Record<string, { rev: number }>)) this.revs.set(k, s.rev);
       if (msg.type === 'update') this.revs.set(String(msg.field), Number(msg.rev));
       this.inbox.push(msg);
       this.waiter?.();
@@ -636,7 +824,10 @@ export class FuzzServer {
     if (expectOpen) {
       const ping = ++this.pingId;
       ws.send(JSON.stringify({ type: 'ping', id: ping }));
-      await this.until(() => this.closeCode !== undefined || this.inbox.some((m) => m.type === 'pong' && m.id === ping), 'pong');
+      await this.until(
+        () => this.closeCode !== undefined || this.inbox.some((m) => m.type === 'pong' && m.id === ping),
+        'pong',
+      );
       if (this.closeCode !== undefined) throw new Error(`closed with ${this.closeCode} after ${text.slice(0, 200)}`);
       const id = verdict.readableSetId;
       if (expectAck) {
@@ -644,20 +835,29 @@ export class FuzzServer {
         // One more round trip: a second ack would be here by now.
         const ping2 = ++this.pingId;
         ws.send(JSON.stringify({ type: 'ping', id: ping2 }));
-        await this.until(() => this.closeCode !== undefined || this.inbox.some((m) => m.type === 'pong' && m.id === ping2), 'pong');
+        await this.until(
+          () => this.closeCode !== undefined || this.inbox.some((m) => m.type === 'pong' && m.id === ping2),
+          'pong',
+        );
         const acks = this.inbox.filter((m) => m.type === 'ack' && m.id === id).length;
         if (acks !== 1) throw new Error(`${acks} acks for ${text.slice(0, 200)}`);
       }
     } else {
       await this.until(() => this.closeCode !== undefined, 'close');
       const want = verdict.tooLarge ? 1009 : 4400;
-      if (this.closeCode !== want) throw new Error(`closed with ${String(this.closeCode)}, expected ${want}, after ${text.slice(0, 200)}`);
+      if (this.closeCode !== want)
+        throw new Error(`closed with ${String(this.closeCode)}, expected ${want}, after ${text.slice(0, 200)}`);
     }
     const made = this.writes.slice(writesBefore);
     const allowed = verdict.frame?.type === 'set' && oracleWritable(verdict.frame.field, verdict.frame.value);
-    if (made.length > 0 && !allowed) throw new Error(`reached the bridge: ${JSON.stringify(made)} from ${text.slice(0, 200)}`);
+    if (made.length > 0 && !allowed)
+      throw new Error(`reached the bridge: ${JSON.stringify(made)} from ${text.slice(0, 200)}`);
     if (made.length > 1) throw new Error(`one frame, ${made.length} writes`);
-    if (made[0] && (made[0].field !== (verdict.frame as { field: string }).field || !Object.is(made[0].value, (verdict.frame as { value: unknown }).value))) {
+    if (
+      made[0] &&
+      (made[0].field !== (verdict.frame as { field: string }).field ||
+        !Object.is(made[0].value, (verdict.frame as { value: unknown }).value))
+    ) {
       throw new Error(`wrote ${JSON.stringify(made[0])} for ${text.slice(0, 200)}`);
     }
     assertPrototypesClean(before);
@@ -678,7 +878,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const before = protoSnapshot();
   const properties: FuzzPropertyResult[] = [];
   const params = { numRuns: options.runs, seed: options.seed, endOnFailure: true } as const;
-  const sync = (name: string, property: () => fc.IPropertyWithHooks<never[]> | fc.IPropertyWithHooks<[string]> | fc.IPropertyWithHooks<[GeneratedDevice, string, number[], string]>): void => {
+  const sync = (
+    name: string,
+    property: () =>
+      | fc.IPropertyWithHooks<never[]>
+      | fc.IPropertyWithHooks<[string]>
+      | fc.IPropertyWithHooks<[GeneratedDevice, string, number[], string]>,
+  ): void => {
     const t0 = performance.now();
     const result: FuzzPropertyResult = { name, runs: options.runs, ms: 0 };
     try {
@@ -698,7 +904,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 
   const t0 = performance.now();
   const server = await FuzzServer.start();
-  const result: FuzzPropertyResult = { name: 'live server + MemoryBridge: nothing invalid reaches the bridge, one ack per set', runs: options.runs, ms: 0 };
+  const result: FuzzPropertyResult = {
+    name: 'live server + MemoryBridge: nothing invalid reaches the bridge, one ack per set',
+    runs: options.runs,
+    ms: 0,
+  };
   try {
     await fc.assert(
       fc.asyncProperty(clientFrameInput, (text) => server.check(text, before)),
@@ -711,10 +921,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   }
   result.ms = Math.round(performance.now() - t0);
   properties.push(result);
-  log(`  fuzz: ${result.name}: ${options.runs} inputs in ${result.ms} ms (${server.writes.length} writes reached the bridge, ${server.reconnects} sockets)${result.failure ? ' — FAILED' : ''}`);
+  log(
+    `  fuzz: ${result.name}: ${options.runs} inputs in ${result.ms} ms (${server.writes.length} writes reached the bridge, ${server.reconnects} sockets)${result.failure ? ' — FAILED' : ''}`,
+  );
 
   const failures = properties.filter((p) => p.failure).map((p) => `${p.name}: ${p.failure}`);
-  return { properties, failures, totalInputs: properties.reduce((n, p) => n + p.runs, 0), durationMs: performance.now() - started };
+  return {
+    properties,
+    failures,
+    totalInputs: properties.reduce((n, p) => n + p.runs, 0),
+    durationMs: performance.now() - started,
+  };
 }
 
 /** fast-check's message (seed, path, counterexample) and the error the property threw. */
@@ -726,8 +943,13 @@ function describeFailure(err: unknown): string {
 
 /** Formats a fuzz report; its last line is `fuzz failures: N`. */
 export function formatFuzzReport(r: FuzzReport): string {
-  const lines = [`fuzz: ${r.totalInputs.toLocaleString('en-US')} generated inputs in ${(r.durationMs / 1000).toFixed(1)} s`];
-  for (const p of r.properties) lines.push(`  ${p.failure ? 'FAIL' : 'ok  '} ${p.name}: ${p.runs.toLocaleString('en-US')} inputs, ${p.ms} ms${p.failure ? `\n       ${p.failure.replace(/\n/g, '\n       ')}` : ''}`);
+  const lines = [
+    `fuzz: ${r.totalInputs.toLocaleString('en-US')} generated inputs in ${(r.durationMs / 1000).toFixed(1)} s`,
+  ];
+  for (const p of r.properties)
+    lines.push(
+      `  ${p.failure ? 'FAIL' : 'ok  '} ${p.name}: ${p.runs.toLocaleString('en-US')} inputs, ${p.ms} ms${p.failure ? `\n       ${p.failure.replace(/\n/g, '\n       ')}` : ''}`,
+    );
   lines.push(`fuzz failures: ${r.failures.length}`);
   return lines.join('\n');
 }

@@ -10,18 +10,26 @@ import type { CheckResult } from './checker.js';
 import type { RunRecords } from './records.js';
 
 const { values, positionals } = parseArgs({
-  options: { at: { type: 'string' }, conn: { type: 'string' }, device: { type: 'string' }, span: { type: 'string' }, client: { type: 'string' } },
+  options: {
+    at: { type: 'string' },
+    conn: { type: 'string' },
+    device: { type: 'string' },
+    span: { type: 'string' },
+    client: { type: 'string' },
+  },
   allowPositionals: true,
 });
 const file = positionals[0];
-if (!file) throw new Error('usage: tsx src/inspect.ts FILE [--at MS] [--conn ID] [--client pN] [--device DEV] [--span MS]');
+if (!file)
+  throw new Error('usage: tsx src/inspect.ts FILE [--at MS] [--conn ID] [--client pN] [--device DEV] [--span MS]');
 const dump = JSON.parse(await readFile(file, 'utf8')) as { check: CheckResult; records: RunRecords };
 const at = values.at === undefined ? undefined : Number(values.at);
 const span = Number(values.span ?? 400);
 const r = (t: number): string => t.toFixed(1).padStart(9);
 
 if (at === undefined) {
-  for (const v of dump.check.violations) console.log(`[${v.kind}] t=${v.t?.toFixed(1)} conn=${v.conn ?? ''} ${v.message}`);
+  for (const v of dump.check.violations)
+    console.log(`[${v.kind}] t=${v.t?.toFixed(1)} conn=${v.conn ?? ''} ${v.message}`);
 } else {
   const from = at - span;
   const to = at + span / 4;
@@ -35,7 +43,9 @@ if (at === undefined) {
     if (values.conn && String(c.id) !== values.conn) continue;
     if (values.client && c.client !== values.client) continue;
     if (!values.conn && !values.client) continue;
-    console.log(`--- connection ${c.id} (${c.client} #${c.n}, server ${c.serverGeneration}) opened ${c.openedAt.toFixed(1)} cut ${c.cutAt?.toFixed(1)} blackholed ${c.blackholedAt?.toFixed(1)} serverEnded ${c.serverEndedAt?.toFixed(1)}`);
+    console.log(
+      `--- connection ${c.id} (${c.client} #${c.n}, server ${c.serverGeneration}) opened ${c.openedAt.toFixed(1)} cut ${c.cutAt?.toFixed(1)} blackholed ${c.blackholedAt?.toFixed(1)} serverEnded ${c.serverEndedAt?.toFixed(1)}`,
+    );
     for (const f of c.frames) {
       if (f.t < from || f.t > to) continue;
       console.log(`${r(f.t)}  ${f.dir}  ${f.msg ? JSON.stringify(f.msg) : (f.raw ?? `close ${f.closeCode}`)}`);

@@ -88,7 +88,8 @@ export class Link {
         this.online = frame.device === 'online';
         const fields = frame.fields as Record<string, Shown> | undefined;
         this.fields.clear();
-        for (const [name, state] of Object.entries(fields ?? {})) this.fields.set(name, { value: state.value, rev: state.rev });
+        for (const [name, state] of Object.entries(fields ?? {}))
+          this.fields.set(name, { value: state.value, rev: state.rev });
         break;
       }
       case 'update':
@@ -104,7 +105,8 @@ export class Link {
         // A rejection shows the field's current state too.
         if (typeof frame.field === 'string' && typeof frame.rev === 'number') {
           const current = this.fields.get(frame.field);
-          if (!current || current.rev <= frame.rev) this.fields.set(frame.field, { value: frame.value, rev: frame.rev });
+          if (!current || current.rev <= frame.rev)
+            this.fields.set(frame.field, { value: frame.value, rev: frame.rev });
         }
         break;
       }

@@ -144,7 +144,12 @@ export class MqttGate {
         const props = readVarint(body, at);
         at = props.next + props.value;
       }
-      this.publishes.push({ t: performance.now(), conn: record.id, topic, payload: body.subarray(at).toString('utf8') });
+      this.publishes.push({
+        t: performance.now(),
+        conn: record.id,
+        topic,
+        payload: body.subarray(at).toString('utf8'),
+      });
     });
     const end = (): void => {
       if (!this.pairs.delete(pair)) return;

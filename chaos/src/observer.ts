@@ -30,7 +30,12 @@ export class BrokerObserver {
     this.client = client;
     client.on('message', (topic, payload, packet) => {
       if (gen !== this.generation) return;
-      const m: BrokerMessage = { t: performance.now(), topic, payload: payload.toString('utf8'), retained: packet.retain };
+      const m: BrokerMessage = {
+        t: performance.now(),
+        topic,
+        payload: payload.toString('utf8'),
+        retained: packet.retain,
+      };
       this.messages.push(m);
       for (const w of [...this.waiters]) w(m);
     });

@@ -235,7 +235,8 @@ class Pair {
       let msg: Record<string, unknown> | undefined;
       try {
         const parsed: unknown = JSON.parse(m.text);
-        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) msg = parsed as Record<string, unknown>;
+        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+          msg = parsed as Record<string, unknown>;
       } catch {
         msg = undefined;
       }
@@ -438,4 +439,3 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
   await proxy.listen();
   return proxy;
 }
-

@@ -85,7 +85,12 @@ export interface ServerLife {
 /** The SDK's MQTT connections and the PUBLISHes it sent over each, as the gate in front of the broker saw them. */
 export interface SdkLinkRecords {
   readonly connections: readonly { readonly id: number; readonly openedAt: number; closedAt?: number }[];
-  readonly publishes: readonly { readonly t: number; readonly conn: number; readonly topic: string; readonly payload: string }[];
+  readonly publishes: readonly {
+    readonly t: number;
+    readonly conn: number;
+    readonly topic: string;
+    readonly payload: string;
+  }[];
 }
 
 /** Everything a run recorded. */

@@ -80,18 +80,22 @@ export function formatReport(r: ChaosResult): string {
     `connections: ${n(c.connections)} (${n(c.upgraded)} upgraded) · reconnects ${n(s.reconnects)} · failed attempts ${n(s.connectFailures)} · hellos lying mounts=0 ${n(s.mountLies)}`,
     `faults: broker link cut ${r.faults.linkCuts} · black-holed ${r.faults.linkBlackholes} · broker killed ${r.faults.brokerRestarts} · server killed ${r.faults.serverRestarts} · device drop-offs ${n(r.devices.offlinePeriods)} (Last Will ${n(r.devices.lastWillDrops)}) · device changes ${n(r.devices.changes)} · clamped echoes ${n(r.devices.clamps)}`,
     ...(s.trials.browser > 0
-      ? [`browsers: ${n(s.browserForcedEdits)} values forced into read-only inputs while the link was down → ${n(s.browserWritesWhileDown)} writes emitted`]
+      ? [
+          `browsers: ${n(s.browserForcedEdits)} values forced into read-only inputs while the link was down → ${n(s.browserWritesWhileDown)} writes emitted`,
+        ]
       : []),
     `writes tried: ${n(s.setsSent)} (replays ${n(s.replays)} · re-submitted inputs ${n(s.recoveries)} · from pre-outage revisions ${n(s.oldRevisionWrites)} · on dead links ${n(s.setsOnDeadLinks)})`,
     `  reached the server: ${n(c.setsReceived)} → accepted ${n(c.acks.accepted)} · unknown ${n(c.acks.unknown)} · rejected ${rejected || '0'}`,
     `  ack not observable: ${n(c.ackNotObservable.closed)} (connection ended first) · ${n(c.ackNotObservable.serverKilled)} (server process killed)`,
     `publishes: ${n(c.publishes)} · status messages ${n(c.statusMessages)} (${n(c.statusChanges)} changes) · device said offline ${n(c.deviceOfflineMessages)}× · epochs ${c.epochs}`,
-    `sets replaying a revision from an earlier epoch: ${n(Object.values(c.crossEpochReplays).reduce((x, y) => x + y, 0))} ${JSON.stringify(c.crossEpochReplays)} · published from an earlier epoch's basis ${n(c.crossEpochSets)}` + (Object.keys(c.errorsFromServer).length ? ` · server error frames ${JSON.stringify(c.errorsFromServer)}` : ''),
+    `sets replaying a revision from an earlier epoch: ${n(Object.values(c.crossEpochReplays).reduce((x, y) => x + y, 0))} ${JSON.stringify(c.crossEpochReplays)} · published from an earlier epoch's basis ${n(c.crossEpochSets)}` +
+      (Object.keys(c.errorsFromServer).length ? ` · server error frames ${JSON.stringify(c.errorsFromServer)}` : ''),
     `latency broker status → first update frame: p50 ${c.updateLatency.p50} ms · p99 ${c.updateLatency.p99} ms · max ${c.updateLatency.max} ms (n ${n(c.updateLatency.n)})`,
     `event loop delay: orchestrator p99 ${r.loopDelay.p99} ms (max ${r.loopDelay.max}); server p99 ${lastServer?.loopDelay.p99 ?? '?'} ms (max ${lastServer?.loopDelay.max ?? '?'}) · load average ${r.loadAverage.map((x) => x.toFixed(1)).join(' ')}`,
   ];
   const errors = r.servers.flatMap((x) => x?.errors ?? []);
-  if (errors.length > 0) lines.push(`SDK error log entries: ${errors.length}`, ...errors.slice(0, 5).map((e) => `  ${e.slice(0, 300)}`));
+  if (errors.length > 0)
+    lines.push(`SDK error log entries: ${errors.length}`, ...errors.slice(0, 5).map((e) => `  ${e.slice(0, 300)}`));
   lines.push(nearMissLine(r.check.nearMisses, o.windowMs));
   const v = r.check.violations;
   if (v.length > 0) {

@@ -92,7 +92,13 @@ export interface ChaosResult {
   /** Each server process's own counters at its end (informational). */
   servers: (ServerChildStats | undefined)[];
   records: RunRecords;
-  faults: { linkCuts: number; linkBlackholes: number; brokerRestarts: number; serverRestarts: number; deviceEpisodes: number };
+  faults: {
+    linkCuts: number;
+    linkBlackholes: number;
+    brokerRestarts: number;
+    serverRestarts: number;
+    deviceEpisodes: number;
+  };
   durationMs: number;
   /** Event-loop delay of the orchestrating process (proxy, clients, checker's subscription), ms. */
   loopDelay: { p50: number; p99: number; max: number };
@@ -190,14 +196,27 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       await server.close();
     });
 
-    const proxy = await startChaosProxy({ target: { host: '127.0.0.1', port }, rng, isPolite: (c) => c.startsWith('b') });
+    const proxy = await startChaosProxy({
+      target: { host: '127.0.0.1', port },
+      rng,
+      isPolite: (c) => c.startsWith('b'),
+    });
     closers.push(() => proxy.close());
 
     const budget = new TrialBudget(options.trials);
     const stats = newClientStats();
-    const timing = { outageMaxMs: options.outageMaxMs, deadLinkMs: 250, lingerMaxMs: 600, ackTimeoutMs: 4000, liveTimeoutMs: 10_000 };
+    const timing = {
+      outageMaxMs: options.outageMaxMs,
+      deadLinkMs: 250,
+      lingerMaxMs: 600,
+      ackTimeoutMs: 4000,
+      liveTimeoutMs: 10_000,
+    };
     const env = { proxy, devices, budget, stats, timing, stopped: () => stopping };
-    const clients = Array.from({ length: options.clients }, (_, i) => new HostileClient(i, ids[i % ids.length] as string, rng.fork(`client:${i}`), env));
+    const clients = Array.from(
+      { length: options.clients },
+      (_, i) => new HostileClient(i, ids[i % ids.length] as string, rng.fork(`client:${i}`), env),
+    );
 
     if (fleetPrepared?.ok) {
       fleet = fleetPrepared.fleet;
@@ -214,7 +233,8 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     // ------------------------------------------------------------ faults, at fixed points of progress
     const schedule: { at: number; kind: 'link' | 'server' | 'broker' }[] = [];
     const spread = (k: number, kind: 'link' | 'server' | 'broker', offset: number): void => {
-      for (let i = 0; i < k; i++) schedule.push({ at: Math.floor((options.trials * (i + 1 - offset)) / (k + 1)), kind });
+      for (let i = 0; i < k; i++)
+        schedule.push({ at: Math.floor((options.trials * (i + 1 - offset)) / (k + 1)), kind });
     };
     spread(options.linkFaults, 'link', 0);
     spread(options.serverRestarts, 'server', 0.33);
@@ -241,7 +261,9 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       }
       await back;
       outage.back = performance.now();
-      log(`  fault: broker link ${blackhole ? 'black-holed' : 'cut'} at ${Math.round(outage.start)} ms, back after ${Math.round(outage.back - outage.start)} ms`);
+      log(
+        `  fault: broker link ${blackhole ? 'black-holed' : 'cut'} at ${Math.round(outage.start)} ms, back after ${Math.round(outage.back - outage.start)} ms`,
+      );
     };
 
     const brokerRestart = async (): Promise<void> => {
@@ -261,7 +283,9 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       devGate.refuse(false);
       await back;
       outage.back = performance.now();
-      log(`  fault: mosquitto killed (SIGKILL) at ${Math.round(outage.start)} ms, SDK reconnected after ${Math.round(outage.back - outage.start)} ms`);
+      log(
+        `  fault: mosquitto killed (SIGKILL) at ${Math.round(outage.start)} ms, SDK reconnected after ${Math.round(outage.back - outage.start)} ms`,
+      );
     };
 
     const serverRestart = async (): Promise<void> => {
@@ -313,7 +337,9 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
 
     // ------------------------------------------------------------ progress
     const progress = setInterval(() => {
-      log(`  ${budget.done}/${options.trials} trials, ${proxy.connections.length} connections, ${observer.messages.length} broker messages`);
+      log(
+        `  ${budget.done}/${options.trials} trials, ${proxy.connections.length} connections, ${observer.messages.length} broker messages`,
+      );
     }, 5000);
     progress.unref();
 
@@ -370,11 +396,17 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     loop.disable();
     const check = checkRun(records, { windowMs: options.windowMs, echoTimeoutMs: options.echoTimeoutMs });
     if (stalledAt !== undefined) {
-      check.violations.push({ kind: 'run-stalled', message: `no trial finished for ${STALL_MS / 1000} s after ${stalledAt} of ${options.trials}: the server stopped serving` });
+      check.violations.push({
+        kind: 'run-stalled',
+        message: `no trial finished for ${STALL_MS / 1000} s after ${stalledAt} of ${options.trials}: the server stopped serving`,
+      });
     }
     if (stats.browserWritesWhileDown > 0) {
       // Seen in the page (the proxy cannot see what an element sends into a dead link).
-      check.violations.push({ kind: 'element-contract', message: `an element emitted ${stats.browserWritesWhileDown} write(s) for values forced into its inputs while its link was down` });
+      check.violations.push({
+        kind: 'element-contract',
+        message: `an element emitted ${stats.browserWritesWhileDown} write(s) for values forced into its inputs while its link was down`,
+      });
     }
     const ms = (ns: number): number => Math.round(ns / 1e5) / 10;
     const cpu = os.cpus()[0]?.model ?? 'unknown';

@@ -32,9 +32,7 @@ export interface ServerChildConfig {
 
 /** The child's messages. */
 export type ServerChildMessage =
-  | { type: 'ready'; epoch: string }
-  | { type: 'stats'; stats: ServerChildStats }
-  | { type: 'closed' };
+  { type: 'ready'; epoch: string } | { type: 'stats'; stats: ServerChildStats } | { type: 'closed' };
 
 /** What a server process reports about itself at the end (informational; the checker does not use it). */
 export interface ServerChildStats {
@@ -61,7 +59,10 @@ const logger: Logger = {
     warnings++;
   },
   error: (obj: unknown, msg?: string) => {
-    if (errors.length < 50) errors.push(`${msg ?? ''} ${JSON.stringify(obj, (_k, v: unknown) => (v instanceof Error ? v.stack : v))}`.slice(0, 2000));
+    if (errors.length < 50)
+      errors.push(
+        `${msg ?? ''} ${JSON.stringify(obj, (_k, v: unknown) => (v instanceof Error ? v.stack : v))}`.slice(0, 2000),
+      );
   },
 };
 

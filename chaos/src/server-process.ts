@@ -64,7 +64,10 @@ export class ServerProcess {
 
   private request<T>(message: object, pick: (m: ServerChildMessage) => T | undefined, timeoutMs = 10_000): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer to ${JSON.stringify(message)} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no answer to ${JSON.stringify(message)} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.push((m) => {
         const v = pick(m);
         if (v === undefined) return false;

@@ -85,7 +85,13 @@ export async function startStack(
     });
   };
   const observer = await startObserver(broker.url);
-  const devices = await startDeviceSimulator({ url: broker.url, devices: ids, rng: new Rng(options.seed ?? 1), echoDelayMaxMs: 0, clampChance: 0 });
+  const devices = await startDeviceSimulator({
+    url: broker.url,
+    devices: ids,
+    rng: new Rng(options.seed ?? 1),
+    echoDelayMaxMs: 0,
+    clampChance: 0,
+  });
   await options.before?.(broker.url);
   const bridges = [...ids.map(chaosDevice), ...(options.extra ?? [])].map((d) =>
     createMqttBridge(d, { url: broker.url, logger: silentLogger, reconnectPeriod: 100, clientId: `ldf-sdk-${d.id}` }),

@@ -145,7 +145,8 @@ export class WsStreamReader {
     if (avail < offset + length) return { consumed: 0, need: offset + length };
     const payload = Buffer.from(b.subarray(at + offset, at + offset + length));
     if (masked) {
-      for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] as number) ^ (b[maskOffset + (i & 3)] as number);
+      for (let i = 0; i < payload.length; i++)
+        payload[i] = (payload[i] as number) ^ (b[maskOffset + (i & 3)] as number);
     }
     this.onFrame(fin, opcode, payload);
     return { consumed: offset + length, need: 1 };

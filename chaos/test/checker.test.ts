@@ -13,23 +13,40 @@ const CONFIG = { windowMs: 50, echoTimeoutMs: 2000 };
 
 let ids = 0;
 function conn(client: string, frames: FrameRecord[], extra: Partial<ConnectionRecord> = {}): ConnectionRecord {
-  return { id: ++ids, client, n: 1, serverGeneration: 1, openedAt: frames[0]?.t ?? 0, httpStatus: 101, frames, polite: false, ...extra };
+  return {
+    id: ++ids,
+    client,
+    n: 1,
+    serverGeneration: 1,
+    openedAt: frames[0]?.t ?? 0,
+    httpStatus: 101,
+    frames,
+    polite: false,
+    ...extra,
+  };
 }
 const up = (t: number, msg: Record<string, unknown>): FrameRecord => ({ t, dir: 'c2s', msg });
 const down = (t: number, msg: Record<string, unknown>): FrameRecord => ({ t, dir: 's2c', msg });
 const mqtt = (t: number, topic: string, payload: string): BrokerMessage => ({ t, topic, payload, retained: false });
 
 const hello = (t: number): FrameRecord => up(t, { type: 'hello', device: 'dev1', mounts: 0 });
-const resync = (t: number, fields = { a: [-1, 1], b: [-2, 2], c: [-3, 3], d: [-4, 4] }, device = 'online'): FrameRecord =>
+const resync = (
+  t: number,
+  fields = { a: [-1, 1], b: [-2, 2], c: [-3, 3], d: [-4, 4] },
+  device = 'online',
+): FrameRecord =>
   down(t, {
     type: 'resync',
     epoch: EPOCH,
     device,
     fields: Object.fromEntries(Object.entries(fields).map(([k, [value, rev]]) => [k, { value, rev }])),
   });
-const set = (t: number, id: number, field: string, value: number, rev: number): FrameRecord => up(t, { type: 'set', id, field, value, rev });
-const ack = (t: number, id: number, status = 'accepted', extra: Record<string, unknown> = {}): FrameRecord => down(t, { type: 'ack', id, status, ...extra });
-const update = (t: number, field: string, value: number, rev: number): FrameRecord => down(t, { type: 'update', field, value, rev });
+const set = (t: number, id: number, field: string, value: number, rev: number): FrameRecord =>
+  up(t, { type: 'set', id, field, value, rev });
+const ack = (t: number, id: number, status = 'accepted', extra: Record<string, unknown> = {}): FrameRecord =>
+  down(t, { type: 'ack', id, status, ...extra });
+const update = (t: number, field: string, value: number, rev: number): FrameRecord =>
+  down(t, { type: 'update', field, value, rev });
 
 /** The device's state before anything happens, as the checker's subscription sees it first. */
 const initial = (): BrokerMessage[] => [
@@ -40,14 +57,26 @@ const initial = (): BrokerMessage[] => [
 ];
 
 function run(connections: ConnectionRecord[], broker: BrokerMessage[], extra: Partial<RunRecords> = {}): CheckResult {
-  return checkRun({ connections, broker: [...initial(), ...broker].sort((x, y) => x.t - y.t), outages: [], servers: [{ generation: 1, startedAt: 0 }], endedAt: 100_000, ...extra }, CONFIG);
+  return checkRun(
+    {
+      connections,
+      broker: [...initial(), ...broker].sort((x, y) => x.t - y.t),
+      outages: [],
+      servers: [{ generation: 1, startedAt: 0 }],
+      endedAt: 100_000,
+      ...extra,
+    },
+    CONFIG,
+  );
 }
 const kinds = (r: CheckResult): string[] => r.violations.map((v) => v.kind);
 
 /** One client writing c=1000000 from the revision it was shown: published, acked, echoed. */
 function cleanWrite(): { connections: ConnectionRecord[]; broker: BrokerMessage[] } {
   return {
-    connections: [conn('p0', [hello(10), resync(11), set(100, 1, 'c', 1_000_000, 3), ack(120, 1), update(131, 'c', 1_000_000, 5)])],
+    connections: [
+      conn('p0', [hello(10), resync(11), set(100, 1, 'c', 1_000_000, 3), ack(120, 1), update(131, 'c', 1_000_000, 5)]),
+    ],
     broker: [mqtt(110, T.set.c, 'c 1000000'), mqtt(130, T.status.c, '1000000')],
   };
 }
@@ -78,7 +107,10 @@ describe('(1) stale values', () => {
   });
 
   it('the same change still in flight to the SDK (no page told yet) is a near-miss, not hidden', () => {
-    const r = run([conn('p0', [hello(10), resync(11), set(500, 1, 'c', 1_000_000, 3), ack(520, 1), update(530, 'c', -9, 5)])], [mqtt(400, T.status.c, '-9'), mqtt(510, T.set.c, 'c 1000000')]);
+    const r = run(
+      [conn('p0', [hello(10), resync(11), set(500, 1, 'c', 1_000_000, 3), ack(520, 1), update(530, 'c', -9, 5)])],
+      [mqtt(400, T.status.c, '-9'), mqtt(510, T.set.c, 'c 1000000')],
+    );
     expect(r.violations).toEqual([]);
     expect(r.nearMisses).toMatchObject([{ kind: 'stale-write', lagMs: 110, afterSet: false, inFlight: true }]);
   });
@@ -117,7 +149,14 @@ describe('(1) stale values', () => {
   it('a composite payload carrying a write that never reached the broker is a violation', () => {
     const r = run(
       [
-        conn('p0', [hello(10), resync(11), set(100, 1, 'b', 1_000_000, 2), ack(3000, 1, 'unknown'), set(3500, 2, 'a', 1_000_001, 1), ack(3520, 2)]),
+        conn('p0', [
+          hello(10),
+          resync(11),
+          set(100, 1, 'b', 1_000_000, 2),
+          ack(3000, 1, 'unknown'),
+          set(3500, 2, 'a', 1_000_001, 1),
+          ack(3520, 2),
+        ]),
       ],
       [mqtt(3510, T.set.pair, 'pair 1000001 1000000')],
     );
@@ -139,7 +178,10 @@ describe('(2) one ack per set', () => {
   });
 
   it('a set whose connection ended before its ack is counted as not observable, not hidden', () => {
-    const r = run([conn('p0', [hello(10), resync(11), set(100, 1, 'c', 1_000_000, 3)], { serverEndedAt: 105 })], [mqtt(110, T.set.c, 'c 1000000')]);
+    const r = run(
+      [conn('p0', [hello(10), resync(11), set(100, 1, 'c', 1_000_000, 3)], { serverEndedAt: 105 })],
+      [mqtt(110, T.set.c, 'c 1000000')],
+    );
     expect(r.violations).toEqual([]);
     expect(r.counts.ackNotObservable.closed).toBe(1);
   });
@@ -149,11 +191,29 @@ describe('(3) publishes and acks match one to one', () => {
   it('a publish no set explains, and an accepted write never published, are violations', () => {
     const { connections } = cleanWrite();
     expect(kinds(run(connections, [mqtt(130, T.status.c, '1000000')]))).toEqual(['accepted-not-published']);
-    expect(kinds(run(connections, [mqtt(110, T.set.c, 'c 1000000'), mqtt(111, T.set.c, 'c 1000000'), mqtt(130, T.status.c, '1000000')]))).toEqual(['unmatched-publish']);
+    expect(
+      kinds(
+        run(connections, [
+          mqtt(110, T.set.c, 'c 1000000'),
+          mqtt(111, T.set.c, 'c 1000000'),
+          mqtt(130, T.status.c, '1000000'),
+        ]),
+      ),
+    ).toEqual(['unmatched-publish']);
   });
 
   it('a refused write that was published anyway is a violation', () => {
-    const r = run([conn('p0', [hello(10), resync(11), set(100, 1, 'c', 1_000_000, 3), ack(101, 1, 'rejected', { reason: 'guard' })])], [mqtt(110, T.set.c, 'c 1000000')]);
+    const r = run(
+      [
+        conn('p0', [
+          hello(10),
+          resync(11),
+          set(100, 1, 'c', 1_000_000, 3),
+          ack(101, 1, 'rejected', { reason: 'guard' }),
+        ]),
+      ],
+      [mqtt(110, T.set.c, 'c 1000000')],
+    );
     expect(kinds(r)).toEqual(['unmatched-publish']);
   });
 });
@@ -189,11 +249,16 @@ describe('(4) never while offline, after a broker reconnect, or after the sessio
     expect(run(connections, broker, { sdkLink: link(1) }).violations).toEqual([]);
     expect(kinds(run(connections, broker, { sdkLink: link(2) }))).toEqual(['published-after-reconnect']);
     // A publish the gate never forwarded did not come from the SDK.
-    expect(kinds(run(connections, broker, { sdkLink: { connections: [], publishes: [] } }))).toEqual(['checker-anomaly']);
+    expect(kinds(run(connections, broker, { sdkLink: { connections: [], publishes: [] } }))).toEqual([
+      'checker-anomaly',
+    ]);
   });
 
   it('a set that reached the server after it had ended the session must never be published', () => {
-    const r = run([conn('p0', [hello(10), resync(11), set(100, 1, 'c', 1_000_000, 3)], { serverEndedAt: 90 })], [mqtt(110, T.set.c, 'c 1000000')]);
+    const r = run(
+      [conn('p0', [hello(10), resync(11), set(100, 1, 'c', 1_000_000, 3)], { serverEndedAt: 90 })],
+      [mqtt(110, T.set.c, 'c 1000000')],
+    );
     expect(kinds(r)).toContain('published-after-session');
   });
 
@@ -216,8 +281,21 @@ describe('pages are told, epochs are kept apart, elements keep their contract', 
   });
 
   it('an element that writes before its resync, or from a revision its socket never showed, breaks its contract', () => {
-    const early = conn('b0', [hello(10), set(12, 1, 'c', 900_000_000 + 1_000_000, 3), ack(13, 1, 'rejected', { reason: 'guard' }), resync(14)], { polite: true });
-    const foreign = conn('b1', [hello(10), resync(11), set(20, 1, 'c', 901_000_000 + 1_000_000, 99), ack(21, 1, 'rejected', { reason: 'stale' })], { polite: true });
+    const early = conn(
+      'b0',
+      [hello(10), set(12, 1, 'c', 900_000_000 + 1_000_000, 3), ack(13, 1, 'rejected', { reason: 'guard' }), resync(14)],
+      { polite: true },
+    );
+    const foreign = conn(
+      'b1',
+      [
+        hello(10),
+        resync(11),
+        set(20, 1, 'c', 901_000_000 + 1_000_000, 99),
+        ack(21, 1, 'rejected', { reason: 'stale' }),
+      ],
+      { polite: true },
+    );
     expect(kinds(run([early, foreign], []))).toEqual(['element-contract', 'element-contract']);
   });
 

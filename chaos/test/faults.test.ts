@@ -13,7 +13,16 @@ describe('broker and server processes killed mid-run (Mosquitto, SIGKILL)', () =
   let result: ChaosResult;
   let report: string;
   beforeAll(async () => {
-    result = await runChaos({ trials: 150, seed: 11, clients: 24, devices: 4, broker: 'mosquitto', brokerRestarts: 1, serverRestarts: 1, linkFaults: 0 });
+    result = await runChaos({
+      trials: 150,
+      seed: 11,
+      clients: 24,
+      devices: 4,
+      broker: 'mosquitto',
+      brokerRestarts: 1,
+      serverRestarts: 1,
+      linkFaults: 0,
+    });
     report = formatReport(result);
   }, 120_000);
 

@@ -6,7 +6,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseClientFrame } from '@live-device-form/protocol';
 import { SCHEMA } from '../../packages/server/src/test-support/harness.js';
-import { FuzzServer, clientFrameInput, clientParserProperty, formatFuzzReport, protoSnapshot, runFuzz } from '../src/fuzz.js';
+import {
+  FuzzServer,
+  clientFrameInput,
+  clientParserProperty,
+  formatFuzzReport,
+  protoSnapshot,
+  runFuzz,
+} from '../src/fuzz.js';
 
 const snapshot = protoSnapshot;
 
@@ -50,7 +57,12 @@ describe('the fuzz properties can fail', () => {
     const server = await FuzzServer.start({ schema: loose });
     const before = snapshot();
     try {
-      const message = await failure(() => fc.assert(fc.asyncProperty(clientFrameInput, (t) => server.check(t, before)), { numRuns: 3000, seed: 11 }));
+      const message = await failure(() =>
+        fc.assert(
+          fc.asyncProperty(clientFrameInput, (t) => server.check(t, before)),
+          { numRuns: 3000, seed: 11 },
+        ),
+      );
       expect(message).toContain('reached the bridge');
     } finally {
       await server.stop();

@@ -35,7 +35,11 @@ async function textDeviceState(url: string): Promise<void> {
 
 const sdkPublishes = (stack: Stack) => stack.publishes.filter((p) => p.clientId.startsWith('ldf-sdk-'));
 
-async function join(stack: Stack, device = 'dev1', options: Parameters<typeof TestClient.connect>[1] = {}): Promise<{ client: TestClient; rev: (f: string) => number }> {
+async function join(
+  stack: Stack,
+  device = 'dev1',
+  options: Parameters<typeof TestClient.connect>[1] = {},
+): Promise<{ client: TestClient; rev: (f: string) => number }> {
   const client = await TestClient.connect(stack.url, options);
   client.hello(0, device);
   const resync = await client.next((f) => f.type === 'resync');
@@ -82,7 +86,19 @@ describe('hostile clients against the real stack', () => {
 
   it('field names and values aimed at other topics (/, #, +, $SYS, NUL) never reach the broker', async () => {
     const { client, rev } = await join(stack, 'genlock');
-    const names = ['a/b', '#', '+', '$SYS/broker/load', 'name/#', '../name', 'name\u0000', 'name ', 'h+', 'constructor', '__proto__'];
+    const names = [
+      'a/b',
+      '#',
+      '+',
+      '$SYS/broker/load',
+      'name/#',
+      '../name',
+      'name\u0000',
+      'name ',
+      'h+',
+      'constructor',
+      '__proto__',
+    ];
     let id = 0;
     for (const field of names) {
       client.set(++id, field, 1, 0);
@@ -99,7 +115,10 @@ describe('hostile clients against the real stack', () => {
     expect(await client.ack(id)).toMatchObject({ status: 'accepted' });
     expect(await stack.publishWhere((p) => p.topic === `${HOSTILE}/set/name`)).toBeDefined();
     const mine = sdkPublishes(stack);
-    expect(mine.every((p) => ALLOWED.has(p.topic)), JSON.stringify(mine)).toBe(true);
+    expect(
+      mine.every((p) => ALLOWED.has(p.topic)),
+      JSON.stringify(mine),
+    ).toBe(true);
     expect(mine.filter((p) => p.topic === `${HOSTILE}/set/name`).map((p) => p.payload)).toEqual(['name $SYS/#;']);
     for (const value of refused) expect(mine.some((p) => p.payload.includes(value))).toBe(false);
     client.ws.close();
@@ -129,7 +148,9 @@ describe('hostile clients against the real stack', () => {
     await flood.client.roundTrip();
     const acks = Array.from({ length: 150 }, (_, i) => flood.client.acksFor(i + 1));
     expect(acks.every((a) => a.length === 1)).toBe(true);
-    const statuses = acks.map((a) => (a[0] as AckFrame).status === 'rejected' ? (a[0] as { reason: string }).reason : (a[0] as AckFrame).status);
+    const statuses = acks.map((a) =>
+      (a[0] as AckFrame).status === 'rejected' ? (a[0] as { reason: string }).reason : (a[0] as AckFrame).status,
+    );
     const accepted = statuses.filter((s) => s === 'accepted' || s === 'stale').length;
     expect(accepted).toBeLessThanOrEqual(52); // the burst, plus what refilled meanwhile
     expect(statuses.filter((s) => s === 'rate').length).toBeGreaterThanOrEqual(98);
@@ -137,7 +158,11 @@ describe('hostile clients against the real stack', () => {
     for (let i = 151; i <= 550; i++) flood.client.send({ type: 'ping', id: i });
     expect(await flood.client.next((f) => f.type === 'error', 10_000)).toMatchObject({ code: 'flooding' });
     expect((await flood.client.closed).code).toBe(4429);
-    expect(sdkPublishes(stack).slice(before).filter((p) => /2\d{6}/.test(p.payload)).length).toBeLessThanOrEqual(52);
+    expect(
+      sdkPublishes(stack)
+        .slice(before)
+        .filter((p) => /2\d{6}/.test(p.payload)).length,
+    ).toBeLessThanOrEqual(52);
     // Meanwhile the calm page: round trips answered, its write accepted.
     const rtt: number[] = [];
     for (let i = 0; i < 20; i++) {
@@ -190,12 +215,16 @@ describe(`${Number(process.env.CHAOS_IDLE_SOCKETS ?? 10_000).toLocaleString('en-
   it('the server holds them all, and a live page stays responsive (round trip, write, update)', async () => {
     // CHAOS_IDLE_SOCKETS lowers it on a machine that cannot hold 2 × 10,000 descriptors.
     const COUNT = Number(process.env.CHAOS_IDLE_SOCKETS ?? 10_000);
-    const child = fork(fileURLToPath(new URL('../src/idle-sockets-child.ts', import.meta.url)), [stack.url, String(COUNT), 'dev1'], {
-      execArgv: ['--import', 'tsx'],
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = fork(
+      fileURLToPath(new URL('../src/idle-sockets-child.ts', import.meta.url)),
+      [stack.url, String(COUNT), 'dev1'],
+      {
+        execArgv: ['--import', 'tsx'],
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        env: { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     try {
       const ready = await new Promise<{ open: number; ms: number }>((resolve, reject) => {
         child.on('message', (m: { type: string; open: number; ms: number }) => m.type === 'ready' && resolve(m));
@@ -228,7 +257,9 @@ describe(`${Number(process.env.CHAOS_IDLE_SOCKETS ?? 10_000).toLocaleString('en-
       const updateMs = performance.now() - t2;
       const p50 = rtt[24] as number;
       const p99 = rtt[49] as number;
-      console.log(`${COUNT.toLocaleString('en-US')} idle sockets opened in ${ready.ms} ms; live page: ping p50 ${p50.toFixed(1)} ms, max ${p99.toFixed(1)} ms; write→ack ${writeMs.toFixed(1)} ms; device change → update ${updateMs.toFixed(1)} ms; server RSS ${Math.round(process.memoryUsage().rss / 1048576)} MiB`);
+      console.log(
+        `${COUNT.toLocaleString('en-US')} idle sockets opened in ${ready.ms} ms; live page: ping p50 ${p50.toFixed(1)} ms, max ${p99.toFixed(1)} ms; write→ack ${writeMs.toFixed(1)} ms; device change → update ${updateMs.toFixed(1)} ms; server RSS ${Math.round(process.memoryUsage().rss / 1048576)} MiB`,
+      );
       expect(p50).toBeLessThan(50);
       expect(p99).toBeLessThan(250);
       expect(updateMs).toBeLessThan(2000);

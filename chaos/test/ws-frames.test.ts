@@ -12,7 +12,10 @@ const MASK = Buffer.from([0x12, 0x34, 0x56, 0x78]);
 function read(chunks: Buffer[], skipHead = false): { head: string | undefined; messages: WsMessage[] } {
   const messages: WsMessage[] = [];
   let head: string | undefined;
-  const reader = new WsStreamReader({ onHead: (h) => (head = h.startLine), onMessage: (m) => messages.push(m) }, { skipHead });
+  const reader = new WsStreamReader(
+    { onHead: (h) => (head = h.startLine), onMessage: (m) => messages.push(m) },
+    { skipHead },
+  );
   for (const c of chunks) reader.feed(c);
   return { head, messages };
 }
@@ -54,7 +57,10 @@ describe('WsStreamReader', () => {
 
   it('reads 16- and 64-bit lengths', () => {
     const big = 'y'.repeat(70_000);
-    const wire = Buffer.concat([encodeWsFrame(Opcode.Text, Buffer.from('z'.repeat(200))), encodeWsFrame(Opcode.Text, Buffer.from(big))]);
+    const wire = Buffer.concat([
+      encodeWsFrame(Opcode.Text, Buffer.from('z'.repeat(200))),
+      encodeWsFrame(Opcode.Text, Buffer.from(big)),
+    ]);
     const { messages } = read([wire], true);
     expect(messages.map((m) => (m.kind === 'text' ? m.text.length : -1))).toEqual([200, 70_000]);
   });

@@ -73,12 +73,18 @@ async function fanOutRound(side: Side, n: number, count: number): Promise<RoundR
       }
     });
   });
-  const [cpu0, ccpu0] = await Promise.all([side.server.call<NodeJS.CpuUsage>('cpu'), side.clients.call<NodeJS.CpuUsage>('cpu')]);
+  const [cpu0, ccpu0] = await Promise.all([
+    side.server.call<NodeJS.CpuUsage>('cpu'),
+    side.clients.call<NodeJS.CpuUsage>('cpu'),
+  ]);
   const t0 = performance.now();
   await side.server.call('emit', { count, window });
   await withTimeout(done, 120_000, `fan-out of ${count} updates to ${n} sockets`);
   const ms = performance.now() - t0;
-  const [cpu1, ccpu1] = await Promise.all([side.server.call<NodeJS.CpuUsage>('cpu'), side.clients.call<NodeJS.CpuUsage>('cpu')]);
+  const [cpu1, ccpu1] = await Promise.all([
+    side.server.call<NodeJS.CpuUsage>('cpu'),
+    side.clients.call<NodeJS.CpuUsage>('cpu'),
+  ]);
   const used = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number => (b.user - a.user + b.system - a.system) / 1000;
   return { ms, perSecond: (count * n) / (ms / 1000), serverCpuMs: used(cpu0, cpu1), clientsCpuMs: used(ccpu0, ccpu1) };
 }
@@ -89,7 +95,11 @@ function updatesFor(n: number, smoke: boolean): number {
 }
 
 export async function fanOutAndMemory(ctx: BenchContext): Promise<FigureOutput> {
-  const sizes = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(",").map(Number) : ctx.smoke ? [20, 50] : [100, 1000, 10_000];
+  const sizes = process.env.BENCH_SIZES
+    ? process.env.BENCH_SIZES.split(',').map(Number)
+    : ctx.smoke
+      ? [20, 50]
+      : [100, 1000, 10_000];
   const rounds = ctx.smoke ? 1 : 4;
   const figures: Figure[] = [];
   const curve: Record<string, unknown>[] = [];
@@ -122,8 +132,10 @@ export async function fanOutAndMemory(ctx: BenchContext): Promise<FigureOutput> 
       const rate = (impl: Impl): number => median(perRound[impl].map((x) => x.perSecond));
       const cpuPerMsg = (impl: Impl): number => median(perRound[impl].map((x) => (x.serverCpuMs * 1000) / (count * n)));
       /** Share of one core the process used during the rounds. */
-      const busy = (impl: Impl, key: 'serverCpuMs' | 'clientsCpuMs'): number => median(perRound[impl].map((x) => x[key] / x.ms));
-      const per = (impl: Impl, key: keyof MemoryReading): number => (mem[impl].idle[key] - mem[impl].none[key]) / n / KiB;
+      const busy = (impl: Impl, key: 'serverCpuMs' | 'clientsCpuMs'): number =>
+        median(perRound[impl].map((x) => x[key] / x.ms));
+      const per = (impl: Impl, key: keyof MemoryReading): number =>
+        (mem[impl].idle[key] - mem[impl].none[key]) / n / KiB;
       const fan: Figure = {
         id: `fan-out/${n}`,
         figure: n === sizes[sizes.length - 1] ? 3 : 7,
@@ -163,7 +175,8 @@ export async function fanOutAndMemory(ctx: BenchContext): Promise<FigureOutput> 
         better: 'lower',
         target: '≤ 20 KiB',
         met: ctx.smoke ? null : per('ldf', 'rss') <= 20,
-        notes: '(RSS with N idle sessions − RSS with none) ÷ N, both after forced full GCs; server alone in its process.',
+        notes:
+          '(RSS with N idle sessions − RSS with none) ÷ N, both after forced full GCs; server alone in its process.',
         extra: {
           connectMsLdf: round(mem.ldf.connectMs),
           connectMsBare: round(mem.bare.connectMs),
@@ -183,7 +196,10 @@ export async function fanOutAndMemory(ctx: BenchContext): Promise<FigureOutput> 
         ratio: ratio(per('ldf', 'heapUsed'), per('bare', 'heapUsed')),
         better: 'lower',
         notes: 'heapUsed difference ÷ N after forced full GCs (external/ArrayBuffer memory is in RSS, not here).',
-        extra: { externalKiBPerSessionLdf: round(per('ldf', 'external')), externalKiBPerSessionBare: round(per('bare', 'external')) },
+        extra: {
+          externalKiBPerSessionLdf: round(per('ldf', 'external')),
+          externalKiBPerSessionBare: round(per('bare', 'external')),
+        },
       };
       figures.push(fan, memRss, memHeap);
       curve.push({

@@ -47,12 +47,19 @@ export async function statusToDom(ctx: BenchContext, lab: Lab, browser: Browser)
           target: { host: '127.0.0.1', port: lab.port, path: '/live', protocol: 'ldf.v1' },
           hello: JSON.stringify({ type: 'hello', device: 'videoproc', mounts: 0 }),
         });
-        await extra.call('connect', { ...common, target: { host: '127.0.0.1', port: lab.port, path: '/bare', protocol: 'ldf.v1' }, hello: 'hi', waitFor: 'any' });
+        await extra.call('connect', {
+          ...common,
+          target: { host: '127.0.0.1', port: lab.port, path: '/bare', protocol: 'ldf.v1' },
+          hello: 'hi',
+          waitFor: 'any',
+        });
         await Promise.all([ldf.page.reload(), bare.page.reload()]);
       }
       await Promise.all([ldf.until('window.__allLive()'), bare.until('window.__allLive()')]);
       const offsets = [await ldf.calibrate(), await bare.calibrate()];
-      ctx.log(`status → DOM, ${sessions} session(s): clock offsets ${offsets.map((o) => `${o.offsetMs.toFixed(3)}±${o.uncertaintyMs.toFixed(3)} ms`).join(', ')}`);
+      ctx.log(
+        `status → DOM, ${sessions} session(s): clock offsets ${offsets.map((o) => `${o.offsetMs.toFixed(3)}±${o.uncertaintyMs.toFixed(3)} ms`).join(', ')}`,
+      );
       const mine: number[] = [];
       const base: number[] = [];
       // A few unrecorded rounds first: JIT, connection pools.
@@ -92,9 +99,16 @@ export async function statusToDom(ctx: BenchContext, lab: Lab, browser: Browser)
         target: sessions === 100 ? 'p50 ≤ 2 ms, p99 ≤ 10 ms (100 pages open)' : undefined,
         met: sessions === 100 && !ctx.smoke ? m.p50 <= 2 && m.p99 <= 10 : null,
         notes:
-          (sessions > 1 ? `the other ${sessions - 1} sessions (and ${sessions - 1} bare sockets) are Node WebSocket clients in a second process, the page served last; ` : '') +
+          (sessions > 1
+            ? `the other ${sessions - 1} sessions (and ${sessions - 1} bare sockets) are Node WebSocket clients in a second process, the page served last; `
+            : '') +
           `clock offset ±${Math.max(...offsets.map((o) => o.uncertaintyMs)).toFixed(3)} ms; broker, bridge, SDK and relay share the driver process.`,
-        extra: { maxMs: round(m.max), baselineMaxMs: round(b.max), meanMs: round(m.mean), baselineMeanMs: round(b.mean) },
+        extra: {
+          maxMs: round(m.max),
+          baselineMaxMs: round(b.max),
+          meanMs: round(m.mean),
+          baselineMeanMs: round(b.mean),
+        },
       });
     }
   } finally {

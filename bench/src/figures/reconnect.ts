@@ -79,7 +79,8 @@ async function reconnectSample(page: MeasuredPage, lab: Lab, url: string, topic:
     opened: at(openedInPage === undefined ? undefined : page.local(openedInPage)),
     hello: at(server.find((u) => u.path === `hello${url}`)?.t),
   };
-  if (process.env.BENCH_DEBUG) console.log(url, JSON.stringify(sample), log.map(([k, t]) => `${k}@${(page.local(t) - t0).toFixed(1)}`).join(' '));
+  if (process.env.BENCH_DEBUG)
+    console.log(url, JSON.stringify(sample), log.map(([k, t]) => `${k}@${(page.local(t) - t0).toFixed(1)}`).join(' '));
   return sample;
 }
 
@@ -97,7 +98,16 @@ async function reconnectFigures(ctx: BenchContext, lab: Lab, browser: Browser): 
   for (let c = 0; c < copies; c++) {
     for (const v of variants) {
       const url = `${v.path}?p=${c}`;
-      pages.push({ key: v.key, url, topic: v.topic, page: await MeasuredPage.open(browser, `${lab.origin}/${v.page}.html?src=${encodeURIComponent(url)}${process.env.BENCH_DEBUG ? '&wsdebug=1' : ''}`, lab.clockSocket) });
+      pages.push({
+        key: v.key,
+        url,
+        topic: v.topic,
+        page: await MeasuredPage.open(
+          browser,
+          `${lab.origin}/${v.page}.html?src=${encodeURIComponent(url)}${process.env.BENCH_DEBUG ? '&wsdebug=1' : ''}`,
+          lab.clockSocket,
+        ),
+      });
     }
   }
   try {
@@ -119,7 +129,8 @@ async function reconnectFigures(ctx: BenchContext, lab: Lab, browser: Browser): 
     }
     const b = summarize(results.bare.map((x) => x.total));
     /** Median of a phase, over the samples that saw it. */
-    const phase = (list: ReconnectSample[], key: keyof ReconnectSample): number => round(median(list.map((x) => x[key]).filter((v) => !Number.isNaN(v))));
+    const phase = (list: ReconnectSample[], key: keyof ReconnectSample): number =>
+      round(median(list.map((x) => x[key]).filter((v) => !Number.isNaN(v))));
     const figure = (key: 'g0' | 'g500', guardMs: number): Figure => {
       const m = summarize(results[key].map((x) => x.total));
       const list = results[key];
@@ -171,8 +182,16 @@ async function blackholeFigure(ctx: BenchContext, lab: Lab, browser: Browser): P
   const ping = ctx.smoke ? 500 : 0;
   const windowMs = ctx.smoke ? 5000 : 15_000;
   const proxy = await startProxy({ host: '127.0.0.1', port: lab.port });
-  const ldf = await MeasuredPage.open(browser, `http://127.0.0.1:${proxy.port}/ldf.html?src=/live&n=${links}&ping=${ping}&states=1`, lab.clockSocket);
-  const bare = await MeasuredPage.open(browser, `http://127.0.0.1:${proxy.port}/bare.html?src=/bare&n=${links}`, lab.clockSocket);
+  const ldf = await MeasuredPage.open(
+    browser,
+    `http://127.0.0.1:${proxy.port}/ldf.html?src=/live&n=${links}&ping=${ping}&states=1`,
+    lab.clockSocket,
+  );
+  const bare = await MeasuredPage.open(
+    browser,
+    `http://127.0.0.1:${proxy.port}/bare.html?src=/bare&n=${links}`,
+    lab.clockSocket,
+  );
   try {
     await Promise.all([ldf.until('window.__allLive()'), bare.until('window.__allLive()')]);
     await ldf.calibrate();
@@ -182,9 +201,13 @@ async function blackholeFigure(ctx: BenchContext, lab: Lab, browser: Browser): P
     const before = await ldf.eval<number[]>('window.__leftCounts');
     const t0 = now();
     proxy.blackhole();
-    const reports = await Promise.allSettled(before.map((count, i) => ldf.next(`left-live:${i}:${count + 1}`, windowMs)));
+    const reports = await Promise.allSettled(
+      before.map((count, i) => ldf.next(`left-live:${i}:${count + 1}`, windowMs)),
+    );
     const noticed = reports.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const bareNoticed = await bare.eval<number>(`window.__links.filter((l) => l.closedAt !== null && l.closedAt > ${bare.offset.offsetMs + t0}).length`);
+    const bareNoticed = await bare.eval<number>(
+      `window.__links.filter((l) => l.closedAt !== null && l.closedAt > ${bare.offset.offsetMs + t0}).length`,
+    );
     const bareAfterS = (now() - t0) / 1000;
     const ms = noticed.map((t) => ldf.local(t) - t0);
     const s = summarize(ms);

@@ -100,6 +100,16 @@ export async function slowConsumers(ctx: BenchContext): Promise<FigureOutput> {
     },
   };
   const compact = (s: MemorySample[]): Record<string, number>[] =>
-    s.map((x) => ({ t: x.t, rssMiB: round(x.rss / MiB), heapMiB: round(x.heapUsed / MiB), bufferedMiB: round(x.buffered / MiB), queued: x.queued, emitted: x.emitted }));
-  return { figures: [figure], series: { slowConsumers: { sockets: slow, ldf: compact(runs.ldf.series), bare: compact(runs.bare.series) } } };
+    s.map((x) => ({
+      t: x.t,
+      rssMiB: round(x.rss / MiB),
+      heapMiB: round(x.heapUsed / MiB),
+      bufferedMiB: round(x.buffered / MiB),
+      queued: x.queued,
+      emitted: x.emitted,
+    }));
+  return {
+    figures: [figure],
+    series: { slowConsumers: { sockets: slow, ldf: compact(runs.ldf.series), bare: compact(runs.bare.series) } },
+  };
 }

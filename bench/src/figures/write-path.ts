@@ -27,7 +27,12 @@ class Writer {
 
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      const frame = JSON.parse(String(data)) as { type: string; id?: number; status?: string; fields?: Record<string, { rev: number }> };
+      const frame = JSON.parse(String(data)) as {
+        type: string;
+        id?: number;
+        status?: string;
+        fields?: Record<string, { rev: number }>;
+      };
       if (frame.type === 'ack' && frame.id !== undefined) {
         this.waiting.get(frame.id)?.(frame.status ?? '');
         this.waiting.delete(frame.id);
@@ -124,7 +129,9 @@ export async function writePath(ctx: BenchContext): Promise<FigureOutput> {
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? (['ldf', 'bare'] as const) : (['bare', 'ldf'] as const);
       for (const impl of order) {
-        rates[impl].push(await throughput(impl === 'ldf' ? (i) => w.write(value(i)) : (i) => publish(c, value(i)), total, 32));
+        rates[impl].push(
+          await throughput(impl === 'ldf' ? (i) => w.write(value(i)) : (i) => publish(c, value(i)), total, 32),
+        );
       }
     }
     const stats = await server.call<{ sets: number; acks: number }>('stats');
@@ -148,7 +155,8 @@ export async function writePath(ctx: BenchContext): Promise<FigureOutput> {
         baselineP99: round(b.p99),
         ratioP99: ratio(m.p99, b.p99) ?? undefined,
         samples: m.n,
-        notes: 'baseline: bare mqtt.js QoS 1 publish of the same payload to the same broker, until its PUBACK; SDK and broker in one child process, both clients in the driver.',
+        notes:
+          'baseline: bare mqtt.js QoS 1 publish of the same payload to the same broker, until its PUBACK; SDK and broker in one child process, both clients in the driver.',
       },
       {
         id: 'write-path/throughput',

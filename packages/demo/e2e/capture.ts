@@ -63,7 +63,9 @@ export async function captureStates(outDir: string, options: CaptureOptions = {}
     const page = await stack.browser.newPage({ viewport, deviceScaleFactor });
     await page.goto(stack.url('/'));
     await waitForState(page, 'live');
-    await page.waitForFunction(() => document.querySelector<HTMLElement>('#naive')?.dataset.state === 'open', null, { polling: 50 });
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('#naive')?.dataset.state === 'open', null, {
+      polling: 50,
+    });
 
     // Reconnecting: H was 22, the network is cut, the panel sets -25, the user typed 25 into the
     // naive client (queued there; the element's inputs are locked).
@@ -72,13 +74,21 @@ export async function captureStates(outDir: string, options: CaptureOptions = {}
     const mark = witness.mark();
     proxy.cut();
     await waitForState(page, 'reconnecting');
-    await page.waitForFunction(() => document.querySelector<HTMLElement>('#naive')?.dataset.state === 'down', null, { polling: 50 });
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('#naive')?.dataset.state === 'down', null, {
+      polling: 50,
+    });
     await demo.simulator.set(H, -25);
-    await witness.waitFor((m) => m.topic === GENLOCK_STATUS && m.payload === '-25 10', 'status "-25 10"', { from: mark });
+    await witness.waitFor((m) => m.topic === GENLOCK_STATUS && m.payload === '-25 10', 'status "-25 10"', {
+      from: mark,
+    });
     await logRows(page, 9);
     await page.fill('#naive-genlock_phase_v', '12');
     await page.press('#naive-genlock_phase_v', 'Enter');
-    await page.waitForFunction(() => document.querySelector('#naive .naive-queue')?.textContent?.includes('1 edit queued'), null, { polling: 50 });
+    await page.waitForFunction(
+      () => document.querySelector('#naive .naive-queue')?.textContent?.includes('1 edit queued'),
+      null,
+      { polling: 50 },
+    );
     await shoot('reconnecting', page);
 
     // Live: the network is back, the form shows -25, the naive replay was refused.
@@ -91,7 +101,11 @@ export async function captureStates(outDir: string, options: CaptureOptions = {}
     // Offline: a power cut at the device; the broker publishes its Will.
     await demo.simulator.crash();
     await waitForState(page, 'offline');
-    await page.waitForFunction(() => document.querySelector<HTMLElement>('#hardware')?.dataset.device === 'crashed', null, { polling: 50 });
+    await page.waitForFunction(
+      () => document.querySelector<HTMLElement>('#hardware')?.dataset.device === 'crashed',
+      null,
+      { polling: 50 },
+    );
     await shoot('offline', page);
     await demo.simulator.goOnline();
     await waitForState(page, 'live');
@@ -101,7 +115,11 @@ export async function captureStates(outDir: string, options: CaptureOptions = {}
     await page.waitForFunction(() => document.body.dataset.protection === 'off', null, { polling: 50 });
     await demo.simulator.set(H, 22);
     await waitForShown(page, H, '22');
-    await page.waitForFunction(() => document.querySelector<HTMLInputElement>('#naive-genlock_phase_h')?.value === '22', null, { polling: 50 });
+    await page.waitForFunction(
+      () => document.querySelector<HTMLInputElement>('#naive-genlock_phase_h')?.value === '22',
+      null,
+      { polling: 50 },
+    );
     const before = await page.evaluate(() => Number(document.querySelector<HTMLElement>('#naive')!.dataset.sent));
     proxy.cut();
     await waitForState(page, 'reconnecting');
@@ -110,7 +128,9 @@ export async function captureStates(outDir: string, options: CaptureOptions = {}
     await waitForState(page, 'live', 30_000);
     await naiveAnswered(page, before + WRITABLE_FIELDS);
     await page.locator('#log .row.stale').first().waitFor();
-    await page.waitForFunction(() => document.querySelector('#stale-count')?.textContent !== '0', null, { polling: 50 });
+    await page.waitForFunction(() => document.querySelector('#stale-count')?.textContent !== '0', null, {
+      polling: 50,
+    });
     // Show the first stale line near the top of the log, below the change at the device it undoes.
     await page.evaluate(() => {
       const log = document.querySelector<HTMLElement>('#log')!;

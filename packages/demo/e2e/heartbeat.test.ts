@@ -24,10 +24,15 @@ describe('a link that stays open but delivers nothing (laptop sleep)', () => {
     stack.proxy.blackHole();
     // The hardware changes while the page is asleep: the page cannot know.
     await stack.demo.simulator.set(H, -40);
-    await stack.witness.waitFor((m) => m.topic === GENLOCK_STATUS && m.payload === '-40 10', 'status "-40 10"', { from: mark });
+    await stack.witness.waitFor((m) => m.topic === GENLOCK_STATUS && m.payload === '-40 10', 'status "-40 10"', {
+      from: mark,
+    });
     expect(await page.evaluate(() => document.querySelector('live-device-form')!.state)).toBe('live');
 
-    await page.waitForFunction(() => document.querySelector('live-device-form')!.state !== 'live', null, { timeout: 15_000, polling: 50 });
+    await page.waitForFunction(() => document.querySelector('live-device-form')!.state !== 'live', null, {
+      timeout: 15_000,
+      polling: 50,
+    });
     const noticedAfter = Date.now() - started;
     // 5 s ping interval + 5 s pong timeout, plus scheduling slack.
     expect(noticedAfter).toBeLessThanOrEqual(10_500);

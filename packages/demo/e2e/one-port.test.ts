@@ -51,13 +51,17 @@ describe('the demo on one port', () => {
     stack = await startStack({ viaProxy: false });
     const page = await stack.open('/');
     const other = await stack.open('/', { naive: '0' });
-    await page.waitForFunction(() => document.querySelector<HTMLElement>('#naive')?.dataset.state === 'open', null, { polling: 50 });
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('#naive')?.dataset.state === 'open', null, {
+      polling: 50,
+    });
 
     await page.fill('#cut-seconds', '2');
     const cutAt = Date.now();
     await page.click('#cut');
     await waitForState(page, 'reconnecting');
-    await page.waitForFunction(() => document.querySelector<HTMLElement>('#naive')?.dataset.state !== 'open', null, { polling: 50 });
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('#naive')?.dataset.state !== 'open', null, {
+      polling: 50,
+    });
     expect(await other.evaluate(() => document.querySelector('live-device-form')!.state)).toBe('live');
 
     // The hardware changes during the cut; after it the page resyncs to it.
@@ -80,7 +84,10 @@ describe('the demo on one port', () => {
     // A power cut: the broker publishes the Will, the form goes offline; back on, it is live again.
     await page.click('button[data-hw-action="crash"]');
     await waitForState(page, 'offline');
-    await stack.witness.waitFor((m) => m.topic === 'cy-vp4/status/online' && m.payload === '0' && !m.retain, 'the Will ("0")');
+    await stack.witness.waitFor(
+      (m) => m.topic === 'cy-vp4/status/online' && m.payload === '0' && !m.retain,
+      'the Will ("0")',
+    );
     await page.click('button[data-hw-action="online"]');
     await waitForState(page, 'live');
   });

@@ -41,7 +41,9 @@ describe('reconnect after an outage during which the hardware changed', () => {
     // The user now deliberately sets H=30. It is published, and it is the only action since the cut:
     // MQTT keeps one publisher's order, so anything stale would have arrived before it.
     await deliberateEdit(stack, page, H, 30, 'genlock 30 10', mark);
-    expect(stack.witness.actionsSince(mark).map((m) => `${m.topic} ${m.payload}`)).toEqual([`${GENLOCK_ACTION} genlock 30 10`]);
+    expect(stack.witness.actionsSince(mark).map((m) => `${m.topic} ${m.payload}`)).toEqual([
+      `${GENLOCK_ACTION} genlock 30 10`,
+    ]);
     expect(await writes(page)).toEqual([expect.objectContaining({ field: H, value: 30 })]);
     expect(stack.demo.log.staleCount).toBe(0);
     expect(await page.locator('#log .row.stale').count()).toBe(0);
@@ -52,12 +54,22 @@ describe('reconnect after an outage during which the hardware changed', () => {
     const page = await stack.open('/');
     const { mark } = await runOriginalScenario(stack, page, { naive: true, resetExpected: true });
 
-    const stale = await stack.witness.waitFor((m) => m.topic === GENLOCK_ACTION && genlockH(m.payload) === 22, 'an action carrying H=22', { from: mark });
+    const stale = await stack.witness.waitFor(
+      (m) => m.topic === GENLOCK_ACTION && genlockH(m.payload) === 22,
+      'an action carrying H=22',
+      { from: mark },
+    );
     expect(stale.payload).toBe('genlock 22 10');
-    const panelChange = stack.witness.messages.find((m) => m.index >= mark && m.topic === GENLOCK_STATUS && m.payload === '-25 10')!;
+    const panelChange = stack.witness.messages.find(
+      (m) => m.index >= mark && m.topic === GENLOCK_STATUS && m.payload === '-25 10',
+    )!;
     expect(stale.index).toBeGreaterThan(panelChange.index);
     // The hardware obeyed: it is back at the page's old value.
-    await stack.witness.waitFor((m) => m.topic === GENLOCK_STATUS && m.payload === '22 10', 'status "22 10" after the stale write', { from: stale.index });
+    await stack.witness.waitFor(
+      (m) => m.topic === GENLOCK_STATUS && m.payload === '22 10',
+      'status "22 10" after the stale write',
+      { from: stale.index },
+    );
     expect(stack.demo.simulator.values[H]).toBe(22);
     // The element shows what the hardware really has now.
     await waitForShown(page, H, '22');
@@ -106,6 +118,8 @@ describe('composite payload after a reconnect', () => {
     const actions = stack.witness.actionsSince(mark);
     expect(actions.map((m) => m.payload)).toEqual(['genlock -25 15']);
     expect(actions.every(isAction)).toBe(true);
-    await stack.witness.waitFor((m) => m.topic === GENLOCK_STATUS && m.payload === '-25 15', 'status "-25 15"', { from: mark });
+    await stack.witness.waitFor((m) => m.topic === GENLOCK_STATUS && m.payload === '-25 15', 'status "-25 15"', {
+      from: mark,
+    });
   });
 });

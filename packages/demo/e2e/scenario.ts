@@ -51,14 +51,22 @@ export async function runOriginalScenario(
   // 1. The hardware is at H=22 and the page shows it.
   await demo.simulator.set(H, 22);
   await waitForShown(page, H, '22');
-  if (naive) await page.waitForFunction(() => document.querySelector<HTMLInputElement>('#naive-genlock_phase_h')?.value === '22', null, { polling: 50 });
+  if (naive)
+    await page.waitForFunction(
+      () => document.querySelector<HTMLInputElement>('#naive-genlock_phase_h')?.value === '22',
+      null,
+      { polling: 50 },
+    );
   await recordWrites(page);
   const mark = witness.mark();
 
   // 2. The network between the page and the server is cut.
   proxy.cut();
   await waitForState(page, 'reconnecting');
-  if (naive) await page.waitForFunction(() => document.querySelector<HTMLElement>('#naive')?.dataset.state !== 'open', null, { polling: 50 });
+  if (naive)
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('#naive')?.dataset.state !== 'open', null, {
+      polling: 50,
+    });
 
   // 3. Meanwhile someone at the front panel sets H=-25.
   await demo.simulator.set(H, -25);
@@ -74,7 +82,10 @@ export async function runOriginalScenario(
   await page.keyboard.press('Enter');
   await page.evaluate((field) => {
     const root = document.querySelector('live-device-form')!.shadowRoot!;
-    for (const el of [root.querySelector<HTMLInputElement>(`#ldf-${field}`)!, root.querySelector<HTMLInputElement>(`#ldf-${field}-slider`)!]) {
+    for (const el of [
+      root.querySelector<HTMLInputElement>(`#ldf-${field}`)!,
+      root.querySelector<HTMLInputElement>(`#ldf-${field}-slider`)!,
+    ]) {
       el.value = '25';
       el.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
       el.dispatchEvent(new Event('change', { bubbles: true, composed: true }));
@@ -108,11 +119,20 @@ export async function runOriginalScenario(
  * The user deliberately changes a field in the element after the resync: fills the number box and
  * presses Enter. Returns the payload the witness saw for it.
  */
-export async function deliberateEdit(stack: Stack, page: Page, field: string, value: number, expected: string, from: number): Promise<void> {
+export async function deliberateEdit(
+  stack: Stack,
+  page: Page,
+  field: string,
+  value: number,
+  expected: string,
+  from: number,
+): Promise<void> {
   const box = page.locator(`live-device-form #ldf-${field}`);
   await box.fill(String(value));
   await box.press('Enter');
-  await stack.witness.waitFor((m) => m.topic === GENLOCK_ACTION && m.payload === expected, `action "${expected}"`, { from });
+  await stack.witness.waitFor((m) => m.topic === GENLOCK_ACTION && m.payload === expected, `action "${expected}"`, {
+    from,
+  });
 }
 
 export { waitForState };

@@ -115,14 +115,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
 /** Waits until the (first) `<live-device-form>` is in `state`. */
 export async function waitForState(page: Page, state: string, timeout = 20_000): Promise<void> {
-  await page.waitForFunction((s) => document.querySelector('live-device-form')?.state === s, state, { timeout, polling: 50 });
+  await page.waitForFunction((s) => document.querySelector('live-device-form')?.state === s, state, {
+    timeout,
+    polling: 50,
+  });
 }
 
 /** The value a field's number box shows (rendered mode: in the shadow root; bound mode: the vendor's input). */
 export function shownValue(page: Page, field: string): Promise<string | null> {
   return page.evaluate((f) => {
     const form = document.querySelector('live-device-form')!;
-    const el = form.shadowRoot?.querySelector<HTMLInputElement>(`#ldf-${f}`) ?? form.querySelector<HTMLInputElement>(`[name="${f}"]`);
+    const el =
+      form.shadowRoot?.querySelector<HTMLInputElement>(`#ldf-${f}`) ??
+      form.querySelector<HTMLInputElement>(`[name="${f}"]`);
     return el ? el.value : null;
   }, field);
 }
@@ -132,7 +137,9 @@ export async function waitForShown(page: Page, field: string, value: string, tim
   await page.waitForFunction(
     ([f, v]) => {
       const form = document.querySelector('live-device-form');
-      const el = form?.shadowRoot?.querySelector<HTMLInputElement>(`#ldf-${f}`) ?? form?.querySelector<HTMLInputElement>(`[name="${f}"]`);
+      const el =
+        form?.shadowRoot?.querySelector<HTMLInputElement>(`#ldf-${f}`) ??
+        form?.querySelector<HTMLInputElement>(`[name="${f}"]`);
       return el?.value === v;
     },
     [field, value] as const,
@@ -150,5 +157,7 @@ export async function recordWrites(page: Page): Promise<void> {
 }
 
 export function writes(page: Page): Promise<{ field: string; value: unknown; rev: number }[]> {
-  return page.evaluate(() => (window as unknown as { __writes: { field: string; value: unknown; rev: number }[] }).__writes);
+  return page.evaluate(
+    () => (window as unknown as { __writes: { field: string; value: unknown; rev: number }[] }).__writes,
+  );
 }

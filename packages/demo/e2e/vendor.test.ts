@@ -26,12 +26,22 @@ describe('the vendor page with its own inputs', () => {
     // An edit in the vendor's own input goes to the device.
     await h.fill('40');
     await h.press('Enter');
-    await stack.witness.waitFor((m) => m.topic === GENLOCK_ACTION && m.payload === 'genlock 40 10', 'action "genlock 40 10"', { from: mark });
-    await stack.witness.waitFor((m) => m.topic === GENLOCK_STATUS && m.payload === '40 10', 'status "40 10"', { from: mark });
+    await stack.witness.waitFor(
+      (m) => m.topic === GENLOCK_ACTION && m.payload === 'genlock 40 10',
+      'action "genlock 40 10"',
+      { from: mark },
+    );
+    await stack.witness.waitFor((m) => m.topic === GENLOCK_STATUS && m.payload === '40 10', 'status "40 10"', {
+      from: mark,
+    });
 
     // A select and a checkbox work the same way.
     await page.locator('select[name="output_format"]').selectOption('2160p50');
-    await stack.witness.waitFor((m) => m.topic === 'cy-vp4/videoproc/action/set/output_format' && m.payload === 'format 3', 'action "format 3"', { from: mark });
+    await stack.witness.waitFor(
+      (m) => m.topic === 'cy-vp4/videoproc/action/set/output_format' && m.payload === 'format 3',
+      'action "format 3"',
+      { from: mark },
+    );
 
     // A change at the device shows up in the vendor's input.
     await stack.demo.simulator.set('genlock_phase_v', -7);

@@ -31,7 +31,11 @@ export const isAction = (m: Seen): boolean => m.topic.includes('/action/');
 
 /** Connects to `url` and subscribes to `filter` (SUBACK awaited). */
 export async function startWitness(url: string, filter = 'cy-vp4/#'): Promise<Witness> {
-  const client: MqttClient = await connectAsync(url, { reconnectPeriod: 0, clean: true, clientId: `e2e-witness-${Math.random().toString(16).slice(2, 8)}` });
+  const client: MqttClient = await connectAsync(url, {
+    reconnectPeriod: 0,
+    clean: true,
+    clientId: `e2e-witness-${Math.random().toString(16).slice(2, 8)}`,
+  });
   const messages: Seen[] = [];
   let waiters: { from: number; match: (m: Seen) => boolean; resolve: (m: Seen) => void }[] = [];
   client.on('message', (topic, payload, packet) => {

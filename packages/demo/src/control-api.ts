@@ -76,12 +76,17 @@ class HttpError extends Error {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send application/json');
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+    throw new HttpError(415, 'send application/json');
   const origin = req.headers.origin;
   if (origin !== undefined) {
     let host: string | undefined;
@@ -105,7 +110,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   } catch {
     throw new HttpError(400, 'body is not JSON');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError(400, 'body must be a JSON object');
   return body as Record<string, unknown>;
 }
 
@@ -153,7 +159,11 @@ export function createControlApi(target: ControlApiTarget): ControlApi {
   keepalive.unref();
 
   const openStream = (req: IncomingMessage, res: ServerResponse): void => {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
     res.write(`retry: 1000\n\n${event('state', state())}`);
     for (const entry of target.log.entries()) res.write(event('log', entry));
     streams.add(res);
@@ -195,7 +205,8 @@ export function createControlApi(target: ControlApiTarget): ControlApi {
     switch (route) {
       case 'cut': {
         const { page, seconds } = body;
-        if (typeof page !== 'string' || typeof seconds !== 'number') throw new HttpError(400, 'send { "page": string, "seconds": number }');
+        if (typeof page !== 'string' || typeof seconds !== 'number')
+          throw new HttpError(400, 'send { "page": string, "seconds": number }');
         try {
           const dropped = target.network.cut(page, seconds);
           return { dropped, until: Date.now() + seconds * 1000 };

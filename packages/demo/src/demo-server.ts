@@ -136,7 +136,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     }
 
     const hardware = readDeviceFile(VIDEOPROC_FILE);
-    const simulator = await startSimulator({ url: brokerUrl, device: hardware, ...(options.initial ? { initial: options.initial } : {}) });
+    const simulator = await startSimulator({
+      url: brokerUrl,
+      device: hardware,
+      ...(options.initial ? { initial: options.initial } : {}),
+    });
     cleanup.push(() => simulator.close());
 
     const log = await startMqttLog({ url: brokerUrl, device: hardware });
@@ -156,7 +160,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     let protectedNow = true;
     const setProtection = (on: boolean): void => {
       protectedNow = on;
-      server.setProtection(on ? { guardMs: DEFAULTS.guardMs, checkRevisions: DEFAULTS.checkRevisions } : { guardMs: 0, checkRevisions: false });
+      server.setProtection(
+        on
+          ? { guardMs: DEFAULTS.guardMs, checkRevisions: DEFAULTS.checkRevisions }
+          : { guardMs: 0, checkRevisions: false },
+      );
     };
     if (options.protection === false) setProtection(false);
 

@@ -18,7 +18,9 @@ const demo = await startDemo({
   host: process.env.HOST ?? '127.0.0.1',
   ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : {}),
 }).catch((err: NodeJS.ErrnoException) => {
-  console.error(err.code === 'EADDRINUSE' ? `Port ${port} is in use: set PORT to another port (PORT=0 picks a free one).` : err);
+  console.error(
+    err.code === 'EADDRINUSE' ? `Port ${port} is in use: set PORT to another port (PORT=0 picks a free one).` : err,
+  );
   process.exit(1);
 });
 

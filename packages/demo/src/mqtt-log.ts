@@ -154,8 +154,18 @@ export class StaleWriteJudge {
     for (const [field, value] of Object.entries(values)) {
       const current = this.current.get(field);
       if (current !== undefined && value !== current) {
-        const old = this.superseded.get(field)?.filter((s) => s.value === value).at(-1);
-        if (old) flags.push({ field, label: this.device.fields.get(field)?.label ?? field, value, current, supersededAt: old.at });
+        const old = this.superseded
+          .get(field)
+          ?.filter((s) => s.value === value)
+          .at(-1);
+        if (old)
+          flags.push({
+            field,
+            label: this.device.fields.get(field)?.label ?? field,
+            value,
+            current,
+            supersededAt: old.at,
+          });
       }
       this.pending.push({ field, value, at });
     }
@@ -259,7 +269,11 @@ export function topicFilters(device: HardwareDevice): string[] {
  * log.subscribe((e) => { if (e.stale) console.log('stale write!', e.topic, e.payload); });
  */
 export async function startMqttLog(options: MqttLogOptions): Promise<MqttLog> {
-  const client = connect(options.url, { clientId: `ldf-demo-log-${Math.random().toString(16).slice(2, 10)}`, clean: true, reconnectPeriod: 1000 });
+  const client = connect(options.url, {
+    clientId: `ldf-demo-log-${Math.random().toString(16).slice(2, 10)}`,
+    clean: true,
+    reconnectPeriod: 1000,
+  });
   const log = new Log(client, options.device, options.now ?? Date.now);
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error): void => {

@@ -101,7 +101,11 @@ export function readDevice(json: unknown): HardwareDevice {
   }
   return {
     id: d.id,
-    availability: { topic: d.availability.topic, online: d.availability.online ?? 'online', offline: d.availability.offline ?? 'offline' },
+    availability: {
+      topic: d.availability.topic,
+      online: d.availability.online ?? 'online',
+      offline: d.availability.offline ?? 'offline',
+    },
     topics: d.topics.map((t) => {
       const pattern = parseParts(t.pattern);
       return {
@@ -162,12 +166,20 @@ function valueOf(f: HardwareField, token: string): HardwareValue {
 }
 
 /** Fills a pattern or template with values. */
-export function format(parts: Part[], fields: Map<string, HardwareField>, values: Record<string, HardwareValue>): string {
+export function format(
+  parts: Part[],
+  fields: Map<string, HardwareField>,
+  values: Record<string, HardwareValue>,
+): string {
   return parts.map((p) => ('literal' in p ? p.literal : tokenOf(fields.get(p.field)!, values[p.field]!))).join('');
 }
 
 /** Reads a payload laid out as `parts`; `undefined` when it does not match. */
-export function match(parts: Part[], fields: Map<string, HardwareField>, payload: string): Record<string, HardwareValue> | undefined {
+export function match(
+  parts: Part[],
+  fields: Map<string, HardwareField>,
+  payload: string,
+): Record<string, HardwareValue> | undefined {
   const names: string[] = [];
   let re = '^';
   for (const p of parts) {

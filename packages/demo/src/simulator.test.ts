@@ -25,12 +25,12 @@ describe('simulated cy-vp4', () => {
   it('publishes retained status for every field and says online (retained)', async () => {
     const retained = new Map<string, string>();
     for (const m of await Promise.all(
-      ['volatile/genlock_phase', 'freeze', 'output_format', 'brightness', 'input_signal'].map((t) =>
-        witness.waitFor((x) => x.retain && x.topic === `cy-vp4/videoproc/status/${t}`, t),
-      ).concat([
-        witness.waitFor((x) => x.retain && x.topic === 'cy-vp4/audio/status/delay', 'delay'),
-        witness.waitFor((x) => x.retain && x.topic === 'cy-vp4/status/online', 'online'),
-      ]),
+      ['volatile/genlock_phase', 'freeze', 'output_format', 'brightness', 'input_signal']
+        .map((t) => witness.waitFor((x) => x.retain && x.topic === `cy-vp4/videoproc/status/${t}`, t))
+        .concat([
+          witness.waitFor((x) => x.retain && x.topic === 'cy-vp4/audio/status/delay', 'delay'),
+          witness.waitFor((x) => x.retain && x.topic === 'cy-vp4/status/online', 'online'),
+        ]),
     )) {
       retained.set(m.topic, m.payload);
     }
@@ -51,9 +51,15 @@ describe('simulated cy-vp4', () => {
     await witness.waitFor((m) => m.topic === GENLOCK && m.payload === '511 -3', 'clamped status', { from: mark });
     expect(sim.values).toMatchObject({ genlock_phase_h: 511, genlock_phase_v: -3 });
     await publish('cy-vp4/videoproc/action/set/brightness', 'brightness 33.3');
-    await witness.waitFor((m) => m.topic === 'cy-vp4/videoproc/status/brightness' && m.payload === '33.5', 'brightness snapped to the step', { from: mark });
+    await witness.waitFor(
+      (m) => m.topic === 'cy-vp4/videoproc/status/brightness' && m.payload === '33.5',
+      'brightness snapped to the step',
+      { from: mark },
+    );
     await publish('cy-vp4/videoproc/action/set/output_format', 'format 3');
-    await witness.waitFor((m) => m.topic === 'cy-vp4/videoproc/status/output_format' && m.payload === '3', 'format 3', { from: mark });
+    await witness.waitFor((m) => m.topic === 'cy-vp4/videoproc/status/output_format' && m.payload === '3', 'format 3', {
+      from: mark,
+    });
     expect(sim.values.output_format).toBe('2160p50');
   });
 

@@ -103,7 +103,14 @@ class SimulatedDevice implements Simulator {
     for (const f of this.device.fields.values()) {
       const start = options.initial?.[f.name] ?? DEFAULT_VALUES[f.name];
       this.current[f.name] =
-        start ?? (f.type === 'boolean' ? false : f.type === 'enum' ? (f.options[0]?.value ?? '') : f.type === 'text' ? '' : (f.min ?? 0));
+        start ??
+        (f.type === 'boolean'
+          ? false
+          : f.type === 'enum'
+            ? (f.options[0]?.value ?? '')
+            : f.type === 'text'
+              ? ''
+              : (f.min ?? 0));
     }
   }
 
@@ -141,7 +148,8 @@ class SimulatedDevice implements Simulator {
   async set(field: string, value: HardwareValue): Promise<void> {
     if (this.st === SimulatorState.Closed) throw new Error('the simulator is closed');
     const f = this.device.fields.get(field);
-    if (!f) throw new TypeError(`unknown field "${field}"; the device has ${[...this.device.fields.keys()].join(', ')}`);
+    if (!f)
+      throw new TypeError(`unknown field "${field}"; the device has ${[...this.device.fields.keys()].join(', ')}`);
     const v = clamp(f, value);
     if (v === undefined) throw new TypeError(`${field} cannot take ${JSON.stringify(value)} (a ${f.type})`);
     this.current[field] = v;
@@ -191,7 +199,10 @@ class SimulatedDevice implements Simulator {
       client.on('error', () => {});
       if (client.connected) {
         try {
-          await client.publishAsync(this.device.availability.topic, this.device.availability.offline, { qos: 1, retain: true });
+          await client.publishAsync(this.device.availability.topic, this.device.availability.offline, {
+            qos: 1,
+            retain: true,
+          });
         } catch {
           /* going anyway */
         }
@@ -271,7 +282,9 @@ class SimulatedDevice implements Simulator {
     if (!client?.connected) return;
     const topics = this.device.topics.filter((t) => t.fields.some((f) => fields.includes(f)));
     await Promise.all(
-      topics.map((t) => client.publishAsync(t.status, format(t.pattern, this.device.fields, this.current), { qos: 1, retain: true })),
+      topics.map((t) =>
+        client.publishAsync(t.status, format(t.pattern, this.device.fields, this.current), { qos: 1, retain: true }),
+      ),
     );
   }
 

@@ -13,19 +13,21 @@ export const pkgDir = fileURLToPath(new URL('..', import.meta.url));
 
 /** Collapses formatting whitespace in the css`` literals of our own sources. */
 export function minifyCss(source) {
-  return source.replace(/\bcss\s*`([^`]*)`/g, (_, body) =>
-    'css`' +
-    body
-      .replace(/\/\*[\s\S]*?\*\//g, '')
-      .replace(/\s+/g, ' ')
-      .replace(/\s*([{}:;,>])\s*/g, '$1')
-      .replace(/;}/g, '}')
-      // [part~='field'] → [part~=field]: quotes are optional around an identifier.
-      .replace(/(\[[\w-]+[~$^*|]?=)'([A-Za-z_-][\w-]*)'\]/g, '$1$2]')
-      // 0.9em → .9em
-      .replace(/([\s:(,])0\.(\d)/g, '$1.$2')
-      .trim() +
-    '`',
+  return source.replace(
+    /\bcss\s*`([^`]*)`/g,
+    (_, body) =>
+      'css`' +
+      body
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\s+/g, ' ')
+        .replace(/\s*([{}:;,>])\s*/g, '$1')
+        .replace(/;}/g, '}')
+        // [part~='field'] → [part~=field]: quotes are optional around an identifier.
+        .replace(/(\[[\w-]+[~$^*|]?=)'([A-Za-z_-][\w-]*)'\]/g, '$1$2]')
+        // 0.9em → .9em
+        .replace(/([\s:(,])0\.(\d)/g, '$1.$2')
+        .trim() +
+      '`',
   );
 }
 

@@ -38,19 +38,36 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--headless=new',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+    '--disable-sync',
+  ],
 });
 
 async function scene(name, { width = 760, dark = false, scale = 1, children = '', device, setup, act } = {}) {
   const env = await makeEnv({ origin, guardMs: 300 });
   const src = `ws://127.0.0.1:${env.proxy.port}/live`;
-  html = page(`<h1>Video processor</h1><live-device-form src="${src}" device="${device ?? env.id}">${children}</live-device-form>`, dark);
-  const ctx = await browser.newContext({ viewport: { width, height: 400 }, colorScheme: dark ? 'dark' : 'light', deviceScaleFactor: scale });
+  html = page(
+    `<h1>Video processor</h1><live-device-form src="${src}" device="${device ?? env.id}">${children}</live-device-form>`,
+    dark,
+  );
+  const ctx = await browser.newContext({
+    viewport: { width, height: 400 },
+    colorScheme: dark ? 'dark' : 'light',
+    deviceScaleFactor: scale,
+  });
   const p = await ctx.newPage();
   await setup?.(env);
   await p.goto(origin);
   const el = p.locator('live-device-form');
-  if (!device) await p.waitForFunction(() => document.querySelector('live-device-form')?.getAttribute('state') === 'live');
+  if (!device)
+    await p.waitForFunction(() => document.querySelector('live-device-form')?.getAttribute('state') === 'live');
   await act?.(p, env, el);
   await p.waitForTimeout(100);
   await el.screenshot({ path: `${out}${name}.png` });
@@ -59,8 +76,12 @@ async function scene(name, { width = 760, dark = false, scale = 1, children = ''
   console.log(`${out}${name}.png`);
 }
 
-const box = (p, name) => p.locator(`live-device-form input[type=number][name=${name}], live-device-form input[type=text][name=${name}]`).first();
-const state = (p, s) => p.waitForFunction((s) => document.querySelector('live-device-form')?.getAttribute('state') === s, s);
+const box = (p, name) =>
+  p
+    .locator(`live-device-form input[type=number][name=${name}], live-device-form input[type=text][name=${name}]`)
+    .first();
+const state = (p, s) =>
+  p.waitForFunction((s) => document.querySelector('live-device-form')?.getAttribute('state') === s, s);
 
 try {
   await scene('live-light');
@@ -110,7 +131,9 @@ try {
   await scene('reconnecting', {
     act: async (p, env) => {
       env.proxy.set('refuse');
-      await p.waitForFunction(() => /in \d+ s/.test(document.querySelector('live-device-form')?.shadowRoot?.textContent ?? ''));
+      await p.waitForFunction(() =>
+        /in \d+ s/.test(document.querySelector('live-device-form')?.shadowRoot?.textContent ?? ''),
+      );
     },
   });
   await scene('offline', { act: async (p, env) => (env.bridge.setOnline(false), state(p, 'offline')) });

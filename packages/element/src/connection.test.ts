@@ -1,6 +1,12 @@
 import { expect } from '@open-wc/testing';
 import type { AckFrame, ResyncFrame, SetFrame } from '@live-device-form/protocol';
-import { type ConnectionHandlers, type ConnectionOptions, type ConnectionState, Connection, resolveSocketUrl } from './connection.js';
+import {
+  type ConnectionHandlers,
+  type ConnectionOptions,
+  type ConnectionState,
+  Connection,
+  resolveSocketUrl,
+} from './connection.js';
 import { FakeClock, socketFactory } from '../test/fakes.js';
 
 const resync = (device: 'online' | 'offline' = 'online', value = -25, rev = 42): ResyncFrame => ({
@@ -76,7 +82,12 @@ describe('Connection', () => {
       expect(factory.sockets).to.have.length(0);
       await Promise.resolve();
       factory.last().open();
-      expect(factory.last().frames('hello')[0]).to.deep.equal({ type: 'hello', device: 'videoproc', mounts: 0, token: 's3cret' });
+      expect(factory.last().frames('hello')[0]).to.deep.equal({
+        type: 'hello',
+        device: 'videoproc',
+        mounts: 0,
+        token: 's3cret',
+      });
     });
 
     it('starts over with mounts 0 when the endpoint changes', () => {
@@ -108,7 +119,16 @@ describe('Connection', () => {
       expect(conn.state).to.equal('live');
       factory.last().receive({ type: 'device', status: 'offline' });
       expect(conn.state).to.equal('offline');
-      expect(log.states).to.deep.equal(['connecting', 'live', 'reconnecting', 'reconnecting', 'resyncing', 'offline', 'live', 'offline']);
+      expect(log.states).to.deep.equal([
+        'connecting',
+        'live',
+        'reconnecting',
+        'reconnecting',
+        'resyncing',
+        'offline',
+        'live',
+        'offline',
+      ]);
     });
 
     it('passes resync to the handler before it reports live', () => {

@@ -146,7 +146,8 @@ const CLIENT_DROP = 4000;
 export function resolveSocketUrl(src: string, base: string): string {
   const url = new URL(src, base);
   if (url.protocol === 'http:' || url.protocol === 'https:') url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new TypeError(`src must be a ws: or wss: URL or a path, not "${src}"`);
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+    throw new TypeError(`src must be a ws: or wss: URL or a path, not "${src}"`);
   return url.href;
 }
 
@@ -188,11 +189,7 @@ export class Connection implements ReactiveController {
   #err: ConnectionError | null = null;
   #due = 0;
 
-  constructor(
-    host: ReactiveControllerHost | null,
-    handlers: ConnectionHandlers,
-    options: ConnectionOptions = {},
-  ) {
+  constructor(host: ReactiveControllerHost | null, handlers: ConnectionHandlers, options: ConnectionOptions = {}) {
     this.#h = handlers;
     this.#o = {
       pingInterval: options.pingInterval ?? 5000,
@@ -367,7 +364,11 @@ export class Connection implements ReactiveController {
     ws.onopen = () => {
       this.#clearTimers();
       this.#opened = true;
-      this.#out(token ? { type: 'hello', device: ep.device, mounts: this.#completed, token } : { type: 'hello', device: ep.device, mounts: this.#completed });
+      this.#out(
+        token
+          ? { type: 'hello', device: ep.device, mounts: this.#completed, token }
+          : { type: 'hello', device: ep.device, mounts: this.#completed },
+      );
       this.#setState(this.#completed ? ConnectionState.Resyncing : ConnectionState.Connecting);
       this.#schedulePing();
     };

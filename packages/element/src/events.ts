@@ -3,7 +3,14 @@
  * Vue, plain DOM) can listen on the element or any ancestor without knowing Lit.
  * @module
  */
-import type { DeviceStatus, FieldSchema, FieldState, FieldValue, RejectReason, WritableValue } from '@live-device-form/protocol';
+import type {
+  DeviceStatus,
+  FieldSchema,
+  FieldState,
+  FieldValue,
+  RejectReason,
+  WritableValue,
+} from '@live-device-form/protocol';
 import type { ConnectionError, ConnectionState } from './connection.js';
 
 /** `ldf-state`: the connection state changed. */

@@ -11,7 +11,15 @@ import './define.js';
 
 export { LiveDeviceForm } from './live-device-form.js';
 export { Connection, ConnectionState, resolveSocketUrl, systemClock } from './connection.js';
-export type { Clock, ConnectionError, ConnectionHandlers, ConnectionOptions, Endpoint, SocketFactory, SocketLike } from './connection.js';
+export type {
+  Clock,
+  ConnectionError,
+  ConnectionHandlers,
+  ConnectionOptions,
+  Endpoint,
+  SocketFactory,
+  SocketLike,
+} from './connection.js';
 export { Backoff } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export type * from './events.js';

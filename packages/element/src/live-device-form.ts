@@ -25,7 +25,9 @@ import { reasonText, statusText } from './fields/messages.js';
 import { controlId, renderField, renderNote } from './fields/render.js';
 import { styles } from './live-device-form.styles.js';
 
-type Queued = { [K in keyof LiveDeviceFormEventMap]: [K, LiveDeviceFormEventMap[K]['detail']] }[keyof LiveDeviceFormEventMap];
+type Queued = {
+  [K in keyof LiveDeviceFormEventMap]: [K, LiveDeviceFormEventMap[K]['detail']];
+}[keyof LiveDeviceFormEventMap];
 
 /** Events the element handles on its shadow root; slotted light-DOM controls' events pass through it too. */
 const EDIT_EVENTS = ['input', 'change', 'keydown', 'focusout', 'pointerdown', 'click'] as const;
@@ -230,9 +232,11 @@ export class LiveDeviceForm extends LitElement {
         ${left >= 1000 ? html`<span part="countdown" aria-hidden="true">in ${Math.ceil(left / 1000)} s</span>` : nothing}
       </div>
       <slot></slot>
-      ${this.#bound
-        ? html`<div part="notes">${this.#fields.filter((m) => this.#controls.has(m.schema.name) && (m.note || m.pending)).map((m) => renderNote(m, true))}</div>`
-        : html`<div part="fields">${this.#fields.map(renderField)}</div>`}`;
+      ${
+        this.#bound
+          ? html`<div part="notes">${this.#fields.filter((m) => this.#controls.has(m.schema.name) && (m.note || m.pending)).map((m) => renderNote(m, true))}</div>`
+          : html`<div part="fields">${this.#fields.map(renderField)}</div>`
+      }`;
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -245,7 +249,10 @@ export class LiveDeviceForm extends LitElement {
     if (this.#refocus) {
       const name = this.#refocus;
       this.#refocus = '';
-      (this.#bound ? this.#controls.get(name)?.[0] : this.renderRoot.querySelector<HTMLElement>(`#${controlId(name)}`))?.focus();
+      (this.#bound
+        ? this.#controls.get(name)?.[0]
+        : this.renderRoot.querySelector<HTMLElement>(`#${controlId(name)}`)
+      )?.focus();
     }
     const out = this.#outbox;
     this.#outbox = [];
@@ -259,7 +266,8 @@ export class LiveDeviceForm extends LitElement {
     return new Connection(
       this,
       {
-        endpoint: () => (this.src && this.device ? { url: resolveSocketUrl(this.src, document.baseURI), device: this.device } : null),
+        endpoint: () =>
+          this.src && this.device ? { url: resolveSocketUrl(this.src, document.baseURI), device: this.device } : null,
         token: () => (this.tokenProvider ? this.tokenProvider() : this.token),
         onFrame: (f) => this.#onFrame(f),
         onAck: (set, ack) => this.#onAck(set, ack),
@@ -300,10 +308,13 @@ export class LiveDeviceForm extends LitElement {
     this.#ticker = undefined;
     const left = this.#conn.retryAt - this.#clock.now();
     if (this.#conn.state !== ConnectionState.Reconnecting || left <= 0) return;
-    this.#ticker = this.#clock.setTimeout(() => {
-      this.requestUpdate();
-      this.#tick();
-    }, left % 1000 || 1000);
+    this.#ticker = this.#clock.setTimeout(
+      () => {
+        this.requestUpdate();
+        this.#tick();
+      },
+      left % 1000 || 1000,
+    );
   }
 
   #onFrame(f: ResyncFrame | UpdateFrame | DeviceFrame): void {
@@ -319,7 +330,13 @@ export class LiveDeviceForm extends LitElement {
         this.#models = next;
         this.#fields = [...next.values()];
         this.#synced = true;
-        this.#queue('ldf-resync', { epoch: f.epoch, device: f.device, schema: f.schema, fields: f.fields, mounts: this.#conn.mounts - 1 });
+        this.#queue('ldf-resync', {
+          epoch: f.epoch,
+          device: f.device,
+          schema: f.schema,
+          fields: f.fields,
+          mounts: this.#conn.mounts - 1,
+        });
         return;
       }
       case 'update': {

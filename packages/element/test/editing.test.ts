@@ -49,7 +49,13 @@ describe('editing (real server)', () => {
         ['Temperature', 'ldf-temperature'],
       ]);
       const slider = control(el, '#ldf-genlock_phase_h-slider');
-      expect([slider.type, slider.min, slider.max, slider.step, slider.value]).to.deep.equal(['range', '-512', '511', '1', '-25']);
+      expect([slider.type, slider.min, slider.max, slider.step, slider.value]).to.deep.equal([
+        'range',
+        '-512',
+        '511',
+        '1',
+        '-25',
+      ]);
       expect(slider.getAttribute('aria-labelledby')).to.equal('ldf-genlock_phase_h-label');
       const box = control(el, '#ldf-genlock_phase_h');
       expect([box.type, box.value, box.labels?.[0]?.textContent]).to.deep.equal(['number', '-25', 'Phase horizontal']);
@@ -81,7 +87,12 @@ describe('editing (real server)', () => {
       expect(note(el, 'name')).to.equal('');
       expect(control(el, '#ldf-name').getAttribute('aria-busy')).to.equal('false');
       expect(updates.every((u) => u.echo)).to.equal(true);
-      expect(await deviceWrites(env)).to.deep.include({ field: 'name', value: 'Studio B', payload: { name: 'Studio B' }, published: true });
+      expect(await deviceWrites(env)).to.deep.include({
+        field: 'name',
+        value: 'Studio B',
+        payload: { name: 'Studio B' },
+        published: true,
+      });
     });
 
     it('a switch and a select write on change; keyboard works', async () => {
@@ -118,7 +129,11 @@ describe('editing (real server)', () => {
       expect(box.value).to.equal('600'); // kept for the user to fix
       box.blur(); // abandoned: the box shows the device's value again, which is valid
       await el.updateComplete;
-      expect([box.value, box.getAttribute('aria-invalid'), note(el, 'genlock_phase_h')]).to.deep.equal(['-25', 'false', '']);
+      expect([box.value, box.getAttribute('aria-invalid'), note(el, 'genlock_phase_h')]).to.deep.equal([
+        '-25',
+        'false',
+        '',
+      ]);
       typeInto(control(el, '#ldf-gain'), '0.3');
       await el.updateComplete;
       expect(note(el, 'gain')).to.equal('Not sent: not on a step of 0.5.');
@@ -132,7 +147,12 @@ describe('editing (real server)', () => {
       await inState(el, 'live');
       const rejected = next(el, 'ldf-rejected');
       typeInto(control(el, '#ldf-name'), 'Nope');
-      expect(await rejected).to.include({ field: 'name', value: 'Nope', reason: 'offline', message: 'Not applied: the device is offline.' });
+      expect(await rejected).to.include({
+        field: 'name',
+        value: 'Nope',
+        reason: 'offline',
+        message: 'Not applied: the device is offline.',
+      });
       await el.updateComplete;
       expect(note(el, 'name')).to.equal('Not applied: the device is offline.');
       expect(control(el, '#ldf-name').value).to.equal('Studio A');
@@ -249,7 +269,9 @@ describe('editing (real server)', () => {
       expect(await rejected).to.include({ reason: 'stale', value: 50 });
       await el.updateComplete;
       expect(box.value).to.equal('77');
-      expect(note(el, 'genlock_phase_v')).to.match(/^Not applied: the device changed to 77 px before your change arrived\. Yours: 50 px\./);
+      expect(note(el, 'genlock_phase_v')).to.match(
+        /^Not applied: the device changed to 77 px before your change arrived\. Yours: 50 px\./,
+      );
       el.shadowRoot!.querySelector<HTMLButtonElement>('[part~=keep-button]')!.click();
       await el.updateComplete;
       expect(note(el, 'genlock_phase_v')).to.equal('');
@@ -286,14 +308,21 @@ describe('editing (real server)', () => {
       await inState(el, 'live');
       expect(el.shadowRoot!.querySelector('[part=fields]')).to.equal(null);
       expect([h.value, v.value, en.checked, std.value]).to.deep.equal(['-25', '10', true, 'pal']);
-      expect([h.readOnly, h.getAttribute('aria-readonly'), v.getAttribute('aria-readonly')]).to.deep.equal([false, 'false', 'false']);
+      expect([h.readOnly, h.getAttribute('aria-readonly'), v.getAttribute('aria-readonly')]).to.deep.equal([
+        false,
+        'false',
+        'false',
+      ]);
       expect(unrelated.hasAttribute('aria-readonly')).to.equal(false);
       expect(unrelated.value).to.equal('left alone');
       // Same nodes; attributes only ever gain aria-readonly/aria-busy/aria-invalid.
       expect([...el.querySelectorAll('*')]).to.deep.equal(before);
       for (const [n, names] of attrs) {
         const added = n.getAttributeNames().filter((a) => !names.includes(a));
-        expect(added.every((a) => ['aria-readonly', 'aria-busy', 'aria-invalid'].includes(a)), `${n.outerHTML}`).to.equal(true);
+        expect(
+          added.every((a) => ['aria-readonly', 'aria-busy', 'aria-invalid'].includes(a)),
+          `${n.outerHTML}`,
+        ).to.equal(true);
       }
 
       // A commit with Enter writes (and does not submit the vendor's form).
@@ -323,7 +352,11 @@ describe('editing (real server)', () => {
       // Link loss: read-only again, and the checkbox cannot be flipped.
       await cmd(env, 'net', { action: 'refuse' });
       await inState(el, 'reconnecting');
-      expect([h.readOnly, v.getAttribute('aria-readonly'), en.getAttribute('aria-readonly')]).to.deep.equal([true, 'true', 'true']);
+      expect([h.readOnly, v.getAttribute('aria-readonly'), en.getAttribute('aria-readonly')]).to.deep.equal([
+        true,
+        'true',
+        'true',
+      ]);
       en.click();
       expect(en.checked).to.equal(false);
       expect((await sentSets(env)).map((s) => s.field)).to.deep.equal(['genlock_phase_h', 'enabled']);

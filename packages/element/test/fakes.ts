@@ -100,7 +100,11 @@ export class FakeSocket implements SocketLike {
 }
 
 /** A socket factory that remembers every socket it made. */
-export function socketFactory(): { sockets: FakeSocket[]; make: (url: string, protocol: string) => FakeSocket; last: () => FakeSocket } {
+export function socketFactory(): {
+  sockets: FakeSocket[];
+  make: (url: string, protocol: string) => FakeSocket;
+  last: () => FakeSocket;
+} {
   const sockets: FakeSocket[] = [];
   return {
     sockets,

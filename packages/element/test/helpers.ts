@@ -31,7 +31,10 @@ const mounted: HTMLElement[] = [];
 
 /** A fresh device, server SDK instance and proxy for this test. */
 export async function makeEnv(options: EnvOptions = {}): Promise<Env> {
-  const env = await executeServerCommand<Env, EnvOptions & { origin: string }>('ldf:env', { ...options, origin: location.origin });
+  const env = await executeServerCommand<Env, EnvOptions & { origin: string }>('ldf:env', {
+    ...options,
+    origin: location.origin,
+  });
   made.push(env);
   return env;
 }
@@ -48,7 +51,9 @@ export async function sent(env: Env): Promise<{ conn: number; frame?: ClientFram
 
 /** The `set` frames the element sent. */
 export async function sentSets(env: Env): Promise<Extract<ClientFrame, { type: 'set' }>[]> {
-  return (await sent(env)).map((s) => s.frame).filter((f): f is Extract<ClientFrame, { type: 'set' }> => f?.type === 'set');
+  return (await sent(env))
+    .map((s) => s.frame)
+    .filter((f): f is Extract<ClientFrame, { type: 'set' }> => f?.type === 'set');
 }
 
 /** What reached the device. */
@@ -65,7 +70,10 @@ export const FAST: ConnectionOptions = {
 };
 
 /** Mounts `<live-device-form>` (with optional light-DOM children) connected to `env`. */
-export function mount(env: Env, init: { children?: string; options?: ConnectionOptions; throttle?: number } = {}): LiveDeviceForm {
+export function mount(
+  env: Env,
+  init: { children?: string; options?: ConnectionOptions; throttle?: number } = {},
+): LiveDeviceForm {
   const el = document.createElement('live-device-form');
   el.connectionOptions = init.options ?? FAST;
   if (init.throttle !== undefined) el.throttle = init.throttle;

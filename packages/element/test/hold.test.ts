@@ -18,8 +18,16 @@ function locks(el: LiveDeviceForm) {
   };
 }
 
-const LOCKED = { box: true, text: true, aria: ['true', 'true', 'true', 'true', 'true', 'true', 'true', 'true', 'true'] };
-const OPEN = { box: false, text: false, aria: ['false', 'false', 'false', 'false', 'false', 'false', 'false', 'false', 'false'] };
+const LOCKED = {
+  box: true,
+  text: true,
+  aria: ['true', 'true', 'true', 'true', 'true', 'true', 'true', 'true', 'true'],
+};
+const OPEN = {
+  box: false,
+  text: false,
+  aria: ['false', 'false', 'false', 'false', 'false', 'false', 'false', 'false', 'false'],
+};
 
 async function center(c: HTMLElement): Promise<[number, number]> {
   const r = c.getBoundingClientRect();
@@ -147,7 +155,13 @@ describe('read-only hold (real server, loopback proxy)', () => {
 
     const unconfirmed = next(el, 'ldf-unconfirmed');
     await cmd(env, 'net', { action: 'cut' });
-    expect(await unconfirmed).to.deep.equal({ id: w.id, field: 'genlock_phase_h', value: 12, rev: w.rev, cause: 'disconnected' });
+    expect(await unconfirmed).to.deep.equal({
+      id: w.id,
+      field: 'genlock_phase_h',
+      value: 12,
+      rev: w.rev,
+      cause: 'disconnected',
+    });
     await inState(el, 'live');
     const note = el.shadowRoot!.querySelector('#ldf-genlock_phase_h-note')!;
     expect(note.textContent).to.match(/^Not confirmed: the connection dropped before the device answered/);
@@ -165,7 +179,9 @@ describe('read-only hold (real server, loopback proxy)', () => {
     typeInto(control(el, 'input[type=text]'), 'Maybe');
     expect(await unconfirmed).to.include({ field: 'name', value: 'Maybe', cause: 'unknown' });
     await el.updateComplete;
-    expect(el.shadowRoot!.querySelector('#ldf-name-note')!.textContent).to.match(/^Not confirmed: the link to the device dropped/);
+    expect(el.shadowRoot!.querySelector('#ldf-name-note')!.textContent).to.match(
+      /^Not confirmed: the link to the device dropped/,
+    );
     expect((await sent(env)).filter((s) => s.frame?.type === 'set')).to.have.length(1);
   });
 });

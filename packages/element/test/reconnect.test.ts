@@ -59,7 +59,9 @@ describe('reconnecting (real server, loopback proxy)', () => {
     const waiting = await backingOff;
     expect(waiting.retryIn).to.be.within(29_000, 30_000);
     await el.updateComplete;
-    expect(el.shadowRoot!.querySelector('[part~=status]')!.textContent!.replace(/\s+/g, ' ').trim()).to.equal('Reconnecting in 30 s');
+    expect(el.shadowRoot!.querySelector('[part~=status]')!.textContent!.replace(/\s+/g, ' ').trim()).to.equal(
+      'Reconnecting in 30 s',
+    );
 
     // The browser coming back online cuts the wait short.
     await cmd(env, 'net', { action: 'pass' });
@@ -124,7 +126,9 @@ describe('reconnecting (real server, loopback proxy)', () => {
 
   it('notices a dead link that never closes (black hole) by the heartbeat, and reconnects', async () => {
     const env = await makeEnv();
-    const el = mount(env, { options: { pingInterval: 300, pingTimeout: 300, connectTimeout: 1000, backoff: { initial: 50, max: 200 } } });
+    const el = mount(env, {
+      options: { pingInterval: 300, pingTimeout: 300, connectTimeout: 1000, backoff: { initial: 50, max: 200 } },
+    });
     await inState(el, 'live');
     await cmd(env, 'net', { action: 'blackhole' });
     const t0 = performance.now();

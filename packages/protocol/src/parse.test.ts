@@ -16,7 +16,11 @@ const bad = (text: unknown) => {
 
 describe('parseClientFrame: valid frames', () => {
   it('reads hello with and without token', () => {
-    expect(ok('{"type":"hello","device":"videoproc","mounts":0}')).toEqual({ type: 'hello', device: 'videoproc', mounts: 0 });
+    expect(ok('{"type":"hello","device":"videoproc","mounts":0}')).toEqual({
+      type: 'hello',
+      device: 'videoproc',
+      mounts: 0,
+    });
     expect(ok('{"type":"hello","device":"videoproc","mounts":3,"token":"t"}')).toEqual({
       type: 'hello',
       device: 'videoproc',
@@ -102,7 +106,9 @@ describe('parseClientFrame: bad input', () => {
 
   it('refuses null, objects and arrays as set values', () => {
     for (const v of ['null', '{}', '[]']) {
-      expect(bad(`{"type":"set","id":1,"field":"h","value":${v},"rev":0}`).message).toMatch(/expected a number, boolean or string/);
+      expect(bad(`{"type":"set","id":1,"field":"h","value":${v},"rev":0}`).message).toMatch(
+        /expected a number, boolean or string/,
+      );
     }
   });
 
@@ -142,7 +148,9 @@ describe('parseServerFrame', () => {
     type: 'resync',
     epoch: 'e1',
     device: 'online',
-    schema: [{ name: 'genlock_phase_h', label: 'Phase Horizontal', type: 'integer', min: -512, max: 511, writable: true }],
+    schema: [
+      { name: 'genlock_phase_h', label: 'Phase Horizontal', type: 'integer', min: -512, max: 511, writable: true },
+    ],
     fields: { genlock_phase_h: { value: -25, rev: 42 } },
   };
 
@@ -209,13 +217,19 @@ describe('parseServerFrame: messages name the bad part', () => {
   const field = { name: 'h', label: 'H', type: 'integer', writable: true };
 
   it('gives the path of a bad schema entry, option or field state', () => {
-    expect(message(frame({ schema: [field, { ...field, min: 'x' }] }))).toBe('resync.schema[1].min: expected a finite number within ±1000000000000000');
-    expect(message(frame({ schema: [{ ...field, type: 'enum', options: [{ value: 'a' }, { value: 'b', label: 7 }] }] }))).toBe(
-      'resync.schema[0].options[1].label: expected a string',
+    expect(message(frame({ schema: [field, { ...field, min: 'x' }] }))).toBe(
+      'resync.schema[1].min: expected a finite number within ±1000000000000000',
     );
+    expect(
+      message(frame({ schema: [{ ...field, type: 'enum', options: [{ value: 'a' }, { value: 'b', label: 7 }] }] })),
+    ).toBe('resync.schema[0].options[1].label: expected a string');
     expect(message(frame({ schema: [{ ...field, step: 0 }] }))).toBe('resync.schema[0].step: must be greater than 0');
-    expect(message(frame({ fields: { h: { value: 1, rev: -1 } } }))).toBe('resync.fields.h.rev: expected an integer from 0 to 9007199254740991');
-    expect(message(frame({ fields: { 'a/b': { value: 1, rev: 1 } } }))).toBe('resync.fields key: not a valid field name');
+    expect(message(frame({ fields: { h: { value: 1, rev: -1 } } }))).toBe(
+      'resync.fields.h.rev: expected an integer from 0 to 9007199254740991',
+    );
+    expect(message(frame({ fields: { 'a/b': { value: 1, rev: 1 } } }))).toBe(
+      'resync.fields key: not a valid field name',
+    );
     expect(message(frame({ device: 'maybe' }))).toBe('resync.device: expected "online" or "offline"');
   });
 
@@ -227,6 +241,8 @@ describe('parseServerFrame: messages name the bad part', () => {
     expect(message('{"type":"ack","id":1,"status":"rejected","reason":"stale","field":"h","value":{},"rev":1}')).toBe(
       'ack.value: expected a number, boolean or string or null',
     );
-    expect(message('{"type":"ack","id":1,"status":"accepted","__proto__":{}}')).toBe('frame: key "__proto__" is not allowed');
+    expect(message('{"type":"ack","id":1,"status":"accepted","__proto__":{}}')).toBe(
+      'frame: key "__proto__" is not allowed',
+    );
   });
 });

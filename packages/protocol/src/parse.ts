@@ -293,7 +293,9 @@ const SCHEMA: Spec = {
   maxLength: opt(counter),
 };
 
-const OPTIONS = list(MAX_OPTIONS, (v, where): EnumOption => read(obj(v, where), where, { value: TEXT, label: opt(str()) }));
+const OPTIONS = list(MAX_OPTIONS, (v, where): EnumOption =>
+  read(obj(v, where), where, { value: TEXT, label: opt(str()) }),
+);
 
 const readSchema: Check<FieldSchema> = (v, where) => {
   const o = obj(v, where);

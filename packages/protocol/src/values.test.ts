@@ -3,9 +3,24 @@ import { checkValue } from './values.js';
 import type { FieldSchema } from './frames.js';
 
 const int: FieldSchema = { name: 'h', label: 'H', type: 'integer', min: -512, max: 511, writable: true };
-const num: FieldSchema = { name: 'g', label: 'Gain', type: 'number', min: -10, max: 10, step: 0.1, unit: 'dB', writable: true };
+const num: FieldSchema = {
+  name: 'g',
+  label: 'Gain',
+  type: 'number',
+  min: -10,
+  max: 10,
+  step: 0.1,
+  unit: 'dB',
+  writable: true,
+};
 const bool: FieldSchema = { name: 'b', label: 'B', type: 'boolean', writable: true };
-const en: FieldSchema = { name: 'e', label: 'E', type: 'enum', options: [{ value: 'ntsc' }, { value: 'pal' }], writable: true };
+const en: FieldSchema = {
+  name: 'e',
+  label: 'E',
+  type: 'enum',
+  options: [{ value: 'ntsc' }, { value: 'pal' }],
+  writable: true,
+};
 const text: FieldSchema = { name: 't', label: 'T', type: 'text', maxLength: 8, writable: true };
 
 describe('checkValue', () => {

@@ -22,7 +22,10 @@ const CLI = join(ROOT, 'packages/server/dist/cli.js');
 beforeAll(() => {
   // The root build, incremental: a no-op when dist is current.
   const tsc = createRequire(join(ROOT, 'package.json')).resolve('typescript/bin/tsc');
-  const r = spawnSync(process.execPath, [tsc, '-b', 'packages/protocol', 'packages/server'], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [tsc, '-b', 'packages/protocol', 'packages/server'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
 }, 120_000);
 
@@ -48,7 +51,11 @@ afterEach(async () => {
 });
 
 function run(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   let waiters: { match: RegExp; resolve: (l: string) => void }[] = [];
@@ -74,7 +81,9 @@ function run(args: string[], env: Record<string, string> = {}): Cli {
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         waiters.push({ match, resolve });
-        void exited.then((code) => reject(new Error(`live-device-server exited (${code}) before printing ${match}:\n${out}\n${err}`)));
+        void exited.then((code) =>
+          reject(new Error(`live-device-server exited (${code}) before printing ${match}:\n${out}\n${err}`)),
+        );
       });
     },
   };
@@ -165,19 +174,32 @@ describe('live-device-server with its embedded broker', () => {
     expect(await client.ack(1, 5000)).toMatchObject({ status: 'rejected', reason: 'invalid' });
     client.set(2, 'genlock_phase_h', 22, resync.fields.genlock_phase_h?.rev ?? 0);
     expect(await client.ack(2, 5000)).toEqual({ type: 'ack', id: 2, status: 'accepted' });
-    await w.waitFor((m) => m.topic === VP.genlockSet && m.payload === 'genlock 22 10', 'the write on the embedded broker');
+    await w.waitFor(
+      (m) => m.topic === VP.genlockSet && m.payload === 'genlock 22 10',
+      'the write on the embedded broker',
+    );
 
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
-    expect(cli.stdout().split('\n').filter((l) => l.startsWith('listening on '))).toHaveLength(1);
-    const rejected = cli.stderr().split('\n').filter((l) => l.includes('write rejected'));
+    expect(
+      cli
+        .stdout()
+        .split('\n')
+        .filter((l) => l.startsWith('listening on ')),
+    ).toHaveLength(1);
+    const rejected = cli
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('write rejected'));
     expect(rejected).toHaveLength(1);
     expect(rejected[0]).toContain('"reason":"invalid"');
     expect(await client.closed).toMatchObject({ code: 1001 });
   });
 
   it('requires the token from --token-env in hello', async () => {
-    const cli = run(['--device', VIDEOPROC_FILE, '--port', '0', '--token-env', 'LDF_TEST_TOKEN'], { LDF_TEST_TOKEN: 'sesame' });
+    const cli = run(['--device', VIDEOPROC_FILE, '--port', '0', '--token-env', 'LDF_TEST_TOKEN'], {
+      LDF_TEST_TOKEN: 'sesame',
+    });
     const url = await listening(cli);
     const wrong = await TestClient.connect(url);
     cleanups.push(() => wrong.ws.terminate());
@@ -205,11 +227,36 @@ describe('live-device-server against an external broker', () => {
     const file = join(dir, 'password');
     await writeFile(file, 's3cret\n');
 
-    const viaFile = run(['--device', VIDEOPROC_FILE, '--port', '0', '--mqtt', broker.url, '--mqtt-username', 'panel', '--mqtt-password-file', file]);
+    const viaFile = run([
+      '--device',
+      VIDEOPROC_FILE,
+      '--port',
+      '0',
+      '--mqtt',
+      broker.url,
+      '--mqtt-username',
+      'panel',
+      '--mqtt-password-file',
+      file,
+    ]);
     await onlinePage(await listening(viaFile));
-    const viaEnv = run(['--device', VIDEOPROC_FILE, '--port', '0', '--mqtt', broker.url, '--mqtt-username', 'panel', '--mqtt-password-env', 'LDF_PW'], {
-      LDF_PW: 's3cret',
-    });
+    const viaEnv = run(
+      [
+        '--device',
+        VIDEOPROC_FILE,
+        '--port',
+        '0',
+        '--mqtt',
+        broker.url,
+        '--mqtt-username',
+        'panel',
+        '--mqtt-password-env',
+        'LDF_PW',
+      ],
+      {
+        LDF_PW: 's3cret',
+      },
+    );
     await onlinePage(await listening(viaEnv));
   });
 
@@ -218,7 +265,18 @@ describe('live-device-server against an external broker', () => {
     cleanups.push(() => mosquitto.close());
     const w = await witnessOn(mosquitto.url);
     await deviceState(w);
-    const cli = run(['--device', VIDEOPROC_FILE, '--mqtt', mosquitto.url, '--port', '0', '--guard-ms', '300', '--origin', 'http://localhost:5173']);
+    const cli = run([
+      '--device',
+      VIDEOPROC_FILE,
+      '--mqtt',
+      mosquitto.url,
+      '--port',
+      '0',
+      '--guard-ms',
+      '300',
+      '--origin',
+      'http://localhost:5173',
+    ]);
     const url = await listening(cli);
     expect(cli.stdout()).not.toContain('embedded MQTT broker');
     const { client, resync } = await onlinePage(url);
@@ -245,7 +303,14 @@ describe('live-device-server refuses bad configuration', () => {
   it('names the file and the bad entry of an invalid device description', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ldf-cli-'));
     const file = join(dir, 'bad.json');
-    await writeFile(file, JSON.stringify({ id: 'x', topics: [{ status: 's', pattern: '{a}' }], fields: { a: { type: 'integer', min: 'low' } } }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        id: 'x',
+        topics: [{ status: 's', pattern: '{a}' }],
+        fields: { a: { type: 'integer', min: 'low' } },
+      }),
+    );
     const cli = run(['--device', file]);
     expect(await cli.exited).toBe(1);
     expect(cli.stderr()).toContain(`invalid device description in ${file}:`);

@@ -28,8 +28,12 @@ function stderrLogger(minLevel: Level): Logger {
   const make = (level: Level): LogFn =>
     ((a: unknown, b?: unknown) => {
       if (LEVELS.indexOf(level) < min) return;
-      const [obj, msg] = typeof a === 'string' ? [undefined, a] : [a as Record<string, unknown> | undefined, b as string | undefined];
-      const ctx = obj && Object.keys(obj).length > 0 ? ` ${JSON.stringify(obj, (_k, v: unknown) => (v instanceof Error ? v.message : v))}` : '';
+      const [obj, msg] =
+        typeof a === 'string' ? [undefined, a] : [a as Record<string, unknown> | undefined, b as string | undefined];
+      const ctx =
+        obj && Object.keys(obj).length > 0
+          ? ` ${JSON.stringify(obj, (_k, v: unknown) => (v instanceof Error ? v.message : v))}`
+          : '';
       process.stderr.write(`[live-device-server] ${level}: ${msg ?? ''}${ctx}\n`);
     }) as LogFn;
   return { debug: make('debug'), info: make('info'), warn: make('warn'), error: make('error') };
@@ -43,7 +47,8 @@ function port(value: string): number {
 
 function milliseconds(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 2 ** 31 - 1) throw new InvalidArgumentError('expected a whole number of milliseconds');
+  if (!/^\d+$/.test(value) || n > 2 ** 31 - 1)
+    throw new InvalidArgumentError('expected a whole number of milliseconds');
   return n;
 }
 
@@ -82,22 +87,49 @@ function program(): Command {
         'Without --mqtt, an embedded MQTT broker (aedes) is started and its URL printed.',
     )
     .option('--device <file>', 'device description (JSON); repeat for several devices (at least one)', collect, [])
-    .option('--mqtt <url>', 'external MQTT broker: mqtt://, mqtts://, ws:// or wss:// (no password in the URL). Default: an embedded broker')
+    .option(
+      '--mqtt <url>',
+      'external MQTT broker: mqtt://, mqtts://, ws:// or wss:// (no password in the URL). Default: an embedded broker',
+    )
     .option('--mqtt-username <name>', 'MQTT user name')
     .option('--mqtt-password-file <file>', 'read the MQTT password from this file (one trailing newline is dropped)')
-    .addOption(new Option('--mqtt-password-env <NAME>', 'read the MQTT password from this environment variable').argParser(envName))
+    .addOption(
+      new Option('--mqtt-password-env <NAME>', 'read the MQTT password from this environment variable').argParser(
+        envName,
+      ),
+    )
     .option('--mqtt-ca <file>', 'CA certificate (PEM) to trust for mqtts:// and wss://')
     .option('--mqtt-cert <file>', 'client certificate (PEM) for mutual TLS')
     .option('--mqtt-key <file>', 'client private key (PEM) for mutual TLS')
-    .addOption(new Option('--broker-port <port>', 'port of the embedded broker (only without --mqtt); 0 picks a free one').argParser(port).default(0))
+    .addOption(
+      new Option('--broker-port <port>', 'port of the embedded broker (only without --mqtt); 0 picks a free one')
+        .argParser(port)
+        .default(0),
+    )
     .option('--broker-host <host>', 'interface of the embedded broker (only without --mqtt)', '127.0.0.1')
     .addOption(new Option('--port <port>', 'HTTP/WebSocket port; 0 picks a free one').argParser(port).default(8080))
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--path <path>', 'WebSocket path', DEFAULTS.path)
-    .addOption(new Option('--guard-ms <ms>', 'reconnect guard: writes refused after a page reconnects; 0 disables').argParser(milliseconds).default(DEFAULTS.guardMs))
-    .option('--origin <origin>', 'allow pages from this origin (besides the server\'s own host); repeatable', collect, [])
-    .addOption(new Option('--token-env <NAME>', 'require pages to send the token held in this environment variable in hello').argParser(envName))
-    .addOption(new Option('--log-level <level>', 'least severe log level written to stderr').choices(LEVELS).default('info'))
+    .addOption(
+      new Option('--guard-ms <ms>', 'reconnect guard: writes refused after a page reconnects; 0 disables')
+        .argParser(milliseconds)
+        .default(DEFAULTS.guardMs),
+    )
+    .option(
+      '--origin <origin>',
+      "allow pages from this origin (besides the server's own host); repeatable",
+      collect,
+      [],
+    )
+    .addOption(
+      new Option(
+        '--token-env <NAME>',
+        'require pages to send the token held in this environment variable in hello',
+      ).argParser(envName),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'least severe log level written to stderr').choices(LEVELS).default('info'),
+    )
     .addHelpText(
       'after',
       [
@@ -158,7 +190,8 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
     } catch {
       fail(`--mqtt: not a URL: ${opts.mqtt}`);
     }
-    if (!/^(mqtts?|wss?):$/.test(url.protocol)) fail(`--mqtt: expected an mqtt://, mqtts://, ws:// or wss:// URL, got ${opts.mqtt}`);
+    if (!/^(mqtts?|wss?):$/.test(url.protocol))
+      fail(`--mqtt: expected an mqtt://, mqtts://, ws:// or wss:// URL, got ${opts.mqtt}`);
     if (url.password) fail('--mqtt: the URL holds a password; use --mqtt-password-file or --mqtt-password-env');
   }
 
@@ -194,7 +227,8 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
   }
   if (opts.mqttPasswordEnv !== undefined) {
     const password = process.env[opts.mqttPasswordEnv];
-    if (password === undefined) fail(`--mqtt-password-env: the environment variable ${opts.mqttPasswordEnv} is not set`);
+    if (password === undefined)
+      fail(`--mqtt-password-env: the environment variable ${opts.mqttPasswordEnv} is not set`);
     bridgeOptions.password = password;
   }
 
@@ -217,7 +251,9 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
   });
   running.live = live;
   const server = http.createServer((_req, res) => {
-    res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8' }).end(`live-device-server: connect a WebSocket (ldf.v1) to ${opts.path}\n`);
+    res
+      .writeHead(426, { 'content-type': 'text/plain; charset=utf-8' })
+      .end(`live-device-server: connect a WebSocket (ldf.v1) to ${opts.path}\n`);
   });
   running.httpServer = server;
   live.attach(server);
@@ -235,7 +271,11 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
 
 async function main(argv: readonly string[]): Promise<void> {
   // Refused before parsing, with a useful message: a password on the command line leaks (ps, history).
-  if (argv.some((a) => a === '--mqtt-password' || a.startsWith('--mqtt-password=') || a === '--token' || a.startsWith('--token='))) {
+  if (
+    argv.some(
+      (a) => a === '--mqtt-password' || a.startsWith('--mqtt-password=') || a === '--token' || a.startsWith('--token='),
+    )
+  ) {
     process.stderr.write(
       'live-device-server: error: passwords and tokens are never taken on the command line; use --mqtt-password-file, --mqtt-password-env or --token-env\n',
     );

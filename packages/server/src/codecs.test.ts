@@ -42,8 +42,14 @@ describe('parsePattern', () => {
 describe('pattern codec: decoding status payloads', () => {
   it('decodes a composite payload into both fields', async () => {
     const codec = await videoproc();
-    expect(codec.decode(VP.genlockStatus, buf('-25 10'))).toEqual({ ok: true, values: { genlock_phase_h: -25, genlock_phase_v: 10 } });
-    expect(codec.decode(VP.genlockStatus, buf('+3 -0'))).toEqual({ ok: true, values: { genlock_phase_h: 3, genlock_phase_v: -0 } });
+    expect(codec.decode(VP.genlockStatus, buf('-25 10'))).toEqual({
+      ok: true,
+      values: { genlock_phase_h: -25, genlock_phase_v: 10 },
+    });
+    expect(codec.decode(VP.genlockStatus, buf('+3 -0'))).toEqual({
+      ok: true,
+      values: { genlock_phase_h: 3, genlock_phase_v: -0 },
+    });
   });
 
   it('maps boolean and enum tokens to values', async () => {
@@ -83,7 +89,10 @@ describe('pattern codec: decoding status payloads', () => {
       expect(r?.ok, `${topic} ${JSON.stringify(payload)}`).toBe(false);
       expect(r).toMatchObject({ message: expect.any(String) });
     }
-    expect(codec.decode(VP.genlockStatus, buf('-25 10 3'))).toEqual({ ok: false, message: 'payload does not match the pattern "{genlock_phase_h} {genlock_phase_v}"' });
+    expect(codec.decode(VP.genlockStatus, buf('-25 10 3'))).toEqual({
+      ok: false,
+      message: 'payload does not match the pattern "{genlock_phase_h} {genlock_phase_v}"',
+    });
   });
 
   it('answers undefined for a topic that is not a status topic', async () => {
@@ -92,7 +101,10 @@ describe('pattern codec: decoding status payloads', () => {
 
   it('reads text with spaces when the pattern has no separator after it, and refuses oversized payloads', async () => {
     const codec = await videoproc();
-    expect(codec.decode(VP.inputStatus, buf('1080p50 SDI, locked'))).toEqual({ ok: true, values: { input_signal: '1080p50 SDI, locked' } });
+    expect(codec.decode(VP.inputStatus, buf('1080p50 SDI, locked'))).toEqual({
+      ok: true,
+      values: { input_signal: '1080p50 SDI, locked' },
+    });
     expect(codec.decode(VP.inputStatus, Buffer.alloc(70_000, 0x61))?.ok).toBe(false);
     expect(codec.decode(VP.inputStatus, buf('a\u0000b'))?.ok).toBe(false);
   });
@@ -107,11 +119,15 @@ describe('pattern codec: decoding status payloads', () => {
       }),
     );
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom(VP.genlockStatus, VP.formatStatus, VP.inputStatus), (bytes, topic) => {
-        const r = codec.decode(topic, Buffer.from(bytes));
-        expect(r === undefined || typeof r.ok === 'boolean').toBe(true);
-        expect(texts.decode('s', Buffer.from(bytes))).toBeDefined();
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.constantFrom(VP.genlockStatus, VP.formatStatus, VP.inputStatus),
+        (bytes, topic) => {
+          const r = codec.decode(topic, Buffer.from(bytes));
+          expect(r === undefined || typeof r.ok === 'boolean').toBe(true);
+          expect(texts.decode('s', Buffer.from(bytes))).toBeDefined();
+        },
+      ),
     );
     // A hostile payload for lazy text captures: must stay linear.
     const started = performance.now();
@@ -128,7 +144,11 @@ describe('pattern codec: encoding writes', () => {
       topic: VP.genlockSet,
       payload: 'genlock 22 10',
     });
-    expect(codec.encode('genlock_phase_v', -7, from({ genlock_phase_h: 22 }))).toEqual({ ok: true, topic: VP.genlockSet, payload: 'genlock 22 -7' });
+    expect(codec.encode('genlock_phase_v', -7, from({ genlock_phase_h: 22 }))).toEqual({
+      ok: true,
+      topic: VP.genlockSet,
+      payload: 'genlock 22 -7',
+    });
   });
 
   it('refuses to build a composite payload when the other field is unknown', async () => {
@@ -143,7 +163,11 @@ describe('pattern codec: encoding writes', () => {
     const codec = await videoproc();
     expect(codec.encode('freeze', true, none)).toMatchObject({ ok: true, payload: 'freeze 1' });
     expect(codec.encode('freeze', false, none)).toMatchObject({ ok: true, payload: 'freeze 0' });
-    expect(codec.encode('output_format', '1080p59.94', none)).toMatchObject({ ok: true, topic: VP.formatSet, payload: 'format 1' });
+    expect(codec.encode('output_format', '1080p59.94', none)).toMatchObject({
+      ok: true,
+      topic: VP.formatSet,
+      payload: 'format 1',
+    });
     expect(codec.encode('brightness', 42.5, none)).toMatchObject({ ok: true, payload: 'brightness 42.5' });
     expect(codec.encode('brightness', 40, none)).toMatchObject({ ok: true, payload: 'brightness 40.0' });
     expect(codec.encode('audio_delay', 120, none)).toMatchObject({ ok: true, payload: 'delay 120' });
@@ -151,7 +175,10 @@ describe('pattern codec: encoding writes', () => {
 
   it('never encodes a value its schema refuses, a read-only field or an unknown one', async () => {
     const codec = await videoproc();
-    expect(codec.encode('genlock_phase_h', 600, from({ genlock_phase_v: 0 }))).toEqual({ ok: false, message: 'field "genlock_phase_h": above the maximum 511' });
+    expect(codec.encode('genlock_phase_h', 600, from({ genlock_phase_v: 0 }))).toEqual({
+      ok: false,
+      message: 'field "genlock_phase_h": above the maximum 511',
+    });
     expect(codec.encode('output_format', 'pal', none).ok).toBe(false);
     expect(codec.encode('input_signal', 'x', none)).toEqual({ ok: false, message: 'field "input_signal": read-only' });
     expect(codec.encode('nope', 1, none)).toEqual({ ok: false, message: 'field "nope": unknown field' });
@@ -164,14 +191,20 @@ describe('pattern codec: encoding writes', () => {
         const e = codec.encode('genlock_phase_h', h, from({ genlock_phase_v: v }));
         if (!e.ok) throw new Error(e.message);
         const status = String(e.payload).replace(/^genlock /, '');
-        expect(codec.decode(VP.genlockStatus, buf(status))).toEqual({ ok: true, values: { genlock_phase_h: h, genlock_phase_v: v } });
+        expect(codec.decode(VP.genlockStatus, buf(status))).toEqual({
+          ok: true,
+          values: { genlock_phase_h: h, genlock_phase_v: v },
+        });
       }),
     );
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 200 }), (k) => {
         const e = codec.encode('brightness', k * 0.5, none);
         if (!e.ok) throw new Error(e.message);
-        expect(codec.decode(VP.brightnessStatus, buf(String(e.payload).replace(/^brightness /, '')))).toEqual({ ok: true, values: { brightness: k * 0.5 } });
+        expect(codec.decode(VP.brightnessStatus, buf(String(e.payload).replace(/^brightness /, '')))).toEqual({
+          ok: true,
+          values: { brightness: k * 0.5 },
+        });
       }),
     );
   });
@@ -195,7 +228,9 @@ describe('pattern codec: text values cannot forge a payload', () => {
   it('checkWrite refuses the separators of the pattern and the template', () => {
     expect(codec.checkWrite('label', 'cam one')).toBe('contains " ", which separates the fields of its payload');
     // Each punctuation character of a separator too: a device may split on any of them.
-    expect(codec.checkWrite('label', 'cam"1')).toBe('contains "\\"", a character of the separator "\\" " of its payload');
+    expect(codec.checkWrite('label', 'cam"1')).toBe(
+      'contains "\\"", a character of the separator "\\" " of its payload',
+    );
     expect(codec.checkWrite('label', 'cam-1')).toBeUndefined();
     expect(codec.checkWrite('label', 'a\nb')).toBe('contains a newline or control character');
   });
@@ -212,7 +247,11 @@ describe('pattern codec: text values cannot forge a payload', () => {
       message: 'field "label": contains " ", which separates the fields of its payload',
     });
     expect(codec.encode('index', 2, from({ label: 'a"b' })).ok).toBe(false);
-    expect(codec.encode('index', 2, from({ label: 'cam1' }))).toEqual({ ok: true, topic: 'set/label', payload: 'label "cam1" 2' });
+    expect(codec.encode('index', 2, from({ label: 'cam1' }))).toEqual({
+      ok: true,
+      topic: 'set/label',
+      payload: 'label "cam1" 2',
+    });
   });
 
   it('a text capture ends at the first separator', () => {
@@ -225,13 +264,24 @@ describe('JSON codec', () => {
   const device = defineDevice({
     id: 'lamp',
     topics: [
-      { status: 'lamp/state', set: 'lamp/set', json: { on: '/state', level: '/light/level', mode: '/mode', name: '/meta/na~1me' } },
+      {
+        status: 'lamp/state',
+        set: 'lamp/set',
+        json: { on: '/state', level: '/light/level', mode: '/mode', name: '/meta/na~1me' },
+      },
       { status: 'lamp/all', set: 'lamp/all/set', json: { x: '/x', y: '/y', rssi: '/rssi' }, send: 'all' },
     ],
     fields: {
       on: { type: 'boolean', true: 'ON', false: 'OFF', writable: true },
       level: { type: 'integer', min: 0, max: 254, writable: true },
-      mode: { type: 'enum', options: [{ value: 'warm', token: 'w' }, { value: 'cold', token: 'c' }], writable: true },
+      mode: {
+        type: 'enum',
+        options: [
+          { value: 'warm', token: 'w' },
+          { value: 'cold', token: 'c' },
+        ],
+        writable: true,
+      },
       name: { type: 'text', writable: true },
       x: { type: 'number', writable: true },
       y: { type: 'number', writable: true },
@@ -241,7 +291,12 @@ describe('JSON codec', () => {
   const codec = createDeviceCodec(device);
 
   it('reads each field at its pointer; missing fields are simply not carried', () => {
-    expect(codec.decode('lamp/state', buf('{"state":"ON","light":{"level":120},"mode":"c","meta":{"na/me":"hall"},"other":1}'))).toEqual({
+    expect(
+      codec.decode(
+        'lamp/state',
+        buf('{"state":"ON","light":{"level":120},"mode":"c","meta":{"na/me":"hall"},"other":1}'),
+      ),
+    ).toEqual({
       ok: true,
       values: { on: true, level: 120, mode: 'cold', name: 'hall' },
     });
@@ -249,7 +304,16 @@ describe('JSON codec', () => {
   });
 
   it('refuses non-JSON, wrong types, unknown tokens and payloads carrying none of its fields', () => {
-    for (const bad of ['not json', '{"state":"MAYBE"}', '{"light":{"level":"120"}}', '{"light":{"level":1.5}}', '{"mode":"x"}', '{}', '[1]', 'null']) {
+    for (const bad of [
+      'not json',
+      '{"state":"MAYBE"}',
+      '{"light":{"level":"120"}}',
+      '{"light":{"level":1.5}}',
+      '{"mode":"x"}',
+      '{}',
+      '[1]',
+      'null',
+    ]) {
       expect(codec.decode('lamp/state', buf(bad))?.ok, bad).toBe(false);
     }
   });
@@ -262,9 +326,20 @@ describe('JSON codec', () => {
   it('writes the changed field only, or every writable field with send: "all"', () => {
     expect(codec.encode('on', false, none)).toEqual({ ok: true, topic: 'lamp/set', payload: '{"state":"OFF"}' });
     expect(codec.encode('level', 7, none)).toEqual({ ok: true, topic: 'lamp/set', payload: '{"light":{"level":7}}' });
-    expect(codec.encode('name', 'a "b"\\', none)).toEqual({ ok: true, topic: 'lamp/set', payload: '{"meta":{"na/me":"a \\"b\\"\\\\"}}' });
-    expect(codec.encode('x', 0.25, from({ y: 0.5, rssi: -60 }))).toEqual({ ok: true, topic: 'lamp/all/set', payload: '{"x":0.25,"y":0.5}' });
-    expect(codec.encode('x', 0.25, none)).toEqual({ ok: false, message: 'field "y" is not known yet, so the payload cannot be built' });
+    expect(codec.encode('name', 'a "b"\\', none)).toEqual({
+      ok: true,
+      topic: 'lamp/set',
+      payload: '{"meta":{"na/me":"a \\"b\\"\\\\"}}',
+    });
+    expect(codec.encode('x', 0.25, from({ y: 0.5, rssi: -60 }))).toEqual({
+      ok: true,
+      topic: 'lamp/all/set',
+      payload: '{"x":0.25,"y":0.5}',
+    });
+    expect(codec.encode('x', 0.25, none)).toEqual({
+      ok: false,
+      message: 'field "y" is not known yet, so the payload cannot be built',
+    });
   });
 });
 
@@ -283,10 +358,15 @@ describe('custom codec', () => {
           return { r: parseInt(m[1] as string, 16), g: parseInt(m[2] as string, 16) };
         },
         encode: ({ values }) =>
-          values.r === null || values.g === null ? undefined : `#${[values.r, values.g].map((n) => Number(n).toString(16).padStart(2, '0')).join('')}`,
+          values.r === null || values.g === null
+            ? undefined
+            : `#${[values.r, values.g].map((n) => Number(n).toString(16).padStart(2, '0')).join('')}`,
       },
     ],
-    fields: { r: { type: 'integer', min: 0, max: 255, writable: true }, g: { type: 'integer', min: 0, max: 255, writable: true } },
+    fields: {
+      r: { type: 'integer', min: 0, max: 255, writable: true },
+      g: { type: 'integer', min: 0, max: 255, writable: true },
+    },
   });
   const codec = createDeviceCodec(device);
 
@@ -296,7 +376,10 @@ describe('custom codec', () => {
 
   it('contains a throwing or refusing decode, and checks what it returns', () => {
     expect(codec.decode('rgb/state', buf('#ff00'))).toEqual({ ok: false, message: 'decode threw: boom' });
-    expect(codec.decode('rgb/state', buf('red'))).toEqual({ ok: false, message: 'decode did not recognise the payload' });
+    expect(codec.decode('rgb/state', buf('red'))).toEqual({
+      ok: false,
+      message: 'decode did not recognise the payload',
+    });
     const sloppy = createDeviceCodec(
       defineDevice({
         id: 's',
@@ -304,8 +387,14 @@ describe('custom codec', () => {
         fields: { a: { type: 'integer' } },
       }),
     );
-    expect(sloppy.decode('s', buf('{"a":"1"}'))).toEqual({ ok: false, message: 'decode returned an invalid value for "a": "1"' });
-    expect(sloppy.decode('s', buf('{"b":1}'))).toEqual({ ok: false, message: 'decode returned a field this topic does not carry: "b"' });
+    expect(sloppy.decode('s', buf('{"a":"1"}'))).toEqual({
+      ok: false,
+      message: 'decode returned an invalid value for "a": "1"',
+    });
+    expect(sloppy.decode('s', buf('{"b":1}'))).toEqual({
+      ok: false,
+      message: 'decode returned a field this topic does not carry: "b"',
+    });
   });
 
   it('encodes with every field of the mapping, the others from freshest', () => {

@@ -92,7 +92,8 @@ export function parsePattern(text: string): { ok: true; parts: PatternPart[] } |
       const end = text.indexOf('}', i + 1);
       if (end < 0) return { ok: false, message: `unclosed "{" at ${i}` };
       const name = text.slice(i + 1, end);
-      if (!FIELD_NAME_PATTERN.test(name) || FORBIDDEN_KEYS.has(name)) return { ok: false, message: `"{${name}}" is not a valid placeholder` };
+      if (!FIELD_NAME_PATTERN.test(name) || FORBIDDEN_KEYS.has(name))
+        return { ok: false, message: `"{${name}}" is not a valid placeholder` };
       if (seen.has(name)) return { ok: false, message: `"{${name}}" appears twice` };
       const prev = parts[parts.length - 1];
       if (literal === '' && prev?.kind === 'field') {
@@ -194,20 +195,29 @@ function describe(v: unknown): string {
 }
 
 /** Writes one field's value as payload text (pattern codec), or says why it cannot. */
-function writeToken(name: string, f: FieldDescription, v: FieldValue, separators: readonly string[]): string | { error: string } {
+function writeToken(
+  name: string,
+  f: FieldDescription,
+  v: FieldValue,
+  separators: readonly string[],
+): string | { error: string } {
   if (v === null) return { error: `field "${name}" is not known yet, so the payload cannot be built` };
   switch (f.type) {
     case 'integer':
     case 'number':
-      if (typeof v !== 'number' || !Number.isFinite(v)) return { error: `field "${name}": expected a number, got ${describe(v)}` };
-      if (f.type === 'integer') return Number.isInteger(v) ? String(v) : { error: `field "${name}": expected an integer` };
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        return { error: `field "${name}": expected a number, got ${describe(v)}` };
+      if (f.type === 'integer')
+        return Number.isInteger(v) ? String(v) : { error: `field "${name}": expected an integer` };
       return f.step !== undefined ? v.toFixed(decimalsOf(f.step)) : String(v);
     case 'boolean':
       if (typeof v !== 'boolean') return { error: `field "${name}": expected true or false` };
       return v ? (f.true ?? 'true') : (f.false ?? 'false');
     case 'enum': {
       const option = f.options.find((o) => o.value === v);
-      return option ? (option.token ?? option.value) : { error: `field "${name}": not one of its options: ${describe(v)}` };
+      return option
+        ? (option.token ?? option.value)
+        : { error: `field "${name}": not one of its options: ${describe(v)}` };
     }
     case 'text': {
       if (typeof v !== 'string') return { error: `field "${name}": expected text` };
@@ -228,7 +238,8 @@ function textProblem(v: string, separators: readonly string[]): string | null {
   // Devices often split on any one of these characters, not on the exact separator: refuse each.
   for (const s of separators) {
     for (const c of s) {
-      if (!/[\p{L}\p{N}]/u.test(c) && v.includes(c)) return `contains ${JSON.stringify(c)}, a character of the separator ${JSON.stringify(s)} of its payload`;
+      if (!/[\p{L}\p{N}]/u.test(c) && v.includes(c))
+        return `contains ${JSON.stringify(c)}, a character of the separator ${JSON.stringify(s)} of its payload`;
     }
   }
   return null;
@@ -250,14 +261,20 @@ function must<T>(r: { ok: true; parts: T } | { ok: false; message: string }, wha
 }
 
 function payloadText(payload: Buffer): string | { error: string } {
-  if (payload.length > MAX_STATUS_PAYLOAD_BYTES) return { error: `payload larger than ${MAX_STATUS_PAYLOAD_BYTES} bytes` };
+  if (payload.length > MAX_STATUS_PAYLOAD_BYTES)
+    return { error: `payload larger than ${MAX_STATUS_PAYLOAD_BYTES} bytes` };
   return payload.toString('utf8');
 }
 
-function createPatternCodec(entry: PatternTopicDescription, fields: Readonly<Record<string, FieldDescription>>): TopicCodec {
+function createPatternCodec(
+  entry: PatternTopicDescription,
+  fields: Readonly<Record<string, FieldDescription>>,
+): TopicCodec {
   const field = (name: string): FieldDescription => fields[name] as FieldDescription;
-  const statusParts = entry.pattern !== undefined && entry.status !== undefined ? must(parsePattern(entry.pattern), 'pattern') : [];
-  const setParts = entry.template !== undefined && entry.set !== undefined ? must(parsePattern(entry.template), 'template') : [];
+  const statusParts =
+    entry.pattern !== undefined && entry.status !== undefined ? must(parsePattern(entry.pattern), 'pattern') : [];
+  const setParts =
+    entry.template !== undefined && entry.set !== undefined ? must(parsePattern(entry.template), 'template') : [];
   const separators = textSeparators(entry);
   const reads = statusParts.flatMap((p) => (p.kind === 'field' ? [p.name] : []));
   const writes = setParts.flatMap((p) => (p.kind === 'field' ? [p.name] : []));
@@ -286,13 +303,15 @@ function createPatternCodec(entry: PatternTopicDescription, fields: Readonly<Rec
       for (let i = 0; i < reads.length; i++) {
         const name = reads[i] as string;
         const v = readToken(field(name), m[i + 1] ?? '');
-        if (v === undefined) return { ok: false, message: `field "${name}": ${describe(m[i + 1])} is not a valid ${field(name).type}` };
+        if (v === undefined)
+          return { ok: false, message: `field "${name}": ${describe(m[i + 1])} is not a valid ${field(name).type}` };
         values[name] = v;
       }
       return { ok: true, values };
     },
     encode(name, value, freshest) {
-      if (entry.set === undefined || !writes.includes(name)) return { ok: false, message: `field "${name}" is not written by this topic` };
+      if (entry.set === undefined || !writes.includes(name))
+        return { ok: false, message: `field "${name}" is not written by this topic` };
       let payload = '';
       for (const p of setParts) {
         if (p.kind === 'literal') {
@@ -322,7 +341,8 @@ export function parseJsonPointer(pointer: string): { ok: true; segments: string[
   if (!pointer.startsWith('/')) return { ok: false, message: 'a JSON pointer is "" or starts with "/"' };
   const segments: string[] = [];
   for (const raw of pointer.slice(1).split('/')) {
-    if (/~(?![01])/.test(raw)) return { ok: false, message: `bad escape in ${JSON.stringify(raw)} (use ~0 for "~", ~1 for "/")` };
+    if (/~(?![01])/.test(raw))
+      return { ok: false, message: `bad escape in ${JSON.stringify(raw)} (use ~0 for "~", ~1 for "/")` };
     const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     if (FORBIDDEN_KEYS.has(seg)) return { ok: false, message: `segment ${JSON.stringify(seg)} is not allowed` };
     segments.push(seg);
@@ -369,7 +389,8 @@ function readJson(f: FieldDescription, v: unknown): WritableValue | undefined {
 
 function writeJson(name: string, f: FieldDescription, v: FieldValue): unknown {
   if (v === null) return { error: `field "${name}" is not known yet, so the payload cannot be built` };
-  if (f.type === 'boolean' && !hasTokens(f)) return typeof v === 'boolean' ? v : { error: `field "${name}": expected true or false` };
+  if (f.type === 'boolean' && !hasTokens(f))
+    return typeof v === 'boolean' ? v : { error: `field "${name}": expected true or false` };
   if (f.type === 'text') return typeof v === 'string' ? v : { error: `field "${name}": expected text` };
   if ((f.type === 'number' || f.type === 'integer') && typeof v === 'number') return v;
   return writeToken(name, f, v, []);
@@ -408,7 +429,11 @@ function createJsonCodec(entry: JsonTopicDescription, fields: Readonly<Record<st
         const raw = getPointer(doc, segments);
         if (raw === undefined) continue;
         const v = readJson(field(name), raw);
-        if (v === undefined) return { ok: false, message: `field "${name}": ${describe(typeof raw === 'object' ? JSON.stringify(raw) : raw)} is not a valid ${field(name).type}` };
+        if (v === undefined)
+          return {
+            ok: false,
+            message: `field "${name}": ${describe(typeof raw === 'object' ? JSON.stringify(raw) : raw)} is not a valid ${field(name).type}`,
+          };
         values[name] = v;
         found++;
       }
@@ -416,7 +441,8 @@ function createJsonCodec(entry: JsonTopicDescription, fields: Readonly<Record<st
       return { ok: true, values };
     },
     encode(name, value, freshest) {
-      if (entry.set === undefined || !writes.includes(name)) return { ok: false, message: `field "${name}" is not written by this topic` };
+      if (entry.set === undefined || !writes.includes(name))
+        return { ok: false, message: `field "${name}" is not written by this topic` };
       const included = pointers.filter((p) => p.name === name || (sendAll && field(p.name).writable === true));
       let root: unknown = {};
       for (const { name: n, segments } of included) {
@@ -463,7 +489,10 @@ function readDecoded(f: FieldDescription, v: unknown): FieldValue | undefined {
   }
 }
 
-function createCustomCodec(entry: CustomTopicDescription, fields: Readonly<Record<string, FieldDescription>>): TopicCodec {
+function createCustomCodec(
+  entry: CustomTopicDescription,
+  fields: Readonly<Record<string, FieldDescription>>,
+): TopicCodec {
   const names = [...entry.fields];
   return {
     kind: 'custom',
@@ -472,7 +501,8 @@ function createCustomCodec(entry: CustomTopicDescription, fields: Readonly<Recor
     reads: entry.status !== undefined ? names : [],
     writes: entry.set !== undefined ? names : [],
     decode(payload) {
-      if (payload.length > MAX_STATUS_PAYLOAD_BYTES) return { ok: false, message: `payload larger than ${MAX_STATUS_PAYLOAD_BYTES} bytes` };
+      if (payload.length > MAX_STATUS_PAYLOAD_BYTES)
+        return { ok: false, message: `payload larger than ${MAX_STATUS_PAYLOAD_BYTES} bytes` };
       let out: unknown;
       try {
         out = entry.decode?.(payload, entry.status ?? '');
@@ -480,12 +510,15 @@ function createCustomCodec(entry: CustomTopicDescription, fields: Readonly<Recor
         return { ok: false, message: `decode threw: ${(err as Error)?.message ?? String(err)}` };
       }
       if (out === undefined || out === null) return { ok: false, message: 'decode did not recognise the payload' };
-      if (typeof out !== 'object' || Array.isArray(out)) return { ok: false, message: 'decode returned something other than an object' };
+      if (typeof out !== 'object' || Array.isArray(out))
+        return { ok: false, message: 'decode returned something other than an object' };
       const values: Record<string, FieldValue> = {};
       for (const [name, raw] of Object.entries(out)) {
-        if (!names.includes(name)) return { ok: false, message: `decode returned a field this topic does not carry: ${describe(name)}` };
+        if (!names.includes(name))
+          return { ok: false, message: `decode returned a field this topic does not carry: ${describe(name)}` };
         const v = readDecoded(fields[name] as FieldDescription, raw);
-        if (v === undefined) return { ok: false, message: `decode returned an invalid value for "${name}": ${describe(raw)}` };
+        if (v === undefined)
+          return { ok: false, message: `decode returned an invalid value for "${name}": ${describe(raw)}` };
         values[name] = v;
       }
       if (Object.keys(values).length === 0) return { ok: false, message: 'decode returned no field' };
@@ -505,7 +538,11 @@ function createCustomCodec(entry: CustomTopicDescription, fields: Readonly<Recor
       }
       if (typeof out === 'string') return { ok: true, topic: entry.set, payload: out };
       if (out instanceof Uint8Array) return { ok: true, topic: entry.set, payload: Buffer.from(out) };
-      return { ok: false, message: out === undefined || out === null ? 'encode refused the write' : 'encode returned neither a string nor bytes' };
+      return {
+        ok: false,
+        message:
+          out === undefined || out === null ? 'encode refused the write' : 'encode returned neither a string nor bytes',
+      };
     },
     check() {
       return null;
@@ -514,7 +551,10 @@ function createCustomCodec(entry: CustomTopicDescription, fields: Readonly<Recor
 }
 
 /** Creates the codec of one topic mapping. The description must be valid (see `defineDevice`). */
-export function createTopicCodec(entry: TopicDescription, fields: Readonly<Record<string, FieldDescription>>): TopicCodec {
+export function createTopicCodec(
+  entry: TopicDescription,
+  fields: Readonly<Record<string, FieldDescription>>,
+): TopicCodec {
   switch (topicKind(entry)) {
     case 'pattern':
       return createPatternCodec(entry as PatternTopicDescription, fields);

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseServerFrame } from '@live-device-form/protocol';
-import { DeviceDescriptionError, defineDevice, loadDeviceFile, parseDeviceDescription, toFieldSchemas } from './device.js';
+import {
+  DeviceDescriptionError,
+  defineDevice,
+  loadDeviceFile,
+  parseDeviceDescription,
+  toFieldSchemas,
+} from './device.js';
 import { VIDEOPROC_FILE } from './test-support/devices.js';
 
 /** A minimal valid description; tests change one thing at a time. */
@@ -19,8 +25,14 @@ const base = () => ({
     } as Record<string, unknown>,
   ],
   fields: {
-    genlock_phase_h: { label: 'Phase Horizontal', type: 'integer', min: -512, max: 511, writable: true } as Record<string, unknown>,
-    genlock_phase_v: { label: 'Phase Vertical', type: 'integer', min: -512, max: 511, writable: true } as Record<string, unknown>,
+    genlock_phase_h: { label: 'Phase Horizontal', type: 'integer', min: -512, max: 511, writable: true } as Record<
+      string,
+      unknown
+    >,
+    genlock_phase_v: { label: 'Phase Vertical', type: 'integer', min: -512, max: 511, writable: true } as Record<
+      string,
+      unknown
+    >,
   } as Record<string, Record<string, unknown>>,
 });
 
@@ -50,7 +62,7 @@ describe('device descriptions: valid input', () => {
     expect(parseDeviceDescription(base()).ok).toBe(true);
   });
 
-  it('defineDevice returns a frozen copy and never keeps the caller\'s object', () => {
+  it("defineDevice returns a frozen copy and never keeps the caller's object", () => {
     const input = base();
     const device = defineDevice(input as never);
     input.id = 'changed';
@@ -70,7 +82,10 @@ describe('device descriptions: errors name the path of the bad entry', () => {
     const d = base();
     delete (d.fields.genlock_phase_v as Record<string, unknown>).type;
     (d.fields.genlock_phase_h as Record<string, unknown>).colour = 'red';
-    expect(issuesOf(d)).toEqual(['fields.genlock_phase_h.colour: unknown key', 'fields.genlock_phase_v.type: required']);
+    expect(issuesOf(d)).toEqual([
+      'fields.genlock_phase_h.colour: unknown key',
+      'fields.genlock_phase_v.type: required',
+    ]);
     const e = base();
     (e.fields.genlock_phase_h as Record<string, unknown>).type = 'float';
     expect(issuesOf(e)).toEqual([
@@ -97,7 +112,10 @@ describe('device descriptions: errors name the path of the bad entry', () => {
       ['cy-vp4/+/status', 'must not contain the wildcards "+" or "#"'],
       ['cy-vp4/#', 'must not contain the wildcards "+" or "#"'],
       ['cy-vp4/\u0000', 'must not contain a NUL character'],
-      ['cy-vp4/{genlock_phase_h}', 'must not contain "{" or "}": topics are literal, a field name never becomes part of a topic'],
+      [
+        'cy-vp4/{genlock_phase_h}',
+        'must not contain "{" or "}": topics are literal, a field name never becomes part of a topic',
+      ],
     ]) {
       const d = base();
       (d.topics[0] as Record<string, unknown>).set = topic;
@@ -119,7 +137,9 @@ describe('device descriptions: errors name the path of the bad entry', () => {
   it('refuses field names that are not field names, and prototype keys anywhere', () => {
     const d = base();
     d.fields['bad-name'] = { type: 'integer' };
-    expect(issuesOf(d)).toContain('fields.bad-name: not a valid field name (a letter or "_", then letters, digits or "_", at most 64)');
+    expect(issuesOf(d)).toContain(
+      'fields.bad-name: not a valid field name (a letter or "_", then letters, digits or "_", at most 64)',
+    );
     const p = JSON.parse('{"id":"x","topics":[],"fields":{"__proto__":{"type":"text"}}}');
     expect(issuesOf(p)).toEqual(['fields.__proto__: forbidden key']);
     expect(({} as Record<string, unknown>).type).toBeUndefined();
@@ -127,7 +147,10 @@ describe('device descriptions: errors name the path of the bad entry', () => {
 
   it('checks patterns: placeholders, braces, separators', () => {
     const cases: [string, string][] = [
-      ['{genlock_phase_h}{genlock_phase_v}', '"{genlock_phase_h}" and "{genlock_phase_v}" need literal text between them'],
+      [
+        '{genlock_phase_h}{genlock_phase_v}',
+        '"{genlock_phase_h}" and "{genlock_phase_v}" need literal text between them',
+      ],
       ['{genlock_phase_h} {genlock_phase_h}', '"{genlock_phase_h}" appears twice'],
       ['{genlock_phase_h} {genlock_phase_v', 'unclosed "{" at 18'],
       ['{genlock_phase_h} } {genlock_phase_v}', 'unmatched "}" at 18 (write "}}" for a literal brace)'],
@@ -146,7 +169,10 @@ describe('device descriptions: errors name the path of the bad entry', () => {
   it('cross-checks fields against topics', () => {
     const d = base();
     d.fields.extra = { type: 'integer', writable: true };
-    expect(issuesOf(d)).toEqual(['fields.extra: not read from any status topic', 'fields.extra.writable: a writable field needs a "set" topic']);
+    expect(issuesOf(d)).toEqual([
+      'fields.extra: not read from any status topic',
+      'fields.extra.writable: a writable field needs a "set" topic',
+    ]);
 
     const twice = base();
     twice.topics.push({ status: 'other/topic', pattern: '{genlock_phase_h}' });
@@ -154,16 +180,28 @@ describe('device descriptions: errors name the path of the bad entry', () => {
 
     const echo = base();
     (echo.topics[0] as Record<string, unknown>).set = 'cy-vp4/videoproc/status/volatile/genlock_phase';
-    expect(issuesOf(echo)).toEqual(['topics[0].set: is also a status topic: a write would read back as a device change']);
+    expect(issuesOf(echo)).toEqual([
+      'topics[0].set: is also a status topic: a write would read back as a device change',
+    ]);
 
     const half = base();
     delete (half.topics[0] as Record<string, unknown>).template;
-    expect(issuesOf(half)).toEqual(['topics[0].template: "set" and "template" go together', 'fields.genlock_phase_h.writable: a writable field needs a "set" topic', 'fields.genlock_phase_v.writable: a writable field needs a "set" topic']);
+    expect(issuesOf(half)).toEqual([
+      'topics[0].template: "set" and "template" go together',
+      'fields.genlock_phase_h.writable: a writable field needs a "set" topic',
+      'fields.genlock_phase_v.writable: a writable field needs a "set" topic',
+    ]);
   });
 
   it('checks field properties against the field type', () => {
     const d = base();
-    d.fields.mode = { type: 'enum', options: [{ value: 'a', token: '0' }, { value: 'b', token: '0' }] };
+    d.fields.mode = {
+      type: 'enum',
+      options: [
+        { value: 'a', token: '0' },
+        { value: 'b', token: '0' },
+      ],
+    };
     d.fields.flag = { type: 'boolean', true: 'on', false: 'on', min: 0 };
     d.topics.push({ status: 'x/mode', pattern: '{mode} {flag}' });
     expect(issuesOf(d)).toEqual([
@@ -175,7 +213,10 @@ describe('device descriptions: errors name the path of the bad entry', () => {
     (r.fields.genlock_phase_h as Record<string, unknown>).min = 10;
     (r.fields.genlock_phase_h as Record<string, unknown>).max = 0;
     (r.fields.genlock_phase_h as Record<string, unknown>).step = 0.5;
-    expect(issuesOf(r)).toEqual(['fields.genlock_phase_h.min: greater than max (0)', 'fields.genlock_phase_h.step: an integer field needs an integer step']);
+    expect(issuesOf(r)).toEqual([
+      'fields.genlock_phase_h.min: greater than max (0)',
+      'fields.genlock_phase_h.step: an integer field needs an integer step',
+    ]);
   });
 
   it('refuses a token that contains a separator of its pattern', () => {
@@ -190,16 +231,16 @@ describe('device descriptions: errors name the path of the bad entry', () => {
 
   it('checks JSON pointers and refuses custom codecs in JSON', () => {
     const d = base();
-    d.topics = [
-      { status: 's', set: 'w', json: { genlock_phase_h: '/phase/h', genlock_phase_v: 'phase/v' } },
-    ];
+    d.topics = [{ status: 's', set: 'w', json: { genlock_phase_h: '/phase/h', genlock_phase_v: 'phase/v' } }];
     expect(issuesOf(d)).toEqual(['topics[0].json.genlock_phase_v: a JSON pointer is "" or starts with "/"']);
     const o = base();
     o.topics = [{ status: 's', set: 'w', json: { genlock_phase_h: '/phase', genlock_phase_v: '/phase/v' } }];
     expect(issuesOf(o)).toEqual(['topics[0].json.genlock_phase_v: overlaps the pointer of "genlock_phase_h"']);
     const c = base();
     c.topics = [{ status: 's', fields: ['genlock_phase_h', 'genlock_phase_v'] }];
-    expect(issuesOf(c)[0]).toBe('topics[0]: custom codecs (fields/decode/encode) are only available in the TypeScript API, use "pattern"/"template" or "json"');
+    expect(issuesOf(c)[0]).toBe(
+      'topics[0]: custom codecs (fields/decode/encode) are only available in the TypeScript API, use "pattern"/"template" or "json"',
+    );
   });
 
   it('defineDevice throws a DeviceDescriptionError (a TypeError) listing the issues', () => {
@@ -220,7 +261,15 @@ describe('device descriptions: errors name the path of the bad entry', () => {
   it('defineDevice accepts custom codecs and checks their field names', () => {
     const device = defineDevice({
       id: 'lamp',
-      topics: [{ status: 'lamp/state', set: 'lamp/set', fields: ['level'], decode: (p) => ({ level: Number(p) }), encode: (w) => String(w.value) }],
+      topics: [
+        {
+          status: 'lamp/state',
+          set: 'lamp/set',
+          fields: ['level'],
+          decode: (p) => ({ level: Number(p) }),
+          encode: (w) => String(w.value),
+        },
+      ],
       fields: { level: { type: 'integer', writable: true } },
     });
     expect(device.topics).toHaveLength(1);
@@ -243,7 +292,9 @@ describe('device descriptions: errors name the path of the bad entry', () => {
     const d = base();
     (d.fields.genlock_phase_h as Record<string, unknown>).min = 'x';
     await writeFile(wrong, JSON.stringify(d));
-    await expect(loadDeviceFile(wrong)).rejects.toMatchObject({ issues: ['fields.genlock_phase_h.min: expected a number'] });
+    await expect(loadDeviceFile(wrong)).rejects.toMatchObject({
+      issues: ['fields.genlock_phase_h.min: expected a number'],
+    });
   });
 });
 
@@ -262,8 +313,18 @@ describe('toFieldSchemas', () => {
         { value: '2160p50', label: '2160p 50 (UHD)' },
       ],
     });
-    expect(schema.find((f) => f.name === 'freeze')).toEqual({ name: 'freeze', label: 'Freeze frame', type: 'boolean', writable: true });
-    expect(schema.find((f) => f.name === 'input_signal')).toEqual({ name: 'input_signal', label: 'Input signal', type: 'text', writable: false });
+    expect(schema.find((f) => f.name === 'freeze')).toEqual({
+      name: 'freeze',
+      label: 'Freeze frame',
+      type: 'boolean',
+      writable: true,
+    });
+    expect(schema.find((f) => f.name === 'input_signal')).toEqual({
+      name: 'input_signal',
+      label: 'Input signal',
+      type: 'text',
+      writable: false,
+    });
     const text = JSON.stringify(schema);
     expect(text).not.toContain('token');
     expect(text).not.toContain('cy-vp4');
@@ -273,7 +334,11 @@ describe('toFieldSchemas', () => {
   });
 
   it('defaults the label to the name and writable to false', () => {
-    const device = defineDevice({ id: 'd', topics: [{ status: 's', pattern: '{x}' }], fields: { x: { type: 'text' } } });
+    const device = defineDevice({
+      id: 'd',
+      topics: [{ status: 's', pattern: '{x}' }],
+      fields: { x: { type: 'text' } },
+    });
     expect(toFieldSchemas(device)).toEqual([{ name: 'x', label: 'x', type: 'text', writable: false }]);
   });
 });

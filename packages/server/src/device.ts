@@ -97,7 +97,8 @@ export interface TextFieldDescription extends FieldDescriptionBase {
 }
 
 /** A field of a device. */
-export type FieldDescription = NumberFieldDescription | BooleanFieldDescription | EnumFieldDescription | TextFieldDescription;
+export type FieldDescription =
+  NumberFieldDescription | BooleanFieldDescription | EnumFieldDescription | TextFieldDescription;
 
 /** The device's availability topic, typically its Last Will: a retained "online"/"offline" payload. */
 export interface AvailabilityDescription {
@@ -170,7 +171,8 @@ export interface CustomTopicDescription<F extends string = string> {
 }
 
 /** How some fields map to topics: one of the three codecs. */
-export type TopicDescription<F extends string = string> = PatternTopicDescription | JsonTopicDescription<F> | CustomTopicDescription<F>;
+export type TopicDescription<F extends string = string> =
+  PatternTopicDescription | JsonTopicDescription<F> | CustomTopicDescription<F>;
 
 /** A device: its id, availability, topic mappings and fields (DESIGN §4). */
 export interface DeviceDescription<F extends string = string> {
@@ -231,7 +233,13 @@ const fieldShape = z.strictObject({
   true: token.optional(),
   false: token.optional(),
   options: z
-    .array(z.strictObject({ value: z.string().min(1).max(MAX_TEXT_LENGTH), token: token.optional(), label: label.optional() }))
+    .array(
+      z.strictObject({
+        value: z.string().min(1).max(MAX_TEXT_LENGTH),
+        token: token.optional(),
+        label: label.optional(),
+      }),
+    )
     .max(MAX_OPTIONS)
     .optional(),
   maxLength: z.number().int().min(1).max(MAX_TEXT_LENGTH).optional(),
@@ -294,8 +302,10 @@ const errorMap: z.core.$ZodErrorMap = (iss) => {
     case 'invalid_value':
       return `expected one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'too_small':
-      if (iss.origin === 'string') return Number(iss.minimum) <= 1 ? 'must not be empty' : `shorter than ${iss.minimum} characters`;
-      if (iss.origin === 'array') return `expected at least ${iss.minimum} entr${Number(iss.minimum) === 1 ? 'y' : 'ies'}`;
+      if (iss.origin === 'string')
+        return Number(iss.minimum) <= 1 ? 'must not be empty' : `shorter than ${iss.minimum} characters`;
+      if (iss.origin === 'array')
+        return `expected at least ${iss.minimum} entr${Number(iss.minimum) === 1 ? 'y' : 'ies'}`;
       return `must be at least ${iss.minimum}`;
     case 'too_big':
       if (iss.origin === 'string') return `longer than ${iss.maximum} characters`;
@@ -353,24 +363,28 @@ const MAX_TOPIC_BYTES = 65535;
 function checkTopic(topic: string, path: PropertyKey[], issues: Issues): void {
   if (/[+#]/.test(topic)) issues.add(path, 'must not contain the wildcards "+" or "#"');
   else if (topic.includes('\u0000')) issues.add(path, 'must not contain a NUL character');
-  else if (/[{}]/.test(topic)) issues.add(path, 'must not contain "{" or "}": topics are literal, a field name never becomes part of a topic');
+  else if (/[{}]/.test(topic))
+    issues.add(path, 'must not contain "{" or "}": topics are literal, a field name never becomes part of a topic');
   else if (Buffer.byteLength(topic) > MAX_TOPIC_BYTES) issues.add(path, `longer than ${MAX_TOPIC_BYTES} bytes`);
 }
 
 function checkField(name: string, f: z.infer<typeof fieldShape>, issues: Issues): void {
   const at = (key: string): PropertyKey[] => ['fields', name, key];
   const numeric = f.type === 'number' || f.type === 'integer';
-  if (!FIELD_NAME_PATTERN.test(name)) issues.add(['fields', name], 'not a valid field name (a letter or "_", then letters, digits or "_", at most 64)');
+  if (!FIELD_NAME_PATTERN.test(name))
+    issues.add(['fields', name], 'not a valid field name (a letter or "_", then letters, digits or "_", at most 64)');
   for (const key of ['min', 'max', 'step', 'unit'] as const) {
     if (f[key] !== undefined && !numeric) issues.add(at(key), `only number and integer fields have ${key}`);
   }
   if (f.min !== undefined && f.max !== undefined && f.min > f.max) issues.add(at('min'), `greater than max (${f.max})`);
   if (f.step !== undefined && numeric && f.step <= 0) issues.add(at('step'), 'must be greater than 0');
-  if (f.type === 'integer' && f.step !== undefined && !Number.isInteger(f.step)) issues.add(at('step'), 'an integer field needs an integer step');
+  if (f.type === 'integer' && f.step !== undefined && !Number.isInteger(f.step))
+    issues.add(at('step'), 'an integer field needs an integer step');
   for (const key of ['true', 'false'] as const) {
     if (f[key] !== undefined && f.type !== 'boolean') issues.add(at(key), 'only boolean fields have true/false tokens');
   }
-  if (f.type === 'boolean' && (f.true ?? 'true') === (f.false ?? 'false')) issues.add(at('false'), 'the true and false tokens must differ');
+  if (f.type === 'boolean' && (f.true ?? 'true') === (f.false ?? 'false'))
+    issues.add(at('false'), 'the true and false tokens must differ');
   if (f.maxLength !== undefined && f.type !== 'text') issues.add(at('maxLength'), 'only text fields have maxLength');
   if (f.type === 'enum') {
     if (!f.options || f.options.length === 0) issues.add(at('options'), 'an enum field needs at least one option');
@@ -394,7 +408,14 @@ interface Routes {
   writers: Map<string, string>; // field → path of its set mapping
 }
 
-function claim(map: Map<string, string>, field: string, where: string, role: string, path: PropertyKey[], issues: Issues): void {
+function claim(
+  map: Map<string, string>,
+  field: string,
+  where: string,
+  role: string,
+  path: PropertyKey[],
+  issues: Issues,
+): void {
   const before = map.get(field);
   if (before !== undefined) issues.add(path, `field "${field}" is already ${role} by ${before}`);
   else map.set(field, where);
@@ -447,12 +468,17 @@ function checkTopicEntry(
     }
     if (t.pattern !== undefined && t.status !== undefined) {
       for (const p of checkPattern(t.pattern, [...base, 'pattern'], fields, issues) ?? []) {
-        if (p.kind === 'field' && Object.hasOwn(fields, p.name)) claim(routes.readers, p.name, where, 'read', [...base, 'pattern'], issues);
+        if (p.kind === 'field' && Object.hasOwn(fields, p.name))
+          claim(routes.readers, p.name, where, 'read', [...base, 'pattern'], issues);
       }
     }
-    const setParts = t.template !== undefined && t.set !== undefined ? checkPattern(t.template, [...base, 'template'], fields, issues) : undefined;
+    const setParts =
+      t.template !== undefined && t.set !== undefined
+        ? checkPattern(t.template, [...base, 'template'], fields, issues)
+        : undefined;
     for (const p of setParts ?? []) {
-      if (p.kind === 'field' && Object.hasOwn(fields, p.name)) claim(routes.writers, p.name, where, 'written', [...base, 'template'], issues);
+      if (p.kind === 'field' && Object.hasOwn(fields, p.name))
+        claim(routes.writers, p.name, where, 'written', [...base, 'template'], issues);
     }
     // A token containing a separator could not be told apart from the next field.
     const seps = new Set<string>();
@@ -472,11 +498,15 @@ function checkTopicEntry(
               [['fields', name, 'false'], f.false ?? 'false'],
             ]
           : f?.type === 'enum'
-            ? (f.options ?? []).map((o, j): [PropertyKey[], string] => [['fields', name, 'options', j, 'token'], o.token ?? o.value])
+            ? (f.options ?? []).map((o, j): [PropertyKey[], string] => [
+                ['fields', name, 'options', j, 'token'],
+                o.token ?? o.value,
+              ])
             : [];
       for (const [path, tok] of tokens) {
         const sep = [...seps].find((s) => tok.includes(s));
-        if (sep !== undefined) issues.add(path, `token ${JSON.stringify(tok)} contains ${JSON.stringify(sep)}, a separator of ${where}`);
+        if (sep !== undefined)
+          issues.add(path, `token ${JSON.stringify(tok)} contains ${JSON.stringify(sep)}, a separator of ${where}`);
       }
     }
   } else if (kind === 'json') {
@@ -494,7 +524,9 @@ function checkTopicEntry(
       const parsed = parseJsonPointer(r.data.json[name] as string);
       if (!parsed.ok) issues.add(path, parsed.message);
       else {
-        const clash = pointers.find((p) => isPrefix(p.segments, parsed.segments) || isPrefix(parsed.segments, p.segments));
+        const clash = pointers.find(
+          (p) => isPrefix(p.segments, parsed.segments) || isPrefix(parsed.segments, p.segments),
+        );
         if (clash) issues.add(path, `overlaps the pointer of "${clash.name}"`);
         pointers.push({ name, segments: parsed.segments });
       }
@@ -503,13 +535,18 @@ function checkTopicEntry(
     }
   } else {
     if (!allowCustom) {
-      issues.add(base, 'custom codecs (fields/decode/encode) are only available in the TypeScript API, use "pattern"/"template" or "json"');
+      issues.add(
+        base,
+        'custom codecs (fields/decode/encode) are only available in the TypeScript API, use "pattern"/"template" or "json"',
+      );
       return;
     }
     const r = customTopicShape.safeParse(entry, { error: errorMap });
     if (!r.success) return issues.fromZod(base, r.error);
-    if (r.data.status !== undefined && r.data.decode === undefined) issues.add([...base, 'decode'], 'a custom "status" mapping needs decode');
-    if (r.data.set !== undefined && r.data.encode === undefined) issues.add([...base, 'encode'], 'a custom "set" mapping needs encode');
+    if (r.data.status !== undefined && r.data.decode === undefined)
+      issues.add([...base, 'decode'], 'a custom "status" mapping needs decode');
+    if (r.data.set !== undefined && r.data.encode === undefined)
+      issues.add([...base, 'encode'], 'a custom "set" mapping needs encode');
     const seen = new Set<string>();
     r.data.fields.forEach((name, j) => {
       const path = [...base, 'fields', j];
@@ -540,7 +577,11 @@ function validate(input: unknown, allowCustom: boolean): string[] {
     return issues.list;
   }
   const d = r.data;
-  if (!DEVICE_ID_PATTERN.test(d.id)) issues.add(['id'], 'not a valid device id (letters, digits, "_", "-" or ".", at most 64, not starting with "-" or ".")');
+  if (!DEVICE_ID_PATTERN.test(d.id))
+    issues.add(
+      ['id'],
+      'not a valid device id (letters, digits, "_", "-" or ".", at most 64, not starting with "-" or ".")',
+    );
   const names = Object.keys(d.fields);
   if (names.length === 0) issues.add(['fields'], 'expected at least one field');
   if (names.length > MAX_FIELDS) issues.add(['fields'], `more than ${MAX_FIELDS} fields`);
@@ -551,7 +592,8 @@ function validate(input: unknown, allowCustom: boolean): string[] {
 
   for (const name of names) {
     if (!routes.readers.has(name)) issues.add(['fields', name], 'not read from any status topic');
-    if (d.fields[name]?.writable === true && !routes.writers.has(name)) issues.add(['fields', name, 'writable'], 'a writable field needs a "set" topic');
+    if (d.fields[name]?.writable === true && !routes.writers.has(name))
+      issues.add(['fields', name, 'writable'], 'a writable field needs a "set" topic');
   }
 
   // A status topic is read by one mapping; a set topic is never also read (our own write would look like a device change).
@@ -559,14 +601,16 @@ function validate(input: unknown, allowCustom: boolean): string[] {
   d.topics.forEach((entry, i) => {
     const status = (entry as { status?: unknown }).status;
     if (typeof status !== 'string') return;
-    if (statusTopics.has(status)) issues.add(['topics', i, 'status'], `already read by topics[${statusTopics.get(status)}]`);
+    if (statusTopics.has(status))
+      issues.add(['topics', i, 'status'], `already read by topics[${statusTopics.get(status)}]`);
     else statusTopics.set(status, i);
   });
   const setTopics = new Map<string, number>();
   d.topics.forEach((entry, i) => {
     const set = (entry as { set?: unknown }).set;
     if (typeof set !== 'string') return;
-    if (statusTopics.has(set)) issues.add(['topics', i, 'set'], 'is also a status topic: a write would read back as a device change');
+    if (statusTopics.has(set))
+      issues.add(['topics', i, 'set'], 'is also a status topic: a write would read back as a device change');
     if (set === d.availability?.topic) issues.add(['topics', i, 'set'], 'is also the availability topic');
     if (setTopics.has(set)) issues.add(['topics', i, 'set'], `already written by topics[${setTopics.get(set)}]`);
     else setTopics.set(set, i);
@@ -694,7 +738,9 @@ export function toFieldSchemas(description: DeviceDescription): FieldSchema[] {
         if (f.unit !== undefined) schema.unit = f.unit;
         break;
       case 'enum':
-        schema.options = f.options.map((o) => (o.label === undefined ? { value: o.value } : { value: o.value, label: o.label }));
+        schema.options = f.options.map((o) =>
+          o.label === undefined ? { value: o.value } : { value: o.value, label: o.label },
+        );
         break;
       case 'text':
         if (f.maxLength !== undefined) schema.maxLength = f.maxLength;

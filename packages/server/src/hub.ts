@@ -49,7 +49,9 @@ export class DeviceHub {
     if (this.members.size === 0) return;
     switch (event.type) {
       case 'change': {
-        const data = Buffer.from(encodeFrame({ type: 'update', field: event.field, value: event.value, rev: event.rev }));
+        const data = Buffer.from(
+          encodeFrame({ type: 'update', field: event.field, value: event.value, rev: event.rev }),
+        );
         this.each((m) => m.onChange(event.field, data));
         break;
       }

@@ -20,7 +20,14 @@ export { DeviceStore } from './store.js';
 export type { DeviceStoreOptions, PendingWrite, StoreAvailability, StoreChange, StoreEvent } from './store.js';
 export { MemoryBridge } from './memory-bridge.js';
 export type { EchoBehaviour, MemoryBridgeOptions, MemoryWrite, WriteBehaviour } from './memory-bridge.js';
-export { defineDevice, DeviceDescriptionError, loadDeviceFile, parseDeviceDescription, toFieldSchemas, topicKind } from './device.js';
+export {
+  defineDevice,
+  DeviceDescriptionError,
+  loadDeviceFile,
+  parseDeviceDescription,
+  toFieldSchemas,
+  topicKind,
+} from './device.js';
 export type {
   AvailabilityDescription,
   BooleanFieldDescription,
@@ -38,7 +45,14 @@ export type {
   TopicDescription,
   TopicKind,
 } from './device.js';
-export { createDeviceCodec, createTopicCodec, parseJsonPointer, parsePattern, separatorsOf, MAX_STATUS_PAYLOAD_BYTES } from './codecs.js';
+export {
+  createDeviceCodec,
+  createTopicCodec,
+  parseJsonPointer,
+  parsePattern,
+  separatorsOf,
+  MAX_STATUS_PAYLOAD_BYTES,
+} from './codecs.js';
 export type { DecodeResult, DeviceCodec, EncodeResult, PatternPart, TopicCodec } from './codecs.js';
 export { createMqttBridge, LinkState, MQTT_BRIDGE_DEFAULTS } from './mqtt-bridge.js';
 export type { MqttBridge, MqttBridgeOptions } from './mqtt-bridge.js';

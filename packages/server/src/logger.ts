@@ -23,8 +23,12 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type Level = (typeof LEVELS)[number];
 
 function format(level: Level, a: unknown, b: unknown): string {
-  const [obj, msg] = typeof a === 'string' ? [undefined, a] : [a as Record<string, unknown> | undefined, b as string | undefined];
-  const ctx = obj && Object.keys(obj).length > 0 ? ` ${JSON.stringify(obj, (_k, v) => (v instanceof Error ? v.message : v))}` : '';
+  const [obj, msg] =
+    typeof a === 'string' ? [undefined, a] : [a as Record<string, unknown> | undefined, b as string | undefined];
+  const ctx =
+    obj && Object.keys(obj).length > 0
+      ? ` ${JSON.stringify(obj, (_k, v) => (v instanceof Error ? v.message : v))}`
+      : '';
   return `[live-device-form] ${level}: ${msg ?? ''}${ctx}`;
 }
 

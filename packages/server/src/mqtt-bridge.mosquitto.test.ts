@@ -116,9 +116,15 @@ describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto', () => {
     await witness.publish(VP.genlockStatus, 'genlock=-25,10');
     await witness.publish(VP.genlockStatus, '1 2');
     await events.next(status({ genlock_phase_h: 1 }), 'the next good status');
-    expect(events.events.slice(since)).toEqual([{ type: 'status', values: { genlock_phase_h: 1, genlock_phase_v: 2 } }]);
+    expect(events.events.slice(since)).toEqual([
+      { type: 'status', values: { genlock_phase_h: 1, genlock_phase_v: 2 } },
+    ]);
     expect(log.entries).toContainEqual(
-      expect.objectContaining({ level: 'warn', msg: 'status payload ignored', obj: expect.objectContaining({ payload: 'genlock=-25,10' }) }),
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'status payload ignored',
+        obj: expect.objectContaining({ payload: 'genlock=-25,10' }),
+      }),
     );
   });
 
@@ -179,16 +185,19 @@ describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto', () => {
     expect(actions(witness)).toEqual(['delay 42']);
   });
 
-  it('two bridges (two SDK processes) on one broker see the effects of each other\'s writes', async () => {
+  it("two bridges (two SDK processes) on one broker see the effects of each other's writes", async () => {
     await deviceState(witness, -25, 10);
     const hardware = await startEchoDevice(mosquitto.url);
     later(() => hardware.close());
     const a = bridgeOn(mosquitto.url);
     const b = bridgeOn(mosquitto.url);
     const eventsB = recordEvents(b);
-    await Promise.all([recordEvents(a).next(availability(true), 'A online'), eventsB.next(availability(true), 'B online')]);
+    await Promise.all([
+      recordEvents(a).next(availability(true), 'A online'),
+      eventsB.next(availability(true), 'B online'),
+    ]);
     expect(await a.write('genlock_phase_v', -3, freshest(a))).toBe('accepted');
-    await eventsB.next(status({ genlock_phase_h: -25, genlock_phase_v: -3 }), 'the device\'s echo, seen by B');
+    await eventsB.next(status({ genlock_phase_h: -25, genlock_phase_v: -3 }), "the device's echo, seen by B");
     expect(b.snapshot()).toMatchObject({ genlock_phase_h: -25, genlock_phase_v: -3 });
     expect(hardware.received).toEqual([{ topic: VP.genlockSet, payload: 'genlock -25 -3' }]);
   });
@@ -250,7 +259,8 @@ async function page(p: Process, mounts = 0): Promise<{ client: TestClient; resyn
   return { client, resync };
 }
 
-const isUpdate = (field: string, value: FieldValue) => (f: ServerFrame) => f.type === 'update' && f.field === field && f.value === value;
+const isUpdate = (field: string, value: FieldValue) => (f: ServerFrame) =>
+  f.type === 'update' && f.field === field && f.value === value;
 
 describe.runIf(runMosquittoTests)('end to end on Mosquitto: pages, server SDK, MQTT bridge', () => {
   it('a stale write is never published: refused by revision, and in the reconnect guard', async () => {
@@ -266,7 +276,13 @@ describe.runIf(runMosquittoTests)('end to end on Mosquitto: pages, server SDK, M
     await witness.publish(VP.genlockStatus, '-30 10', { retain: true });
     const update = await client.next<UpdateFrame>(isUpdate('genlock_phase_h', -30), 5000);
     client.set(1, 'genlock_phase_h', -20, oldRev);
-    expect(await client.ack(1, 5000)).toMatchObject({ status: 'rejected', reason: 'stale', field: 'genlock_phase_h', value: -30, rev: update.rev });
+    expect(await client.ack(1, 5000)).toMatchObject({
+      status: 'rejected',
+      reason: 'stale',
+      field: 'genlock_phase_h',
+      value: -30,
+      rev: update.rev,
+    });
 
     // A reconnecting page's immediate write lands in the guard.
     const again = await TestClient.connect(sdk.url);

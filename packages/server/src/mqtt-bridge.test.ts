@@ -45,7 +45,13 @@ afterEach(async () => {
 });
 
 function bridgeOn(url: string, options: Partial<MqttBridgeOptions> = {}, d: DeviceDescription = device): MqttBridge {
-  const bridge = createMqttBridge(d, { url, logger: silentLogger, reconnectPeriod: 20, maxReconnectPeriod: 200, ...options });
+  const bridge = createMqttBridge(d, {
+    url,
+    logger: silentLogger,
+    reconnectPeriod: 20,
+    maxReconnectPeriod: 200,
+    ...options,
+  });
   cleanups.push(() => bridge.close());
   return bridge;
 }
@@ -112,7 +118,9 @@ describe('mqtt bridge: state from the broker', () => {
     await events.next(availability(true), 'online');
     await witness.publish(VP.online, 'maybe', { retain: true });
     await events.next(availability(false), 'offline');
-    expect(log.entries).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'unexpected availability payload: counted as offline' }));
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({ level: 'warn', msg: 'unexpected availability payload: counted as offline' }),
+    );
   });
 
   it('ignores and logs a status payload that does not match its pattern, and keeps the cache intact', async () => {
@@ -127,7 +135,9 @@ describe('mqtt bridge: state from the broker', () => {
     await witness.publish(VP.genlockStatus, '7 8');
     await events.next(status({ genlock_phase_h: 7, genlock_phase_v: 8 }), 'the good status after the bad ones');
     // The bad ones produced no event and changed nothing: the only status since is the good one.
-    expect(events.events.slice(since)).toEqual([{ type: 'status', values: { genlock_phase_h: 7, genlock_phase_v: 8 } }]);
+    expect(events.events.slice(since)).toEqual([
+      { type: 'status', values: { genlock_phase_h: 7, genlock_phase_v: 8 } },
+    ]);
     const ignored = log.entries.filter((e) => e.msg === 'status payload ignored');
     expect(ignored).toHaveLength(2);
     expect(ignored[0]?.obj).toMatchObject({ device: 'videoproc', topic: VP.genlockStatus, payload: '-25 ten' });
@@ -189,7 +199,9 @@ describe('mqtt bridge: writes', () => {
       expect.objectContaining({
         level: 'warn',
         msg: 'write not published: its payload cannot be built',
-        obj: expect.objectContaining({ reason: 'field "genlock_phase_v" is not known yet, so the payload cannot be built' }),
+        obj: expect.objectContaining({
+          reason: 'field "genlock_phase_v" is not known yet, so the payload cannot be built',
+        }),
       }),
     );
     await marker(bridge, 1);
@@ -309,7 +321,9 @@ describe('mqtt bridge: broker connection lost and back', () => {
     proxy.refuse(false);
     await events.next(availability(true), 'online');
     expect(log.entries.filter((e) => e.msg === 'lost the MQTT broker connection; reconnecting')).toHaveLength(1);
-    expect(log.entries.filter((e) => e.level === 'warn' && e.msg === 'MQTT connection error').length).toBeLessThanOrEqual(1);
+    expect(
+      log.entries.filter((e) => e.level === 'warn' && e.msg === 'MQTT connection error').length,
+    ).toBeLessThanOrEqual(1);
   });
 });
 
@@ -360,7 +374,14 @@ describe('mqtt bridge: connecting', () => {
   it('connects over mqtts:// with the CA passed through, and refuses an untrusted certificate', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ldf-tls-'));
     const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost'];
-    args.push('-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'));
+    args.push(
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    );
     const r = spawnSync('openssl', args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`openssl failed (it is needed for this test): ${r.stderr}`);
     const [key, cert] = await Promise.all([readFile(join(dir, 'key.pem')), readFile(join(dir, 'cert.pem'))]);
@@ -388,7 +409,9 @@ describe('mqtt bridge: connecting', () => {
     expect(() => createMqttBridge(device, { url: broker.url, mqtt: { clean: false, reconnectPeriod: 5 } })).toThrow(
       'The bridge sets the mqtt.js option(s) "clean", "reconnectPeriod" itself (they prevent late publishes); remove them',
     );
-    expect(() => createMqttBridge({ ...device, id: 'bad id' }, { url: broker.url })).toThrow(/id: not a valid device id/);
+    expect(() => createMqttBridge({ ...device, id: 'bad id' }, { url: broker.url })).toThrow(
+      /id: not a valid device id/,
+    );
   });
 
   it('close() is safe twice, stops reconnecting and answers later writes offline', async () => {

@@ -37,7 +37,15 @@ export const LinkState = {
 export type LinkState = (typeof LinkState)[keyof typeof LinkState];
 
 /** mqtt.js options the bridge sets itself: they are what makes a late publish impossible. */
-const MANAGED_OPTIONS = ['clean', 'reconnectPeriod', 'queueQoSZero', 'resubscribe', 'manualConnect', 'outgoingStore', 'incomingStore'] as const;
+const MANAGED_OPTIONS = [
+  'clean',
+  'reconnectPeriod',
+  'queueQoSZero',
+  'resubscribe',
+  'manualConnect',
+  'outgoingStore',
+  'incomingStore',
+] as const;
 
 /** Options of {@link createMqttBridge}. */
 export interface MqttBridgeOptions {
@@ -160,10 +168,14 @@ class MqttBridgeImpl implements MqttBridge {
     const passed = options.mqtt ?? {};
     const managed = MANAGED_OPTIONS.filter((k) => passed[k] !== undefined);
     if (managed.length > 0) {
-      throw new TypeError(`The bridge sets the mqtt.js option(s) ${managed.map((k) => `"${k}"`).join(', ')} itself (they prevent late publishes); remove them`);
+      throw new TypeError(
+        `The bridge sets the mqtt.js option(s) ${managed.map((k) => `"${k}"`).join(', ')} itself (they prevent late publishes); remove them`,
+      );
     }
     if (options.url === undefined && passed.host === undefined && passed.servers === undefined) {
-      throw new TypeError('createMqttBridge needs a broker: the "url" option (mqtt://, mqtts://, ws://, wss://) or "mqtt.host"');
+      throw new TypeError(
+        'createMqttBridge needs a broker: the "url" option (mqtt://, mqtts://, ws://, wss://) or "mqtt.host"',
+      );
     }
     if (options.url !== undefined && !/^(mqtts?|wss?|tcp|ssl|tls):\/\//.test(options.url)) {
       throw new TypeError(`The "url" option must start with mqtt://, mqtts://, ws:// or wss://, got "${options.url}"`);
@@ -217,10 +229,14 @@ class MqttBridgeImpl implements MqttBridge {
   write(field: string, value: WritableValue, freshest: FreshestValue): Promise<WriteOutcome> {
     const client = this.client;
     // Published only on a live link to an online device; never handed to mqtt.js to send later.
-    if (!this.online || !client || !client.connected || client.disconnecting) return Promise.resolve(WriteOutcome.Offline);
+    if (!this.online || !client || !client.connected || client.disconnecting)
+      return Promise.resolve(WriteOutcome.Offline);
     const encoded = this.codec.encode(field, value, freshest);
     if (!encoded.ok) {
-      this.log.warn({ device: this.id, field, reason: encoded.message }, 'write not published: its payload cannot be built');
+      this.log.warn(
+        { device: this.id, field, reason: encoded.message },
+        'write not published: its payload cannot be built',
+      );
       return Promise.resolve(WriteOutcome.Offline);
     }
     return new Promise<WriteOutcome>((resolve) => {
@@ -260,13 +276,18 @@ class MqttBridgeImpl implements MqttBridge {
     this.reconnectTimer = undefined;
     if (this.pending.size > 0) {
       // Let PUBACKs already on their way arrive, so a write that did land is not reported `unknown`.
-      const all = Promise.all([...this.pending].map((p) => new Promise<void>((r) => {
-        const settle = p.settle;
-        p.settle = (o) => {
-          settle(o);
-          r();
-        };
-      })));
+      const all = Promise.all(
+        [...this.pending].map(
+          (p) =>
+            new Promise<void>((r) => {
+              const settle = p.settle;
+              p.settle = (o) => {
+                settle(o);
+                r();
+              };
+            }),
+        ),
+      );
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, this.closeTimeoutMs)))]);
       clearTimeout(timer);
@@ -336,7 +357,10 @@ class MqttBridgeImpl implements MqttBridge {
     if (this.availability && topic === this.availability.topic) {
       const text = payload.toString('utf8');
       if (text !== this.availability.online && text !== this.availability.offline) {
-        this.log.warn({ device: this.id, topic, payload: excerpt(payload) }, 'unexpected availability payload: counted as offline');
+        this.log.warn(
+          { device: this.id, topic, payload: excerpt(payload) },
+          'unexpected availability payload: counted as offline',
+        );
       }
       this.deviceAvailable = text === this.availability.online;
       this.report();
@@ -345,7 +369,10 @@ class MqttBridgeImpl implements MqttBridge {
     const result = this.codec.decode(topic, payload);
     if (result === undefined) return;
     if (!result.ok) {
-      this.log.warn({ device: this.id, topic, payload: excerpt(payload), reason: result.message }, 'status payload ignored');
+      this.log.warn(
+        { device: this.id, topic, payload: excerpt(payload), reason: result.message },
+        'status payload ignored',
+      );
       return;
     }
     for (const [name, value] of Object.entries(result.values)) this.cache.set(name, value);

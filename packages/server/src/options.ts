@@ -148,7 +148,9 @@ function normaliseOrigin(origin: string): string {
   }
   const bare = url && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
   if (!url || !bare || url.origin === 'null') {
-    throw new TypeError(`The "allowedOrigins" option must hold origins like "https://example.com:8443", got "${origin}"`);
+    throw new TypeError(
+      `The "allowedOrigins" option must hold origins like "https://example.com:8443", got "${origin}"`,
+    );
   }
   return url.origin;
 }
@@ -159,7 +161,8 @@ function normaliseOrigin(origin: string): string {
  * @internal
  */
 export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('createLiveDeviceServer needs an options object with "devices"');
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('createLiveDeviceServer needs an options object with "devices"');
   const { devices } = options;
   if (!Array.isArray(devices)) throw new TypeError('The "devices" option must be an array of DeviceBridge');
   const ids = new Set<string>();
@@ -167,7 +170,8 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     if (typeof d?.id !== 'string' || typeof d.write !== 'function' || typeof d.subscribe !== 'function') {
       throw new TypeError('The "devices" option must hold DeviceBridge objects (id, schema, write, subscribe, …)');
     }
-    if (ids.has(d.id)) throw new TypeError(`Two entries of the "devices" option have the id "${d.id}"; ids must be unique`);
+    if (ids.has(d.id))
+      throw new TypeError(`Two entries of the "devices" option have the id "${d.id}"; ids must be unique`);
     ids.add(d.id);
   }
   const path = options.path ?? DEFAULTS.path;
@@ -175,9 +179,12 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     throw new TypeError(`The "path" option must be a URL path starting with "/", got ${JSON.stringify(path)}`);
   }
   const rateLimit: RateLimit = { ...DEFAULTS.rateLimit };
-  if (options.rateLimit?.burst !== undefined) rateLimit.burst = checkNumber('rateLimit.burst', options.rateLimit.burst, 1);
-  if (options.rateLimit?.perSecond !== undefined) rateLimit.perSecond = checkNumber('rateLimit.perSecond', options.rateLimit.perSecond, 0.001);
-  if (options.authorize !== undefined && typeof options.authorize !== 'function') throw new TypeError('The "authorize" option must be a function');
+  if (options.rateLimit?.burst !== undefined)
+    rateLimit.burst = checkNumber('rateLimit.burst', options.rateLimit.burst, 1);
+  if (options.rateLimit?.perSecond !== undefined)
+    rateLimit.perSecond = checkNumber('rateLimit.perSecond', options.rateLimit.perSecond, 0.001);
+  if (options.authorize !== undefined && typeof options.authorize !== 'function')
+    throw new TypeError('The "authorize" option must be a function');
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
     throw new TypeError('The "token" option must be a non-empty string');
   }
@@ -186,7 +193,8 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     if (typeof logger[level] !== 'function') throw new TypeError(`The "logger" option must have a "${level}" method`);
   }
   const epoch = options.epoch ?? randomBytes(9).toString('base64url');
-  if (typeof epoch !== 'string' || epoch === '' || epoch.length > 128) throw new TypeError('The "epoch" option must be a string of 1 to 128 characters');
+  if (typeof epoch !== 'string' || epoch === '' || epoch.length > 128)
+    throw new TypeError('The "epoch" option must be a string of 1 to 128 characters');
   const allowedOrigins = options.allowedOrigins ?? DEFAULTS.allowedOrigins;
   if (!Array.isArray(allowedOrigins)) throw new TypeError('The "allowedOrigins" option must be an array of origins');
   const maxMs = 2 ** 31 - 1; // setTimeout's limit

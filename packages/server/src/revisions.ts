@@ -103,7 +103,9 @@ export class FieldRevisions {
     const i = value === null ? -1 : this.pending.findIndex((p) => p.value === value);
     const match = this.pending[i];
     if (!match) return;
-    this.pending = this.pending.filter((p, j) => p.value !== value && (j > i || (j < i && p.sessionId !== match.sessionId)));
+    this.pending = this.pending.filter(
+      (p, j) => p.value !== value && (j > i || (j < i && p.sessionId !== match.sessionId)),
+    );
   }
 
   /** Forgets every pending write. */

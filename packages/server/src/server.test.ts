@@ -122,7 +122,9 @@ describe('session events and introspection', () => {
     h.live.on('session-open', (s) => events.push(`open ${s.id} ${s.state}`));
     const off = h.live.on('session-close', (s) => events.push(`close ${s.id} ${s.code}`));
     const { client } = await h.join();
-    expect(h.live.sessions()).toMatchObject([{ device: 'videoproc', state: 'live', mounts: 0, remoteAddress: '127.0.0.1' }]);
+    expect(h.live.sessions()).toMatchObject([
+      { device: 'videoproc', state: 'live', mounts: 0, remoteAddress: '127.0.0.1' },
+    ]);
     const closed = new Promise((r) => h.live.on('session-close', r));
     client.ws.close(1000);
     await closed;
@@ -133,7 +135,8 @@ describe('session events and introspection', () => {
 
 describe('options', () => {
   const devices = [makeBridge()];
-  const make = (o: Partial<LiveDeviceServerOptions>) => createLiveDeviceServer({ devices, logger: silentLogger, ...o } as LiveDeviceServerOptions);
+  const make = (o: Partial<LiveDeviceServerOptions>) =>
+    createLiveDeviceServer({ devices, logger: silentLogger, ...o } as LiveDeviceServerOptions);
 
   it('throws a TypeError naming the option at fault', () => {
     expect(() => make({ devices: [makeBridge(), makeBridge()] })).toThrow(/"devices".*unique/);

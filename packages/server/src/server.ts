@@ -121,12 +121,18 @@ class LiveServer implements LiveDeviceServer, SessionHost {
       verifyClient: (info, done) => {
         const { req } = info;
         if (!isOriginAllowed(info.origin, req.headers.host, o.allowedOrigins, o.requireOrigin)) {
-          o.logger.warn({ origin: info.origin ?? null, host: req.headers.host, remote: req.socket.remoteAddress }, 'upgrade refused: origin not allowed');
+          o.logger.warn(
+            { origin: info.origin ?? null, host: req.headers.host, remote: req.socket.remoteAddress },
+            'upgrade refused: origin not allowed',
+          );
           done(false, 403, 'Origin not allowed');
           return;
         }
         if (!offersSubprotocol(req.headers['sec-websocket-protocol'], SUBPROTOCOL)) {
-          o.logger.warn({ remote: req.socket.remoteAddress }, `upgrade refused: subprotocol ${SUBPROTOCOL} not offered`);
+          o.logger.warn(
+            { remote: req.socket.remoteAddress },
+            `upgrade refused: subprotocol ${SUBPROTOCOL} not offered`,
+          );
           done(false, 400, `Sec-WebSocket-Protocol must offer ${SUBPROTOCOL}`);
           return;
         }
@@ -194,11 +200,15 @@ class LiveServer implements LiveDeviceServer, SessionHost {
   setProtection(protection: Partial<Protection>): void {
     if (protection.guardMs !== undefined) this.protection.guardMs = checkGuardMs(protection.guardMs);
     if (protection.checkRevisions !== undefined) {
-      if (typeof protection.checkRevisions !== 'boolean') throw new TypeError('setProtection: "checkRevisions" must be a boolean');
+      if (typeof protection.checkRevisions !== 'boolean')
+        throw new TypeError('setProtection: "checkRevisions" must be a boolean');
       this.protection.checkRevisions = protection.checkRevisions;
     }
     const off = this.protection.guardMs === 0 || !this.protection.checkRevisions;
-    this.options.logger[off ? 'warn' : 'info']({ ...this.protection }, off ? 'protection reduced (demo/test only)' : 'protection set');
+    this.options.logger[off ? 'warn' : 'info'](
+      { ...this.protection },
+      off ? 'protection reduced (demo/test only)' : 'protection set',
+    );
   }
 
   sessions(): SessionInfo[] {

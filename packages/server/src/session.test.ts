@@ -6,7 +6,9 @@ afterEach(stopAll);
 
 const H = 'genlock_phase_h';
 const isUpdate = (field: string, value?: unknown) => (f: { type: string }) =>
-  f.type === 'update' && (f as UpdateFrame).field === field && (value === undefined || (f as UpdateFrame).value === value);
+  f.type === 'update' &&
+  (f as UpdateFrame).field === field &&
+  (value === undefined || (f as UpdateFrame).value === value);
 const rejections = (h: Harness) => h.log.entries.filter((e) => e.msg === 'write rejected');
 
 describe('hello', () => {
@@ -67,7 +69,10 @@ describe('token and authorize', () => {
     const h = await startServer({ token: 's3cret' });
     const missing = await h.connect();
     missing.hello(0);
-    expect(await missing.next((f) => f.type === 'error')).toMatchObject({ code: 'unauthorized', message: 'missing token' });
+    expect(await missing.next((f) => f.type === 'error')).toMatchObject({
+      code: 'unauthorized',
+      message: 'missing token',
+    });
     expect((await missing.closed).code).toBe(4401);
     const bad = await h.connect();
     bad.hello(0, 'videoproc', 's3cret!');
@@ -111,7 +116,14 @@ describe('token and authorize', () => {
     const { client } = await h.join();
     client.set(1, 'gain', 1.5, 0);
     expect(await client.ack(1)).toEqual({
-      type: 'ack', id: 1, status: 'rejected', reason: 'forbidden', message: 'not allowed to write gain', field: 'gain', value: 0, rev: 0,
+      type: 'ack',
+      id: 1,
+      status: 'rejected',
+      reason: 'forbidden',
+      message: 'not allowed to write gain',
+      field: 'gain',
+      value: 0,
+      rev: 0,
     });
     client.set(2, H, 3, 0);
     expect(await client.ack(2)).toMatchObject({ status: 'accepted' });
@@ -123,7 +135,12 @@ describe('token and authorize', () => {
     const h = await startServer();
     const { client } = await h.join();
     client.set(1, 'temperature', 20, 0);
-    expect(await client.ack(1)).toMatchObject({ status: 'rejected', reason: 'forbidden', field: 'temperature', value: 41.5 });
+    expect(await client.ack(1)).toMatchObject({
+      status: 'rejected',
+      reason: 'forbidden',
+      field: 'temperature',
+      value: 41.5,
+    });
     expect(h.bridge.writes).toEqual([]);
   });
 
@@ -132,7 +149,13 @@ describe('token and authorize', () => {
     const client = await h.connect();
     client.hello(0);
     client.set(1, H, 0, 0); // while authorizing: guard, and no value is told to an unknown user
-    expect(await client.ack(1)).toEqual({ type: 'ack', id: 1, status: 'rejected', reason: 'guard', message: 'not authorized yet' });
+    expect(await client.ack(1)).toEqual({
+      type: 'ack',
+      id: 1,
+      status: 'rejected',
+      reason: 'guard',
+      message: 'not authorized yet',
+    });
     expect((await client.closed).code).toBe(4408);
   });
 });
@@ -144,9 +167,16 @@ describe('reconnect guard', () => {
     const start = Date.now();
     client.hello(1);
     // A naive client re-submits every input right after reconnecting, then once more a bit later.
-    const fields: [string, unknown][] = [[H, 22], ['genlock_phase_v', 10], ['gain', 1], ['standard', 'ntsc'], ['mute', true]];
+    const fields: [string, unknown][] = [
+      [H, 22],
+      ['genlock_phase_v', 10],
+      ['gain', 1],
+      ['standard', 'ntsc'],
+      ['mute', true],
+    ];
     fields.forEach(([field, value], i) => client.set(i + 1, field, value, 0));
-    for (let i = 1; i <= fields.length; i++) expect(await client.ack(i)).toMatchObject({ status: 'rejected', reason: 'guard' });
+    for (let i = 1; i <= fields.length; i++)
+      expect(await client.ack(i)).toMatchObject({ status: 'rejected', reason: 'guard' });
     await new Promise((r) => setTimeout(r, 300));
     client.set(10, H, 23, 0);
     const late = await client.ack(10);
@@ -193,7 +223,14 @@ describe('revisions', () => {
     await client.next(isUpdate(H, -30));
     client.set(1, H, 22, 0); // edited from the value before the device changed
     expect(await client.ack(1)).toEqual({
-      type: 'ack', id: 1, status: 'rejected', reason: 'stale', message: `${H} changed since revision 0`, field: H, value: -30, rev: 1,
+      type: 'ack',
+      id: 1,
+      status: 'rejected',
+      reason: 'stale',
+      message: `${H} changed since revision 0`,
+      field: H,
+      value: -30,
+      rev: 1,
     });
     client.set(2, H, 23, 5); // a revision from the future
     expect(await client.ack(2)).toMatchObject({ reason: 'stale' });
@@ -299,7 +336,9 @@ describe('acks', () => {
     const h = await startServer({ rateLimit: { burst: 3, perSecond: 10 } });
     const { client } = await h.join();
     for (let i = 1; i <= 5; i++) client.set(i, 'mute', i % 2 === 0, 0);
-    const statuses = (await Promise.all([1, 2, 3, 4, 5].map((i) => client.ack(i)))).map((a) => (a.status === 'rejected' ? a.reason : a.status));
+    const statuses = (await Promise.all([1, 2, 3, 4, 5].map((i) => client.ack(i)))).map((a) =>
+      a.status === 'rejected' ? a.reason : a.status,
+    );
     expect(statuses).toEqual(['accepted', 'accepted', 'accepted', 'rate', 'rate']);
     await new Promise((r) => setTimeout(r, 250)); // 2.5 tokens back
     client.set(6, 'gain', 1, 0);
@@ -336,7 +375,10 @@ describe('bad input', () => {
     const h = await startServer();
     const { client } = await h.join();
     client.send('{"type":"set", nope');
-    expect(await client.next((f) => f.type === 'error')).toMatchObject({ code: 'bad-frame', message: 'frame is not valid JSON' });
+    expect(await client.next((f) => f.type === 'error')).toMatchObject({
+      code: 'bad-frame',
+      message: 'frame is not valid JSON',
+    });
     expect((await client.closed).code).toBe(4400);
     expect(h.log.entries.some((e) => e.msg.startsWith('protocol error') && e.obj?.code === 'bad-frame')).toBe(true);
   });
@@ -357,7 +399,13 @@ describe('bad input', () => {
   it('an unknown field: invalid, without a value', async () => {
     const h = await startServer();
     const { ack } = await rejectedInvalid(h, '{"type":"set","id":4,"field":"brightness","value":1,"rev":0}', 4);
-    expect(ack).toEqual({ type: 'ack', id: 4, status: 'rejected', reason: 'invalid', message: 'unknown field "brightness"' });
+    expect(ack).toEqual({
+      type: 'ack',
+      id: 4,
+      status: 'rejected',
+      reason: 'invalid',
+      message: 'unknown field "brightness"',
+    });
   });
 
   it.each([
@@ -379,7 +427,9 @@ describe('bad input', () => {
   });
 
   it('a text value the bridge cannot encode (a payload separator): invalid', async () => {
-    const bridge = makeBridge({ checkWrite: (_f, v) => (typeof v === 'string' && v.includes(' ') ? 'contains the separator " "' : undefined) });
+    const bridge = makeBridge({
+      checkWrite: (_f, v) => (typeof v === 'string' && v.includes(' ') ? 'contains the separator " "' : undefined),
+    });
     const h = await startServer({ bridge });
     const { ack } = await rejectedInvalid(h, '{"type":"set","id":1,"field":"name","value":"cam 2","rev":0}', 1);
     expect(ack).toMatchObject({ message: 'name: contains the separator " "', value: 'cam 1' });
@@ -392,8 +442,13 @@ describe('bad input', () => {
     // error and close, the other branch rule 7 allows.
     for (const key of ['__proto__', 'constructor', 'prototype']) {
       const { client } = await h.join();
-      client.send(`{"type":"set","id":1,"field":"${H}","value":1,"rev":0,"${key}":{"polluted":true,"prototype":{"polluted":true}}}`);
-      expect(await client.next((f) => f.type === 'error')).toMatchObject({ code: 'bad-frame', message: `frame: key "${key}" is not allowed` });
+      client.send(
+        `{"type":"set","id":1,"field":"${H}","value":1,"rev":0,"${key}":{"polluted":true,"prototype":{"polluted":true}}}`,
+      );
+      expect(await client.next((f) => f.type === 'error')).toMatchObject({
+        code: 'bad-frame',
+        message: `frame: key "${key}" is not allowed`,
+      });
       expect((await client.closed).code).toBe(4400);
     }
     const early = await h.connect();
@@ -402,7 +457,13 @@ describe('bad input', () => {
     // As a field name the id is readable: one invalid ack, without a field.
     const { client } = await h.join();
     client.send('{"type":"set","id":4,"field":"__proto__","value":1,"rev":0}');
-    expect(await client.ack(4)).toEqual({ type: 'ack', id: 4, status: 'rejected', reason: 'invalid', message: 'set.field: not a valid field name' });
+    expect(await client.ack(4)).toEqual({
+      type: 'ack',
+      id: 4,
+      status: 'rejected',
+      reason: 'invalid',
+      message: 'set.field: not a valid field name',
+    });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
     expect(h.bridge.writes).toEqual([]);

@@ -364,16 +364,23 @@ export class Session implements HubMember {
     if (!schema) return { reason: 'invalid', message: `unknown field "${frame.field}"` };
     const check = checkValue(schema, frame.value);
     if (!check.ok) return { reason: 'invalid', message: `${frame.field}: ${check.message}` };
-    const encodable = this.contained('checkWrite', () => bridge.checkWrite?.(frame.field, frame.value), 'value cannot be encoded');
+    const encodable = this.contained(
+      'checkWrite',
+      () => bridge.checkWrite?.(frame.field, frame.value),
+      'value cannot be encoded',
+    );
     if (encodable !== undefined) return { reason: 'invalid', message: `${frame.field}: ${encodable}` };
     if (!schema.writable) return { reason: 'forbidden', message: `${frame.field} is read-only` };
     const canWrite = this.grant?.canWrite;
     if (canWrite && this.contained('canWrite', () => canWrite(frame.field), false) !== true) {
       return { reason: 'forbidden', message: `not allowed to write ${frame.field}` };
     }
-    if (store.state(frame.field)?.value === null) return { reason: 'forbidden', message: `${frame.field} is not known yet` };
-    if (!this.rate.take()) return { reason: 'rate', message: `more than ${this.o.rateLimit.perSecond} writes a second` };
-    if (this.state !== SessionState.Live || this.resyncPending) return { reason: 'guard', message: 'reconnect guard: wait for resync' };
+    if (store.state(frame.field)?.value === null)
+      return { reason: 'forbidden', message: `${frame.field} is not known yet` };
+    if (!this.rate.take())
+      return { reason: 'rate', message: `more than ${this.o.rateLimit.perSecond} writes a second` };
+    if (this.state !== SessionState.Live || this.resyncPending)
+      return { reason: 'guard', message: 'reconnect guard: wait for resync' };
     if (!store.online) return { reason: 'offline', message: 'device offline' };
     if (this.host.protection.checkRevisions && store.isStale(this.id, frame.field, frame.rev)) {
       return { reason: 'stale', message: `${frame.field} changed since revision ${frame.rev}` };
@@ -395,12 +402,18 @@ export class Session implements HubMember {
     try {
       outcome = await bridge.write(frame.field, frame.value, freshest);
       if (!OUTCOMES.has(outcome)) {
-        this.o.logger.error({ session: this.id, outcome: String(outcome) }, 'bridge.write resolved an unknown outcome; reported unknown');
+        this.o.logger.error(
+          { session: this.id, outcome: String(outcome) },
+          'bridge.write resolved an unknown outcome; reported unknown',
+        );
         outcome = WriteOutcome.Unknown;
       }
     } catch (err) {
       // The bridge broke its contract; it may have published, so the honest answer is "unknown".
-      this.o.logger.error({ session: this.id, device: store.id, field: frame.field, err }, 'bridge.write threw; reported unknown');
+      this.o.logger.error(
+        { session: this.id, device: store.id, field: frame.field, err },
+        'bridge.write threw; reported unknown',
+      );
       outcome = WriteOutcome.Unknown;
     } finally {
       this.host.counters.writesInFlight--;
@@ -410,7 +423,10 @@ export class Session implements HubMember {
       this.reject(frame.id, frame.field, 'offline', 'device went offline; not written');
       return;
     }
-    this.o.logger.debug({ session: this.id, device: store.id, id: frame.id, field: frame.field, status: outcome }, 'write');
+    this.o.logger.debug(
+      { session: this.id, device: store.id, id: frame.id, field: frame.field, status: outcome },
+      'write',
+    );
     this.sendAck({ type: 'ack', id: frame.id, status: outcome });
   }
 
@@ -462,7 +478,11 @@ export class Session implements HubMember {
 
   /** Sends what the slow reader's buffer has room for: a pending resync first, else queued updates. */
   private flush(): void {
-    while (this.state === SessionState.Live && this.ws.readyState === this.ws.OPEN && this.ws.bufferedAmount <= this.o.sendBufferLimit) {
+    while (
+      this.state === SessionState.Live &&
+      this.ws.readyState === this.ws.OPEN &&
+      this.ws.bufferedAmount <= this.o.sendBufferLimit
+    ) {
       if (this.resyncPending) {
         this.sendResync();
         continue;
@@ -491,7 +511,10 @@ export class Session implements HubMember {
     // Updates and resyncs wait when the buffer is full; only acks, pongs and errors still go.
     // A client that keeps writing but never reads would grow those without bound: cut it off.
     if (this.ws.bufferedAmount > this.o.sendBufferLimit + MAX_SERVER_FRAME_BYTES) {
-      this.o.logger.warn({ session: this.id, bufferedAmount: this.ws.bufferedAmount }, 'client does not read: socket terminated');
+      this.o.logger.warn(
+        { session: this.id, bufferedAmount: this.ws.bufferedAmount },
+        'client does not read: socket terminated',
+      );
       this.terminate();
     }
     return true;
@@ -502,7 +525,10 @@ export class Session implements HubMember {
   /** Sends `error` with a stable code and closes with the matching close code. */
   private fail(code: ErrorCode, message: string): void {
     if (this.state === SessionState.Closed) return;
-    this.o.logger.warn({ session: this.id, device: this.hub?.store.id, code, message }, 'protocol error; socket closed');
+    this.o.logger.warn(
+      { session: this.id, device: this.hub?.store.id, code, message },
+      'protocol error; socket closed',
+    );
     this.send(encodeFrame({ type: 'error', code, message: message.slice(0, MAX_MESSAGE) }));
     this.finish();
     this.ws.close(ERROR_CLOSE_CODES[code], code);

@@ -146,7 +146,8 @@ export class DeviceStore {
 
   /** Tells the store how a write ended. An `offline` write was never published: no echo will come. */
   endWrite(entry: PendingWrite, outcome: WriteOutcome): void {
-    if (outcome === WriteOutcome.Offline || outcome === WriteOutcome.Unknown) this.fields.get(entry.field)?.removePending(entry);
+    if (outcome === WriteOutcome.Offline || outcome === WriteOutcome.Unknown)
+      this.fields.get(entry.field)?.removePending(entry);
   }
 
   /** Whether a write by `sessionId` to `field` based on revision `rev` is stale. Unknown fields are stale. */
@@ -189,7 +190,10 @@ export class DeviceStore {
           break;
         default: {
           const never: never = event;
-          this.log.warn({ device: this.id, event: String((never as { type?: unknown }).type) }, 'unknown bridge event ignored');
+          this.log.warn(
+            { device: this.id, event: String((never as { type?: unknown }).type) },
+            'unknown bridge event ignored',
+          );
         }
       }
     } catch (err) {

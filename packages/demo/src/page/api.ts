@@ -21,7 +21,11 @@ export async function post<T = unknown>(route: 'cut' | 'hardware' | 'protection'
 }
 
 /** Follows the demo's event stream; the browser reconnects it by itself. Returns the function that closes it. */
-export function follow(handlers: { state(s: DemoState): void; log(e: LogEntry): void; connected?(on: boolean): void }): () => void {
+export function follow(handlers: {
+  state(s: DemoState): void;
+  log(e: LogEntry): void;
+  connected?(on: boolean): void;
+}): () => void {
   const source = new EventSource('/demo/api/events');
   let seen = 0;
   source.addEventListener('state', (e) => handlers.state(JSON.parse((e as MessageEvent<string>).data) as DemoState));

@@ -22,7 +22,12 @@ form.src = socketUrl('element');
 const elementState = $('#element-state');
 form.addEventListener('ldf-state', (e) => {
   elementState.textContent = e.detail.state;
-  elementState.dataset.tone = e.detail.state === 'live' ? 'ok' : e.detail.state === 'reconnecting' || e.detail.state === 'failed' ? 'bad' : 'wait';
+  elementState.dataset.tone =
+    e.detail.state === 'live'
+      ? 'ok'
+      : e.detail.state === 'reconnecting' || e.detail.state === 'failed'
+        ? 'bad'
+        : 'wait';
 });
 
 // ------------------------------------------------------------------ the naive client

@@ -70,9 +70,14 @@ export class HardwarePanel {
       el.name = f.name;
       this.#controls.set(f.name, el);
       cell.append(el);
-      if (f.unit) cell.append(Object.assign(document.createElement('span'), { className: 'unit', textContent: f.unit }));
+      if (f.unit)
+        cell.append(Object.assign(document.createElement('span'), { className: 'unit', textContent: f.unit }));
       if (f.type === 'number' || f.type === 'integer' || f.type === 'text') {
-        const set = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Set', className: 'small' });
+        const set = Object.assign(document.createElement('button'), {
+          type: 'button',
+          textContent: 'Set',
+          className: 'small',
+        });
         set.dataset.hwSet = f.name;
         const apply = (): void => void this.#set(f, el);
         set.addEventListener('click', apply);
@@ -87,7 +92,11 @@ export class HardwarePanel {
     for (const p of PRESETS) {
       const f = fields.find((x) => x.name === p.field);
       if (!f || !presets) continue;
-      const b = Object.assign(document.createElement('button'), { type: 'button', textContent: p.text, className: 'preset' });
+      const b = Object.assign(document.createElement('button'), {
+        type: 'button',
+        textContent: p.text,
+        className: 'preset',
+      });
       b.title = `Set ${f.label} to ${String(p.value)} at the device`;
       b.dataset.preset = `${p.field}=${String(p.value)}`;
       b.addEventListener('click', () => void this.#act({ action: 'set', field: p.field, value: p.value }));
@@ -99,7 +108,8 @@ export class HardwarePanel {
     if (f.type === 'boolean') return Object.assign(document.createElement('input'), { type: 'checkbox' });
     if (f.type === 'enum') {
       const select = document.createElement('select');
-      for (const o of f.options) select.append(Object.assign(document.createElement('option'), { value: o.value, textContent: o.label }));
+      for (const o of f.options)
+        select.append(Object.assign(document.createElement('option'), { value: o.value, textContent: o.label }));
       return select;
     }
     const input = document.createElement('input');

@@ -12,7 +12,11 @@ const STATE_TEXT: Record<NaiveState, string> = {
   down: 'Disconnected',
 };
 
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { class?: string } = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> & { class?: string } = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   const { class: cls, ...rest } = props;
   if (cls) el.className = cls;
@@ -87,7 +91,10 @@ export function mountNaivePanel(root: HTMLElement, url: string, device: string):
         if (v !== undefined) client.edit(s.name, v);
       });
       controls.set(s.name, el);
-      form.append(h('label', { htmlFor: el.id, textContent: s.label }), h('div', { class: 'naive-control' }, el, h('span', { class: 'unit', textContent: s.unit ?? '' })));
+      form.append(
+        h('label', { htmlFor: el.id, textContent: s.label }),
+        h('div', { class: 'naive-control' }, el, h('span', { class: 'unit', textContent: s.unit ?? '' })),
+      );
     }
   }
 
@@ -102,14 +109,14 @@ export function mountNaivePanel(root: HTMLElement, url: string, device: string):
     status.textContent = STATE_TEXT[client.state];
     status.dataset.tone = client.state === NaiveState.Open ? 'ok' : client.state === NaiveState.Down ? 'bad' : 'wait';
     queue.textContent =
-      client.state === NaiveState.Down ? `inputs stay editable; ${client.queue.length} edit${client.queue.length === 1 ? '' : 's'} queued` : '';
+      client.state === NaiveState.Down
+        ? `inputs stay editable; ${client.queue.length} edit${client.queue.length === 1 ? '' : 's'} queued`
+        : '';
     counts.textContent = `${client.counts.sent} sent · ${client.counts.accepted} accepted · ${client.counts.rejected} rejected`;
     root.dataset.sent = String(client.counts.sent);
     root.dataset.rejected = String(client.counts.rejected);
     root.dataset.accepted = String(client.counts.accepted);
-    events.replaceChildren(
-      ...[...client.events].reverse().map((e) => h('li', { class: e.kind, textContent: e.text })),
-    );
+    events.replaceChildren(...[...client.events].reverse().map((e) => h('li', { class: e.kind, textContent: e.text })));
   }
 
   render();

@@ -20,7 +20,9 @@ export type ControlKind = 'slider' | 'box' | 'pick';
 
 /** Whether an event target is a named form control. */
 export function isControl(t: unknown): t is Control {
-  return (t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement) && !!t.name;
+  return (
+    (t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement) && !!t.name
+  );
 }
 
 /** @internal */
@@ -36,7 +38,8 @@ export function controlKind(el: Control): ControlKind {
 /** The value a control holds, typed by the field's schema (`NaN` for an empty or unparsable number). */
 export function readControl(el: Control, schema: FieldSchema): WritableValue {
   const t = schema.type;
-  if (t === 'boolean') return el instanceof HTMLInputElement && el.type === 'checkbox' ? el.checked : el.value === 'true';
+  if (t === 'boolean')
+    return el instanceof HTMLInputElement && el.type === 'checkbox' ? el.checked : el.value === 'true';
   if (t === 'number' || t === 'integer') return el.value.trim() === '' ? NaN : Number(el.value);
   return el.value;
 }

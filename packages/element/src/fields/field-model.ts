@@ -4,7 +4,16 @@
  * it frames and user gestures and renders from it.
  * @module
  */
-import type { AckFrame, FieldSchema, FieldState, FieldValue, RejectReason, SetFrame, UpdateFrame, WritableValue } from '@live-device-form/protocol';
+import type {
+  AckFrame,
+  FieldSchema,
+  FieldState,
+  FieldValue,
+  RejectReason,
+  SetFrame,
+  UpdateFrame,
+  WritableValue,
+} from '@live-device-form/protocol';
 
 /** What the field tells the user below its control. */
 export type Note =
@@ -141,7 +150,10 @@ export class FieldModel {
         if (ack.value !== undefined && ack.rev !== undefined && ack.rev >= this.device.rev) {
           this.device = { value: ack.value, rev: ack.rev };
         }
-        this.note = ack.reason === 'stale' ? { kind: 'conflict', mine: set.value } : { kind: 'rejected', reason: ack.reason, message: ack.message };
+        this.note =
+          ack.reason === 'stale'
+            ? { kind: 'conflict', mine: set.value }
+            : { kind: 'rejected', reason: ack.reason, message: ack.message };
         if (this.held) {
           if (this.device.rev > this.rev) this.pending = this.device;
         } else if (!this.inflight.size) this.adopt();

@@ -24,7 +24,8 @@ const REASONS: Record<Exclude<RejectReason, 'stale' | 'invalid'>, string> = {
 
 /** Why a write was refused, in words. */
 export function reasonText(schema: FieldSchema, reason: RejectReason, device: FieldValue, message?: string): string {
-  if (reason === 'stale') return `Not applied: the device changed to ${formatValue(schema, device)} before your change arrived.`;
+  if (reason === 'stale')
+    return `Not applied: the device changed to ${formatValue(schema, device)} before your change arrived.`;
   if (reason === 'invalid') return `Not applied: ${message ?? 'the device does not accept this value'}.`;
   return `Not applied: ${REASONS[reason]}.`;
 }

@@ -28,16 +28,18 @@ export function renderNote(m: FieldModel, withLabel: boolean): TemplateResult {
   } else if (note?.kind === 'saving') {
     body = html`<span aria-hidden="true">Saving…</span>`;
   } else if (note) {
-    body = html`${noteText(s, note, m.device.value)}${note.kind === 'conflict'
-      ? html`<span class="choice">
+    body = html`${noteText(s, note, m.device.value)}${
+      note.kind === 'conflict'
+        ? html`<span class="choice">
           <button type="button" part="button keep-button" data-action="keep" data-field=${s.name}>Keep device value</button>
           <button type="button" part="button apply-button" data-action="apply" data-field=${s.name}>Apply mine</button>
         </span>`
-      : nothing}`;
+        : nothing
+    }`;
   }
-  return html`<div part="note note-${kind}" class="note ${kind}" id="${controlId(s.name)}-note" aria-live="polite">${withLabel && body !== nothing
-    ? html`<strong>${s.label}:</strong> `
-    : nothing}${body}</div>`;
+  return html`<div part="note note-${kind}" class="note ${kind}" id="${controlId(s.name)}-note" aria-live="polite">${
+    withLabel && body !== nothing ? html`<strong>${s.label}:</strong> ` : nothing
+  }${body}</div>`;
 }
 
 /**
@@ -57,9 +59,9 @@ export function renderField(m: FieldModel): TemplateResult {
       case 'number':
       case 'integer': {
         const box = html`<input type="number" part="number" name=${s.name} id=${id} min=${s.min ?? nothing} max=${s.max ?? nothing}
-          step=${step(s)} aria-describedby=${note} inputmode=${s.type === 'integer' ? 'numeric' : 'decimal'} />${s.unit
-          ? html`<span part="unit">${s.unit}</span>`
-          : nothing}`;
+          step=${step(s)} aria-describedby=${note} inputmode=${s.type === 'integer' ? 'numeric' : 'decimal'} />${
+            s.unit ? html`<span part="unit">${s.unit}</span>` : nothing
+          }`;
         control =
           s.min !== undefined && s.max !== undefined
             ? html`<input type="range" part="slider" name=${s.name} id="${id}-slider" min=${s.min} max=${s.max} step=${step(s)}

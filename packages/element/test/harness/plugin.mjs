@@ -24,8 +24,24 @@ import { startProxy } from './proxy.mjs';
 
 /** The device every env gets unless the test passes its own schema. */
 export const DEFAULT_SCHEMA = [
-  { name: 'genlock_phase_h', label: 'Phase horizontal', type: 'integer', min: -512, max: 511, unit: 'px', writable: true },
-  { name: 'genlock_phase_v', label: 'Phase vertical', type: 'integer', min: -512, max: 511, unit: 'px', writable: true },
+  {
+    name: 'genlock_phase_h',
+    label: 'Phase horizontal',
+    type: 'integer',
+    min: -512,
+    max: 511,
+    unit: 'px',
+    writable: true,
+  },
+  {
+    name: 'genlock_phase_v',
+    label: 'Phase vertical',
+    type: 'integer',
+    min: -512,
+    max: 511,
+    unit: 'px',
+    writable: true,
+  },
   { name: 'gain', label: 'Gain', type: 'number', min: -12, max: 12, step: 0.5, unit: 'dB', writable: true },
   { name: 'enabled', label: 'Output enabled', type: 'boolean', writable: true },
   {
@@ -78,7 +94,13 @@ export async function makeEnv(p) {
   };
   if (p.token) options.token = p.token;
   if (p.deny) options.authorize = () => false;
-  const env = { id, bridge, options, live: createLiveDeviceServer(options), http: http.createServer((_, res) => res.end()) };
+  const env = {
+    id,
+    bridge,
+    options,
+    live: createLiveDeviceServer(options),
+    http: http.createServer((_, res) => res.end()),
+  };
   env.live.attach(env.http);
   await new Promise((resolve) => env.http.listen(0, '127.0.0.1', resolve));
   env.proxy = await startProxy(env.http.address().port);
@@ -136,11 +158,15 @@ export function ldfServerPlugin() {
         case 'ldf:wait': {
           const { proxy } = envOf(payload);
           const timeout = payload.timeoutMs ?? 5000;
-          if (payload.open !== undefined) await proxy.until(() => proxy.open === payload.open, timeout, `${payload.open} open connections`);
+          if (payload.open !== undefined)
+            await proxy.until(() => proxy.open === payload.open, timeout, `${payload.open} open connections`);
           if (payload.frames !== undefined) {
             const want = payload.frames;
             await proxy.until(
-              () => proxy.sent.filter((s) => s.frame && Object.entries(want.match ?? {}).every(([k, v]) => s.frame[k] === v)).length >= want.count,
+              () =>
+                proxy.sent.filter(
+                  (s) => s.frame && Object.entries(want.match ?? {}).every(([k, v]) => s.frame[k] === v),
+                ).length >= want.count,
               timeout,
               `${want.count} sent frames like ${JSON.stringify(want.match)}`,
             );
@@ -149,7 +175,12 @@ export function ldfServerPlugin() {
         }
         case 'ldf:info': {
           const env = envOf(payload);
-          return { open: env.proxy.open, connections: env.proxy.conns.length, sessions: env.live.sessions(), stats: env.live.stats() };
+          return {
+            open: env.proxy.open,
+            connections: env.proxy.conns.length,
+            sessions: env.live.sessions(),
+            stats: env.live.stats(),
+          };
         }
         case 'ldf:shutdown': {
           // A server restart: every session ends with 1001, a fresh SDK instance takes over the port.

@@ -99,7 +99,13 @@ export class Proxy extends EventEmitter {
   }
 
   accept(client, upstreamPort) {
-    const conn = { index: this.conns.length, client, upstream: null, closed: false, blackholed: this.mode === 'blackhole' };
+    const conn = {
+      index: this.conns.length,
+      client,
+      upstream: null,
+      closed: false,
+      blackholed: this.mode === 'blackhole',
+    };
     this.conns.push(conn);
     client.setNoDelay(true);
     const close = () => {

@@ -144,7 +144,9 @@ export class TestClient {
   private readonly waiters = new Set<Waiter>();
 
   private constructor(readonly ws: WebSocket) {
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.on('message', (data) => {
       const parsed = parseServerFrame(data.toString());
       if (!parsed.ok) throw new Error(`server sent a bad frame: ${parsed.message}: ${data.toString().slice(0, 200)}`);
@@ -191,7 +193,9 @@ export class TestClient {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
-        reject(new Error(`no matching frame within ${timeoutMs} ms; received: ${JSON.stringify(this.frames.slice(-5))}`));
+        reject(
+          new Error(`no matching frame within ${timeoutMs} ms; received: ${JSON.stringify(this.frames.slice(-5))}`),
+        );
       }, timeoutMs);
       this.waiters.add(waiter);
     });

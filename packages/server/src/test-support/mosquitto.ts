@@ -18,7 +18,12 @@ import { freePort } from './free-port.js';
 export function findMosquitto(): string | undefined {
   const forced = process.env.MOSQUITTO_BIN;
   if (forced) return existsSync(forced) ? forced : undefined;
-  const candidates = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto', '/usr/local/bin/mosquitto'];
+  const candidates = [
+    '/usr/sbin/mosquitto',
+    '/usr/bin/mosquitto',
+    '/usr/local/sbin/mosquitto',
+    '/usr/local/bin/mosquitto',
+  ];
   for (const dir of (process.env.PATH ?? '').split(delimiter)) if (dir) candidates.push(join(dir, 'mosquitto'));
   return candidates.find((p) => existsSync(p));
 }
@@ -47,11 +52,19 @@ export interface Mosquitto {
   close(): Promise<void>;
 }
 
-async function waitForPort(host: string, port: number, child: ChildProcess, timeoutMs: number, log: () => string): Promise<void> {
+async function waitForPort(
+  host: string,
+  port: number,
+  child: ChildProcess,
+  timeoutMs: number,
+  log: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`mosquitto exited (${child.exitCode ?? child.signalCode}) before accepting connections:\n${log()}`);
+      throw new Error(
+        `mosquitto exited (${child.exitCode ?? child.signalCode}) before accepting connections:\n${log()}`,
+      );
     }
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect({ host, port });
@@ -62,7 +75,8 @@ async function waitForPort(host: string, port: number, child: ChildProcess, time
       socket.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`mosquitto did not accept connections on ${host}:${port} within ${timeoutMs} ms:\n${log()}`);
+    if (Date.now() > deadline)
+      throw new Error(`mosquitto did not accept connections on ${host}:${port} within ${timeoutMs} ms:\n${log()}`);
     // Polling interval between connection attempts (readiness is the accepted connection, not this delay).
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -75,13 +89,26 @@ async function waitForPort(host: string, port: number, child: ChildProcess, time
 export async function startMosquitto(): Promise<Mosquitto> {
   const bin = findMosquitto();
   if (!bin) {
-    throw new Error('mosquitto is not installed: apt-get install -y mosquitto mosquitto-clients (the integration tests need a real broker)');
+    throw new Error(
+      'mosquitto is not installed: apt-get install -y mosquitto mosquitto-clients (the integration tests need a real broker)',
+    );
   }
   const host = '127.0.0.1';
   const port = await freePort(host);
   const dir = await mkdtemp(join(tmpdir(), 'ldf-mosquitto-'));
   const config = join(dir, 'mosquitto.conf');
-  await writeFile(config, [`listener ${port} ${host}`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', ''].join('\n'));
+  await writeFile(
+    config,
+    [
+      `listener ${port} ${host}`,
+      'allow_anonymous true',
+      'persistence false',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      '',
+    ].join('\n'),
+  );
   let child: ChildProcess | undefined;
   let output = '';
   let closed = false;
@@ -186,7 +213,11 @@ export async function startMosquittoSub(port: number, topic: string): Promise<Mo
         };
         const timer = setTimeout(() => {
           waiters = waiters.filter((w) => w.resolve !== done);
-          reject(new Error(`mosquitto_sub printed no line matching ${match} within ${timeoutMs} ms; printed:\n${lines.join('\n')}`));
+          reject(
+            new Error(
+              `mosquitto_sub printed no line matching ${match} within ${timeoutMs} ms; printed:\n${lines.join('\n')}`,
+            ),
+          );
         }, timeoutMs);
         waiters.push({ match, resolve: done });
       });
