@@ -13,6 +13,7 @@ const TS_PROJECTS = [
   './packages/server/tsconfig.test.json',
   './packages/element/tsconfig.test.json',
   './packages/demo/tsconfig.json',
+  './packages/testkit/tsconfig.json',
   './chaos/tsconfig.json',
   './bench/tsconfig.json',
 ];

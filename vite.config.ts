@@ -2,20 +2,21 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (file: string) => fileURLToPath(new URL(`./packages/${file}`, import.meta.url));
 
 /**
  * Root Vite config. Used by vitest for every Node-side suite: the protocol, the server SDK, the demo's
- * end-to-end tests, bench and chaos smoke runs. Workspace packages resolve to their TypeScript
- * sources, so tests never run against a stale build.
+ * end-to-end tests, the testkit, bench and chaos smoke runs. Workspace packages resolve to their
+ * TypeScript sources, so tests never run against a stale build.
  */
 export default defineConfig({
   esbuild: { target: 'es2022' },
   resolve: {
-    alias: {
-      '@live-device-form/protocol': src('protocol'),
-      '@live-device-form/server': src('server'),
-    },
+    alias: [
+      { find: /^@live-device-form\/protocol$/, replacement: src('protocol/src/index.ts') },
+      { find: /^@live-device-form\/server$/, replacement: src('server/src/index.ts') },
+      { find: /^@live-device-form\/server\/testing$/, replacement: src('server/src/testing.ts') },
+    ],
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'packages/demo/e2e/**/*.test.ts'],

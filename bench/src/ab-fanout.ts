@@ -12,7 +12,7 @@
  */
 import { resolve } from 'node:path';
 import { Child } from './proc.js';
-import { median, round } from './stats.js';
+import { median, round } from '@live-device-form/testkit';
 import { withTimeout } from './util.js';
 
 const n = Number(process.argv[2] ?? 1000);

@@ -1,27 +1,12 @@
 /**
- * Debian's Chromium through playwright-core (never a downloaded browser), and pages that report
- * measurements through the `__sample(tag, time)` binding.
+ * Pages in Debian's Chromium (launched by the testkit) that report measurements through the
+ * `__sample(tag, time)` binding.
  * @module
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { WebSocket } from 'ws';
 import { type ClockOffset, calibrate } from './clock.js';
 import { withTimeout } from './util.js';
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--headless=new',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
-
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-}
 
 let pages = 0;
 

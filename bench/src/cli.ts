@@ -14,7 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext, FigureOutput } from './context.js';
-import { launchBrowser } from './browser.js';
+import { launchChromium } from '@live-device-form/testkit';
 import { startLab } from './lab.js';
 import { BENCH_DIR } from './proc.js';
 import { ROOT, buildPackages, elementBundler } from './prepare.js';
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   if (args.only.has('dom') || args.only.has('reconnect')) {
     const code = await (await elementBundler()).bundle({ withLit: true });
     const lab = await startLab(code);
-    const browser = await launchBrowser();
+    const browser = await launchChromium();
     try {
       await run('dom', 'figure 1: status change → DOM', () => statusToDom(ctx, lab, browser));
       await run('reconnect', 'figure 2: reconnect → editable, black hole → read-only', () =>

@@ -12,6 +12,7 @@
  * Every upgraded TCP socket is tracked by path, so a figure can make the server close one.
  * @module
  */
+import { whenOnline } from '@live-device-form/testkit';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -99,15 +100,7 @@ export async function startLab(elementBundle: string): Promise<Lab> {
 
   const device = await loadDeviceFile(DEVICE_FILE);
   const bridge = createMqttBridge(device, { url: broker.url, logger: silentLogger });
-  await new Promise<void>((resolve) => {
-    if (bridge.online) return resolve();
-    const off = bridge.subscribe((e) => {
-      if (e.type === 'availability' && e.online) {
-        off();
-        resolve();
-      }
-    });
-  });
+  await whenOnline(bridge);
   const live = createLiveDeviceServer({ devices: [bridge], logger: silentLogger });
   const liveG0 = createLiveDeviceServer({ devices: [bridge], logger: silentLogger, path: '/live-g0', guardMs: 0 });
   const upgrades: { path: string; t: number }[] = [];

@@ -3,6 +3,7 @@
  * baseline's, their ratio (project ÷ baseline), and p50/p99 where the figure is a latency.
  * @module
  */
+import { type Summary, round } from '@live-device-form/testkit';
 
 /** Which way is good. */
 export type Better = 'lower' | 'higher';
@@ -66,4 +67,40 @@ export function ratio(value: number | null, baseline: number | null): number | n
   if (value === null || baseline === null || !Number.isFinite(value) || !Number.isFinite(baseline) || baseline === 0)
     return null;
   return Number((value / baseline).toPrecision(3));
+}
+
+/**
+ * The fields of a latency figure (lower is better): p50 as its value, both percentiles of the
+ * project and of its baseline, and their ratios.
+ */
+export function latencyFields(
+  project: Summary,
+  baseline: Summary,
+): Pick<
+  Figure,
+  | 'value'
+  | 'unit'
+  | 'baseline'
+  | 'ratio'
+  | 'better'
+  | 'p50'
+  | 'p99'
+  | 'baselineP50'
+  | 'baselineP99'
+  | 'ratioP99'
+  | 'samples'
+> {
+  return {
+    value: round(project.p50),
+    unit: 'ms',
+    baseline: round(baseline.p50),
+    ratio: ratio(project.p50, baseline.p50),
+    better: 'lower',
+    p50: round(project.p50),
+    p99: round(project.p99),
+    baselineP50: round(baseline.p50),
+    baselineP99: round(baseline.p99),
+    ratioP99: ratio(project.p99, baseline.p99) ?? undefined,
+    samples: project.n,
+  };
 }

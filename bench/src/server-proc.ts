@@ -11,11 +11,14 @@
  * @module
  */
 import http from 'node:http';
+import { pathToFileURL } from 'node:url';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { type FieldSchema, type FieldState, SUBPROTOCOL, encodeFrame } from '@live-device-form/protocol';
 import * as sdk from '@live-device-form/server';
-import type { LiveDeviceServer, MemoryBridge } from '@live-device-form/server';
+import type { LiveDeviceServer } from '@live-device-form/server';
+import * as sdkTesting from '@live-device-form/server/testing';
+import type { MemoryBridge } from '@live-device-form/server/testing';
 import { type MemoryReading, memoryNow, settledMemory } from './memory.js';
 import { sendEvent, serveCalls } from './proc.js';
 
@@ -87,11 +90,14 @@ const bare = new Set<WebSocket>();
 let bareRev = 0;
 
 if (impl === Impl.Ldf) {
-  // BENCH_SDK=<path to a build's dist/index.js> measures another build of the SDK (a candidate fix)
-  // against the same baseline, same clients.
-  const { MemoryBridge, createLiveDeviceServer, silentLogger } = (
-    process.env.BENCH_SDK ? await import(process.env.BENCH_SDK) : sdk
-  ) as typeof sdk;
+  // BENCH_SDK=<path to a build's dist/index.js> measures another build of the SDK (a candidate fix,
+  // or a build from before a change) against the same baseline, same clients. Builds from before
+  // `./testing` existed export MemoryBridge from the root.
+  const entry = process.env.BENCH_SDK;
+  const { createLiveDeviceServer, silentLogger } = (entry ? await import(entry) : sdk) as typeof sdk;
+  const { MemoryBridge } = (
+    entry ? await import(new URL('testing.js', pathToFileURL(entry)).href).catch(() => import(entry)) : sdkTesting
+  ) as typeof sdkTesting;
   bridge = new MemoryBridge({
     id: 'bench',
     schema,

@@ -15,27 +15,13 @@ import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { CHROMIUM_PATH, launchChromium } from '@live-device-form/testkit';
+import type { Browser, Page } from 'playwright-core';
 import { type ChaosField, FIELDS, clientValue } from './chaos-device.js';
 import type { ClientStats, TrialBudget } from './client.js';
 import type { DeviceSimulator } from './device-sim.js';
 import type { Rng } from './prng.js';
 import type { ChaosProxy } from './proxy.js';
-
-/** Debian's Chromium; no tool here downloads a browser. */
-export const CHROMIUM = process.env.CHROME_PATH ?? '/usr/bin/chromium';
-
-/** Headless Chromium as root, without background traffic to hosts this network refuses. */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--headless=new',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 
 const BUNDLE = fileURLToPath(new URL('../../packages/element/dist/live-device-form.bundle.js', import.meta.url));
 
@@ -200,7 +186,9 @@ export async function startBrowserFleet(options: {
       ok: false,
       reason: 'packages/element is not built (no dist/live-device-form.bundle.js): run `pnpm run build` first',
     };
-  if (!existsSync(CHROMIUM)) return { ok: false, reason: `no Chromium at ${CHROMIUM}: apt-get install -y chromium` };
+  if (!existsSync(CHROMIUM_PATH)) {
+    return { ok: false, reason: `no Chromium at ${CHROMIUM_PATH}: apt-get install -y chromium` };
+  }
   const bundle = await readFile(BUNDLE);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -220,7 +208,7 @@ export async function startBrowserFleet(options: {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let browser: Browser;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   } catch (err) {
     server.close();
     return { ok: false, reason: `Chromium did not start: ${(err as Error).message.split('\n')[0]}` };

@@ -25,6 +25,7 @@
  *   publish observed right after its session's server side ended.
  * @module
  */
+import { summarize } from '@live-device-form/testkit';
 import {
   type ChaosField,
   type ChaosGroup,
@@ -245,9 +246,6 @@ export function creatorOf(value: number): string {
   const index = Math.floor(value / VALUES_PER_CLIENT) - 1;
   return index >= 900 ? `b${index - 900}` : `p${index}`;
 }
-
-const percentile = (sorted: number[], p: number): number =>
-  sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
 
@@ -1002,13 +1000,11 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
     const change = fieldHistory(device, field).lastChangeTo(Number(value), t);
     if (change && !interrupted(device, change.t, t)) lat.push(t - change.t);
   }
-  lat.sort((x, y) => x - y);
-  counts.updateLatency = {
-    n: lat.length,
-    p50: round(percentile(lat, 50)),
-    p99: round(percentile(lat, 99)),
-    max: round(lat.at(-1) ?? 0),
-  };
+  const latency = summarize(lat);
+  counts.updateLatency =
+    latency.n === 0
+      ? { n: 0, p50: 0, p99: 0, max: 0 }
+      : { n: latency.n, p50: round(latency.p50), p99: round(latency.p99), max: round(latency.max) };
 
   return { violations, nearMisses, counts };
 }

@@ -39,7 +39,7 @@ import {
   parsePattern,
   silentLogger,
 } from '@live-device-form/server';
-import { SCHEMA, makeBridge } from '../../packages/server/src/test-support/harness.js';
+import { SCHEMA, makeBridge } from '@live-device-form/testkit';
 
 /** Options of {@link runFuzz}. */
 export interface FuzzOptions {

@@ -10,9 +10,7 @@
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startEmbeddedBroker } from '@live-device-form/server';
-import { freePort } from '../../packages/server/src/test-support/free-port.js';
-import { type Mosquitto, startMosquitto } from '../../packages/server/src/test-support/mosquitto.js';
-import { type TcpProxy, startTcpProxy } from '../../packages/server/src/test-support/tcp-proxy.js';
+import { type Mosquitto, ProxyMode, freePort, startFaultProxy, startMosquitto } from '@live-device-form/testkit';
 import { type BrowserFleet, startBrowserFleet } from './browsers.js';
 import { FIELDS, deviceIds } from './chaos-device.js';
 import { type CheckResult, checkRun } from './checker.js';
@@ -20,8 +18,8 @@ import { type ClientStats, HostileClient, TrialBudget, newClientStats } from './
 import { type DeviceCounts, startDeviceSimulator } from './device-sim.js';
 import { startObserver } from './observer.js';
 import { Rng } from './prng.js';
-import { startMqttGate } from './mqtt-gate.js';
 import { startChaosProxy } from './proxy.js';
+import { startSdkGate } from './sdk-gate.js';
 import type { LinkOutage, RunRecords, ServerLife } from './records.js';
 import type { ServerChildConfig, ServerChildStats } from './server-child.js';
 import { ServerProcess } from './server-process.js';
@@ -153,13 +151,14 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     const observer = await startObserver(brokerUrl);
     closers.push(() => observer.close());
     // Gates in front of the broker: the SDK's links and the devices' go through them.
-    const sdkGate = await startMqttGate(brokerTarget);
+    const gate = await startSdkGate(brokerTarget);
+    const sdkGate = gate.proxy;
     closers.push(() => sdkGate.close());
-    const devGate: TcpProxy = await startTcpProxy(brokerTarget);
+    const devGate = await startFaultProxy({ target: brokerTarget });
     closers.push(() => devGate.close());
 
     const ids = deviceIds(options.devices);
-    const devices = await startDeviceSimulator({ url: devGate.url, devices: ids, rng });
+    const devices = await startDeviceSimulator({ url: devGate.url('mqtt'), devices: ids, rng });
     closers.push(() => devices.close());
 
     // Browsers need the page server's origin in the server's allow-list before it starts.
@@ -178,7 +177,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
 
     const serverConfig: ServerChildConfig = {
       port,
-      brokerUrl: sdkGate.url,
+      brokerUrl: sdkGate.url('mqtt'),
       devices: ids,
       guardMs: options.guardMs,
       heartbeatMs: options.heartbeatMs,
@@ -251,10 +250,11 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
         noticeWithinMs: blackhole ? serverConfig.keepalive * 1500 + 1000 : 1000,
       };
       outages.push(outage);
-      const back = sdkGate.nextConnection();
+      const back = sdkGate.nextUpstream();
       if (blackhole) {
         faults.linkBlackholes++;
-        sdkGate.blackhole(); // silent towards the broker; the bridges notice by their keepalive
+        // Silent both ways, open on both sides; the bridges notice by their keepalive.
+        for (const link of sdkGate.openLinks) link.blackHole();
       } else {
         faults.linkCuts++;
         sdkGate.cut();
@@ -269,8 +269,9 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     const brokerRestart = async (): Promise<void> => {
       const m = mosquitto as Mosquitto;
       faults.brokerRestarts++;
-      sdkGate.refuse(true);
-      devGate.refuse(true);
+      // New connections are refused while the broker is down; open ones die with it.
+      sdkGate.setMode(ProxyMode.Refuse);
+      devGate.setMode(ProxyMode.Refuse);
       const outage: LinkOutage = { kind: 'broker-killed', start: performance.now(), noticeWithinMs: 1000 };
       outages.push(outage);
       await m.stop('SIGKILL');
@@ -278,9 +279,9 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       await m.start();
       // The checker subscribes before anyone else may reach the new broker.
       await observer.reconnect();
-      const back = sdkGate.nextConnection();
-      sdkGate.refuse(false);
-      devGate.refuse(false);
+      const back = sdkGate.nextUpstream();
+      sdkGate.pass();
+      devGate.pass();
       await back;
       outage.back = performance.now();
       log(
@@ -387,7 +388,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     const records: RunRecords = {
       connections: proxy.connections,
       broker: observer.messages,
-      sdkLink: { connections: sdkGate.connections, publishes: sdkGate.publishes },
+      sdkLink: gate.records(),
       outages,
       servers,
       endedAt,

@@ -7,6 +7,7 @@
  * Started by `server-process.ts` as `node --import tsx server-child.ts '<config JSON>'`.
  * @module
  */
+import { whenOnline } from '@live-device-form/testkit';
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Logger, createLiveDeviceServer, createMqttBridge } from '@live-device-form/server';
@@ -102,20 +103,7 @@ async function main(): Promise<void> {
     server.listen(config.port, '127.0.0.1', () => resolve());
   });
   // Ready when every device is online (its retained state arrived), so the first pages get values.
-  await Promise.all(
-    bridges.map(
-      (b) =>
-        new Promise<void>((resolve) => {
-          if (b.online) return resolve();
-          const off = b.subscribe((e) => {
-            if (e.type === 'availability' && e.online) {
-              off();
-              resolve();
-            }
-          });
-        }),
-    ),
-  );
+  await Promise.all(bridges.map((b) => whenOnline(b, 60_000)));
   send({ type: 'ready', epoch: live.epoch });
 }
 

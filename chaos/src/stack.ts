@@ -4,6 +4,7 @@
  * device) on a plain `node:http` server on 127.0.0.1.
  * @module
  */
+import { whenOnline } from '@live-device-form/testkit';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -100,20 +101,7 @@ export async function startStack(
   const server = http.createServer((_q, s) => s.writeHead(404).end());
   live.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  await Promise.all(
-    bridges.map(
-      (b) =>
-        new Promise<void>((resolve) => {
-          if (b.online) return resolve();
-          const off = b.subscribe((e) => {
-            if (e.type === 'availability' && e.online) {
-              off();
-              resolve();
-            }
-          });
-        }),
-    ),
-  );
+  await Promise.all(bridges.map((b) => whenOnline(b, 60_000)));
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}${options.server?.path ?? '/live'}`;
   let closing: Promise<void> | undefined;
   return {

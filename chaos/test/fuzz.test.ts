@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseClientFrame } from '@live-device-form/protocol';
-import { SCHEMA } from '../../packages/server/src/test-support/harness.js';
+import { SCHEMA } from '@live-device-form/testkit';
 import {
   FuzzServer,
   clientFrameInput,

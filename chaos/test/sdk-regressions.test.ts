@@ -7,13 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AckFrame, ResyncFrame, UpdateFrame } from '@live-device-form/protocol';
-import {
-  type Harness,
-  type TestClient,
-  makeBridge,
-  startServer,
-  stopAll,
-} from '../../packages/server/src/test-support/harness.js';
+import { type Harness, type TestClient, makeBridge, startServer, stopAll } from '@live-device-form/testkit';
 
 const H = 'genlock_phase_h';
 const V = 'genlock_phase_v';

@@ -1,11 +1,13 @@
 /**
- * @web/test-runner for the element: Debian's Chromium (never a downloaded browser), TypeScript via
- * esbuild (target es2022, so standard decorators are lowered), and the real server SDK on
- * loopback behind a fault-injecting proxy (test/harness/plugin.mjs).
+ * @web/test-runner for the element: Debian's Chromium through the testkit's launcher options (never
+ * a downloaded browser), TypeScript via esbuild (target es2022), and the real server SDK on loopback
+ * behind the testkit's fault proxy (test/harness/plugin.mjs). Run under tsx (see package.json), so
+ * the testkit's TypeScript loads here.
  */
 import { fileURLToPath } from 'node:url';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncherOptions } from '@live-device-form/testkit';
 import { ldfServerPlugin } from './test/harness/plugin.mjs';
 
 const tsconfig = fileURLToPath(new URL('./tsconfig.test.json', import.meta.url));
@@ -18,22 +20,5 @@ export default {
   testsFinishTimeout: 180000,
   browserStartTimeout: 60000,
   plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig }), ldfServerPlugin()],
-  browsers: [
-    chromeLauncher({
-      launchOptions: {
-        executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--headless=new',
-          '--disable-gpu',
-          '--disable-dev-shm-usage',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-          '--disable-sync',
-        ],
-      },
-    }),
-  ],
+  browsers: [chromeLauncher({ launchOptions: chromeLauncherOptions() })],
 };

@@ -11,7 +11,7 @@ import type { BenchContext, FigureOutput } from '../context.js';
 import { elementBundler } from '../prepare.js';
 import { BENCH_DIR } from '../proc.js';
 import { type Figure, ratio } from '../results.js';
-import { round } from '../stats.js';
+import { round } from '@live-device-form/testkit';
 
 const KiB = 1024;
 

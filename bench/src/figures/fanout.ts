@@ -21,7 +21,7 @@ import type { BenchContext, FigureOutput } from '../context.js';
 import type { MemoryReading } from '../memory.js';
 import { Child } from '../proc.js';
 import { type Figure, ratio } from '../results.js';
-import { median, round } from '../stats.js';
+import { median, round } from '@live-device-form/testkit';
 import { withTimeout } from '../util.js';
 import type { ConnectArgs } from '../clients-proc.js';
 

@@ -19,8 +19,8 @@ import { Child } from '../proc.js';
 import { now } from '../clock.js';
 import type { BenchContext, FigureOutput } from '../context.js';
 import { type Lab, TOPICS } from '../lab.js';
-import { type Figure, ratio } from '../results.js';
-import { round, summarize } from '../stats.js';
+import { type Figure, latencyFields } from '../results.js';
+import { round, summarize } from '@live-device-form/testkit';
 import { pause } from '../util.js';
 
 async function sample(page: MeasuredPage, lab: Lab, topic: string, tag: string): Promise<number> {
@@ -85,17 +85,7 @@ export async function statusToDom(ctx: BenchContext, lab: Lab, browser: Browser)
         id: `status-to-dom/${sessions}`,
         figure: 1,
         name: `Status change → DOM, ${sessions} open session${sessions > 1 ? 's' : ''}`,
-        value: round(m.p50),
-        unit: 'ms',
-        baseline: round(b.p50),
-        ratio: ratio(m.p50, b.p50),
-        better: 'lower',
-        p50: round(m.p50),
-        p99: round(m.p99),
-        baselineP50: round(b.p50),
-        baselineP99: round(b.p99),
-        ratioP99: ratio(m.p99, b.p99) ?? undefined,
-        samples: m.n,
+        ...latencyFields(m, b),
         target: sessions === 100 ? 'p50 ≤ 2 ms, p99 ≤ 10 ms (100 pages open)' : undefined,
         met: sessions === 100 && !ctx.smoke ? m.p50 <= 2 && m.p99 <= 10 : null,
         notes:

@@ -24,9 +24,8 @@ import { MeasuredPage } from '../browser.js';
 import { now } from '../clock.js';
 import type { BenchContext, FigureOutput } from '../context.js';
 import { type Lab, TOPICS, serverClose } from '../lab.js';
-import { startProxy } from '../proxy.js';
-import { type Figure, ratio } from '../results.js';
-import { median, round, summarize } from '../stats.js';
+import { type Figure, latencyFields } from '../results.js';
+import { median, round, startFaultProxy, summarize } from '@live-device-form/testkit';
 import { pause, withTimeout } from '../util.js';
 
 /** The one open upgraded socket of `url` (the measured page's). */
@@ -138,17 +137,7 @@ async function reconnectFigures(ctx: BenchContext, lab: Lab, browser: Browser): 
         id: `reconnect-to-editable/guard-${guardMs}`,
         figure: 2,
         name: `Server closes a live socket → inputs editable with the fresh value, guard ${guardMs} ms`,
-        value: round(m.p50),
-        unit: 'ms',
-        baseline: round(b.p50),
-        ratio: ratio(m.p50, b.p50),
-        better: 'lower',
-        p50: round(m.p50),
-        p99: round(m.p99),
-        baselineP50: round(b.p50),
-        baselineP99: round(b.p99),
-        ratioP99: ratio(m.p99, b.p99) ?? undefined,
-        samples: m.n,
+        ...latencyFields(m, b),
         target: `p99 ≤ guardMs + 25 ms = ${guardMs + 25} ms`,
         met: ctx.smoke ? null : m.p99 <= guardMs + 25,
         notes:
@@ -181,7 +170,7 @@ async function blackholeFigure(ctx: BenchContext, lab: Lab, browser: Browser): P
   // Smoke runs shorten the element's heartbeat (500 ms ping, 500 ms timeout) to stay quick.
   const ping = ctx.smoke ? 500 : 0;
   const windowMs = ctx.smoke ? 5000 : 15_000;
-  const proxy = await startProxy({ host: '127.0.0.1', port: lab.port });
+  const proxy = await startFaultProxy({ target: { port: lab.port } });
   const ldf = await MeasuredPage.open(
     browser,
     `http://127.0.0.1:${proxy.port}/ldf.html?src=/live&n=${links}&ping=${ping}&states=1`,
@@ -200,7 +189,8 @@ async function blackholeFigure(ctx: BenchContext, lab: Lab, browser: Browser): P
     await pause(ping > 0 ? ping : 1000);
     const before = await ldf.eval<number[]>('window.__leftCounts');
     const t0 = now();
-    proxy.blackhole();
+    // Only the links open now go silent; the pages' reconnections pass.
+    for (const link of proxy.openLinks) link.blackHole();
     const reports = await Promise.allSettled(
       before.map((count, i) => ldf.next(`left-live:${i}:${count + 1}`, windowMs)),
     );

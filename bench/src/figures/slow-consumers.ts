@@ -13,7 +13,7 @@ import type { BenchContext, FigureOutput } from '../context.js';
 import { Child } from '../proc.js';
 import { type Figure, ratio } from '../results.js';
 import type { FloodArgs, MemorySample } from '../server-proc.js';
-import { round } from '../stats.js';
+import { round } from '@live-device-form/testkit';
 
 const MiB = 1024 * 1024;
 type Impl = 'ldf' | 'bare';

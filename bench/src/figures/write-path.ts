@@ -13,8 +13,8 @@ import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import type { BenchContext, FigureOutput } from '../context.js';
 import { Child } from '../proc.js';
-import { type Figure, ratio } from '../results.js';
-import { median, round, summarize } from '../stats.js';
+import { type Figure, latencyFields, ratio } from '../results.js';
+import { median, round, summarize } from '@live-device-form/testkit';
 import { withTimeout } from '../util.js';
 
 const ACTION_TOPIC = 'cy-vp4/videoproc/action/set/brightness';
@@ -144,17 +144,7 @@ export async function writePath(ctx: BenchContext): Promise<FigureOutput> {
         id: 'write-path/latency',
         figure: 5,
         name: 'Write round trip: set → broker PUBACK → ack (one at a time)',
-        value: round(m.p50),
-        unit: 'ms',
-        baseline: round(b.p50),
-        ratio: ratio(m.p50, b.p50),
-        better: 'lower',
-        p50: round(m.p50),
-        p99: round(m.p99),
-        baselineP50: round(b.p50),
-        baselineP99: round(b.p99),
-        ratioP99: ratio(m.p99, b.p99) ?? undefined,
-        samples: m.n,
+        ...latencyFields(m, b),
         notes:
           'baseline: bare mqtt.js QoS 1 publish of the same payload to the same broker, until its PUBACK; SDK and broker in one child process, both clients in the driver.',
       },

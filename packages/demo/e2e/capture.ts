@@ -72,7 +72,7 @@ export async function captureStates(outDir: string, options: CaptureOptions = {}
     await demo.simulator.set(H, 22);
     await waitForShown(page, H, '22');
     const mark = witness.mark();
-    proxy.cut();
+    proxy.refuse();
     await waitForState(page, 'reconnecting');
     await page.waitForFunction(() => document.querySelector<HTMLElement>('#naive')?.dataset.state === 'down', null, {
       polling: 50,
@@ -92,7 +92,7 @@ export async function captureStates(outDir: string, options: CaptureOptions = {}
     await shoot('reconnecting', page);
 
     // Live: the network is back, the form shows -25, the naive replay was refused.
-    proxy.restore();
+    proxy.pass();
     await waitForState(page, 'live', 30_000);
     await waitForShown(page, H, '-25');
     await naiveAnswered(page, WRITABLE_FIELDS);
@@ -121,10 +121,10 @@ export async function captureStates(outDir: string, options: CaptureOptions = {}
       { polling: 50 },
     );
     const before = await page.evaluate(() => Number(document.querySelector<HTMLElement>('#naive')!.dataset.sent));
-    proxy.cut();
+    proxy.refuse();
     await waitForState(page, 'reconnecting');
     await demo.simulator.set(H, -25);
-    proxy.restore();
+    proxy.pass();
     await waitForState(page, 'live', 30_000);
     await naiveAnswered(page, before + WRITABLE_FIELDS);
     await page.locator('#log .row.stale').first().waitFor();

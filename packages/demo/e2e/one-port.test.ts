@@ -33,7 +33,7 @@ describe('the demo on one port', () => {
     expect(hmrUrl.pathname).toBe('/');
     // The element's socket went to /live on the same port (no proxy in this test).
     expect(stack.demo.server.sessionCount).toBeGreaterThanOrEqual(1);
-    expect(stack.proxy.connectionCount).toBe(0);
+    expect(stack.proxy.links.length).toBe(0);
     // Other upgrade paths are answered, not left hanging.
     const status = await page.evaluate(
       (p) =>

@@ -15,8 +15,7 @@ import {
   naiveEvents,
   runOriginalScenario,
 } from './scenario.js';
-import { type Stack, startStack, waitForShown, writes } from './stack.js';
-import { isAction } from './witness.js';
+import { type Stack, isAction, startStack, waitForShown, writes } from './stack.js';
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -41,9 +40,12 @@ describe('reconnect after an outage during which the hardware changed', () => {
     // The user now deliberately sets H=30. It is published, and it is the only action since the cut:
     // MQTT keeps one publisher's order, so anything stale would have arrived before it.
     await deliberateEdit(stack, page, H, 30, 'genlock 30 10', mark);
-    expect(stack.witness.actionsSince(mark).map((m) => `${m.topic} ${m.payload}`)).toEqual([
-      `${GENLOCK_ACTION} genlock 30 10`,
-    ]);
+    expect(
+      stack.witness
+        .since(mark)
+        .filter(isAction)
+        .map((m) => `${m.topic} ${m.payload}`),
+    ).toEqual([`${GENLOCK_ACTION} genlock 30 10`]);
     expect(await writes(page)).toEqual([expect.objectContaining({ field: H, value: 30 })]);
     expect(stack.demo.log.staleCount).toBe(0);
     expect(await page.locator('#log .row.stale').count()).toBe(0);
@@ -87,7 +89,12 @@ describe('reconnect after an outage during which the hardware changed', () => {
     const { mark } = await runOriginalScenario(stack, page, { naive: false });
 
     await deliberateEdit(stack, page, H, 30, 'genlock 30 10', mark);
-    expect(stack.witness.actionsSince(mark).map((m) => m.payload)).toEqual(['genlock 30 10']);
+    expect(
+      stack.witness
+        .since(mark)
+        .filter(isAction)
+        .map((m) => m.payload),
+    ).toEqual(['genlock 30 10']);
     expect(stack.demo.log.staleCount).toBe(0);
   });
 
@@ -102,7 +109,10 @@ describe('reconnect after an outage during which the hardware changed', () => {
     const events = await naiveEvents(page);
     expect(events).toContain(`${H} = 22: rejected (stale)`);
     await deliberateEdit(stack, page, H, 30, 'genlock 30 10', mark);
-    const genlock = stack.witness.actionsSince(mark).filter((m) => m.topic === GENLOCK_ACTION);
+    const genlock = stack.witness
+      .since(mark)
+      .filter(isAction)
+      .filter((m) => m.topic === GENLOCK_ACTION);
     expect(genlock.map((m) => genlockH(m.payload))).not.toContain(22);
     expect(stack.demo.log.staleCount).toBe(0);
   });
@@ -115,7 +125,7 @@ describe('composite payload after a reconnect', () => {
     const { mark } = await runOriginalScenario(stack, page, { naive: false });
 
     await deliberateEdit(stack, page, V, 15, 'genlock -25 15', mark);
-    const actions = stack.witness.actionsSince(mark);
+    const actions = stack.witness.since(mark).filter(isAction);
     expect(actions.map((m) => m.payload)).toEqual(['genlock -25 15']);
     expect(actions.every(isAction)).toBe(true);
     await stack.witness.waitFor((m) => m.topic === GENLOCK_STATUS && m.payload === '-25 15', 'status "-25 15"', {

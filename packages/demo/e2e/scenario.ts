@@ -61,7 +61,7 @@ export async function runOriginalScenario(
   const mark = witness.mark();
 
   // 2. The network between the page and the server is cut.
-  proxy.cut();
+  proxy.refuse();
   await waitForState(page, 'reconnecting');
   if (naive)
     await page.waitForFunction(() => document.querySelector<HTMLElement>('#naive')?.dataset.state !== 'open', null, {
@@ -98,7 +98,7 @@ export async function runOriginalScenario(
 
   // 5. The network comes back; the page resyncs and shows the hardware's value: -25 — unless the
   //    naive client, reconnecting first with the protection off, already reset the hardware to 22.
-  proxy.restore();
+  proxy.pass();
   await waitForState(page, 'live', 30_000);
   if (!resetExpected) await waitForShown(page, H, '-25');
   if (naive) {

@@ -4,48 +4,26 @@
  * independent MQTT witness and headless Chromium. Each test starts its own and closes it.
  * @module
  */
-import net from 'node:net';
 import { silentLogger } from '@live-device-form/server';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import {
+  type FaultProxy,
+  type SeenMessage,
+  type Witness,
+  freePort,
+  launchChromium,
+  startFaultProxy,
+  startWitness,
+} from '@live-device-form/testkit';
+import type { Browser, Page } from 'playwright-core';
 import { type Demo, type DemoOptions, startDemo } from '../src/demo-server.js';
-import { type TcpProxy, startTcpProxy } from './tcp-proxy.js';
-import { type Witness, startWitness } from './witness.js';
 
-/** Debian's Chromium; no test tool downloads a browser. */
-export const CHROMIUM = process.env.CHROME_PATH ?? '/usr/bin/chromium';
-
-/** Flags for headless Chromium as root, without background traffic to hosts this network refuses. */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--headless=new',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-}
-
-/** A free TCP port on loopback (the demo's origin must be known before it starts, for `allowedOrigins`). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** Whether a message went to an action topic (a write to the device). */
+export const isAction = (m: SeenMessage): boolean => m.topic.includes('/action/');
 
 export interface Stack {
   demo: Demo;
   /** Sits between the page's sockets and the demo's `/live`. */
-  proxy: TcpProxy;
+  proxy: FaultProxy;
   witness: Witness;
   browser: Browser;
   /** A page's URL on the demo, with its sockets routed through the proxy (`?ws=`). */
@@ -78,9 +56,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.initial ? { initial: options.initial } : {}),
     });
     closers.push(() => demo.close());
-    const proxy = await startTcpProxy(demo.port);
+    const proxy = await startFaultProxy({ target: { port: demo.port } });
     closers.push(() => proxy.close());
-    const witness = await startWitness(demo.brokerUrl);
+    const witness = await startWitness(demo.brokerUrl, 'cy-vp4/#');
     closers.push(() => witness.close());
     const browser = await launchChromium();
     closers.push(() => browser.close());

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GENLOCK_ACTION, GENLOCK_STATUS } from './scenario.js';
-import { type Stack, startStack, waitForShown, waitForState } from './stack.js';
+import { type Stack, isAction, startStack, waitForShown, waitForState } from './stack.js';
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -48,14 +48,19 @@ describe('the vendor page with its own inputs', () => {
     await waitForShown(page, 'genlock_phase_v', '-7');
 
     // The link drops: the vendor's inputs are read-only until the resync.
-    stack.proxy.cut();
+    stack.proxy.refuse();
     await waitForState(page, 'reconnecting');
     expect(await v.evaluate((el: HTMLInputElement) => el.readOnly)).toBe(true);
     await stack.demo.simulator.set('genlock_phase_v', 3);
-    stack.proxy.restore();
+    stack.proxy.pass();
     await waitForState(page, 'live', 30_000);
     await waitForShown(page, 'genlock_phase_v', '3');
     expect(await v.evaluate((el: HTMLInputElement) => el.readOnly)).toBe(false);
-    expect(stack.witness.actionsSince(mark).map((m) => m.payload)).toEqual(['genlock 40 10', 'format 3']);
+    expect(
+      stack.witness
+        .since(mark)
+        .filter(isAction)
+        .map((m) => m.payload),
+    ).toEqual(['genlock 40 10', 'format 3']);
   });
 });

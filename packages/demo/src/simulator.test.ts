@@ -1,6 +1,6 @@
 import { startEmbeddedBroker, type EmbeddedBroker } from '@live-device-form/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Witness, startWitness } from '../e2e/witness.js';
+import { type Witness, startWitness } from '@live-device-form/testkit';
 import { type Simulator, startSimulator } from './simulator.js';
 
 const GENLOCK = 'cy-vp4/videoproc/status/volatile/genlock_phase';
@@ -11,7 +11,7 @@ let witness: Witness;
 beforeEach(async () => {
   broker = await startEmbeddedBroker();
   sim = await startSimulator({ url: broker.url });
-  witness = await startWitness(broker.url);
+  witness = await startWitness(broker.url, 'cy-vp4/#');
 });
 afterEach(async () => {
   await witness.close();

@@ -1,13 +1,13 @@
 /**
  * Takes screenshots of the element in its main states with Debian's Chromium (playwright-core,
  * never a downloaded browser), against the real server SDK, for a visual check:
- * `.artifacts/element/*.png` at the workspace root. Run `tsc -b ../server .` first
- * (`pnpm run screenshots` does).
+ * `.artifacts/element/*.png` at the workspace root. Run `tsc -b ../server .` first, and under tsx
+ * for the testkit (`pnpm run screenshots` does both).
  */
 import http from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '@live-device-form/testkit';
 import { bundle } from './bundle.mjs';
 import { dispose, makeEnv } from '../test/harness/plugin.mjs';
 
@@ -36,19 +36,7 @@ const server = http.createServer((req, res) => {
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${server.address().port}`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--headless=new',
-    '--disable-gpu',
-    '--disable-dev-shm-usage',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 
 async function scene(name, { width = 760, dark = false, scale = 1, children = '', device, setup, act } = {}) {
   const env = await makeEnv({ origin, guardMs: 300 });

@@ -11,10 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResyncFrame } from '@live-device-form/protocol';
 import { startEmbeddedBroker } from './embedded-broker.js';
-import { VIDEOPROC_FILE, VP } from './test-support/devices.js';
-import { TestClient } from './test-support/harness.js';
-import { runMosquittoTests, startMosquitto } from './test-support/mosquitto.js';
-import { startWitness, type Witness } from './test-support/witness.js';
+import {
+  VIDEOPROC_FILE,
+  VP,
+  TestClient,
+  runMosquittoTests,
+  startMosquitto,
+  startWitness,
+  type Witness,
+} from '@live-device-form/testkit';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(ROOT, 'packages/server/dist/cli.js');

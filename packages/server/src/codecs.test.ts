@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { FieldValue } from '@live-device-form/protocol';
 import { createDeviceCodec, parseJsonPointer, parsePattern, separatorsOf } from './codecs.js';
 import { defineDevice, loadDeviceFile } from './device.js';
-import { VIDEOPROC_FILE, VP } from './test-support/devices.js';
+import { VIDEOPROC_FILE, VP } from '@live-device-form/testkit';
 
 const buf = (s: string): Buffer => Buffer.from(s, 'utf8');
 const none = (): FieldValue => null;

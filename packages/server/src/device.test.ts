@@ -10,7 +10,7 @@ import {
   parseDeviceDescription,
   toFieldSchemas,
 } from './device.js';
-import { VIDEOPROC_FILE } from './test-support/devices.js';
+import { VIDEOPROC_FILE } from '@live-device-form/testkit';
 
 /** A minimal valid description; tests change one thing at a time. */
 const base = () => ({

@@ -6,10 +6,13 @@
  * import { createLiveDeviceServer } from '@live-device-form/server';
  * const live = createLiveDeviceServer({ devices: [bridge] });
  * live.attach(httpServer);
+ *
+ * Test doubles (`MemoryBridge`, `recordingLogger`) are in `@live-device-form/server/testing`.
  * @module
  */
 export * from './bridge.js';
-export * from './logger.js';
+export { consoleLogger, silentLogger } from './logger.js';
+export type { LogFn, Logger } from './logger.js';
 export { createLiveDeviceServer } from './server.js';
 export type { LiveDeviceServer, LiveDeviceServerEvents, Protection, SessionCloseInfo } from './server.js';
 export { DEFAULTS, FLOOD_FACTOR } from './options.js';
@@ -18,8 +21,6 @@ export { SessionState } from './session.js';
 export type { ServerStats, SessionInfo } from './session.js';
 export { DeviceStore } from './store.js';
 export type { DeviceStoreOptions, PendingWrite, StoreAvailability, StoreChange, StoreEvent } from './store.js';
-export { MemoryBridge } from './memory-bridge.js';
-export type { EchoBehaviour, MemoryBridgeOptions, MemoryWrite, WriteBehaviour } from './memory-bridge.js';
 export {
   defineDevice,
   DeviceDescriptionError,

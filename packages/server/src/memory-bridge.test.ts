@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BridgeEvent } from './bridge.js';
-import { makeBridge } from './test-support/harness.js';
+import { makeBridge } from '@live-device-form/testkit';
 
 const events = (bridge: ReturnType<typeof makeBridge>) => {
   const seen: BridgeEvent[] = [];

@@ -14,13 +14,24 @@ import { loadDeviceFile, type DeviceDescription } from './device.js';
 import { recordingLogger, silentLogger } from './logger.js';
 import { createMqttBridge, type MqttBridge } from './mqtt-bridge.js';
 import { createLiveDeviceServer, type LiveDeviceServer } from './server.js';
-import { availability, recordEvents, status } from './test-support/bridge-events.js';
-import { VIDEOPROC_FILE, VP } from './test-support/devices.js';
-import { startEchoDevice } from './test-support/echo-device.js';
-import { TestClient } from './test-support/harness.js';
-import { runMosquittoTests, startMosquitto, startMosquittoSub, type Mosquitto } from './test-support/mosquitto.js';
-import { startTcpProxy, type TcpProxy } from './test-support/tcp-proxy.js';
-import { startWitness, type Witness } from './test-support/witness.js';
+import {
+  availability,
+  recordEvents,
+  status,
+  VIDEOPROC_FILE,
+  VP,
+  startEchoDevice,
+  TestClient,
+  runMosquittoTests,
+  startMosquitto,
+  startMosquittoSub,
+  type Mosquitto,
+  startFaultProxy,
+  type FaultProxy,
+  ProxyMode,
+  startWitness,
+  type Witness,
+} from '@live-device-form/testkit';
 
 const freshest =
   (bridge: DeviceBridge) =>
@@ -47,8 +58,8 @@ async function newWitness(): Promise<Witness> {
   return w;
 }
 
-async function proxied(): Promise<TcpProxy> {
-  const proxy = await startTcpProxy({ host: mosquitto.host, port: mosquitto.port });
+async function proxied(): Promise<FaultProxy> {
+  const proxy = await startFaultProxy({ target: { host: mosquitto.host, port: mosquitto.port } });
   later(() => proxy.close());
   return proxy;
 }
@@ -131,14 +142,14 @@ describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto', () => {
   it('broker killed (SIGKILL) and restarted with a write in flight: unknown, never published late; offline, then online with a rebuilt cache', async () => {
     await deviceState(witness, -25, 10);
     const proxy = await proxied();
-    const bridge = bridgeOn(proxy.url);
+    const bridge = bridgeOn(proxy.url('mqtt'));
     const events = recordEvents(bridge);
     await events.next(availability(true), 'online');
 
     // Frozen, Mosquitto reads nothing: the write is sent but never acknowledged.
     mosquitto.freeze();
     const outcome = bridge.write('genlock_phase_h', 22, freshest(bridge));
-    proxy.refuse(true);
+    proxy.setMode(ProxyMode.Refuse); // the open link dies with the broker, not by the proxy
     await mosquitto.stop('SIGKILL');
     expect(await outcome).toBe('unknown');
     await events.next(availability(false, true), 'offline with reset');
@@ -151,7 +162,7 @@ describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto', () => {
     await mosquitto.start();
     const after = await newWitness();
     await deviceState(after, 7, 8);
-    proxy.refuse(false);
+    proxy.pass();
     await events.next(availability(true), 'online again');
     expect(bridge.snapshot()).toEqual({ genlock_phase_h: 7, genlock_phase_v: 8, audio_delay: 40 });
 
@@ -164,7 +175,7 @@ describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto', () => {
   it('writes while the device or the broker is offline resolve offline and are never published later', async () => {
     await deviceState(witness, -25, 10);
     const proxy = await proxied();
-    const bridge = bridgeOn(proxy.url);
+    const bridge = bridgeOn(proxy.url('mqtt'));
     const events = recordEvents(bridge);
     await events.next(availability(true), 'online');
 
@@ -172,13 +183,12 @@ describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto', () => {
     await events.next(availability(false), 'device offline');
     expect(await bridge.write('genlock_phase_h', 100, freshest(bridge))).toBe('offline');
 
-    proxy.refuse(true);
-    proxy.cut();
+    proxy.refuse();
     await events.next(availability(false, true), 'broker link lost');
     expect(await bridge.write('genlock_phase_h', 101, () => 0)).toBe('offline');
 
     await witness.publish(VP.online, '1', { retain: true });
-    proxy.refuse(false);
+    proxy.pass();
     await events.next(availability(true), 'online again');
     expect(await bridge.write('audio_delay', 42, freshest(bridge))).toBe('accepted');
     await witness.waitFor((m) => m.topic === VP.delaySet, 'the marker write');
@@ -301,7 +311,7 @@ describe.runIf(runMosquittoTests)('end to end on Mosquitto: pages, server SDK, M
   it('broker restarted while pages are connected: write unknown and never published late, offline, then a fresh resync', async () => {
     await deviceState(witness, -25, 10);
     const proxy = await proxied();
-    const sdk = await sdkProcess(proxy.url);
+    const sdk = await sdkProcess(proxy.url('mqtt'));
     const { client, resync: first } = await page(sdk);
 
     mosquitto.freeze();
@@ -309,7 +319,7 @@ describe.runIf(runMosquittoTests)('end to end on Mosquitto: pages, server SDK, M
     client.set(1, 'genlock_phase_h', 22, (first.fields.genlock_phase_h as { rev: number }).rev);
     // The write reaches the bridge and is published into the frozen broker's socket; then the broker dies.
     await published;
-    proxy.refuse(true);
+    proxy.setMode(ProxyMode.Refuse); // the open link dies with the broker, not by the proxy
     await mosquitto.stop('SIGKILL');
     const ack = await client.ack(1, 5000);
     expect(ack).toEqual({ type: 'ack', id: 1, status: 'unknown' });
@@ -318,7 +328,7 @@ describe.runIf(runMosquittoTests)('end to end on Mosquitto: pages, server SDK, M
     await mosquitto.start();
     const after = await newWitness();
     await deviceState(after, 7, 8);
-    proxy.refuse(false);
+    proxy.pass();
     const resync = await client.next<ResyncFrame>((f) => f.type === 'resync', 5000);
     expect(resync.device).toBe('online');
     expect(resync.fields.genlock_phase_h).toMatchObject({ value: 7 });

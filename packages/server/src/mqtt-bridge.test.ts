@@ -17,10 +17,17 @@ import { defineDevice, loadDeviceFile, type DeviceDescription } from './device.j
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { recordingLogger, silentLogger } from './logger.js';
 import { createMqttBridge, type MqttBridge, type MqttBridgeOptions } from './mqtt-bridge.js';
-import { availability, recordEvents, status } from './test-support/bridge-events.js';
-import { VIDEOPROC_FILE, VP } from './test-support/devices.js';
-import { startTcpProxy, type TcpProxy } from './test-support/tcp-proxy.js';
-import { startWitness, type Witness } from './test-support/witness.js';
+import {
+  availability,
+  recordEvents,
+  status,
+  VIDEOPROC_FILE,
+  VP,
+  startFaultProxy,
+  type FaultProxy,
+  startWitness,
+  type Witness,
+} from '@live-device-form/testkit';
 
 const freshest =
   (bridge: DeviceBridge) =>
@@ -56,8 +63,8 @@ function bridgeOn(url: string, options: Partial<MqttBridgeOptions> = {}, d: Devi
   return bridge;
 }
 
-async function proxied(): Promise<TcpProxy> {
-  const proxy = await startTcpProxy({ host: '127.0.0.1', port: broker.port });
+async function proxied(): Promise<FaultProxy> {
+  const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: broker.port } });
   cleanups.push(() => proxy.close());
   return proxy;
 }
@@ -170,7 +177,7 @@ describe('mqtt bridge: writes', () => {
     release?.();
     expect(await outcome).toBe('accepted');
     const seen = await witness.waitFor((m) => m.topic === VP.genlockSet, 'the write');
-    expect(seen).toEqual({ topic: VP.genlockSet, payload: 'genlock 22 10', qos: 1, retain: false });
+    expect(seen).toMatchObject({ topic: VP.genlockSet, payload: 'genlock 22 10', qos: 1, retain: false });
   });
 
   it('writes a composite topic with the fresh value of the other field', async () => {
@@ -231,17 +238,16 @@ describe('mqtt bridge: writes', () => {
   it('while the broker is unreachable, writes resolve offline at once and nothing is published later', async () => {
     await deviceState(-25, 10);
     const proxy = await proxied();
-    const bridge = bridgeOn(proxy.url);
+    const bridge = bridgeOn(proxy.url('mqtt'));
     const events = recordEvents(bridge);
     await events.next(availability(true), 'online');
 
-    proxy.refuse(true);
-    proxy.cut();
+    proxy.refuse();
     await events.next(availability(false, true), 'offline with reset');
     for (let i = 0; i < 5; i++) expect(await bridge.write('genlock_phase_h', 100 + i, () => 0)).toBe('offline');
     expect(await bridge.write('freeze', true, () => null)).toBe('offline');
 
-    proxy.refuse(false);
+    proxy.pass();
     await events.next(availability(true), 'online again');
     await marker(bridge, 2);
     expect(setMessages().map((m) => m.payload)).toEqual(['delay 2']);
@@ -252,7 +258,7 @@ describe('mqtt bridge: broker connection lost and back', () => {
   it('answers an in-flight write unknown and never publishes it after the reconnect', async () => {
     await deviceState(-25, 10);
     const proxy = await proxied();
-    const bridge = bridgeOn(proxy.url);
+    const bridge = bridgeOn(proxy.url('mqtt'));
     const events = recordEvents(bridge);
     await events.next(availability(true), 'online');
 
@@ -285,12 +291,11 @@ describe('mqtt bridge: broker connection lost and back', () => {
   it('goes offline with a reset, then online with a cache rebuilt from retained messages', async () => {
     await deviceState(-25, 10);
     const proxy = await proxied();
-    const bridge = bridgeOn(proxy.url);
+    const bridge = bridgeOn(proxy.url('mqtt'));
     const events = recordEvents(bridge);
     await events.next(availability(true), 'online');
 
-    proxy.refuse(true);
-    proxy.cut();
+    proxy.refuse();
     await events.next(availability(false, true), 'offline with reset');
     expect(bridge.online).toBe(false);
     expect(bridge.snapshot()).toEqual({});
@@ -298,7 +303,7 @@ describe('mqtt bridge: broker connection lost and back', () => {
     // The hardware changed during the outage.
     await deviceState(30, -4);
     const since = events.mark();
-    proxy.refuse(false);
+    proxy.pass();
     await events.next(availability(true), 'online again');
     expect(bridge.snapshot()).toEqual({ genlock_phase_h: 30, genlock_phase_v: -4, freeze: false });
     const order = events.events.slice(since).map((e) => e.type);
@@ -310,15 +315,14 @@ describe('mqtt bridge: broker connection lost and back', () => {
     const log = recordingLogger();
     await deviceState(1, 1);
     const proxy = await proxied();
-    const bridge = bridgeOn(proxy.url, { logger: log });
+    const bridge = bridgeOn(proxy.url('mqtt'), { logger: log });
     const events = recordEvents(bridge);
     await events.next(availability(true), 'online');
-    proxy.refuse(true);
-    proxy.cut();
+    proxy.refuse();
     await events.next(availability(false, true), 'offline');
     // Several refused attempts later it still comes back.
-    for (let i = 0; i < 3; i++) await proxy.nextAttempt();
-    proxy.refuse(false);
+    for (let i = 0; i < 3; i++) await proxy.nextLink();
+    proxy.pass();
     await events.next(availability(true), 'online');
     expect(log.entries.filter((e) => e.msg === 'lost the MQTT broker connection; reconnecting')).toHaveLength(1);
     expect(
@@ -428,15 +432,15 @@ describe('mqtt bridge: connecting', () => {
 describe('mqtt bridge: closing', () => {
   it('close() resolves while connecting and while waiting to reconnect to an unreachable broker', async () => {
     const proxy = await proxied();
-    proxy.refuse(true);
-    const connecting = bridgeOn(proxy.url);
+    proxy.refuse();
+    const connecting = bridgeOn(proxy.url('mqtt'));
     expect(connecting.linkState).toBe('connecting');
     await connecting.close();
     expect(connecting.linkState).toBe('closed');
 
-    const waiting = bridgeOn(proxy.url);
-    await proxy.nextAttempt();
-    await proxy.nextAttempt();
+    const waiting = bridgeOn(proxy.url('mqtt'));
+    await proxy.nextLink();
+    await proxy.nextLink();
     await waiting.close();
     expect(waiting.linkState).toBe('closed');
   });

@@ -5,7 +5,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { DEFAULTS, type LiveDeviceServerOptions } from './options.js';
 import { createLiveDeviceServer } from './server.js';
 import { silentLogger } from './logger.js';
-import { TestClient, makeBridge, refusal, startServer, stopAll } from './test-support/harness.js';
+import { TestClient, makeBridge, refusal, startServer, stopAll } from '@live-device-form/testkit';
 
 afterEach(stopAll);
 

@@ -269,7 +269,8 @@ class LiveServer implements LiveDeviceServer, SessionHost {
  *
  * @example
  * import http from 'node:http';
- * import { createLiveDeviceServer, MemoryBridge } from '@live-device-form/server';
+ * import { createLiveDeviceServer } from '@live-device-form/server';
+ * import { MemoryBridge } from '@live-device-form/server/testing';
  *
  * const device = new MemoryBridge({
  *   id: 'videoproc',

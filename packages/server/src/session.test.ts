@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AckFrame, ResyncFrame, UpdateFrame } from '@live-device-form/protocol';
-import { type Harness, makeBridge, startServer, stopAll, until } from './test-support/harness.js';
+import { type Harness, makeBridge, startServer, stopAll, until } from '@live-device-form/testkit';
 
 afterEach(stopAll);
 

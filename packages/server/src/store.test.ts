@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryBridge } from './memory-bridge.js';
 import { recordingLogger } from './logger.js';
 import { DeviceStore, type StoreEvent } from './store.js';
-import { SCHEMA, VALUES } from './test-support/harness.js';
+import { SCHEMA, VALUES } from '@live-device-form/testkit';
 
 const H = 'genlock_phase_h';
 

@@ -17,10 +17,15 @@
  * - `ldf:dispose`    tears an env down
  *
  * Each test makes its own env, so tests never share a device, a server or a proxy.
+ *
+ * The proxy is the testkit's fault proxy; its WebSocket tap is the independent witness of what the
+ * element sent (client frames as the server received them). The test runner runs under tsx
+ * (`package.json`), so this file can import the testkit's TypeScript.
  */
 import http from 'node:http';
-import { createLiveDeviceServer, MemoryBridge } from '@live-device-form/server';
-import { startProxy } from './proxy.mjs';
+import { createLiveDeviceServer } from '@live-device-form/server';
+import { MemoryBridge } from '@live-device-form/server/testing';
+import { startFaultProxy, wsFrameTap } from '@live-device-form/testkit';
 
 /** The device every env gets unless the test passes its own schema. */
 export const DEFAULT_SCHEMA = [
@@ -103,7 +108,18 @@ export async function makeEnv(p) {
   };
   env.live.attach(env.http);
   await new Promise((resolve) => env.http.listen(0, '127.0.0.1', resolve));
-  env.proxy = await startProxy(env.http.address().port);
+  env.sent = [];
+  env.proxy = await startFaultProxy({
+    target: { port: env.http.address().port },
+    tap: (link) =>
+      wsFrameTap({
+        onMessage(direction, m) {
+          if (direction !== 'c2s') return;
+          if (m.kind === 'text') env.sent.push({ conn: link.index, frame: parseJson(m.text) });
+          else if (m.kind === 'close') env.sent.push({ conn: link.index, close: m.code ?? 1005 });
+        },
+      }),
+  });
   envs.set(id, env);
   return env;
 }
@@ -116,6 +132,22 @@ export async function dispose(env) {
   env.http.closeAllConnections?.();
   await new Promise((resolve) => env.http.close(resolve));
 }
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { unparsable: text };
+  }
+}
+
+/** Network faults the tests ask for, by name. */
+const NET = {
+  cut: (proxy) => proxy.cut(),
+  refuse: (proxy) => proxy.refuse(),
+  blackhole: (proxy) => proxy.blackHole(),
+  pass: (proxy) => proxy.pass(),
+};
 
 function envOf(payload) {
   const env = envs.get(payload?.env);
@@ -151,24 +183,29 @@ export function ldfServerPlugin() {
         case 'ldf:writes':
           return envOf(payload).bridge.writes;
         case 'ldf:sent':
-          return envOf(payload).proxy.sent;
+          return envOf(payload).sent;
         case 'ldf:net':
-          envOf(payload).proxy.set(payload.action);
+          if (!(payload.action in NET)) throw new TypeError(`unknown network action "${payload.action}"`);
+          NET[payload.action](envOf(payload).proxy);
           return true;
         case 'ldf:wait': {
-          const { proxy } = envOf(payload);
+          const { proxy, sent } = envOf(payload);
           const timeout = payload.timeoutMs ?? 5000;
-          if (payload.open !== undefined)
-            await proxy.until(() => proxy.open === payload.open, timeout, `${payload.open} open connections`);
+          if (payload.open !== undefined) {
+            await proxy.until(
+              () => proxy.openLinks.length === payload.open,
+              `${payload.open} open connections`,
+              timeout,
+            );
+          }
           if (payload.frames !== undefined) {
             const want = payload.frames;
             await proxy.until(
               () =>
-                proxy.sent.filter(
-                  (s) => s.frame && Object.entries(want.match ?? {}).every(([k, v]) => s.frame[k] === v),
-                ).length >= want.count,
-              timeout,
+                sent.filter((s) => s.frame && Object.entries(want.match ?? {}).every(([k, v]) => s.frame[k] === v))
+                  .length >= want.count,
               `${want.count} sent frames like ${JSON.stringify(want.match)}`,
+              timeout,
             );
           }
           return true;
@@ -176,8 +213,8 @@ export function ldfServerPlugin() {
         case 'ldf:info': {
           const env = envOf(payload);
           return {
-            open: env.proxy.open,
-            connections: env.proxy.conns.length,
+            open: env.proxy.openLinks.length,
+            connections: env.proxy.links.length,
             sessions: env.live.sessions(),
             stats: env.live.stats(),
           };

@@ -3,10 +3,10 @@
  * @module
  */
 import { fileURLToPath } from 'node:url';
-import { defineDevice } from '../device.js';
+import { defineDevice } from '@live-device-form/server';
 
 /** The example description of the demo's video processor. */
-export const VIDEOPROC_FILE = fileURLToPath(new URL('../../examples/videoproc.json', import.meta.url));
+export const VIDEOPROC_FILE = fileURLToPath(new URL('../../server/examples/videoproc.json', import.meta.url));
 
 /** Its topics, for witnesses and simulated devices. */
 export const VP = {

@@ -1,8 +1,9 @@
 /**
  * Just enough of RFC 6455 to read a WebSocket connection from the outside: the HTTP upgrade
  * exchange, then frames (masked or not, fragmented or not, split across TCP reads anyhow), joined
- * into messages. The chaos proxy feeds it every byte it forwards, so the checker sees what really
- * crossed the wire, not what either end says it sent.
+ * into messages. The fault proxy's `wsFrameTap` feeds it every byte it forwards, so a checker sees
+ * what really crossed the wire, not what either end says it sent. It is a witness: it deliberately
+ * shares no code with the `ws` library the server parses frames with.
  * @module
  */
 

@@ -2,7 +2,7 @@
  * Records a bridge's events so tests can await them instead of sleeping.
  * @module
  */
-import type { BridgeEvent, DeviceBridge } from '../bridge.js';
+import type { BridgeEvent, DeviceBridge } from '@live-device-form/server';
 
 /** What {@link recordEvents} returns. */
 export interface EventRecorder {
@@ -64,4 +64,25 @@ export function recordEvents(bridge: DeviceBridge): EventRecorder {
     },
     stop,
   };
+}
+
+/**
+ * Resolves when `bridge` is online: at once if it is, else at its first `availability` event that
+ * says so (for an MQTT bridge: connected, and the retained availability and state have arrived).
+ */
+export function whenOnline(bridge: DeviceBridge, timeoutMs = 10_000): Promise<void> {
+  if (bridge.online) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`bridge ${bridge.id}: not online within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const off = bridge.subscribe((e) => {
+      if (e.type === 'availability' && e.online) {
+        clearTimeout(timer);
+        off();
+        resolve();
+      }
+    });
+  });
 }

@@ -14,10 +14,13 @@ import {
   SUBPROTOCOL,
   parseServerFrame,
 } from '@live-device-form/protocol';
-import { MemoryBridge, type MemoryBridgeOptions } from '../memory-bridge.js';
-import { type RecordingLogger, recordingLogger } from '../logger.js';
-import type { LiveDeviceServerOptions } from '../options.js';
-import { type LiveDeviceServer, createLiveDeviceServer } from '../server.js';
+import { type LiveDeviceServer, type LiveDeviceServerOptions, createLiveDeviceServer } from '@live-device-form/server';
+import {
+  MemoryBridge,
+  type MemoryBridgeOptions,
+  type RecordingLogger,
+  recordingLogger,
+} from '@live-device-form/server/testing';
 
 export const SCHEMA: FieldSchema[] = [
   { name: 'genlock_phase_h', label: 'Phase Horizontal', type: 'integer', min: -512, max: 511, writable: true },
