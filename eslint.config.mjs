@@ -18,6 +18,19 @@ const TS_PROJECTS = [
   './bench/tsconfig.json',
 ];
 
+/** A package is used through its name, never by reaching into another package's sources. */
+const NO_CROSS_PACKAGE_SRC = [
+  'error',
+  {
+    patterns: [
+      {
+        group: ['**/packages/*/src/**', '../../*/src/**', '../../../*/src/**'],
+        message: 'Import the workspace package by name (@live-device-form/...), not its src/ by a relative path.',
+      },
+    ],
+  },
+];
+
 export default tseslint.config(
   {
     ignores: ['**/node_modules/**', '**/dist/**', 'bench/out/**', 'chaos/out/**', '**/custom-elements.json'],
@@ -36,6 +49,7 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
       ],
+      'no-restricted-imports': NO_CROSS_PACKAGE_SRC,
       // Control characters are matched on purpose: untrusted text is checked for them (docs/protocol.md rule 7).
       'no-control-regex': 'off',
     },
@@ -44,6 +58,7 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
     rules: {
+      'no-restricted-imports': NO_CROSS_PACKAGE_SRC,
       'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },

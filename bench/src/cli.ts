@@ -1,5 +1,5 @@
 /**
- * `pnpm run bench` — every figure of issue 6, each beside a bare baseline in the same run; prints
+ * `pnpm run bench` — every figure of BENCHMARKS.md, each beside a bare baseline in the same run; prints
  * the table and writes `bench/results.json`, the plots in `bench/plots/` and the results block of
  * BENCHMARKS.md.
  *

@@ -6,7 +6,7 @@
  *
  * It speaks just enough RFC 6455: the upgrade (offering a subprotocol), masked text frames out,
  * unmasked frames in (text, ping → pong, close). A `paused` client stops reading after the
- * upgrade: the slow consumer of DESIGN §3 rule 10.
+ * upgrade: the slow consumer of docs/protocol.md rule 10.
  * @module
  */
 import { randomBytes } from 'node:crypto';

@@ -11,7 +11,7 @@ export type Better = 'lower' | 'higher';
 export interface Figure {
   /** Stable key, e.g. `status-to-dom/100`. */
   id: string;
-  /** Figure number of issue 6 (1–8). */
+  /** Figure number in BENCHMARKS.md (1–8). */
   figure: number;
   /** What was measured, in words. */
   name: string;
@@ -30,7 +30,7 @@ export interface Figure {
   ratioP99?: number;
   /** Samples behind a latency. */
   samples?: number;
-  /** The target of DESIGN §7, in words, and whether this run met it (`null`: no target). */
+  /** The target (BENCHMARKS.md), in words, and whether this run met it (`null`: no target). */
   target?: string;
   met?: boolean | null;
   /** How it was measured, and anything a reader needs to judge it. */

@@ -3,7 +3,7 @@
  * read independently by the simulated device and the checker (their own small decoders here, not
  * the SDK's codecs).
  *
- * Four integer fields: `a` and `b` share one composite pattern payload (`pair {a} {b}`, DESIGN §4
+ * Four integer fields: `a` and `b` share one composite pattern payload (`pair {a} {b}`, docs/devices.md
  * and §3 rule 4), `c` has a pattern payload of its own, `d` a JSON payload. Values are chosen so
  * every value says who made it: clients write positive values unique to the client and the write
  * (`client * 1e6 + seq`), the device's own changes are negative and never repeat. That makes the

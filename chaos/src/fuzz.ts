@@ -359,7 +359,7 @@ export function oracleClient(text: string): OracleVerdict {
   }
 }
 
-/** Whether a value may be written to a field of `SCHEMA` (DESIGN §3 rule 7, from the schema alone). */
+/** Whether a value may be written to a field of `SCHEMA` (docs/protocol.md rule 7, from the schema alone). */
 function oracleWritable(field: string, value: unknown): boolean {
   const f = SCHEMA.find((s) => s.name === field);
   if (!f || !f.writable) return false;

@@ -1,7 +1,7 @@
 /**
  * Two SDK bugs the chaos checker found (docs/reliability.md, "Findings"; fixed in the store),
  * reduced to deterministic cases on the real server with a MemoryBridge, kept as regression tests.
- * Both broke DESIGN §3 rule 4: a composite payload must carry the device's latest status or a write
+ * Both broke docs/protocol.md rule 4: a composite payload must carry the device's latest status or a write
  * still awaiting its echo — never restore a value the device has left, never re-send a write whose
  * outcome was `unknown`.
  */

@@ -1,5 +1,5 @@
 /**
- * Figure 8: slow consumers (DESIGN §3 rule 10). 100 sockets that said hello and then never read,
+ * Figure 8: slow consumers (docs/protocol.md rule 10). 100 sockets that said hello and then never read,
  * plus one healthy reader, while the device changes 16 text fields (1 KB values) at a fixed
  * offered rate. The server's memory is read every second after a full GC — what it holds, not
  * garbage — together with the bytes waiting in its sockets' userland send buffers.

@@ -1,6 +1,6 @@
 /**
  * Laptop sleep: the socket stays open but nothing is delivered either way. Only the element's
- * heartbeat can notice (DESIGN §3 rule 9: ping every 5 s, no pong within 5 s → dead link), so the
+ * heartbeat can notice (docs/protocol.md rule 9: ping every 5 s, no pong within 5 s → dead link), so the
  * form must be read-only within about 10 s, then reconnect and resync once traffic flows again.
  */
 import { afterEach, describe, expect, it } from 'vitest';

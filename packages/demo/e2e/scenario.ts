@@ -1,5 +1,5 @@
 /**
- * The original scenario (DESIGN §1, issue 5), step for step, shared by the tests that run it with
+ * The original scenario (the one README.md and docs/protocol.md describe), step for step, shared by the tests that run it with
  * the protection on and off: hardware at H=22 and the page shows it; the page's network is cut; the
  * hardware changes to H=-25; the user tries to type 25; the network comes back.
  * @module

@@ -7,7 +7,7 @@ import type { HardwareField, HardwareValue } from '../payload-format.js';
 import type { SimulatorState } from '../simulator.js';
 import { post } from './api.js';
 
-/** Quick values for the original scenario (DESIGN §1): H=22 before the outage, -25 during it. */
+/** Quick values for the original scenario (README.md, and docs/protocol.md): H=22 before the outage, -25 during it. */
 const PRESETS: readonly { field: string; value: HardwareValue; text: string }[] = [
   { field: 'genlock_phase_h', value: 22, text: 'H = 22' },
   { field: 'genlock_phase_h', value: -25, text: 'H = -25' },

@@ -1,6 +1,6 @@
 /**
  * A deliberately NAIVE protocol-v1 client, the way LiveView's form recovery and socket.io's send
- * buffer behave (DESIGN §6). It exists to show the bug the element cannot produce:
+ * buffer behave (packages/demo/README.md, "The protection switch and the naive client"). It exists to show the bug the element cannot produce:
  *
  * - its inputs stay editable while the socket is down, and edits made then are queued;
  * - right after reconnecting (before the server's resync) it sends the queued edits, then
