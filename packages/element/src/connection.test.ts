@@ -37,7 +37,7 @@ function setup(options: ConnectionOptions = {}, handlers: Partial<ConnectionHand
       onState: (s) => log.states.push(s),
       ...handlers,
     },
-    { clock, socket: factory.make, events, backoff: { initial: 1000, max: 8000, random: () => 1 }, ...options },
+    { clock, socket: factory.make, events, backoff: { initialMs: 1000, maxMs: 8000, random: () => 1 }, ...options },
   );
   /** Opens the latest socket and answers its hello with a resync. */
   const goLive = (device: 'online' | 'offline' = 'online') => {
@@ -170,7 +170,7 @@ describe('Connection', () => {
 
     it('widens the window exponentially up to max, with full jitter', () => {
       let r = 1;
-      const { conn, factory, clock } = setup({ backoff: { initial: 1000, max: 8000, random: () => r } });
+      const { conn, factory, clock } = setup({ backoff: { initialMs: 1000, maxMs: 8000, random: () => r } });
       conn.attach();
       const delays: number[] = [];
       for (let i = 0; i < 6; i++) {

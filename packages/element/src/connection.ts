@@ -7,18 +7,19 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
   type AckFrame,
+  type BackoffOptions,
   type ClientFrame,
   type DeviceFrame,
   type ResyncFrame,
   type SetFrame,
   type UpdateFrame,
   type WritableValue,
+  Backoff,
   SUBPROTOCOL,
   encodeFrame,
   isFatalCloseCode,
   parseServerFrame,
 } from '@live-device-form/protocol';
-import { Backoff, type BackoffOptions } from './backoff.js';
 
 /**
  * Where the connection is. One value at a time; every transition is reported.

@@ -20,6 +20,6 @@ export type {
   SocketFactory,
   SocketLike,
 } from './connection.js';
-export { Backoff } from './backoff.js';
-export type { BackoffOptions } from './backoff.js';
+export { Backoff } from '@live-device-form/protocol';
+export type { BackoffOptions } from '@live-device-form/protocol';
 export type * from './events.js';

@@ -66,7 +66,7 @@ export const FAST: ConnectionOptions = {
   pingInterval: 2000,
   pingTimeout: 2000,
   connectTimeout: 3000,
-  backoff: { initial: 50, max: 200 },
+  backoff: { initialMs: 50, maxMs: 200 },
 };
 
 /** Mounts `<live-device-form>` (with optional light-DOM children) connected to `env`. */

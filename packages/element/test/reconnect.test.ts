@@ -47,7 +47,7 @@ describe('reconnecting (real server, loopback proxy)', () => {
   it('makes the first attempt after a live connection at once; failed attempts after it back off', async () => {
     const env = await makeEnv({ guardMs: 0 });
     // A 30 s backoff window with random() = 1: any attempt that waited for the backoff would time this test out.
-    const el = mount(env, { options: { ...FAST, backoff: { initial: 30_000, max: 30_000, random: () => 1 } } });
+    const el = mount(env, { options: { ...FAST, backoff: { initialMs: 30_000, maxMs: 30_000, random: () => 1 } } });
     await inState(el, 'live');
     await cmd(env, 'net', { action: 'cut' });
     await inState(el, 'live', 5000);
@@ -127,7 +127,7 @@ describe('reconnecting (real server, loopback proxy)', () => {
   it('notices a dead link that never closes (black hole) by the heartbeat, and reconnects', async () => {
     const env = await makeEnv();
     const el = mount(env, {
-      options: { pingInterval: 300, pingTimeout: 300, connectTimeout: 1000, backoff: { initial: 50, max: 200 } },
+      options: { pingInterval: 300, pingTimeout: 300, connectTimeout: 1000, backoff: { initialMs: 50, maxMs: 200 } },
     });
     await inState(el, 'live');
     await cmd(env, 'net', { action: 'blackhole' });

@@ -15,7 +15,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import type { FieldSchema, FieldValue, WritableValue } from '@live-device-form/protocol';
+import {
+  type BackoffOptions,
+  type FieldSchema,
+  type FieldValue,
+  type WritableValue,
+  backoffDelay,
+} from '@live-device-form/protocol';
 import { type BridgeEvent, type DeviceBridge, type FreshestValue, WriteOutcome } from './bridge.js';
 import { createDeviceCodec, type DeviceCodec } from './codecs.js';
 import { checkedDevice, type DeviceDescription } from './device.js';
@@ -129,7 +135,7 @@ class MqttBridgeImpl implements MqttBridge {
   private readonly url: string | undefined;
   private readonly clientOptions: IClientOptions;
   private readonly log: Logger;
-  private readonly backoff: { base: number; max: number };
+  private readonly backoff: BackoffOptions;
   private readonly closeTimeoutMs: number;
 
   private state: LinkState = LinkState.Connecting;
@@ -160,8 +166,8 @@ class MqttBridgeImpl implements MqttBridge {
     this.deviceAvailable = this.availability === undefined;
     this.log = options.logger ?? consoleLogger();
     this.backoff = {
-      base: positive('reconnectPeriod', options.reconnectPeriod ?? MQTT_BRIDGE_DEFAULTS.reconnectPeriod, 1),
-      max: positive('maxReconnectPeriod', options.maxReconnectPeriod ?? MQTT_BRIDGE_DEFAULTS.maxReconnectPeriod, 1),
+      initialMs: positive('reconnectPeriod', options.reconnectPeriod ?? MQTT_BRIDGE_DEFAULTS.reconnectPeriod, 1),
+      maxMs: positive('maxReconnectPeriod', options.maxReconnectPeriod ?? MQTT_BRIDGE_DEFAULTS.maxReconnectPeriod, 1),
     };
     this.closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs ?? MQTT_BRIDGE_DEFAULTS.closeTimeoutMs);
 
@@ -411,9 +417,8 @@ class MqttBridgeImpl implements MqttBridge {
     if (this.state === LinkState.Closed) return;
     this.state = LinkState.Waiting;
     this.client = undefined;
-    const cap = Math.min(this.backoff.max, this.backoff.base * 2 ** Math.min(this.failedAttempts, 30));
+    const delay = backoffDelay(this.failedAttempts, this.backoff);
     this.failedAttempts++;
-    const delay = cap / 2 + Math.random() * (cap / 2);
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
