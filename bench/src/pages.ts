@@ -79,7 +79,7 @@ if (params.get('wsdebug')) {
 window.__elements = [];
 for (let i = 0; i < n; i++) {
   const el = document.createElement('live-device-form');
-  if (ping > 0) el.connectionOptions = { pingInterval: ping, pingTimeout: ping };
+  if (ping > 0) el.connectionOptions = { pingIntervalMs: ping, pingTimeoutMs: ping };
   el.setAttribute('device', 'videoproc');
   el.setAttribute('src', params.get('src'));
   window.__elements.push(el);

@@ -41,7 +41,7 @@ ${inputs}
   window.__writes = [];
   document.addEventListener('ldf-write', (e) => window.__writes.push(e.detail));
   // Short heartbeat so a black-holed link is noticed in well under a second.
-  form.connectionOptions = { pingInterval: 300, pingTimeout: 300, backoff: { initialMs: 50, maxMs: 500 } };
+  form.connectionOptions = { pingIntervalMs: 300, pingTimeoutMs: 300, backoff: { initialMs: 50, maxMs: 500 } };
   form.src = ${JSON.stringify(ws)};
 </script>`;
 }

@@ -51,7 +51,7 @@ function setup(options: ConnectionOptions = {}, handlers: Partial<ConnectionHand
 describe('Connection', () => {
   describe('hello and the mount counter', () => {
     it('sends hello with mounts 0 on the first socket, then 1 and 2 on later sockets', () => {
-      const { conn, factory, clock, goLive } = setup({ pingInterval: 1e9 });
+      const { conn, factory, clock, goLive } = setup({ pingIntervalMs: 1e9 });
       conn.attach();
       goLive();
       factory.last().serverClose(1006);
@@ -139,7 +139,7 @@ describe('Connection', () => {
       expect(order).to.deep.equal(['connecting', 'resync', 'live']);
     });
 
-    it('stays closed without an endpoint, and fails with code 0 for an unusable src', () => {
+    it('stays closed without an endpoint, and fails with code 0, reason bad-src for an unusable src', () => {
       const a = setup({}, { endpoint: () => null });
       a.conn.attach();
       expect(a.conn.state).to.equal('closed');
@@ -147,7 +147,22 @@ describe('Connection', () => {
       const b = setup({}, { endpoint: () => ({ url: resolveSocketUrl('ftp://x/', 'http://h/'), device: 'd' }) });
       b.conn.attach();
       expect(b.conn.state).to.equal('failed');
-      expect(b.conn.error?.code).to.equal(0);
+      expect(b.conn.error).to.deep.equal({
+        code: 0,
+        reason: 'bad-src',
+        message: 'src must be a ws: or wss: URL or a path, not "ftp://x/"',
+      });
+    });
+
+    it('fails with reason bad-src when the socket cannot be created', () => {
+      const { conn } = setup({
+        socket: () => {
+          throw new SyntaxError('The URL is invalid');
+        },
+      });
+      conn.attach();
+      expect(conn.state).to.equal('failed');
+      expect(conn.error).to.deep.equal({ code: 0, reason: 'bad-src', message: 'The URL is invalid' });
     });
   });
 
@@ -213,21 +228,56 @@ describe('Connection', () => {
       expect(factory.sockets).to.have.length(3);
     });
 
-    for (const code of [4400, 4401, 4403, 4404]) {
-      it(`stops for good after close code ${code}, with the server's message`, () => {
+    const fatal = [
+      [4400, 'bad-frame'],
+      [4401, 'unauthorized'],
+      [4403, 'forbidden'],
+      [4404, 'unknown-device'],
+    ] as const;
+    for (const [code, reason] of fatal) {
+      it(`stops for good after close code ${code}, with the server's error code (${reason}) and message`, () => {
         const { conn, factory, clock, events, goLive } = setup();
         conn.attach();
         goLive();
-        factory.last().receive({ type: 'error', code: 'unauthorized', message: 'bad token' });
+        factory.last().receive({ type: 'error', code: reason, message: 'no, because' });
         factory.last().serverClose(code, 'x');
         expect(conn.state).to.equal('failed');
-        expect(conn.error).to.deep.equal({ code, message: 'bad token' });
+        expect(conn.error).to.deep.equal({ code, reason, message: 'no, because' });
         expect(clock.pending).to.equal(0);
         events.dispatchEvent(new Event('online'));
         clock.advance(60_000);
         expect(factory.sockets).to.have.length(1);
       });
+
+      it(`derives the reason ${reason} from close code ${code} when no error frame came`, () => {
+        const { conn, factory } = setup();
+        conn.attach();
+        factory.last().open();
+        factory.last().serverClose(code, 'closing reason');
+        expect(conn.error).to.deep.equal({ code, reason, message: 'closing reason' });
+      });
     }
+
+    it("prefers the server's error frame code to the one derived from the close code", () => {
+      const { conn, factory } = setup();
+      conn.attach();
+      factory.last().open();
+      factory.last().receive({ type: 'error', code: 'unauthorized', message: 'bad token' });
+      factory.last().serverClose(4400, '');
+      expect(conn.error).to.deep.equal({ code: 4400, reason: 'unauthorized', message: 'bad token' });
+    });
+
+    it('forgets an error frame once its socket closed with a code that is retried', () => {
+      const { conn, factory, clock } = setup();
+      conn.attach();
+      factory.last().open();
+      factory.last().receive({ type: 'error', code: 'hello-timeout', message: 'no hello' });
+      factory.last().serverClose(4408, '');
+      clock.advance(clock.nextDelay!);
+      factory.last().open();
+      factory.last().serverClose(4404, 'gone');
+      expect(conn.error).to.deep.equal({ code: 4404, reason: 'unknown-device', message: 'gone' });
+    });
 
     for (const code of [1001, 1006, 1009, 4408, 4429]) {
       it(`retries after close code ${code}`, () => {
@@ -260,8 +310,8 @@ describe('Connection', () => {
       expect(conn.state).to.equal('reconnecting');
     });
 
-    it('gives up on a socket that does not open within connectTimeout', () => {
-      const { conn, factory, clock } = setup({ connectTimeout: 3000 });
+    it('gives up on a socket that does not open within connectTimeoutMs', () => {
+      const { conn, factory, clock } = setup({ connectTimeoutMs: 3000 });
       conn.attach();
       clock.advance(2999);
       expect(factory.sockets).to.have.length(1);
@@ -272,8 +322,8 @@ describe('Connection', () => {
   });
 
   describe('heartbeat', () => {
-    it('pings every pingInterval while pongs come back', () => {
-      const { conn, factory, clock, goLive } = setup({ pingInterval: 5000, pingTimeout: 5000 });
+    it('pings every pingIntervalMs while pongs come back', () => {
+      const { conn, factory, clock, goLive } = setup({ pingIntervalMs: 5000, pingTimeoutMs: 5000 });
       conn.attach();
       goLive();
       const ws = factory.last();
@@ -286,7 +336,7 @@ describe('Connection', () => {
     });
 
     it('treats a missing pong as a dead link: drops the socket and reconnects within interval + timeout', () => {
-      const { conn, factory, clock, goLive } = setup({ pingInterval: 5000, pingTimeout: 5000 });
+      const { conn, factory, clock, goLive } = setup({ pingIntervalMs: 5000, pingTimeoutMs: 5000 });
       conn.attach();
       goLive();
       clock.advance(9999);
@@ -403,6 +453,68 @@ describe('Connection', () => {
       expect(resolveSocketUrl('live', 'http://127.0.0.1:8000/a/b')).to.equal('ws://127.0.0.1:8000/a/live');
       expect(resolveSocketUrl('ws://h:1/x', 'https://example.com/')).to.equal('ws://h:1/x');
       expect(() => resolveSocketUrl('ftp://h/', 'https://example.com/')).to.throw(TypeError);
+    });
+
+    it('throws a TypeError with code bad-src, also for what is no URL at all', () => {
+      for (const src of ['ftp://h/', 'http://[::1', 'javascript:alert(1)']) {
+        let error: unknown;
+        try {
+          resolveSocketUrl(src, 'https://example.com/');
+        } catch (e) {
+          error = e;
+        }
+        expect(error, src).to.be.instanceOf(TypeError);
+        expect((error as { code?: string }).code, src).to.equal('bad-src');
+      }
+    });
+  });
+
+  describe('options', () => {
+    it('uses the documented defaults: ping every 5 s, pong within 5 s, open within 10 s', () => {
+      const { conn, factory, clock } = setup({ pingIntervalMs: undefined, pingTimeoutMs: undefined });
+      conn.attach();
+      expect(clock.nextDelay).to.equal(10_000); // connectTimeoutMs
+      factory.last().open();
+      factory.last().receive(resync());
+      expect(clock.nextDelay).to.equal(5000); // pingIntervalMs
+      clock.advance(5000);
+      expect(factory.last().frames('ping')).to.have.length(1);
+      expect(clock.nextDelay).to.equal(5000); // pingTimeoutMs
+    });
+
+    it('never writes into the caller’s object', () => {
+      const options = Object.freeze({ pingIntervalMs: 1000, backoff: Object.freeze({ initialMs: 100 }) });
+      const handlers = { endpoint: () => null, onFrame() {}, onAck() {}, onUnconfirmed() {}, onState() {} };
+      // A frozen object throws on any write (modules are strict).
+      const conn = new Connection(null, handlers, options);
+      conn.attach();
+      expect(options).to.deep.equal({ pingIntervalMs: 1000, backoff: { initialMs: 100 } });
+    });
+
+    for (const [name, value] of [
+      ['pingIntervalMs', 0],
+      ['pingTimeoutMs', -1],
+      ['connectTimeoutMs', 2 ** 31],
+      ['pingIntervalMs', Number.NaN],
+      ['connectTimeoutMs', '5000'],
+    ] as const) {
+      it(`throws a TypeError with code bad-option that names ${name} for ${String(value)}`, () => {
+        let error: unknown;
+        try {
+          setup({ [name]: value } as ConnectionOptions);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).to.be.instanceOf(TypeError);
+        expect((error as { code?: string }).code).to.equal('bad-option');
+        expect((error as Error).message).to.contain(`"${name}"`);
+      });
+    }
+
+    it('throws a TypeError with code bad-option for a contradictory backoff', () => {
+      expect(() => setup({ backoff: { initialMs: 2000, maxMs: 1000 } }))
+        .to.throw(TypeError, /"initialMs" <= "maxMs"/)
+        .with.property('code', 'bad-option');
     });
   });
 });

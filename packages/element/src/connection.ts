@@ -10,11 +10,15 @@ import {
   type BackoffOptions,
   type ClientFrame,
   type DeviceFrame,
+  type ErrorCode,
+  type ErrorFrame,
   type ResyncFrame,
   type SetFrame,
   type UpdateFrame,
   type WritableValue,
+  BACKOFF_DEFAULTS,
   Backoff,
+  ERROR_CLOSE_CODES,
   SUBPROTOCOL,
   encodeFrame,
   isFatalCloseCode,
@@ -67,15 +71,21 @@ export interface SocketLike {
 /** Opens a socket. The default is `new WebSocket(url, protocol)`. */
 export type SocketFactory = (url: string, protocol: string) => SocketLike;
 
-/** Tunables of the connection. Every field is optional; defaults are given per field. */
+/**
+ * Tunables of the connection. Every field is optional; defaults are given per field and are
+ * {@link CONNECTION_DEFAULTS}. An option given as `undefined` keeps its default.
+ */
 export interface ConnectionOptions {
   /** Milliseconds between app-level pings. Defaults to `5000`. */
-  pingInterval?: number;
+  pingIntervalMs?: number;
   /** Milliseconds to wait for a `pong` before the link counts as dead. Defaults to `5000`. */
-  pingTimeout?: number;
+  pingTimeoutMs?: number;
   /** Milliseconds a socket may take to open. Defaults to `10000`. */
-  connectTimeout?: number;
-  /** Delays between failed attempts (exponential, full jitter). */
+  connectTimeoutMs?: number;
+  /**
+   * Delays between failed attempts (exponential, full jitter). Defaults to
+   * `{ initialMs: 500, maxMs: 15000, factor: 2 }`.
+   */
   backoff?: BackoffOptions;
   /** Opens sockets. Defaults to the browser's `WebSocket`. */
   socket?: SocketFactory;
@@ -112,43 +122,103 @@ export interface ConnectionHandlers {
   onState(state: ConnectionState): void;
 }
 
+/**
+ * Why the connection stopped for good, as a stable string: the wire error code (`bad-frame`,
+ * `unauthorized`, `forbidden`, `unknown-device`, …; see `ErrorCode` in the protocol package), or
+ * `bad-src` when `src` is unusable.
+ */
+export type ConnectionErrorReason = ErrorCode | 'bad-src';
+
 /** Why the connection stopped for good, for the status line and `ldf-error`. */
 export interface ConnectionError {
   /** The WebSocket close code, or `0` when `src` is unusable. */
   code: number;
+  /** The server's `error` frame `code`, else the one that goes with the close code, or `bad-src`. */
+  reason: ConnectionErrorReason;
   /** The server's `error` message, the close reason, or a description. */
   message: string;
 }
+
+/** The code of every error the element throws (a `TypeError` with this `code`). */
+export type ThrownErrorCode = 'bad-src' | 'bad-option';
 
 /** The real clock: `Date.now` and the global timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/** The defaults of {@link ConnectionOptions}, merged under the options once, in the `Connection` constructor. */
+export const CONNECTION_DEFAULTS = Object.freeze({
+  pingIntervalMs: 5000,
+  pingTimeoutMs: 5000,
+  connectTimeoutMs: 10_000,
+  backoff: BACKOFF_DEFAULTS as BackoffOptions,
+  socket: ((url, protocol) => new WebSocket(url, protocol) as unknown as SocketLike) as SocketFactory,
+  clock: systemClock,
+  /** Read when the module loads: `window` in a page, `null` elsewhere. */
+  events: (globalThis.window ?? null) as EventTarget | null,
+});
+
+/** The longest delay timers accept (2³¹ − 1 ms, about 24.8 days); longer ones would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A socket that closes and is replaced within this many milliseconds of the last immediate
  * reconnect goes through the backoff instead, so a server that resyncs and then drops every socket
  * is not hammered in a tight loop.
  */
-const IMMEDIATE_RETRY_GAP = 1000;
+const IMMEDIATE_RETRY_GAP_MS = 1000;
 
 /** Close code the client uses when it gives up on a socket itself (heartbeat, bad frame). */
-const CLIENT_DROP = 4000;
+const CLIENT_DROP_CODE = 4000;
+
+/** The endpoint key while `endpoint()` throws (a real key is `device url`, never this). */
+const UNUSABLE_ENDPOINT = '!';
+
+/** A `TypeError` with a stable `code`, as every error the element throws. */
+function typeError(code: ThrownErrorCode, message: string): TypeError & { code: ThrownErrorCode } {
+  return Object.assign(new TypeError(message), { code });
+}
+
+/**
+ * Checks a duration option after the merge: `undefined` (given explicitly) keeps its default.
+ * Throws a `TypeError` naming the option.
+ */
+function checkMs(name: 'pingIntervalMs' | 'pingTimeoutMs' | 'connectTimeoutMs', value: number | undefined): number {
+  const ms = value ?? CONNECTION_DEFAULTS[name];
+  if (typeof ms !== 'number' || !(ms >= 1 && ms <= MAX_TIMER_MS)) {
+    throw typeError(
+      'bad-option',
+      `The "${name}" option must be a number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${String(value)}`,
+    );
+  }
+  return ms;
+}
+
+/** The error code that goes with a close code (`ERROR_CLOSE_CODES` read backwards). */
+function errorCodeOfClose(closeCode: number): ErrorCode | undefined {
+  return (Object.keys(ERROR_CLOSE_CODES) as ErrorCode[]).find((code) => ERROR_CLOSE_CODES[code] === closeCode);
+}
 
 /**
  * Resolves the element's `src` against the page: `ws:`/`wss:` URLs as they are, `http(s):` URLs
- * and paths mapped to `ws(s):`. Throws a `TypeError` for anything else.
+ * and paths mapped to `ws(s):`. Throws a `TypeError` with `code: 'bad-src'` for anything else.
  *
  * @example
  * resolveSocketUrl('/ldf', 'https://example.com/settings') // 'wss://example.com/ldf'
  */
 export function resolveSocketUrl(src: string, base: string): string {
-  const url = new URL(src, base);
-  if (url.protocol === 'http:' || url.protocol === 'https:') url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
-    throw new TypeError(`src must be a ws: or wss: URL or a path, not "${src}"`);
+  let url: URL | undefined;
+  try {
+    url = new URL(src, base);
+  } catch {
+    // Not a URL at all: refused below like any other scheme.
+  }
+  if (url?.protocol === 'http:' || url?.protocol === 'https:') url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+  if (url?.protocol !== 'ws:' && url?.protocol !== 'wss:')
+    throw typeError('bad-src', `src must be a ws: or wss: URL or a path, not "${src}"`);
   return url.href;
 }
 
@@ -158,7 +228,7 @@ export function resolveSocketUrl(src: string, base: string): string {
  * - `hello.mounts` is the number of this instance's earlier sockets that completed a `resync`.
  * - After a socket that had been resynced dies, the next attempt is immediate; failed attempts
  *   after that wait `Backoff.next()`. `online` and `visibilitychange` cut a wait short.
- * - A `ping` every `pingInterval`; no `pong` within `pingTimeout` drops the socket.
+ * - A `ping` every `pingIntervalMs`; no `pong` within `pingTimeoutMs` drops the socket.
  * - `set`s are sent only while `live`; nothing is queued, nothing is re-sent. Sets unanswered when
  *   their socket dies go to `onUnconfirmed`.
  * - A fatal close code stops it in `failed`.
@@ -167,61 +237,80 @@ export function resolveSocketUrl(src: string, base: string): string {
  * closes everything, timers included, when the host is disconnected.
  */
 export class Connection implements ReactiveController {
-  readonly #o: Required<Omit<ConnectionOptions, 'backoff' | 'events'>> & Pick<ConnectionOptions, 'events'>;
+  readonly #handlers: ConnectionHandlers;
+  readonly #pingIntervalMs: number;
+  readonly #pingTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
   readonly #backoff: Backoff;
-  #st: ConnectionState = ConnectionState.Closed;
-  #ws: SocketLike | null = null;
+  readonly #openSocket: SocketFactory;
+  readonly #clock: Clock;
+  /** Where `online` and `visibilitychange` are heard, or `null`. */
+  readonly #wakeEvents: EventTarget | null;
+
+  #state: ConnectionState = ConnectionState.Closed;
+  #error: ConnectionError | null = null;
+  #socket: SocketLike | null = null;
   /** Bumped by every attempt and by `stop()`; async results of an older attempt are dropped. */
-  #gen = 0;
+  #generation = 0;
+  /** The current socket is open (its `hello` is sent). */
   #opened = false;
+  /** The current socket received its first `resync`. */
   #synced = false;
-  #completed = 0;
+  /** How many of this instance's sockets received a `resync`: the next `hello.mounts`. */
+  #mounts = 0;
+  /** The host is in the page. */
   #attached = false;
-  #key: string | undefined;
-  #timer: unknown;
-  #beat: unknown;
-  #pongDue = false;
+  /** `device url` of the endpoint in use, `''` for none, `UNUSABLE_ENDPOINT`; `undefined` when stopped. */
+  #endpointKey: string | undefined;
+  /** The connect timeout while a socket opens, or the wait before the next attempt. */
+  #attemptTimer: unknown;
+  /** The next ping, or the wait for its pong. */
+  #heartbeatTimer: unknown;
+  #awaitingPong = false;
   #pingId = 0;
   #setId = 0;
-  #lastImmediate = -Infinity;
-  #serverMessage = '';
-  readonly #inflight = new Map<number, SetFrame>();
-  readonly #h: ConnectionHandlers;
-  #err: ConnectionError | null = null;
-  #due = 0;
+  #lastImmediateRetryAt = -Infinity;
+  #retryAt = 0;
+  /** The current socket's `error` frame: the close that follows says whether it is fatal. */
+  #serverError: ErrorFrame | null = null;
+  /** Sets sent on the current socket and not answered yet, by id. */
+  readonly #unanswered = new Map<number, SetFrame>();
 
+  /**
+   * Merges `options` over {@link CONNECTION_DEFAULTS} and checks them: an unusable one throws a
+   * `TypeError` (`code: 'bad-option'`) that names it, before anything else happens.
+   */
   constructor(host: ReactiveControllerHost | null, handlers: ConnectionHandlers, options: ConnectionOptions = {}) {
-    this.#h = handlers;
-    this.#o = {
-      pingInterval: options.pingInterval ?? 5000,
-      pingTimeout: options.pingTimeout ?? 5000,
-      connectTimeout: options.connectTimeout ?? 10_000,
-      socket: options.socket ?? ((url, protocol) => new WebSocket(url, protocol) as unknown as SocketLike),
-      clock: options.clock ?? systemClock,
-      events: options.events === undefined ? (globalThis.window ?? null) : options.events,
-    };
-    this.#backoff = new Backoff(options.backoff);
+    const o = { ...CONNECTION_DEFAULTS, ...options };
+    this.#handlers = handlers;
+    this.#pingIntervalMs = checkMs('pingIntervalMs', o.pingIntervalMs);
+    this.#pingTimeoutMs = checkMs('pingTimeoutMs', o.pingTimeoutMs);
+    this.#connectTimeoutMs = checkMs('connectTimeoutMs', o.connectTimeoutMs);
+    this.#backoff = new Backoff(o.backoff);
+    this.#openSocket = o.socket ?? CONNECTION_DEFAULTS.socket;
+    this.#clock = o.clock ?? CONNECTION_DEFAULTS.clock;
+    this.#wakeEvents = o.events === undefined ? CONNECTION_DEFAULTS.events : o.events;
     host?.addController(this);
   }
 
   /** The current state. */
   get state(): ConnectionState {
-    return this.#st;
+    return this.#state;
   }
 
   /** Why the connection is `failed`, else `null`. */
   get error(): ConnectionError | null {
-    return this.#err;
+    return this.#error;
   }
 
   /** The `mounts` the next `hello` carries: how many earlier sockets completed a resync. */
   get mounts(): number {
-    return this.#completed;
+    return this.#mounts;
   }
 
   /** When `reconnecting`: the clock time of the next attempt (equal to now or earlier once it is under way). */
   get retryAt(): number {
-    return this.#due;
+    return this.#retryAt;
   }
 
   /** @internal */
@@ -251,22 +340,22 @@ export class Connection implements ReactiveController {
    */
   sync(): void {
     if (!this.#attached) return;
-    let ep: Endpoint | null;
+    let endpoint: Endpoint | null;
     try {
-      ep = this.#h.endpoint();
+      endpoint = this.#handlers.endpoint();
     } catch (e) {
-      if (this.#key === '!') return;
+      if (this.#endpointKey === UNUSABLE_ENDPOINT) return;
       this.stop();
-      this.#key = '!';
-      this.#fail(0, (e as Error).message);
+      this.#endpointKey = UNUSABLE_ENDPOINT;
+      this.#fail(0, 'bad-src', (e as Error).message);
       return;
     }
-    const key = ep ? `${ep.device} ${ep.url}` : '';
-    if (key === this.#key) return;
+    const key = endpoint ? `${endpoint.device} ${endpoint.url}` : '';
+    if (key === this.#endpointKey) return;
     // A different device or server: nothing this instance showed belongs to it.
-    if (this.#key !== undefined) this.#completed = 0;
+    if (this.#endpointKey !== undefined) this.#mounts = 0;
     this.stop();
-    this.#key = key;
+    this.#endpointKey = key;
     if (key) this.#start();
   }
 
@@ -278,28 +367,28 @@ export class Connection implements ReactiveController {
 
   /** Starts over after `failed` (e.g. with a new token), keeping the mount counter. */
   reconnect(): void {
-    const key = this.#key;
+    const key = this.#endpointKey;
     this.stop();
-    if (!this.#attached || !key || key === '!') return this.sync();
-    this.#key = key;
+    if (!this.#attached || !key || key === UNUSABLE_ENDPOINT) return this.sync();
+    this.#endpointKey = key;
     this.#start();
   }
 
   /** Closes the socket, cancels every timer and listener. Safe to call twice. */
   stop(): void {
-    this.#gen++;
-    this.#key = undefined;
+    this.#generation++;
+    this.#endpointKey = undefined;
     this.#clearTimers();
-    this.#listen(false);
-    const ws = this.#ws;
-    if (ws) {
-      this.#detach(ws);
+    this.#listenForWake(false);
+    const socket = this.#socket;
+    if (socket) {
+      this.#detach(socket);
       try {
-        ws.close(1000, 'element removed');
+        socket.close(1000, 'element removed');
       } catch {
         /* already closing */
       }
-      this.#lost();
+      this.#reportUnanswered();
     }
     this.#setState(ConnectionState.Closed);
   }
@@ -309,208 +398,213 @@ export class Connection implements ReactiveController {
    * `null` when nothing was sent: writes are never queued.
    */
   send(field: string, value: WritableValue, rev: number): SetFrame | null {
-    if (this.#st !== ConnectionState.Live || !this.#ws) return null;
+    if (this.#state !== ConnectionState.Live || !this.#socket) return null;
     const set: SetFrame = { type: 'set', id: ++this.#setId, field, value, rev };
-    this.#inflight.set(set.id, set);
-    this.#out(set);
+    this.#unanswered.set(set.id, set);
+    this.#sendFrame(set);
     return set;
   }
 
   /** Tries at once if waiting to retry; checks a seemingly live link with a ping. */
   wake = (): void => {
     if (globalThis.document?.visibilityState === 'hidden') return;
-    if (this.#st === ConnectionState.Reconnecting && !this.#ws && this.#timer !== undefined) this.#connect();
-    else if (this.#opened && !this.#pongDue) this.#ping();
+    if (this.#state === ConnectionState.Reconnecting && !this.#socket && this.#attemptTimer !== undefined) {
+      this.#connect();
+    } else if (this.#opened && !this.#awaitingPong) this.#ping();
   };
 
   #start(): void {
-    this.#err = null;
-    this.#serverMessage = '';
+    this.#error = null;
+    this.#serverError = null;
     this.#backoff.reset();
-    this.#listen(true);
+    this.#listenForWake(true);
     this.#connect();
   }
 
   #connect(): void {
-    const gen = ++this.#gen;
+    const generation = ++this.#generation;
     this.#clearTimers();
-    this.#setState(this.#completed ? ConnectionState.Reconnecting : ConnectionState.Connecting);
+    this.#setState(this.#mounts ? ConnectionState.Reconnecting : ConnectionState.Connecting);
     let token: ReturnType<NonNullable<ConnectionHandlers['token']>>;
     try {
-      token = this.#h.token?.();
+      token = this.#handlers.token?.();
     } catch {
       this.#retry(false);
       return;
     }
     if (token instanceof Promise) {
       token.then(
-        (t) => gen === this.#gen && this.#open(t),
-        () => gen === this.#gen && this.#retry(false),
+        (t) => generation === this.#generation && this.#open(t),
+        () => generation === this.#generation && this.#retry(false),
       );
     } else this.#open(token);
   }
 
   #open(token: string | undefined | null): void {
-    const ep = this.#h.endpoint();
-    if (!ep) return this.stop();
-    let ws: SocketLike;
+    const endpoint = this.#handlers.endpoint();
+    if (!endpoint) return this.stop();
+    let socket: SocketLike;
     try {
-      ws = this.#o.socket(ep.url, SUBPROTOCOL);
+      socket = this.#openSocket(endpoint.url, SUBPROTOCOL);
     } catch (e) {
-      return this.#fail(0, (e as Error).message);
+      return this.#fail(0, 'bad-src', (e as Error).message);
     }
-    this.#ws = ws;
+    this.#socket = socket;
     this.#opened = this.#synced = false;
-    this.#timer = this.#o.clock.setTimeout(() => this.#drop('connect timeout'), this.#o.connectTimeout);
-    ws.onopen = () => {
+    this.#attemptTimer = this.#clock.setTimeout(() => this.#drop('connect timeout'), this.#connectTimeoutMs);
+    socket.onopen = () => {
       this.#clearTimers();
       this.#opened = true;
-      this.#out(
+      this.#sendFrame(
         token
-          ? { type: 'hello', device: ep.device, mounts: this.#completed, token }
-          : { type: 'hello', device: ep.device, mounts: this.#completed },
+          ? { type: 'hello', device: endpoint.device, mounts: this.#mounts, token }
+          : { type: 'hello', device: endpoint.device, mounts: this.#mounts },
       );
-      this.#setState(this.#completed ? ConnectionState.Resyncing : ConnectionState.Connecting);
+      this.#setState(this.#mounts ? ConnectionState.Resyncing : ConnectionState.Connecting);
       this.#schedulePing();
     };
-    ws.onmessage = (ev) => this.#receive(ev.data);
-    ws.onclose = (ev) => this.#closed(ev.code, ev.reason);
-    ws.onerror = null;
+    socket.onmessage = (ev) => this.#receive(ev.data);
+    socket.onclose = (ev) => this.#onClose(ev.code, ev.reason);
+    socket.onerror = null;
   }
 
   #receive(data: unknown): void {
-    const r = parseServerFrame(data);
-    if (!r.ok) return this.#drop(`bad frame from server: ${r.message}`);
-    const f = r.frame;
-    switch (f.type) {
+    const result = parseServerFrame(data);
+    if (!result.ok) return this.#drop(`bad frame from server: ${result.message}`);
+    const frame = result.frame;
+    switch (frame.type) {
       case 'pong':
-        if (f.id === this.#pingId && this.#pongDue) this.#schedulePing();
+        if (frame.id === this.#pingId && this.#awaitingPong) this.#schedulePing();
         return;
       case 'error':
-        // The close that follows says whether it is fatal; keep the words for the status line.
-        this.#serverMessage = f.message;
+        // The close that follows says whether it is fatal; keep the code and words for `failed`.
+        this.#serverError = frame;
         return;
       case 'resync':
         if (!this.#synced) {
           this.#synced = true;
-          this.#completed++;
+          this.#mounts++;
         }
-        this.#h.onFrame(f);
-        return this.#setState(f.device === 'online' ? ConnectionState.Live : ConnectionState.Offline);
+        this.#handlers.onFrame(frame);
+        return this.#setState(frame.device === 'online' ? ConnectionState.Live : ConnectionState.Offline);
       case 'device':
-        this.#h.onFrame(f);
+        this.#handlers.onFrame(frame);
         if (this.#synced) this.#setState(ConnectionState.Offline);
         return;
       case 'update':
-        return this.#h.onFrame(f);
+        return this.#handlers.onFrame(frame);
       case 'ack': {
-        const set = this.#inflight.get(f.id);
+        const set = this.#unanswered.get(frame.id);
         if (!set) return;
-        this.#inflight.delete(f.id);
-        return this.#h.onAck(set, f);
+        this.#unanswered.delete(frame.id);
+        return this.#handlers.onAck(set, frame);
       }
       default: {
-        const never: never = f;
+        const never: never = frame;
         return never;
       }
     }
   }
 
-  #closed(code: number, reason: string): void {
-    const ws = this.#ws;
-    if (ws) this.#detach(ws);
-    this.#ws = null;
-    this.#gen++;
+  #onClose(code: number, reason: string): void {
+    const socket = this.#socket;
+    if (socket) this.#detach(socket);
+    this.#socket = null;
+    this.#generation++;
     this.#clearTimers();
     const wasSynced = this.#synced;
     this.#opened = this.#synced = false;
-    this.#lost();
-    if (isFatalCloseCode(code)) return this.#fail(code, this.#serverMessage || reason);
-    this.#serverMessage = '';
+    this.#reportUnanswered();
+    const serverError = this.#serverError;
+    this.#serverError = null;
+    if (isFatalCloseCode(code)) {
+      // Every fatal close code has its error code.
+      return this.#fail(code, serverError?.code ?? errorCodeOfClose(code)!, serverError?.message || reason);
+    }
     this.#retry(wasSynced);
   }
 
   #retry(wasSynced: boolean): void {
-    const now = this.#o.clock.now();
+    const now = this.#clock.now();
     let delay: number;
-    if (wasSynced && now - this.#lastImmediate >= IMMEDIATE_RETRY_GAP) {
-      this.#lastImmediate = now;
+    if (wasSynced && now - this.#lastImmediateRetryAt >= IMMEDIATE_RETRY_GAP_MS) {
+      this.#lastImmediateRetryAt = now;
       this.#backoff.reset();
       delay = 0;
     } else delay = this.#backoff.next();
-    this.#due = now + delay;
+    this.#retryAt = now + delay;
     this.#setState(ConnectionState.Reconnecting);
     if (delay === 0) this.#connect();
-    else this.#timer = this.#o.clock.setTimeout(() => this.#connect(), delay);
+    else this.#attemptTimer = this.#clock.setTimeout(() => this.#connect(), delay);
   }
 
   /** Gives up on the current socket without waiting for its closing handshake (which a dead link never completes). */
   #drop(reason: string): void {
-    const ws = this.#ws;
-    if (!ws) return;
-    this.#detach(ws);
+    const socket = this.#socket;
+    if (!socket) return;
+    this.#detach(socket);
     try {
-      ws.close(CLIENT_DROP, reason);
+      socket.close(CLIENT_DROP_CODE, reason);
     } catch {
       /* nothing to close */
     }
-    this.#closed(1006, reason);
+    this.#onClose(1006, reason);
   }
 
-  #fail(code: number, message: string): void {
+  #fail(code: number, reason: ConnectionErrorReason, message: string): void {
     this.#clearTimers();
-    this.#listen(false);
-    this.#err = { code, message };
+    this.#listenForWake(false);
+    this.#error = { code, reason, message };
     this.#setState(ConnectionState.Failed);
   }
 
-  #lost(): void {
-    if (!this.#inflight.size) return;
-    const sets = [...this.#inflight.values()];
-    this.#inflight.clear();
-    this.#h.onUnconfirmed(sets);
+  /** The socket is gone: its unanswered sets go to `onUnconfirmed`, never to be re-sent. */
+  #reportUnanswered(): void {
+    if (!this.#unanswered.size) return;
+    const sets = [...this.#unanswered.values()];
+    this.#unanswered.clear();
+    this.#handlers.onUnconfirmed(sets);
   }
 
   #schedulePing(): void {
-    this.#o.clock.clearTimeout(this.#beat);
-    this.#pongDue = false;
-    this.#beat = this.#o.clock.setTimeout(() => this.#ping(), this.#o.pingInterval);
+    this.#clock.clearTimeout(this.#heartbeatTimer);
+    this.#awaitingPong = false;
+    this.#heartbeatTimer = this.#clock.setTimeout(() => this.#ping(), this.#pingIntervalMs);
   }
 
   #ping(): void {
-    this.#o.clock.clearTimeout(this.#beat);
-    this.#pongDue = true;
-    this.#out({ type: 'ping', id: ++this.#pingId });
-    this.#beat = this.#o.clock.setTimeout(() => this.#drop('heartbeat timeout'), this.#o.pingTimeout);
+    this.#clock.clearTimeout(this.#heartbeatTimer);
+    this.#awaitingPong = true;
+    this.#sendFrame({ type: 'ping', id: ++this.#pingId });
+    this.#heartbeatTimer = this.#clock.setTimeout(() => this.#drop('heartbeat timeout'), this.#pingTimeoutMs);
   }
 
-  #out(frame: ClientFrame): void {
-    this.#ws?.send(encodeFrame(frame));
+  #sendFrame(frame: ClientFrame): void {
+    this.#socket?.send(encodeFrame(frame));
   }
 
-  #detach(ws: SocketLike): void {
-    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+  #detach(socket: SocketLike): void {
+    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
   }
 
   #clearTimers(): void {
-    const c = this.#o.clock;
-    c.clearTimeout(this.#timer);
-    c.clearTimeout(this.#beat);
-    this.#timer = this.#beat = undefined;
-    this.#pongDue = false;
+    this.#clock.clearTimeout(this.#attemptTimer);
+    this.#clock.clearTimeout(this.#heartbeatTimer);
+    this.#attemptTimer = this.#heartbeatTimer = undefined;
+    this.#awaitingPong = false;
   }
 
-  #listen(on: boolean): void {
-    const t = this.#o.events;
-    if (!t) return;
-    const m = on ? 'addEventListener' : 'removeEventListener';
-    t[m]('online', this.wake);
-    t[m]('visibilitychange', this.wake);
+  #listenForWake(on: boolean): void {
+    const target = this.#wakeEvents;
+    if (!target) return;
+    const method = on ? 'addEventListener' : 'removeEventListener';
+    target[method]('online', this.wake);
+    target[method]('visibilitychange', this.wake);
   }
 
-  #setState(s: ConnectionState): void {
-    if (s === this.#st && s !== ConnectionState.Reconnecting) return;
-    this.#st = s;
-    this.#h.onState(s);
+  #setState(state: ConnectionState): void {
+    if (state === this.#state && state !== ConnectionState.Reconnecting) return;
+    this.#state = state;
+    this.#handlers.onState(state);
   }
 }

@@ -10,15 +10,17 @@
 import './define.js';
 
 export { LiveDeviceForm } from './live-device-form.js';
-export { Connection, ConnectionState, resolveSocketUrl, systemClock } from './connection.js';
+export { CONNECTION_DEFAULTS, Connection, ConnectionState, resolveSocketUrl, systemClock } from './connection.js';
 export type {
   Clock,
   ConnectionError,
+  ConnectionErrorReason,
   ConnectionHandlers,
   ConnectionOptions,
   Endpoint,
   SocketFactory,
   SocketLike,
+  ThrownErrorCode,
 } from './connection.js';
 export { Backoff } from '@live-device-form/protocol';
 export type { BackoffOptions } from '@live-device-form/protocol';

@@ -13,10 +13,10 @@ import {
   type Clock,
   type ConnectionError,
   type ConnectionOptions,
+  CONNECTION_DEFAULTS,
   Connection,
   ConnectionState,
   resolveSocketUrl,
-  systemClock,
 } from './connection.js';
 import { type LiveDeviceFormEventMap, emit } from './events.js';
 import { type Control, controlKind, isControl, readControl, scanControls, syncControl } from './fields/bind.js';
@@ -59,7 +59,7 @@ const BLOCKED = ['pointerdown', 'mousedown', 'touchstart', 'keydown', 'click'] a
  * @event ldf-ack - `AckDetail`: the server answered a write (`accepted`, `unknown` or `rejected`).
  * @event ldf-rejected - `RejectedDetail`: a write was refused; `reason`, `message` in words, the device's `current` state.
  * @event ldf-unconfirmed - `UnconfirmedDetail`: a write may or may not have reached the device (socket died, or ack `unknown`); it is never re-sent.
- * @event ldf-error - `ErrorDetail`: the connection stopped for good (fatal close code 4400/4401/4403/4404, or unusable `src`).
+ * @event ldf-error - `ErrorDetail`: the connection stopped for good (fatal close code 4400/4401/4403/4404, or unusable `src`); `code` is the close code, `reason` the stable error code.
  *
  * @slot - Your own form controls, bound to fields by `name`. Without any, fields are rendered from the schema.
  *
@@ -139,9 +139,9 @@ export class LiveDeviceForm extends LitElement {
   #fields: FieldModel[] = [];
   /** Bound mode: the light DOM holds named controls (set by `#scan`, which requests an update). */
   #bound = false;
-  #conn: Connection;
-  #clock: Clock = systemClock;
-  #opts: ConnectionOptions = {};
+  #connection: Connection;
+  #clock: Clock = CONNECTION_DEFAULTS.clock;
+  #connectionOptions: ConnectionOptions = {};
   #models = new Map<string, FieldModel>();
   #controls = new Map<string, Control[]>();
   #synced = false;
@@ -154,22 +154,23 @@ export class LiveDeviceForm extends LitElement {
 
   constructor() {
     super();
-    this.#conn = this.#connect();
+    this.#connection = this.#connect({});
+    this.addController(this.#connection);
   }
 
   /** The connection state (read-only; reflected to the `state` attribute). See `ConnectionState`. */
   get state(): ConnectionState {
-    return this.#conn.state;
+    return this.#connection.state;
   }
 
-  /** Why the state is `failed` (`code`: close code, or 0 for an unusable `src`), else `null`. */
+  /** Why the state is `failed` (`code`: close code, or 0 for an unusable `src`; `reason`: stable string), else `null`. */
   get error(): ConnectionError | null {
-    return this.#conn.error;
+    return this.#connection.error;
   }
 
   /** The `mounts` the next `hello` will carry: how many of this instance's sockets completed a resync. */
   get mounts(): number {
-    return this.#conn.mounts;
+    return this.#connection.mounts;
   }
 
   /** The device's last known value of every field (not the user's unsent edits). */
@@ -179,22 +180,27 @@ export class LiveDeviceForm extends LitElement {
 
   /**
    * Heartbeat, timeouts, backoff, socket factory and clock (see `ConnectionOptions`). Setting it
-   * replaces the connection (and its mount counter). Defaults to `{}`.
+   * replaces the connection (and its mount counter); an unusable option throws a `TypeError`
+   * (`code: 'bad-option'`) that names it, and changes nothing. Defaults to `{}`.
    */
   get connectionOptions(): ConnectionOptions {
-    return this.#opts;
+    return this.#connectionOptions;
   }
   set connectionOptions(options: ConnectionOptions) {
-    this.#opts = { ...options };
-    this.#conn.stop();
-    this.removeController(this.#conn);
-    this.#conn = this.#connect();
+    const copy = { ...options };
+    const next = this.#connect(copy);
+    this.#connection.stop();
+    this.removeController(this.#connection);
+    this.#connectionOptions = copy;
+    this.#clock = copy.clock ?? CONNECTION_DEFAULTS.clock;
+    this.#connection = next;
+    this.addController(next);
     this.requestUpdate();
   }
 
   /** Starts over after `failed` (e.g. once a new `token` is set). Keeps the mount counter. */
   reconnect(): void {
-    this.#conn.reconnect();
+    this.#connection.reconnect();
   }
 
   override connectedCallback(): void {
@@ -224,11 +230,11 @@ export class LiveDeviceForm extends LitElement {
   }
 
   protected override render(): TemplateResult {
-    const st = this.#conn.state;
-    const left = st === ConnectionState.Reconnecting ? this.#conn.retryAt - this.#clock.now() : 0;
+    const state = this.#connection.state;
+    const left = state === ConnectionState.Reconnecting ? this.#connection.retryAt - this.#clock.now() : 0;
     return html`<div part="status" class="status">
         <span class="dot" aria-hidden="true"></span>
-        <span part="status-text" role="status">${statusText(st, this.#conn.error)}</span>
+        <span part="status-text" role="status">${statusText(state, this.#connection.error)}</span>
         ${left >= 1000 ? html`<span part="countdown" aria-hidden="true">in ${Math.ceil(left / 1000)} s</span>` : nothing}
       </div>
       <slot></slot>
@@ -241,7 +247,7 @@ export class LiveDeviceForm extends LitElement {
 
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
-    if (this.getAttribute('state') !== this.#conn.state) this.setAttribute('state', this.#conn.state);
+    if (this.getAttribute('state') !== this.#connection.state) this.setAttribute('state', this.#connection.state);
     for (const [name, els] of this.#bound ? this.#controls : scanControls(this.renderRoot)) {
       const m = this.#models.get(name);
       for (const el of els) syncControl(el, m, m ? this.#locked(m) : !this.#synced);
@@ -261,10 +267,10 @@ export class LiveDeviceForm extends LitElement {
 
   // ------------------------------------------------------------------ connection
 
-  #connect(): Connection {
-    this.#clock = this.#opts.clock ?? systemClock;
+  /** A connection with these options, not yet added to the element; throws for an unusable option. */
+  #connect(options: ConnectionOptions): Connection {
     return new Connection(
-      this,
+      null,
       {
         endpoint: () =>
           this.src && this.device ? { url: resolveSocketUrl(this.src, document.baseURI), device: this.device } : null,
@@ -279,7 +285,7 @@ export class LiveDeviceForm extends LitElement {
         },
         onState: (s) => this.#onState(s),
       },
-      this.#opts,
+      options,
     );
   }
 
@@ -290,15 +296,15 @@ export class LiveDeviceForm extends LitElement {
   }
 
   #onState(s: ConnectionState): void {
-    const retryIn = s === ConnectionState.Reconnecting ? Math.max(0, this.#conn.retryAt - this.#clock.now()) : 0;
+    const retryIn = s === ConnectionState.Reconnecting ? Math.max(0, this.#connection.retryAt - this.#clock.now()) : 0;
     if (s !== ConnectionState.Live) {
       for (const m of this.#models.values()) {
         this.#clock.clearTimeout(m.timer);
         m.timer = undefined;
       }
     }
-    this.#queue('ldf-state', { state: s, retryIn, error: this.#conn.error });
-    if (s === ConnectionState.Failed && this.#conn.error) this.#queue('ldf-error', this.#conn.error);
+    this.#queue('ldf-state', { state: s, retryIn, error: this.#connection.error });
+    if (s === ConnectionState.Failed && this.#connection.error) this.#queue('ldf-error', this.#connection.error);
     this.#tick();
   }
 
@@ -306,8 +312,8 @@ export class LiveDeviceForm extends LitElement {
   #tick(): void {
     this.#clock.clearTimeout(this.#ticker);
     this.#ticker = undefined;
-    const left = this.#conn.retryAt - this.#clock.now();
-    if (this.#conn.state !== ConnectionState.Reconnecting || left <= 0) return;
+    const left = this.#connection.retryAt - this.#clock.now();
+    if (this.#connection.state !== ConnectionState.Reconnecting || left <= 0) return;
     this.#ticker = this.#clock.setTimeout(
       () => {
         this.requestUpdate();
@@ -335,7 +341,7 @@ export class LiveDeviceForm extends LitElement {
           device: f.device,
           schema: f.schema,
           fields: f.fields,
-          mounts: this.#conn.mounts - 1,
+          mounts: this.#connection.mounts - 1,
         });
         return;
       }
@@ -372,7 +378,7 @@ export class LiveDeviceForm extends LitElement {
 
   /** Read-only right now: not live, not writable, or the value is not known yet. */
   #locked(m: FieldModel): boolean {
-    return this.#conn.state !== ConnectionState.Live || !m.schema.writable || m.device.value === null;
+    return this.#connection.state !== ConnectionState.Live || !m.schema.writable || m.device.value === null;
   }
 
   #scan(): void {
@@ -524,7 +530,7 @@ export class LiveDeviceForm extends LitElement {
       this.requestUpdate();
       return false;
     }
-    const set = this.#conn.send(m.schema.name, check.value, m.rev);
+    const set = this.#connection.send(m.schema.name, check.value, m.rev);
     if (!set) return false;
     m.sent(set);
     this.#queue('ldf-write', wire(set));

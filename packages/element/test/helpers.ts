@@ -63,9 +63,9 @@ export async function deviceWrites(env: Env): Promise<{ field: string; value: Fi
 
 /** Fast heartbeat, quick retries, so tests do not wait on production timings. */
 export const FAST: ConnectionOptions = {
-  pingInterval: 2000,
-  pingTimeout: 2000,
-  connectTimeout: 3000,
+  pingIntervalMs: 2000,
+  pingTimeoutMs: 2000,
+  connectTimeoutMs: 3000,
   backoff: { initialMs: 50, maxMs: 200 },
 };
 

@@ -73,7 +73,7 @@ describe('reconnecting (real server, loopback proxy)', () => {
     const env = await makeEnv();
     const el = mount({ ...env, device: 'no-such-device' });
     const error = await next(el, 'ldf-error');
-    expect(error.code).to.equal(4404);
+    expect(error).to.include({ code: 4404, reason: 'unknown-device' });
     await inState(el, 'failed');
     expect(el.getAttribute('state')).to.equal('failed');
     expect(el.shadowRoot!.querySelector('[role=status]')!.textContent).to.match(/^Unknown device/);
@@ -92,7 +92,7 @@ describe('reconnecting (real server, loopback proxy)', () => {
     el.device = env.device;
     document.body.append(el);
     try {
-      expect((await next(el, 'ldf-error')).code).to.equal(4401);
+      expect(await next(el, 'ldf-error')).to.include({ code: 4401, reason: 'unauthorized' });
       el.token = 'right';
       el.reconnect();
       await inState(el, 'live');
@@ -109,8 +109,9 @@ describe('reconnecting (real server, loopback proxy)', () => {
   it('stops after 4403 when the server’s authorize refuses the user', async () => {
     const env = await makeEnv({ deny: true });
     const el = mount(env);
-    expect((await next(el, 'ldf-error')).code).to.equal(4403);
+    expect(await next(el, 'ldf-error')).to.include({ code: 4403, reason: 'forbidden' });
     expect(el.state).to.equal('failed');
+    expect(el.error?.reason).to.equal('forbidden');
   });
 
   it('retries after the server shuts down (1001) and resyncs from the new server', async () => {
@@ -127,7 +128,12 @@ describe('reconnecting (real server, loopback proxy)', () => {
   it('notices a dead link that never closes (black hole) by the heartbeat, and reconnects', async () => {
     const env = await makeEnv();
     const el = mount(env, {
-      options: { pingInterval: 300, pingTimeout: 300, connectTimeout: 1000, backoff: { initialMs: 50, maxMs: 200 } },
+      options: {
+        pingIntervalMs: 300,
+        pingTimeoutMs: 300,
+        connectTimeoutMs: 1000,
+        backoff: { initialMs: 50, maxMs: 200 },
+      },
     });
     await inState(el, 'live');
     await cmd(env, 'net', { action: 'blackhole' });
@@ -138,6 +144,38 @@ describe('reconnecting (real server, loopback proxy)', () => {
     expect((await cmd<{ sessions: unknown[] }>(env, 'info')).sessions.length).to.be.at.least(1);
     await cmd(env, 'net', { action: 'pass' });
     await inState(el, 'live', 8000);
+  });
+
+  it('refuses unusable connectionOptions with a TypeError (code bad-option) and keeps its connection', async () => {
+    const env = await makeEnv();
+    const el = mount(env);
+    await inState(el, 'live');
+    expect(() => (el.connectionOptions = { ...FAST, pingTimeoutMs: 0 }))
+      .to.throw(TypeError, /"pingTimeoutMs"/)
+      .with.property('code', 'bad-option');
+    expect(el.connectionOptions).to.deep.equal(FAST);
+    await el.updateComplete;
+    expect(el.state).to.equal('live');
+    expect((await cmd<{ connections: number }>(env, 'info')).connections).to.equal(1);
+  });
+
+  it('stops with ldf-error code 0, reason bad-src for a src that is no WebSocket URL', async () => {
+    const el = document.createElement('live-device-form');
+    el.connectionOptions = FAST;
+    el.device = 'videoproc';
+    el.src = 'ftp://example.com/live';
+    const error = next(el, 'ldf-error');
+    document.body.append(el);
+    try {
+      expect(await error).to.deep.equal({
+        code: 0,
+        reason: 'bad-src',
+        message: 'src must be a ws: or wss: URL or a path, not "ftp://example.com/live"',
+      });
+      expect(el.state).to.equal('failed');
+    } finally {
+      el.remove();
+    }
   });
 
   it('removing the element closes its socket and clears every timer', async () => {
