@@ -19,20 +19,16 @@ import {
   resolveSocketUrl,
 } from './connection.js';
 import { type LiveDeviceFormEventMap, emit } from './events.js';
-import { type Control, controlKind, isControl, readControl, scanControls, syncControl } from './fields/bind.js';
+import { type Control, scanControls, syncControl } from './fields/bind.js';
 import { FieldModel } from './fields/field-model.js';
 import { reasonText, statusText } from './fields/messages.js';
 import { controlId, renderField, renderNote } from './fields/render.js';
+import { Gestures } from './gestures.js';
 import { styles } from './live-device-form.styles.js';
 
 type Queued = {
   [K in keyof LiveDeviceFormEventMap]: [K, LiveDeviceFormEventMap[K]['detail']];
 }[keyof LiveDeviceFormEventMap];
-
-/** Events the element handles on its shadow root; slotted light-DOM controls' events pass through it too. */
-const EDIT_EVENTS = ['input', 'change', 'keydown', 'focusout', 'pointerdown', 'click'] as const;
-/** Gestures blocked on locked controls that have no `readOnly` (sliders, switches, selects, radios). */
-const BLOCKED = ['pointerdown', 'mousedown', 'touchstart', 'keydown', 'click'] as const;
 
 /**
  * `<live-device-form>`: a form bound to one device over a WebSocket (protocol v1), which never
@@ -142,14 +138,14 @@ export class LiveDeviceForm extends LitElement {
   #connection: Connection;
   #clock: Clock = CONNECTION_DEFAULTS.clock;
   #connectionOptions: ConnectionOptions = {};
+  /** Set up with the render root. */
+  #gestures: Gestures | undefined;
   #models = new Map<string, FieldModel>();
   #controls = new Map<string, Control[]>();
   #synced = false;
   #outbox: Queued[] = [];
   #ticker: unknown;
   #refocus = '';
-  /** The slider being dragged with a pointer, released by a `pointerup` anywhere. */
-  #holding: [FieldModel, Control] | undefined;
   readonly #observer = new MutationObserver(() => this.#scan());
 
   constructor() {
@@ -213,19 +209,20 @@ export class LiveDeviceForm extends LitElement {
     super.disconnectedCallback();
     this.#observer.disconnect();
     this.#clock.clearTimeout(this.#ticker);
-    for (const m of this.#models.values()) {
-      this.#clock.clearTimeout(m.timer);
-      m.timer = undefined;
-      m.release();
-    }
-    removeEventListener('pointerup', this.#letGo, true);
-    removeEventListener('pointercancel', this.#letGo, true);
+    this.#gestures?.stop(this.#models.values());
   }
 
   protected override createRenderRoot(): HTMLElement | DocumentFragment {
     const root = super.createRenderRoot();
-    for (const type of BLOCKED) root.addEventListener(type, this.#block, { capture: true, passive: false });
-    for (const type of EDIT_EVENTS) root.addEventListener(type, this.#edit);
+    this.#gestures = new Gestures(root, {
+      field: (name) => this.#models.get(name),
+      locked: (m) => this.#locked(m),
+      write: (m, value) => this.#write(m, value),
+      choose: (name, apply) => this.#choose(name, apply),
+      throttle: () => this.throttle,
+      clock: () => this.#clock,
+      requestUpdate: () => this.requestUpdate(),
+    });
     return root;
   }
 
@@ -250,7 +247,7 @@ export class LiveDeviceForm extends LitElement {
     if (this.getAttribute('state') !== this.#connection.state) this.setAttribute('state', this.#connection.state);
     for (const [name, els] of this.#bound ? this.#controls : scanControls(this.renderRoot)) {
       const m = this.#models.get(name);
-      for (const el of els) syncControl(el, m, m ? this.#locked(m) : !this.#synced);
+      for (const el of els) syncControl(el, m, this.#locked(m));
     }
     if (this.#refocus) {
       const name = this.#refocus;
@@ -297,12 +294,7 @@ export class LiveDeviceForm extends LitElement {
 
   #onState(s: ConnectionState): void {
     const retryIn = s === ConnectionState.Reconnecting ? Math.max(0, this.#connection.retryAt - this.#clock.now()) : 0;
-    if (s !== ConnectionState.Live) {
-      for (const m of this.#models.values()) {
-        this.#clock.clearTimeout(m.timer);
-        m.timer = undefined;
-      }
-    }
+    if (s !== ConnectionState.Live) this.#gestures?.cancelWrites(this.#models.values());
     this.#queue('ldf-state', { state: s, retryIn, error: this.#connection.error });
     if (s === ConnectionState.Failed && this.#connection.error) this.#queue('ldf-error', this.#connection.error);
     this.#tick();
@@ -374,10 +366,14 @@ export class LiveDeviceForm extends LitElement {
     }
   }
 
-  // ------------------------------------------------------------------ editing
+  // ------------------------------------------------------------------ controls and writes
 
-  /** Read-only right now: not live, not writable, or the value is not known yet. */
-  #locked(m: FieldModel): boolean {
+  /**
+   * Read-only right now: not live, not writable, or the value is not known yet. A named control
+   * that is no field (`m` undefined) is held read-only until the first resync says what it is.
+   */
+  #locked(m: FieldModel | undefined): boolean {
+    if (!m) return !this.#synced && this.#bound;
     return this.#connection.state !== ConnectionState.Live || !m.schema.writable || m.device.value === null;
   }
 
@@ -385,128 +381,6 @@ export class LiveDeviceForm extends LitElement {
     this.#controls = scanControls(this);
     this.#bound = this.#controls.size > 0;
     this.requestUpdate();
-  }
-
-  /** Stops gestures on locked controls that `readOnly` does not cover. Focus stays where it is. */
-  #block = (e: Event): void => {
-    const el = e.composedPath()[0];
-    if (!isControl(el) || (controlKind(el) === 'box' && !(el instanceof HTMLSelectElement))) return;
-    const m = this.#models.get(el.name);
-    if (m ? !this.#locked(m) : this.#synced || !this.#bound) return;
-    if (e instanceof KeyboardEvent && (e.key === 'Tab' || e.key === 'Escape')) return;
-    e.preventDefault();
-  };
-
-  #edit = (e: Event): void => {
-    const t = e.composedPath()[0];
-    if (e.type === 'click') {
-      const button = t instanceof Element ? t.closest<HTMLElement>('button[data-action]') : null;
-      if (button) this.#choose(button.dataset.field ?? '', button.dataset.action === 'apply');
-      return;
-    }
-    if (!isControl(t)) return;
-    const m = this.#models.get(t.name);
-    if (!m) return;
-    const kind = controlKind(t);
-    const locked = this.#locked(m);
-    switch (e.type) {
-      case 'input':
-      case 'change': {
-        if (locked) {
-          // A locked control that changed anyway (a script, a gesture we could not stop) is put back.
-          m.release();
-          this.requestUpdate();
-          return;
-        }
-        if (kind === 'pick') {
-          // Not on `input`: a render between `input` and `change` would put the old value back.
-          if (e.type === 'change') this.#write(m, readControl(t, m.schema));
-          return;
-        }
-        if (kind === 'slider') {
-          if (e.type === 'input') {
-            m.hold(t.value, true);
-            this.#drag(m);
-          } else if (m.held) this.#letGoOf(m, t);
-        } else if (e.type === 'input') {
-          m.hold(t.value, false);
-          if (m.note?.kind === 'invalid') m.note = null;
-        } else if (m.held) this.#commit(m, t);
-        this.requestUpdate();
-        return;
-      }
-      case 'keydown': {
-        const key = (e as KeyboardEvent).key;
-        if (kind !== 'box' || t instanceof HTMLTextAreaElement) return;
-        if (key === 'Enter') {
-          // Commit here rather than let a surrounding <form> submit.
-          e.preventDefault();
-          if (m.held && !locked) this.#commit(m, t);
-        } else if (key === 'Escape' && m.held) this.#abandon(m);
-        else return;
-        this.requestUpdate();
-        return;
-      }
-      case 'focusout':
-        if (kind === 'box' && m.held) {
-          this.#abandon(m);
-          this.requestUpdate();
-        }
-        return;
-      case 'pointerdown':
-        if (kind === 'slider' && !locked) {
-          m.hold(undefined, true);
-          this.#holding = [m, t];
-          addEventListener('pointerup', this.#letGo, true);
-          addEventListener('pointercancel', this.#letGo, true);
-        }
-        return;
-    }
-  };
-
-  /** The pointer was released anywhere on the page. */
-  #letGo = (): void => {
-    removeEventListener('pointerup', this.#letGo, true);
-    removeEventListener('pointercancel', this.#letGo, true);
-    const h = this.#holding;
-    this.#holding = undefined;
-    if (h && h[0].held) this.#letGoOf(...h);
-  };
-
-  /** End of a drag: the value at release is always sent (unless it was the last one sent, or nothing moved). */
-  #letGoOf(m: FieldModel, el: Control): void {
-    const v = readControl(el, m.schema);
-    const moved = m.lastSent !== undefined || v !== m.value;
-    this.#clock.clearTimeout(m.timer);
-    m.timer = undefined;
-    if (moved && v !== m.lastSent) this.#write(m, v);
-    m.release();
-    this.requestUpdate();
-  }
-
-  /** A slider moved: send at most once per `throttle` ms, the latest value at the end of each window. */
-  #drag(m: FieldModel): void {
-    m.latest = Number(m.draft);
-    if (m.timer !== undefined) return;
-    const send = (): void => {
-      m.timer = undefined;
-      if (!m.held || m.latest === m.lastSent || m.latest === undefined) return;
-      m.lastSentAt = this.#clock.now();
-      this.#write(m, m.latest);
-    };
-    const wait = m.lastSentAt + this.throttle - this.#clock.now();
-    if (wait <= 0) send();
-    else m.timer = this.#clock.setTimeout(send, wait);
-  }
-
-  /** The user left a box without committing: it shows the field's value again, which is not out of range. */
-  #abandon(m: FieldModel): void {
-    m.release();
-    if (m.note?.kind === 'invalid') m.note = null;
-  }
-
-  #commit(m: FieldModel, el: Control): void {
-    if (this.#write(m, readControl(el, m.schema)) || m.note?.kind !== 'invalid') m.release();
   }
 
   /** "Keep device value" or "Apply mine" on a conflict. */
