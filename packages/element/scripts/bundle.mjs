@@ -1,9 +1,10 @@
 /**
  * Bundles the element with esbuild for a single `<script type="module">`, minified, with the
  * whitespace inside `html` and `css` template literals collapsed (esbuild leaves template literal
- * contents alone). It bundles the compiled `dist/` (what npm consumers get, decorators lowered by
- * tsc), so run `tsc -b` first. Used by `build` (dist/live-device-form.bundle.js, Lit included)
- * and by `scripts/size.mjs`.
+ * contents alone). It bundles the compiled `dist/`, exactly what npm consumers get (the element
+ * declares its reactive properties in `static properties`, so tsc emits no decorator helpers), so
+ * run `tsc -b` first. Used by `build` (dist/live-device-form.bundle.js, Lit included) and by
+ * `scripts/size.mjs`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';

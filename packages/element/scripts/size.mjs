@@ -1,7 +1,8 @@
 /**
  * Prints the element's bundle size, min+gzip (-9), with and without Lit, against the budget
- * (DESIGN §7: ≤ 8 KiB without Lit, ≤ 15 KiB with). Bundles the compiled `dist/` (run `tsc -b`
- * first; `pnpm run size` does). With `--strict` it exits 1 when over budget.
+ * (BENCHMARKS.md, "Targets: met and not met": ≤ 8 KiB without Lit, ≤ 15 KiB with). Bundles the
+ * compiled `dist/` (run `tsc -b` first; `pnpm run size` does). With `--strict` it exits 1 when
+ * over budget.
  */
 import { gzipSync } from 'node:zlib';
 import { bundle } from './bundle.mjs';
