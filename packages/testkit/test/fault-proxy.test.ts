@@ -8,11 +8,14 @@ import { encodeWsFrame } from '../src/ws-frames.js';
 let echo: Server;
 let received: Buffer[][];
 let proxy: FaultProxy;
+const serverSockets = new Set<Socket>();
 const clients: Socket[] = [];
 
 beforeEach(async () => {
   received = [];
+  serverSockets.clear();
   echo = createServer((s) => {
+    serverSockets.add(s);
     const mine: Buffer[] = [];
     received.push(mine);
     s.on('data', (d: Buffer) => {
@@ -27,7 +30,7 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const c of clients.splice(0)) c.destroy();
   await proxy?.close();
-  echo.closeAllConnections?.();
+  for (const s of serverSockets) s.destroy();
   await new Promise<void>((resolve) => echo.close(() => resolve()));
 });
 
