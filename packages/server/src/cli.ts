@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { DeviceBridge } from './bridge.js';
-import { loadDeviceFile, type DeviceDescription } from './device.js';
+import { loadDeviceFile, type DeviceDescription } from './device/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import type { Logger, LogFn } from './logger.js';
 import { createMqttBridge, type MqttBridgeOptions } from './mqtt-bridge.js';

@@ -13,6 +13,8 @@
 export * from './bridge.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export type { LogFn, Logger } from './logger.js';
+export { DeviceDescriptionError, ServerErrorCode } from './errors.js';
+export type { CodedTypeError } from './errors.js';
 export { createLiveDeviceServer } from './server.js';
 export type { LiveDeviceServer, LiveDeviceServerEvents, Protection, SessionCloseInfo } from './server.js';
 export { DEFAULTS, FLOOD_FACTOR } from './options.js';
@@ -21,14 +23,7 @@ export { SessionState } from './session.js';
 export type { ServerStats, SessionInfo } from './session.js';
 export { DeviceStore } from './store.js';
 export type { DeviceStoreOptions, PendingWrite, StoreAvailability, StoreChange, StoreEvent } from './store.js';
-export {
-  defineDevice,
-  DeviceDescriptionError,
-  loadDeviceFile,
-  parseDeviceDescription,
-  toFieldSchemas,
-  topicKind,
-} from './device.js';
+export { defineDevice, loadDeviceFile, parseDeviceDescription, toFieldSchemas, topicKind } from './device/index.js';
 export type {
   AvailabilityDescription,
   BooleanFieldDescription,
@@ -45,7 +40,7 @@ export type {
   TextFieldDescription,
   TopicDescription,
   TopicKind,
-} from './device.js';
+} from './device/index.js';
 export {
   createDeviceCodec,
   createTopicCodec,
@@ -53,8 +48,8 @@ export {
   parsePattern,
   separatorsOf,
   MAX_STATUS_PAYLOAD_BYTES,
-} from './codecs.js';
-export type { DecodeResult, DeviceCodec, EncodeResult, PatternPart, TopicCodec } from './codecs.js';
+} from './codecs/index.js';
+export type { DecodeResult, DeviceCodec, EncodeResult, PatternPart, TopicCodec } from './codecs/index.js';
 export { createMqttBridge, LinkState, MQTT_BRIDGE_DEFAULTS } from './mqtt-bridge.js';
 export type { MqttBridge, MqttBridgeOptions } from './mqtt-bridge.js';
 export { startEmbeddedBroker } from './embedded-broker.js';

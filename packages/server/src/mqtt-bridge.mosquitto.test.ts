@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AckFrame, FieldValue, ResyncFrame, ServerFrame, UpdateFrame } from '@live-device-form/protocol';
 import type { DeviceBridge } from './bridge.js';
-import { loadDeviceFile, type DeviceDescription } from './device.js';
+import { loadDeviceFile, type DeviceDescription } from './device/index.js';
 import { recordingLogger, silentLogger } from './logger.js';
 import { createMqttBridge, type MqttBridge } from './mqtt-bridge.js';
 import { createLiveDeviceServer, type LiveDeviceServer } from './server.js';

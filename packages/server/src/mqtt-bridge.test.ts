@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { FieldValue } from '@live-device-form/protocol';
 import type { DeviceBridge } from './bridge.js';
-import { defineDevice, loadDeviceFile, type DeviceDescription } from './device.js';
+import { defineDevice, loadDeviceFile, type DeviceDescription } from './device/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { recordingLogger, silentLogger } from './logger.js';
 import { createMqttBridge, type MqttBridge, type MqttBridgeOptions } from './mqtt-bridge.js';

@@ -23,8 +23,8 @@ import {
   backoffDelay,
 } from '@live-device-form/protocol';
 import { type BridgeEvent, type DeviceBridge, type FreshestValue, WriteOutcome } from './bridge.js';
-import { createDeviceCodec, type DeviceCodec } from './codecs.js';
-import { checkedDevice, type DeviceDescription } from './device.js';
+import { createDeviceCodec, type DeviceCodec } from './codecs/index.js';
+import { checkedDevice, type DeviceDescription } from './device/index.js';
 import { consoleLogger, type Logger } from './logger.js';
 
 /** The broker link, one state at a time. */

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FieldValue } from '@live-device-form/protocol';
-import { createDeviceCodec, parseJsonPointer, parsePattern, separatorsOf } from './codecs.js';
-import { defineDevice, loadDeviceFile } from './device.js';
+import { defineDevice, loadDeviceFile } from '../device/index.js';
 import { VIDEOPROC_FILE, VP } from '@live-device-form/testkit';
+import { createDeviceCodec } from './device-codec.js';
 
 const buf = (s: string): Buffer => Buffer.from(s, 'utf8');
 const none = (): FieldValue => null;
@@ -13,31 +13,6 @@ const from =
     values[f] ?? null;
 
 const videoproc = async () => createDeviceCodec(await loadDeviceFile(VIDEOPROC_FILE));
-
-describe('parsePattern', () => {
-  it('splits placeholders from literal text and unescapes braces', () => {
-    expect(parsePattern('genlock {h} {v}')).toEqual({
-      ok: true,
-      parts: [
-        { kind: 'literal', text: 'genlock ' },
-        { kind: 'field', name: 'h' },
-        { kind: 'literal', text: ' ' },
-        { kind: 'field', name: 'v' },
-      ],
-    });
-    const r = parsePattern('{{"a":{a}}}');
-    expect(r.ok && r.parts).toEqual([
-      { kind: 'literal', text: '{"a":' },
-      { kind: 'field', name: 'a' },
-      { kind: 'literal', text: '}' },
-    ]);
-  });
-
-  it('separators are the literals after a placeholder', () => {
-    const r = parsePattern('set {a}, {b};');
-    expect(r.ok && separatorsOf(r.parts)).toEqual([', ', ';']);
-  });
-});
 
 describe('pattern codec: decoding status payloads', () => {
   it('decodes a composite payload into both fields', async () => {
@@ -257,148 +232,5 @@ describe('pattern codec: text values cannot forge a payload', () => {
   it('a text capture ends at the first separator', () => {
     expect(codec.decode('st/label', buf('cam1 3'))).toEqual({ ok: true, values: { label: 'cam1', index: 3 } });
     expect(codec.decode('st/label', buf('cam 1 3'))?.ok).toBe(false);
-  });
-});
-
-describe('JSON codec', () => {
-  const device = defineDevice({
-    id: 'lamp',
-    topics: [
-      {
-        status: 'lamp/state',
-        set: 'lamp/set',
-        json: { on: '/state', level: '/light/level', mode: '/mode', name: '/meta/na~1me' },
-      },
-      { status: 'lamp/all', set: 'lamp/all/set', json: { x: '/x', y: '/y', rssi: '/rssi' }, send: 'all' },
-    ],
-    fields: {
-      on: { type: 'boolean', true: 'ON', false: 'OFF', writable: true },
-      level: { type: 'integer', min: 0, max: 254, writable: true },
-      mode: {
-        type: 'enum',
-        options: [
-          { value: 'warm', token: 'w' },
-          { value: 'cold', token: 'c' },
-        ],
-        writable: true,
-      },
-      name: { type: 'text', writable: true },
-      x: { type: 'number', writable: true },
-      y: { type: 'number', writable: true },
-      rssi: { type: 'integer' },
-    },
-  });
-  const codec = createDeviceCodec(device);
-
-  it('reads each field at its pointer; missing fields are simply not carried', () => {
-    expect(
-      codec.decode(
-        'lamp/state',
-        buf('{"state":"ON","light":{"level":120},"mode":"c","meta":{"na/me":"hall"},"other":1}'),
-      ),
-    ).toEqual({
-      ok: true,
-      values: { on: true, level: 120, mode: 'cold', name: 'hall' },
-    });
-    expect(codec.decode('lamp/state', buf('{"light":{"level":3}}'))).toEqual({ ok: true, values: { level: 3 } });
-  });
-
-  it('refuses non-JSON, wrong types, unknown tokens and payloads carrying none of its fields', () => {
-    for (const bad of [
-      'not json',
-      '{"state":"MAYBE"}',
-      '{"light":{"level":"120"}}',
-      '{"light":{"level":1.5}}',
-      '{"mode":"x"}',
-      '{}',
-      '[1]',
-      'null',
-    ]) {
-      expect(codec.decode('lamp/state', buf(bad))?.ok, bad).toBe(false);
-    }
-  });
-
-  it('never reads through the prototype', () => {
-    expect(codec.decode('lamp/state', buf('{"light":{}}'))?.ok).toBe(false);
-    expect(parseJsonPointer('/__proto__/x')).toEqual({ ok: false, message: 'segment "__proto__" is not allowed' });
-  });
-
-  it('writes the changed field only, or every writable field with send: "all"', () => {
-    expect(codec.encode('on', false, none)).toEqual({ ok: true, topic: 'lamp/set', payload: '{"state":"OFF"}' });
-    expect(codec.encode('level', 7, none)).toEqual({ ok: true, topic: 'lamp/set', payload: '{"light":{"level":7}}' });
-    expect(codec.encode('name', 'a "b"\\', none)).toEqual({
-      ok: true,
-      topic: 'lamp/set',
-      payload: '{"meta":{"na/me":"a \\"b\\"\\\\"}}',
-    });
-    expect(codec.encode('x', 0.25, from({ y: 0.5, rssi: -60 }))).toEqual({
-      ok: true,
-      topic: 'lamp/all/set',
-      payload: '{"x":0.25,"y":0.5}',
-    });
-    expect(codec.encode('x', 0.25, none)).toEqual({
-      ok: false,
-      message: 'field "y" is not known yet, so the payload cannot be built',
-    });
-  });
-});
-
-describe('custom codec', () => {
-  const device = defineDevice({
-    id: 'rgb',
-    topics: [
-      {
-        status: 'rgb/state',
-        set: 'rgb/set',
-        fields: ['r', 'g'],
-        decode: (payload) => {
-          const m = /^#([0-9a-f]{2})([0-9a-f]{2})$/.exec(payload.toString());
-          if (!m) return undefined;
-          if (m[1] === 'ff') throw new Error('boom');
-          return { r: parseInt(m[1] as string, 16), g: parseInt(m[2] as string, 16) };
-        },
-        encode: ({ values }) =>
-          values.r === null || values.g === null
-            ? undefined
-            : `#${[values.r, values.g].map((n) => Number(n).toString(16).padStart(2, '0')).join('')}`,
-      },
-    ],
-    fields: {
-      r: { type: 'integer', min: 0, max: 255, writable: true },
-      g: { type: 'integer', min: 0, max: 255, writable: true },
-    },
-  });
-  const codec = createDeviceCodec(device);
-
-  it('decodes with the user function', () => {
-    expect(codec.decode('rgb/state', buf('#0a10'))).toEqual({ ok: true, values: { r: 10, g: 16 } });
-  });
-
-  it('contains a throwing or refusing decode, and checks what it returns', () => {
-    expect(codec.decode('rgb/state', buf('#ff00'))).toEqual({ ok: false, message: 'decode threw: boom' });
-    expect(codec.decode('rgb/state', buf('red'))).toEqual({
-      ok: false,
-      message: 'decode did not recognise the payload',
-    });
-    const sloppy = createDeviceCodec(
-      defineDevice({
-        id: 's',
-        topics: [{ status: 's', fields: ['a'], decode: (p) => JSON.parse(p.toString()) as Record<'a', FieldValue> }],
-        fields: { a: { type: 'integer' } },
-      }),
-    );
-    expect(sloppy.decode('s', buf('{"a":"1"}'))).toEqual({
-      ok: false,
-      message: 'decode returned an invalid value for "a": "1"',
-    });
-    expect(sloppy.decode('s', buf('{"b":1}'))).toEqual({
-      ok: false,
-      message: 'decode returned a field this topic does not carry: "b"',
-    });
-  });
-
-  it('encodes with every field of the mapping, the others from freshest', () => {
-    expect(codec.encode('r', 255, from({ g: 1 }))).toEqual({ ok: true, topic: 'rgb/set', payload: '#ff01' });
-    expect(codec.encode('r', 255, none)).toEqual({ ok: false, message: 'encode refused the write' });
   });
 });

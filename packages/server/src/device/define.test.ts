@@ -2,15 +2,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseServerFrame } from '@live-device-form/protocol';
-import {
-  DeviceDescriptionError,
-  defineDevice,
-  loadDeviceFile,
-  parseDeviceDescription,
-  toFieldSchemas,
-} from './device.js';
+import { DeviceDescriptionError } from '../errors.js';
 import { VIDEOPROC_FILE } from '@live-device-form/testkit';
+import { defineDevice, loadDeviceFile, parseDeviceDescription } from './define.js';
 
 /** A minimal valid description; tests change one thing at a time. */
 const base = () => ({
@@ -58,7 +52,7 @@ describe('device descriptions: valid input', () => {
     expect(Object.isFrozen(device)).toBe(true);
   });
 
-  it('accepts the DESIGN §4 example as it is', () => {
+  it('accepts the example of the module documentation (define.ts) as it is', () => {
     expect(parseDeviceDescription(base()).ok).toBe(true);
   });
 
@@ -254,6 +248,7 @@ describe('device descriptions: errors name the path of the bad entry', () => {
     }
     expect(error).toBeInstanceOf(DeviceDescriptionError);
     expect(error).toBeInstanceOf(TypeError);
+    expect((error as DeviceDescriptionError).code).toBe('ERR_INVALID_DEVICE_DESCRIPTION');
     expect((error as DeviceDescriptionError).issues).toEqual(['fields.genlock_phase_h.min: expected a number']);
     expect((error as Error).message).toContain('fields.genlock_phase_h.min: expected a number');
   });
@@ -288,6 +283,9 @@ describe('device descriptions: errors name the path of the bad entry', () => {
     await writeFile(bad, '{ "id": "x", ');
     await expect(loadDeviceFile(bad)).rejects.toThrow(/invalid device description in .*bad\.json:\n {2}not valid JSON/);
     await expect(loadDeviceFile(join(dir, 'missing.json'))).rejects.toThrow(/cannot read the file/);
+    await expect(loadDeviceFile(join(dir, 'missing.json'))).rejects.toMatchObject({
+      code: 'ERR_INVALID_DEVICE_DESCRIPTION',
+    });
     const wrong = join(dir, 'wrong.json');
     const d = base();
     (d.fields.genlock_phase_h as Record<string, unknown>).min = 'x';
@@ -295,50 +293,5 @@ describe('device descriptions: errors name the path of the bad entry', () => {
     await expect(loadDeviceFile(wrong)).rejects.toMatchObject({
       issues: ['fields.genlock_phase_h.min: expected a number'],
     });
-  });
-});
-
-describe('toFieldSchemas', () => {
-  it('gives pages labels, limits and option values, never tokens or topics', async () => {
-    const schema = toFieldSchemas(await loadDeviceFile(VIDEOPROC_FILE));
-    expect(schema.find((f) => f.name === 'output_format')).toEqual({
-      name: 'output_format',
-      label: 'Output format',
-      type: 'enum',
-      writable: true,
-      options: [
-        { value: '1080p50', label: '1080p 50' },
-        { value: '1080p59.94', label: '1080p 59.94' },
-        { value: '1080i50', label: '1080i 50' },
-        { value: '2160p50', label: '2160p 50 (UHD)' },
-      ],
-    });
-    expect(schema.find((f) => f.name === 'freeze')).toEqual({
-      name: 'freeze',
-      label: 'Freeze frame',
-      type: 'boolean',
-      writable: true,
-    });
-    expect(schema.find((f) => f.name === 'input_signal')).toEqual({
-      name: 'input_signal',
-      label: 'Input signal',
-      type: 'text',
-      writable: false,
-    });
-    const text = JSON.stringify(schema);
-    expect(text).not.toContain('token');
-    expect(text).not.toContain('cy-vp4');
-    // Pages accept it: it passes the protocol's own resync parser.
-    const frame = { type: 'resync', epoch: 'e', device: 'online', schema, fields: {} };
-    expect(parseServerFrame(JSON.stringify(frame)).ok).toBe(true);
-  });
-
-  it('defaults the label to the name and writable to false', () => {
-    const device = defineDevice({
-      id: 'd',
-      topics: [{ status: 's', pattern: '{x}' }],
-      fields: { x: { type: 'text' } },
-    });
-    expect(toFieldSchemas(device)).toEqual([{ name: 'x', label: 'x', type: 'text', writable: false }]);
   });
 });
