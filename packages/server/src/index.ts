@@ -22,7 +22,7 @@ export type { AuthorizeGrant, AuthorizeHook, AuthorizeResult, LiveDeviceServerOp
 export { SessionState } from './session.js';
 export type { ServerStats, SessionInfo } from './session.js';
 export { DeviceStore } from './store.js';
-export type { DeviceStoreOptions, PendingWrite, StoreAvailability, StoreChange, StoreEvent } from './store.js';
+export type { DeviceStoreOptions, StoreAvailability, StoreChange, StoreEvent, WriteAwaitingEcho } from './store.js';
 export { defineDevice, loadDeviceFile, parseDeviceDescription, toFieldSchemas, topicKind } from './device/index.js';
 export type {
   AvailabilityDescription,

@@ -111,7 +111,11 @@ export interface MqttBridge extends DeviceBridge {
   checkWrite(field: string, value: WritableValue): string | undefined;
 }
 
-interface PendingWrite {
+/**
+ * A write published at QoS 1 whose PUBACK has not come yet. Settled once: `accepted` on the PUBACK,
+ * `unknown` when its client dies or the bridge closes first.
+ */
+interface PublishAwaitingAck {
   settle(outcome: WriteOutcome): void;
 }
 
@@ -150,7 +154,7 @@ class MqttBridgeImpl implements MqttBridge {
   /** What the last `availability` event said. */
   private reported = false;
   private readonly listeners = new Set<(event: BridgeEvent) => void>();
-  private readonly pending = new Set<PendingWrite>();
+  private readonly awaitingAck = new Set<PublishAwaitingAck>();
   private closing: Promise<void> | undefined;
 
   constructor(device: DeviceDescription, options: MqttBridgeOptions) {
@@ -247,15 +251,15 @@ class MqttBridgeImpl implements MqttBridge {
     }
     return new Promise<WriteOutcome>((resolve) => {
       let settled = false;
-      const entry: PendingWrite = {
+      const entry: PublishAwaitingAck = {
         settle: (outcome) => {
           if (settled) return;
           settled = true;
-          this.pending.delete(entry);
+          this.awaitingAck.delete(entry);
           resolve(outcome);
         },
       };
-      this.pending.add(entry);
+      this.awaitingAck.add(entry);
       try {
         client.publish(encoded.topic, encoded.payload, { qos: 1, retain: false }, (err) => {
           if (err && !settled) this.log.warn({ device: this.id, field, err }, 'write not acknowledged by the broker');
@@ -280,10 +284,10 @@ class MqttBridgeImpl implements MqttBridge {
     this.client = undefined;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    if (this.pending.size > 0) {
+    if (this.awaitingAck.size > 0) {
       // Let PUBACKs already on their way arrive, so a write that did land is not reported `unknown`.
       const all = Promise.all(
-        [...this.pending].map(
+        [...this.awaitingAck].map(
           (p) =>
             new Promise<void>((r) => {
               const settle = p.settle;
@@ -440,7 +444,7 @@ class MqttBridgeImpl implements MqttBridge {
   }
 
   private settleAll(outcome: WriteOutcome): void {
-    for (const p of [...this.pending]) p.settle(outcome);
+    for (const p of [...this.awaitingAck]) p.settle(outcome);
   }
 
   /** Emits `availability` when `online` changed. */

@@ -1,13 +1,17 @@
 /**
  * One field's value, revision, recent change history and writes awaiting their echo: the data the
- * revision rule (DESIGN §3 rule 3) is decided on. The device-wide revision counter and the bridge
+ * revision rule (docs/protocol.md rule 3) is decided on. The device-wide revision counter and the bridge
  * subscription live in `store.ts`; this file is the per-field bookkeeping, free of I/O and timers.
  * @module
  */
 import type { FieldValue, WritableValue } from '@live-device-form/protocol';
 
-/** A write handed to the bridge and not yet matched by an echo. */
-export interface PendingWrite {
+/**
+ * A write handed to the bridge and not yet matched by an echo. It stops awaiting when a change or a
+ * status repeating the current value carries its value, when it ends `offline` or `unknown`, when
+ * it expires (`echoTimeoutMs`), or when a broker reset clears every one.
+ */
+export interface WriteAwaitingEcho {
   /** The session that wrote it. */
   readonly sessionId: string;
   readonly field: string;
@@ -45,7 +49,7 @@ export class FieldRevisions {
   private forgottenRev = 0;
   private readonly history: Change[] = [];
   /** Oldest first; entries are pushed in time order, so expiry only ever removes from the front. */
-  private pending: PendingWrite[] = [];
+  private pending: WriteAwaitingEcho[] = [];
 
   constructor(
     value: FieldValue,
@@ -55,22 +59,26 @@ export class FieldRevisions {
   }
 
   /** Registers a write handed to the bridge. */
-  addPending(entry: PendingWrite): void {
+  addPending(entry: WriteAwaitingEcho): void {
     this.pending.push(entry);
     // Memory stays bounded even if a device never echoes and the clock never advances.
     if (this.pending.length > this.limits.pendingLimit) this.pending.shift();
   }
 
-  /** Forgets a write (it ended `offline`: it was never published, so no echo will come). */
-  removePending(entry: PendingWrite): void {
+  /**
+   * Forgets a write whose echo must not be waited for: it ended `offline` (never published, no echo
+   * will come) or `unknown` (never re-sent; if it did reach the device, its echo is external).
+   */
+  removePending(entry: WriteAwaitingEcho): void {
     const i = this.pending.indexOf(entry);
     if (i >= 0) this.pending.splice(i, 1);
   }
 
   /**
    * Records a new value with its revision and attributes it: the oldest unexpired pending write with
-   * the same value makes it that session's echo (that entry and the session's older entries for this
-   * field are consumed); otherwise it is external. Returns the echoing session id, or `undefined`.
+   * the same value makes it that session's echo; that entry, the session's older entries for this
+   * field and every entry of the same value, whoever wrote it, are consumed. Otherwise the change is
+   * external. Returns the echoing session id, or `undefined`.
    */
   change(value: FieldValue, rev: number, now: number): string | undefined {
     this.expire(now);
@@ -108,7 +116,7 @@ export class FieldRevisions {
     );
   }
 
-  /** Forgets every pending write. */
+  /** Forgets every pending write (the broker link was lost: they all ended `unknown`). */
   clearPending(): void {
     this.pending = [];
   }
@@ -126,7 +134,7 @@ export class FieldRevisions {
     return false;
   }
 
-  /** The newest write still awaiting its echo, else the current value (DESIGN §3 rule 4). */
+  /** The newest write still awaiting its echo, else the current value (docs/protocol.md rule 4). */
   freshest(now: number): FieldValue {
     this.expire(now);
     const newest = this.pending[this.pending.length - 1];
@@ -141,7 +149,7 @@ export class FieldRevisions {
 
   private expire(now: number): void {
     let n = 0;
-    while (n < this.pending.length && now - (this.pending[n] as PendingWrite).at > this.limits.echoTimeoutMs) n++;
+    while (n < this.pending.length && now - (this.pending[n] as WriteAwaitingEcho).at > this.limits.echoTimeoutMs) n++;
     if (n > 0) this.pending.splice(0, n);
   }
 }

@@ -1,6 +1,8 @@
 /**
- * One session per socket: hello, authorization, the reconnect guard, resync, updates, acks, bad
- * input, rate limits, heartbeat and slow readers — DESIGN §3 rules 1–10 for one client.
+ * One session per socket: its lifecycle from `hello` through authorization and the reconnect guard
+ * to live and closed, the frames it reads, and the acks it owes — docs/protocol.md rules 1–10 for
+ * one client. What a set must pass is `admission.ts`'s; how frames reach a slow reader is
+ * `outbox.ts`'s; the write itself is the store's (`DeviceStore.write`).
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -14,15 +16,15 @@ import {
   type ServerFrame,
   type SetFrame,
   ERROR_CLOSE_CODES,
-  MAX_SERVER_FRAME_BYTES,
-  checkValue,
   encodeFrame,
   parseClientFrame,
 } from '@live-device-form/protocol';
-import { type FreshestValue, WriteOutcome } from './bridge.js';
+import { type Applicant, judge } from './admission.js';
+import { WriteOutcome } from './bridge.js';
 import type { DeviceHub, HubMember } from './hub.js';
 import type { AuthorizeGrant, AuthorizeResult, ResolvedOptions } from './options.js';
 import { FLOOD_FACTOR } from './options.js';
+import { Outbox } from './outbox.js';
 import { TokenBucket } from './rate-limit.js';
 
 /** Where a session is in its life. Every handler checks it first. */
@@ -81,13 +83,8 @@ export interface SessionHost {
   sessionClosed(session: Session, code: number): void;
 }
 
-/** `ws.send` options of every frame: the bytes are always UTF-8 JSON text. */
-const TEXT = Object.freeze({ binary: false });
-
 /** Longest `message` in a rejection ack or error frame (clients accept 1024). */
 const MAX_MESSAGE = 512;
-
-const OUTCOMES: ReadonlySet<unknown> = new Set(Object.values(WriteOutcome));
 
 /** Compares secrets in constant time: hashing first makes the lengths equal too. */
 function safeEqual(a: string, b: string): boolean {
@@ -125,13 +122,13 @@ export class Session implements HubMember {
   private alive = true;
   private readonly rate: TokenBucket;
   private readonly flood: TokenBucket;
-  /** Slow reader: the latest `update` of each field held back, in the order they were last changed. */
-  private readonly queue = new Map<string, Buffer>();
-  /** A resync is due but the send buffer is full; it replaces every queued update when it goes. */
-  private resyncPending = false;
+  /** Every frame to the client; holds updates back for a slow reader. */
+  private readonly outbox: Outbox;
+  /** What admission asks about this session, answered at the moment it asks. */
+  private readonly applicant: Applicant;
   private readonly remoteAddress: string | undefined;
   private readonly closedPromise: Promise<void>;
-  private readonly o: ResolvedOptions;
+  private readonly options: ResolvedOptions;
 
   constructor(
     id: string,
@@ -140,19 +137,41 @@ export class Session implements HubMember {
     private readonly host: SessionHost,
   ) {
     this.id = id;
-    this.o = host.options;
+    this.options = host.options;
+    const { rateLimit, logger } = this.options;
     this.request = request;
     this.remoteAddress = request.socket.remoteAddress;
-    this.rate = new TokenBucket(this.o.rateLimit.burst, this.o.rateLimit.perSecond);
-    this.flood = new TokenBucket(this.o.rateLimit.burst * FLOOD_FACTOR, this.o.rateLimit.perSecond * FLOOD_FACTOR);
+    this.rate = new TokenBucket(rateLimit.burst, rateLimit.perSecond);
+    this.flood = new TokenBucket(rateLimit.burst * FLOOD_FACTOR, rateLimit.perSecond * FLOOD_FACTOR);
+    this.outbox = new Outbox(ws, this.options.sendBufferLimit, logger, {
+      id,
+      canFlush: () => this.state === SessionState.Live,
+      resyncFrame: () => this.resyncFrame(),
+      terminate: () => this.terminate(),
+      terminateOnThrow: (what, fn) => this.terminateOnThrow(what, fn),
+    });
+    this.applicant = {
+      sessionId: id,
+      writesPerSecond: rateLimit.perSecond,
+      hub: () => this.hub,
+      authorizing: () => this.state === SessionState.Authorizing,
+      canWrite: () => this.grant?.canWrite,
+      takeRateToken: () => this.rate.take(),
+      synced: () => this.state === SessionState.Live && !this.outbox.resyncPending,
+      checkRevisions: () => this.host.protection.checkRevisions,
+      contained: (what, fn, fallback) => this.contained(what, fn, fallback),
+    };
     this.closedPromise = new Promise((resolve) => ws.once('close', () => resolve()));
-    ws.on('message', (data, isBinary) => this.guarded('message', () => this.onMessage(data, isBinary)));
+    ws.on('message', (data, isBinary) => this.terminateOnThrow('message', () => this.onMessage(data, isBinary)));
     ws.on('pong', () => {
       this.alive = true;
     });
-    ws.on('error', (err) => this.o.logger.warn({ session: this.id, err }, 'socket error'));
-    ws.on('close', (code) => this.guarded('close', () => this.onClose(code)));
-    this.helloTimer = setTimeout(() => this.guarded('hello timer', () => this.onHelloTimeout()), this.o.helloTimeoutMs);
+    ws.on('error', (err) => logger.warn({ session: this.id, err }, 'socket error'));
+    ws.on('close', (code) => this.terminateOnThrow('close', () => this.onClose(code)));
+    this.helloTimer = setTimeout(
+      () => this.terminateOnThrow('hello timer', () => this.onHelloTimeout()),
+      this.options.helloTimeoutMs,
+    );
   }
 
   /** A snapshot for `LiveDeviceServer.sessions()`. */
@@ -165,7 +184,7 @@ export class Session implements HubMember {
       mounts: this.mounts,
       remoteAddress: this.remoteAddress,
       bufferedAmount: this.ws.bufferedAmount,
-      queuedUpdates: this.queue.size,
+      queuedUpdates: this.outbox.queuedUpdates,
     };
   }
 
@@ -173,7 +192,7 @@ export class Session implements HubMember {
   heartbeat(): void {
     if (this.state === SessionState.Closed) return;
     if (!this.alive) {
-      this.o.logger.info({ session: this.id }, 'no pong since the last ping: socket terminated');
+      this.options.logger.info({ session: this.id }, 'no pong since the last ping: socket terminated');
       this.terminate();
       return;
     }
@@ -181,7 +200,7 @@ export class Session implements HubMember {
     try {
       this.ws.ping();
     } catch (err) {
-      this.o.logger.debug({ session: this.id, err }, 'ping failed');
+      this.options.logger.debug({ session: this.id, err }, 'ping failed');
     }
   }
 
@@ -201,13 +220,7 @@ export class Session implements HubMember {
     // Before the resync nothing is sent (it carries the values); while offline the resync that
     // follows the return carries them too.
     if (this.state !== SessionState.Live || !this.hub?.store.online) return;
-    if (this.resyncPending || this.queue.size > 0 || this.ws.bufferedAmount > this.o.sendBufferLimit) {
-      this.queue.delete(field); // re-inserted at the end: the newest change goes last
-      this.queue.set(field, data);
-      this.flush();
-      return;
-    }
-    this.send(data);
+    this.outbox.update(field, data);
   }
 
   onAvailability(online: boolean): void {
@@ -216,11 +229,7 @@ export class Session implements HubMember {
       this.sendResync();
       return;
     }
-    // A pending resync has not gone yet: it will say "offline" itself, and no `device` frame may
-    // precede a socket's first resync.
-    if (this.resyncPending) return;
-    this.queue.clear();
-    this.send(encodeFrame({ type: 'device', status: 'offline' }));
+    this.outbox.offline(encodeFrame({ type: 'device', status: 'offline' }));
   }
 
   // ---------------------------------------------------------------- frames
@@ -231,7 +240,7 @@ export class Session implements HubMember {
       return;
     }
     if (!this.flood.take()) {
-      this.fail('flooding', `more than ${this.o.rateLimit.perSecond * FLOOD_FACTOR} frames a second`);
+      this.fail('flooding', `more than ${this.options.rateLimit.perSecond * FLOOD_FACTOR} frames a second`);
       return;
     }
     const result = parseClientFrame(rawText(data, isBinary));
@@ -290,7 +299,7 @@ export class Session implements HubMember {
 
   private async onHello(hello: HelloFrame): Promise<void> {
     this.state = SessionState.Authorizing;
-    const { token, authorize, logger } = this.o;
+    const { token, authorize, logger } = this.options;
     // Token before device: without the secret, a peer learns nothing, not even which ids exist.
     if (token !== undefined && (hello.token === undefined || !safeEqual(hello.token, token))) {
       this.fail('unauthorized', hello.token === undefined ? 'missing token' : 'bad token');
@@ -329,7 +338,7 @@ export class Session implements HubMember {
     logger.info({ session: this.id, device: hub.store.id, user: grant.user, mounts: hello.mounts }, 'session started');
     if (hello.mounts > 0 && guardMs > 0) {
       this.state = SessionState.Guarded;
-      this.guardTimer = setTimeout(() => this.guarded('guard timer', () => this.endGuard()), guardMs);
+      this.guardTimer = setTimeout(() => this.terminateOnThrow('guard timer', () => this.endGuard()), guardMs);
     } else {
       this.goLive();
     }
@@ -338,7 +347,7 @@ export class Session implements HubMember {
   private onHelloTimeout(): void {
     this.helloTimer = undefined;
     if (this.state !== SessionState.AwaitingHello && this.state !== SessionState.Authorizing) return;
-    this.fail('hello-timeout', `no hello within ${this.o.helloTimeoutMs} ms`);
+    this.fail('hello-timeout', `no hello within ${this.options.helloTimeoutMs} ms`);
   }
 
   private endGuard(): void {
@@ -354,76 +363,26 @@ export class Session implements HubMember {
 
   // ---------------------------------------------------------------- writes
 
-  /** The first reason, in protocol order, to refuse a set; `undefined` to accept it. */
-  private judge(frame: SetFrame): { reason: RejectReason; message: string } | undefined {
-    const hub = this.hub;
-    // Authorizing: the user is not known yet, so neither the field's limits nor its value may be told.
-    if (!hub || this.state === SessionState.Authorizing) return { reason: 'guard', message: 'not authorized yet' };
-    const { store, bridge } = hub;
-    const schema = store.field(frame.field);
-    if (!schema) return { reason: 'invalid', message: `unknown field "${frame.field}"` };
-    const check = checkValue(schema, frame.value);
-    if (!check.ok) return { reason: 'invalid', message: `${frame.field}: ${check.message}` };
-    const encodable = this.contained(
-      'checkWrite',
-      () => bridge.checkWrite?.(frame.field, frame.value),
-      'value cannot be encoded',
-    );
-    if (encodable !== undefined) return { reason: 'invalid', message: `${frame.field}: ${encodable}` };
-    if (!schema.writable) return { reason: 'forbidden', message: `${frame.field} is read-only` };
-    const canWrite = this.grant?.canWrite;
-    if (canWrite && this.contained('canWrite', () => canWrite(frame.field), false) !== true) {
-      return { reason: 'forbidden', message: `not allowed to write ${frame.field}` };
-    }
-    if (store.state(frame.field)?.value === null)
-      return { reason: 'forbidden', message: `${frame.field} is not known yet` };
-    if (!this.rate.take())
-      return { reason: 'rate', message: `more than ${this.o.rateLimit.perSecond} writes a second` };
-    if (this.state !== SessionState.Live || this.resyncPending)
-      return { reason: 'guard', message: 'reconnect guard: wait for resync' };
-    if (!store.online) return { reason: 'offline', message: 'device offline' };
-    if (this.host.protection.checkRevisions && store.isStale(this.id, frame.field, frame.rev)) {
-      return { reason: 'stale', message: `${frame.field} changed since revision ${frame.rev}` };
-    }
-    return undefined;
-  }
-
+  /** Judges a set (admission), has the store write it, and sends its one ack. */
   private async onSet(frame: SetFrame): Promise<void> {
-    const refusal = this.judge(frame);
+    const refusal = judge(frame, this.applicant);
     if (refusal) {
       this.reject(frame.id, frame.field, refusal.reason, refusal.message);
       return;
     }
-    const { store, bridge } = this.hub as DeviceHub;
-    const entry = store.registerWrite(this.id, frame.field, frame.value);
-    const freshest: FreshestValue = (field) => store.freshest(field);
+    const { store } = this.hub as DeviceHub;
     let outcome: WriteOutcome;
     this.host.counters.writesInFlight++;
     try {
-      outcome = await bridge.write(frame.field, frame.value, freshest);
-      if (!OUTCOMES.has(outcome)) {
-        this.o.logger.error(
-          { session: this.id, outcome: String(outcome) },
-          'bridge.write resolved an unknown outcome; reported unknown',
-        );
-        outcome = WriteOutcome.Unknown;
-      }
-    } catch (err) {
-      // The bridge broke its contract; it may have published, so the honest answer is "unknown".
-      this.o.logger.error(
-        { session: this.id, device: store.id, field: frame.field, err },
-        'bridge.write threw; reported unknown',
-      );
-      outcome = WriteOutcome.Unknown;
+      outcome = await store.write(this.id, frame.field, frame.value);
     } finally {
       this.host.counters.writesInFlight--;
     }
-    store.endWrite(entry, outcome);
     if (outcome === WriteOutcome.Offline) {
       this.reject(frame.id, frame.field, 'offline', 'device went offline; not written');
       return;
     }
-    this.o.logger.debug(
+    this.options.logger.debug(
       { session: this.id, device: store.id, id: frame.id, field: frame.field, status: outcome },
       'write',
     );
@@ -440,7 +399,7 @@ export class Session implements HubMember {
       ack.rev = state.rev;
     }
     const level = reason === 'invalid' || reason === 'forbidden' || reason === 'rate' ? 'warn' : 'info';
-    this.o.logger[level](
+    this.options.logger[level](
       { session: this.id, device: this.hub?.store.id, user: this.grant?.user, id, field, reason, message: ack.message },
       'write rejected',
     );
@@ -454,70 +413,27 @@ export class Session implements HubMember {
 
   // ---------------------------------------------------------------- sending
 
+  /** Sends a resync now, or as soon as a slow reader's buffer drains. */
   private sendResync(): void {
-    const hub = this.hub;
-    if (!hub) return;
-    // The resync carries every value: queued updates are superseded.
-    this.queue.clear();
-    if (this.ws.bufferedAmount > this.o.sendBufferLimit) {
-      this.resyncPending = true;
-      return;
-    }
-    this.resyncPending = false;
-    const { store } = hub;
-    this.send(
-      encodeFrame({
-        type: 'resync',
-        epoch: this.o.epoch,
-        device: store.online ? 'online' : 'offline',
-        schema: [...store.schema],
-        fields: store.snapshot(),
-      }),
-    );
+    if (!this.hub) return;
+    this.outbox.resync();
   }
 
-  /** Sends what the slow reader's buffer has room for: a pending resync first, else queued updates. */
-  private flush(): void {
-    while (
-      this.state === SessionState.Live &&
-      this.ws.readyState === this.ws.OPEN &&
-      this.ws.bufferedAmount <= this.o.sendBufferLimit
-    ) {
-      if (this.resyncPending) {
-        this.sendResync();
-        continue;
-      }
-      const next = this.queue.entries().next();
-      if (next.done) return;
-      this.queue.delete(next.value[0]);
-      this.send(next.value[1]);
-    }
+  /** The resync frame, with the values of this moment. */
+  private resyncFrame(): string {
+    const { store } = this.hub as DeviceHub;
+    return encodeFrame({
+      type: 'resync',
+      epoch: this.options.epoch,
+      device: store.online ? 'online' : 'offline',
+      schema: [...store.schema],
+      fields: store.snapshot(),
+    });
   }
 
-  /** Every send's callback: when the last buffered byte is written out, the queue may go. */
-  private readonly onSent = (err?: Error): void => {
-    if (!err && (this.queue.size > 0 || this.resyncPending)) this.guarded('flush', () => this.flush());
-  };
-
-  /** Sends a frame if the socket is open. Returns whether it was handed to the socket. */
+  /** Sends a frame at once if the socket is open. Returns whether it was handed to the socket. */
   private send(data: string | Buffer): boolean {
-    if (this.ws.readyState !== this.ws.OPEN) return false;
-    try {
-      this.ws.send(data, TEXT, this.onSent);
-    } catch (err) {
-      this.o.logger.warn({ session: this.id, err }, 'send failed');
-      return false;
-    }
-    // Updates and resyncs wait when the buffer is full; only acks, pongs and errors still go.
-    // A client that keeps writing but never reads would grow those without bound: cut it off.
-    if (this.ws.bufferedAmount > this.o.sendBufferLimit + MAX_SERVER_FRAME_BYTES) {
-      this.o.logger.warn(
-        { session: this.id, bufferedAmount: this.ws.bufferedAmount },
-        'client does not read: socket terminated',
-      );
-      this.terminate();
-    }
-    return true;
+    return this.outbox.send(data);
   }
 
   // ---------------------------------------------------------------- ending
@@ -525,7 +441,7 @@ export class Session implements HubMember {
   /** Sends `error` with a stable code and closes with the matching close code. */
   private fail(code: ErrorCode, message: string): void {
     if (this.state === SessionState.Closed) return;
-    this.o.logger.warn(
+    this.options.logger.warn(
       { session: this.id, device: this.hub?.store.id, code, message },
       'protocol error; socket closed',
     );
@@ -547,23 +463,25 @@ export class Session implements HubMember {
     this.helloTimer = undefined;
     this.guardTimer = undefined;
     this.hub?.leave(this);
-    this.queue.clear();
-    this.resyncPending = false;
+    this.outbox.clear();
     this.request = undefined;
   }
 
   private onClose(code: number): void {
     this.finish();
-    this.o.logger.debug({ session: this.id, code }, 'socket closed');
+    this.options.logger.debug({ session: this.id, code }, 'socket closed');
     this.host.sessionClosed(this, code);
   }
 
-  /** Runs an event handler; nothing a peer does may throw into the event loop. */
-  private guarded(what: string, fn: () => void): void {
+  /**
+   * Runs an event handler: nothing a peer does may throw into the event loop. A throw is a bug of
+   * ours: logged, and the socket terminated.
+   */
+  private terminateOnThrow(what: string, fn: () => void): void {
     try {
       fn();
     } catch (err) {
-      this.o.logger.error({ session: this.id, err }, `${what} handler failed; socket terminated`);
+      this.options.logger.error({ session: this.id, err }, `${what} handler failed; socket terminated`);
       this.terminate();
     }
   }
@@ -571,7 +489,7 @@ export class Session implements HubMember {
   /** Watches an async handler: a rejection is a bug of ours, logged, and the socket terminated. */
   private track(what: string, promise: Promise<void>): void {
     promise.catch((err: unknown) => {
-      this.o.logger.error({ session: this.id, err }, `${what} handler failed; socket terminated`);
+      this.options.logger.error({ session: this.id, err }, `${what} handler failed; socket terminated`);
       this.terminate();
     });
   }
@@ -581,7 +499,7 @@ export class Session implements HubMember {
     try {
       return fn();
     } catch (err) {
-      this.o.logger.error({ session: this.id, err }, `${what} threw`);
+      this.options.logger.error({ session: this.id, err }, `${what} threw`);
       return fallback;
     }
   }

@@ -165,6 +165,61 @@ describe('staleness', () => {
   });
 });
 
+describe('the write path', () => {
+  const V = 'genlock_phase_v';
+  function composite() {
+    const bridge = new MemoryBridge({
+      id: 'videoproc',
+      schema: SCHEMA,
+      values: { ...VALUES },
+      echo: false,
+      composite: [[H, V]],
+    });
+    const log = recordingLogger();
+    return { bridge, log, store: new DeviceStore(bridge, { logger: log }) };
+  }
+
+  it('awaits the echo from the moment the bridge has the write, and fills a composite with the freshest value', async () => {
+    const { bridge, store } = composite();
+    bridge.writeBehaviour = 'hang';
+    const first = store.write('B', V, 42);
+    expect(store.pendingCount(V)).toBe(1);
+    bridge.writeBehaviour = 'accepted';
+    expect(await store.write('A', H, 3)).toBe('accepted');
+    expect(bridge.writes.at(-1)?.payload).toEqual({ [H]: 3, [V]: 42 }); // B's write, not the device's 10
+    expect(store.pendingCount(H)).toBe(1);
+    bridge.release('accepted');
+    expect(await first).toBe('accepted');
+    expect(store.pendingCount(V)).toBe(1); // accepted: still awaits its echo
+  });
+
+  it('a write that ends unknown or offline no longer awaits its echo', async () => {
+    const { bridge, store } = composite();
+    bridge.writeBehaviour = 'unknown';
+    expect(await store.write('A', H, 1)).toBe('unknown');
+    expect(store.pendingCount(H)).toBe(0);
+    bridge.writeBehaviour = 'offline';
+    expect(await store.write('A', H, 2)).toBe('offline');
+    expect(store.pendingCount(H)).toBe(0);
+    expect(store.freshest(V)).toBe(10);
+  });
+
+  it('a bridge that throws or resolves something else is answered unknown and logged; write never rejects', async () => {
+    const { bridge, store, log } = composite();
+    bridge.write = () => {
+      throw new Error('driver bug');
+    };
+    expect(await store.write('A', H, 1)).toBe('unknown');
+    bridge.write = () => Promise.resolve('maybe' as never);
+    expect(await store.write('A', H, 2)).toBe('unknown');
+    expect(store.pendingCount(H)).toBe(0);
+    expect(log.entries.filter((e) => e.level === 'error').map((e) => e.msg)).toEqual([
+      'bridge.write threw; reported unknown',
+      'bridge.write resolved an unknown outcome; reported unknown',
+    ]);
+  });
+});
+
 describe('availability', () => {
   it('a reset sets every value to null with new revisions, making older bases stale', () => {
     const { store, bridge, events } = setup();

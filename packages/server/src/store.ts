@@ -1,16 +1,17 @@
 /**
  * The store: one per device. It turns a bridge's status and availability events into field values
- * with revisions, attributes every change (a session's echo or external), and answers the
- * questions sessions ask before a write: is it stale, and what are the freshest values of the
- * other fields of a composite payload.
+ * with revisions, attributes every change (a session's echo or external), answers the question
+ * sessions ask before a write (is it stale?), and makes the write: registered as awaiting its
+ * echo, handed to the bridge with the freshest values of the other fields of a composite payload,
+ * and settled with its outcome.
  * @module
  */
 import type { FieldSchema, FieldState, FieldValue, WritableValue } from '@live-device-form/protocol';
-import { type BridgeEvent, type DeviceBridge, WriteOutcome } from './bridge.js';
+import { type BridgeEvent, type DeviceBridge, type FreshestValue, WriteOutcome } from './bridge.js';
 import { type Logger, silentLogger } from './logger.js';
-import { FieldRevisions, type PendingWrite } from './revisions.js';
+import { FieldRevisions, type WriteAwaitingEcho } from './revisions.js';
 
-export type { PendingWrite } from './revisions.js';
+export type { WriteAwaitingEcho } from './revisions.js';
 
 /** A field's value changed. `echoOf` is the session whose write it echoes, `undefined` if external. */
 export interface StoreChange {
@@ -40,16 +41,18 @@ export interface DeviceStoreOptions {
   pendingLimit?: number;
   /** Clock in milliseconds (monotonic). Defaults to `performance.now`. */
   now?: () => number;
-  /** Where bad bridge events and listener errors are logged. Defaults to {@link silentLogger}. */
+  /** Where bad bridge events, listener errors and broken bridge writes are logged. Defaults to {@link silentLogger}. */
   logger?: Logger;
 }
 
 const STORE_DEFAULTS = Object.freeze({ echoTimeoutMs: 2000, historyLimit: 64, pendingLimit: 256 });
 
+const OUTCOMES: ReadonlySet<unknown> = new Set(Object.values(WriteOutcome));
+
 /**
  * Values and revisions of one device, built on its {@link DeviceBridge}.
  *
- * **The revision rule** (DESIGN §3 rule 3):
+ * **The revision rule** (docs/protocol.md rule 3):
  * - One revision counter per device per epoch (the epoch is the server instance's; the store
  *   starts every field at revision 0). A `status` event gives the next revision to each field
  *   whose value it changes; fields whose value is unchanged keep theirs. An `availability` event
@@ -57,9 +60,15 @@ const STORE_DEFAULTS = Object.freeze({ echoTimeoutMs: 2000, historyLimit: 64, pe
  * - Every change is attributed. When a session's write is handed to the bridge it is registered
  *   as pending (session, value, time). A change whose value equals a pending write's value for
  *   that field (the oldest such entry first; entries older than `echoTimeoutMs` are expired) is
- *   that session's echo: the entry and that session's older entries for the field are consumed.
- *   Any other change is external. A write that ends `offline` was never published: its entry is
- *   removed.
+ *   that session's echo: the entry, that session's older entries for the field and every entry of
+ *   the same value (whoever wrote it: the device has that value now) are consumed. Any other change
+ *   is external.
+ * - A write stops awaiting its echo, so that it can never fill a composite payload later, when:
+ *   it ends `offline` (never published) or `unknown` (never re-sent; if it did reach the device,
+ *   its echo counts as external); a status repeats the field's current value and a write of that
+ *   value awaits (the echo of a write that changed nothing: every entry of that value, and the
+ *   older ones of the session that wrote the oldest, are consumed, with no new revision); it
+ *   expires; or the broker link is lost (`availability` with `reset`: every entry is cleared).
  * - A write by session S based on revision `r` is **stale** when any change to the field with a
  *   revision greater than `r` is not S's echo, or when `r` is greater than the field's current
  *   revision, or when `r` is older than the retained history (`historyLimit` changes per field):
@@ -71,13 +80,12 @@ const STORE_DEFAULTS = Object.freeze({ echoTimeoutMs: 2000, historyLimit: 64, pe
  * old base is refused.
  *
  * For composite payloads (rule 4), {@link freshest} gives the newest write still awaiting its
- * echo for a field, else its current value.
+ * echo for a field, else its current value; {@link write} hands it to the bridge.
  *
  * @example
  * const store = new DeviceStore(bridge, { echoTimeoutMs: 2000 });
  * if (!store.isStale(session.id, 'gain', frame.rev)) {
- *   const entry = store.registerWrite(session.id, 'gain', frame.value);
- *   store.endWrite(entry, await bridge.write('gain', frame.value, (f) => store.freshest(f)));
+ *   const outcome = await store.write(session.id, 'gain', frame.value); // 'accepted' | 'unknown' | 'offline'
  * }
  */
 export class DeviceStore {
@@ -85,6 +93,7 @@ export class DeviceStore {
   readonly id: string;
   /** The fields, in display order. */
   readonly schema: readonly FieldSchema[];
+  private readonly bridge: DeviceBridge;
   private readonly fields = new Map<string, FieldRevisions>();
   private readonly schemaByName = new Map<string, FieldSchema>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
@@ -93,6 +102,8 @@ export class DeviceStore {
   private counter = 0;
   private isOnline: boolean;
   private unsubscribe: (() => void) | undefined;
+  /** {@link freshest}, as handed to `DeviceBridge.write` for the other fields of a composite payload. */
+  private readonly freshestValue: FreshestValue = (field) => this.freshest(field);
 
   constructor(bridge: DeviceBridge, options: DeviceStoreOptions = {}) {
     const limits = {
@@ -100,6 +111,7 @@ export class DeviceStore {
       historyLimit: options.historyLimit ?? STORE_DEFAULTS.historyLimit,
       pendingLimit: options.pendingLimit ?? STORE_DEFAULTS.pendingLimit,
     };
+    this.bridge = bridge;
     this.id = bridge.id;
     this.schema = bridge.schema;
     this.now = options.now ?? (() => performance.now());
@@ -137,15 +149,50 @@ export class DeviceStore {
     return out;
   }
 
-  /** Registers a write as handed to the bridge, awaiting its echo. Returns the entry for {@link endWrite}. */
-  registerWrite(sessionId: string, field: string, value: WritableValue): PendingWrite {
-    const entry: PendingWrite = { sessionId, field, value, at: this.now() };
+  /**
+   * Writes a value that passed every check (schema, permission, rate, guard, online, revision):
+   * registers it as awaiting its echo, hands it to the bridge (the other fields of a composite
+   * payload filled with their {@link freshest} value), and settles it with the outcome, which it
+   * returns. Never rejects: a bridge that throws or resolves something else than a
+   * {@link WriteOutcome} broke its contract; it may have published, so the outcome is `unknown`
+   * (logged as an error).
+   */
+  async write(sessionId: string, field: string, value: WritableValue): Promise<WriteOutcome> {
+    const entry = this.registerWrite(sessionId, field, value);
+    let outcome: WriteOutcome;
+    try {
+      outcome = await this.bridge.write(field, value, this.freshestValue);
+      if (!OUTCOMES.has(outcome)) {
+        this.log.error(
+          { session: sessionId, outcome: String(outcome) },
+          'bridge.write resolved an unknown outcome; reported unknown',
+        );
+        outcome = WriteOutcome.Unknown;
+      }
+    } catch (err) {
+      // The bridge broke its contract; it may have published, so the honest answer is "unknown".
+      this.log.error({ session: sessionId, device: this.id, field, err }, 'bridge.write threw; reported unknown');
+      outcome = WriteOutcome.Unknown;
+    }
+    this.endWrite(entry, outcome);
+    return outcome;
+  }
+
+  /**
+   * The first half of {@link write}, for a caller that hands the write to the device itself:
+   * registers a write as handed to the bridge, awaiting its echo. Returns the entry for {@link endWrite}.
+   */
+  registerWrite(sessionId: string, field: string, value: WritableValue): WriteAwaitingEcho {
+    const entry: WriteAwaitingEcho = { sessionId, field, value, at: this.now() };
     this.fields.get(field)?.addPending(entry);
     return entry;
   }
 
-  /** Tells the store how a write ended. An `offline` write was never published: no echo will come. */
-  endWrite(entry: PendingWrite, outcome: WriteOutcome): void {
+  /**
+   * The second half of {@link write}: tells the store how a write ended. A write that ended
+   * `offline` (never published) or `unknown` (never re-sent) no longer awaits its echo.
+   */
+  endWrite(entry: WriteAwaitingEcho, outcome: WriteOutcome): void {
     if (outcome === WriteOutcome.Offline || outcome === WriteOutcome.Unknown)
       this.fields.get(entry.field)?.removePending(entry);
   }

@@ -1,0 +1,75 @@
+/**
+ * Admission of a `set`: the first reason, in the order of docs/protocol.md (`invalid`, `forbidden`,
+ * `rate`, `guard`, `offline`, `stale`), to refuse it, or none. Only a set that passes every check
+ * reaches the store and the device.
+ * @module
+ */
+import { checkValue, type RejectReason, type SetFrame } from '@live-device-form/protocol';
+import type { DeviceHub } from './hub.js';
+
+/** Why a set is refused. */
+export interface Refusal {
+  reason: RejectReason;
+  message: string;
+}
+
+/**
+ * What admission asks about the session a set came from. Each answer is read at the moment it is
+ * needed: a hook called on the way (`checkWrite`, `canWrite`) may have changed the session. @internal
+ */
+export interface Applicant {
+  /** The device, once `hello` named it and the user was authorized. */
+  hub(): DeviceHub | undefined;
+  /** Whether the user is still being authorized: neither the field's limits nor its value may be told. */
+  authorizing(): boolean;
+  /** The user's per-field permission from `authorize`, if it gave one. */
+  canWrite(): ((field: string) => boolean) | undefined;
+  /** Takes a token from the socket's write rate limit; `false` when there is none left. */
+  takeRateToken(): boolean;
+  /** Writes a second the rate limit sustains, for the message. */
+  readonly writesPerSecond: number;
+  /** Whether the socket's resync has been sent (live, none pending); before that every set is `guard`. */
+  synced(): boolean;
+  /** Whether stale writes are refused now (`setProtection` can change it). */
+  checkRevisions(): boolean;
+  /** The session id, as the store attributes writes. */
+  readonly sessionId: string;
+  /** Calls a user or bridge hook; a throw is logged and yields `fallback`. */
+  contained<T>(what: string, fn: () => T, fallback: T): T;
+}
+
+/**
+ * The first reason, in protocol order, to refuse a set; `undefined` to admit it. A rate token is
+ * taken only from a set that is valid and permitted.
+ */
+export function judge(frame: SetFrame, applicant: Applicant): Refusal | undefined {
+  const hub = applicant.hub();
+  // Authorizing: the user is not known yet, so neither the field's limits nor its value may be told.
+  if (!hub || applicant.authorizing()) return { reason: 'guard', message: 'not authorized yet' };
+  const { store, bridge } = hub;
+  const schema = store.field(frame.field);
+  if (!schema) return { reason: 'invalid', message: `unknown field "${frame.field}"` };
+  const check = checkValue(schema, frame.value);
+  if (!check.ok) return { reason: 'invalid', message: `${frame.field}: ${check.message}` };
+  const encodable = applicant.contained(
+    'checkWrite',
+    () => bridge.checkWrite?.(frame.field, frame.value),
+    'value cannot be encoded',
+  );
+  if (encodable !== undefined) return { reason: 'invalid', message: `${frame.field}: ${encodable}` };
+  if (!schema.writable) return { reason: 'forbidden', message: `${frame.field} is read-only` };
+  const canWrite = applicant.canWrite();
+  if (canWrite && applicant.contained('canWrite', () => canWrite(frame.field), false) !== true) {
+    return { reason: 'forbidden', message: `not allowed to write ${frame.field}` };
+  }
+  if (store.state(frame.field)?.value === null)
+    return { reason: 'forbidden', message: `${frame.field} is not known yet` };
+  if (!applicant.takeRateToken())
+    return { reason: 'rate', message: `more than ${applicant.writesPerSecond} writes a second` };
+  if (!applicant.synced()) return { reason: 'guard', message: 'reconnect guard: wait for resync' };
+  if (!store.online) return { reason: 'offline', message: 'device offline' };
+  if (applicant.checkRevisions() && store.isStale(applicant.sessionId, frame.field, frame.rev)) {
+    return { reason: 'stale', message: `${frame.field} changed since revision ${frame.rev}` };
+  }
+  return undefined;
+}

@@ -1,0 +1,138 @@
+/**
+ * A session's outbox: every frame to one client goes through it. Acks, pongs, errors and `device`
+ * frames go at once. Updates and resyncs go at once too, unless the socket has more than
+ * `sendBufferLimit` bytes waiting to be sent (a slow reader, docs/protocol.md rule 10): then only
+ * the latest update of each field is held back, in the order the fields last changed, and sent as
+ * the buffer drains; a resync that is due replaces them all. A client whose backlog grows beyond
+ * that limit plus 1 MiB anyway (it writes but never reads its acks) is cut off.
+ * @module
+ */
+import type { WebSocket } from 'ws';
+import { MAX_SERVER_FRAME_BYTES } from '@live-device-form/protocol';
+import type { Logger } from './logger.js';
+
+/** `ws.send` options of every frame: the bytes are always UTF-8 JSON text. */
+const TEXT = Object.freeze({ binary: false });
+
+/** What an outbox needs from its session. @internal */
+export interface OutboxOwner {
+  /** The session id, for the log. */
+  readonly id: string;
+  /** Whether held-back frames may go now (the session is live). Asked before each one. */
+  canFlush(): boolean;
+  /** The `resync` frame, with the values of the moment it is sent. */
+  resyncFrame(): string;
+  /** Cuts the client off: it does not read. */
+  terminate(): void;
+  /** Runs `fn` from a socket callback; a throw must not reach the event loop. */
+  terminateOnThrow(what: string, fn: () => void): void;
+}
+
+/** @internal */
+export class Outbox {
+  /** Slow reader: the latest `update` of each field held back, in the order they were last changed. */
+  private readonly updates = new Map<string, Buffer>();
+  /** A resync is due but the send buffer is full; it replaces every held update when it goes. */
+  private resyncDue = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    /** Bytes waiting to be sent beyond which updates and resyncs are held back. */
+    private readonly sendBufferLimit: number,
+    private readonly log: Logger,
+    private readonly owner: OutboxOwner,
+  ) {}
+
+  /** Field updates held back (at most one per field). */
+  get queuedUpdates(): number {
+    return this.updates.size;
+  }
+
+  /** Whether a resync is due and waits for the buffer to drain. Until it goes, the client has none. */
+  get resyncPending(): boolean {
+    return this.resyncDue;
+  }
+
+  /** Sends a frame at once if the socket is open. Returns whether it was handed to the socket. */
+  send(data: string | Buffer): boolean {
+    if (this.ws.readyState !== this.ws.OPEN) return false;
+    try {
+      this.ws.send(data, TEXT, this.onSent);
+    } catch (err) {
+      this.log.warn({ session: this.owner.id, err }, 'send failed');
+      return false;
+    }
+    // Updates and resyncs wait when the buffer is full; only acks, pongs and errors still go.
+    // A client that keeps writing but never reads would grow those without bound: cut it off.
+    if (this.ws.bufferedAmount > this.sendBufferLimit + MAX_SERVER_FRAME_BYTES) {
+      this.log.warn(
+        { session: this.owner.id, bufferedAmount: this.ws.bufferedAmount },
+        'client does not read: socket terminated',
+      );
+      this.owner.terminate();
+    }
+    return true;
+  }
+
+  /** A field's `update`: sent at once, or held back as that field's latest while the reader is slow. */
+  update(field: string, data: Buffer): void {
+    if (this.resyncDue || this.updates.size > 0 || this.ws.bufferedAmount > this.sendBufferLimit) {
+      this.updates.delete(field); // re-inserted at the end: the newest change goes last
+      this.updates.set(field, data);
+      this.flush();
+      return;
+    }
+    this.send(data);
+  }
+
+  /** A `resync`: it supersedes every held update, and goes now or as soon as the buffer drains. */
+  resync(): void {
+    this.updates.clear();
+    if (this.ws.bufferedAmount > this.sendBufferLimit) {
+      this.resyncDue = true;
+      return;
+    }
+    this.resyncDue = false;
+    this.send(this.owner.resyncFrame());
+  }
+
+  /**
+   * The device went away: held updates are dropped and `frame` (`device offline`) goes at once.
+   * Unless a resync is due: it has not gone yet, it will say offline itself, and nothing may
+   * precede a socket's first resync.
+   */
+  offline(frame: string): void {
+    if (this.resyncDue) return;
+    this.updates.clear();
+    this.send(frame);
+  }
+
+  /** Drops everything held back (the session is over). */
+  clear(): void {
+    this.updates.clear();
+    this.resyncDue = false;
+  }
+
+  /** Sends what the buffer has room for: a due resync first, else held updates, oldest first. */
+  private flush(): void {
+    while (
+      this.owner.canFlush() &&
+      this.ws.readyState === this.ws.OPEN &&
+      this.ws.bufferedAmount <= this.sendBufferLimit
+    ) {
+      if (this.resyncDue) {
+        this.resync();
+        continue;
+      }
+      const next = this.updates.entries().next();
+      if (next.done) return;
+      this.updates.delete(next.value[0]);
+      this.send(next.value[1]);
+    }
+  }
+
+  /** Every send's callback: when the last buffered byte is written out, held frames may go. */
+  private readonly onSent = (err?: Error): void => {
+    if (!err && (this.updates.size > 0 || this.resyncDue)) this.owner.terminateOnThrow('flush', () => this.flush());
+  };
+}
