@@ -184,8 +184,8 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       echoTimeoutMs: options.echoTimeoutMs,
       unsafe: options.unsafe,
       allowedOrigins: pageOrigins,
-      reconnectPeriod: 200,
-      maxReconnectPeriod: 1000,
+      reconnectPeriodMs: 200,
+      maxReconnectPeriodMs: 1000,
       keepalive: 2,
     };
     let server = await ServerProcess.start(serverConfig);

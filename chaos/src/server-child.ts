@@ -25,8 +25,8 @@ export interface ServerChildConfig {
   unsafe: boolean;
   allowedOrigins: string[];
   /** The bridges' reconnect backoff base and cap, ms. */
-  reconnectPeriod: number;
-  maxReconnectPeriod: number;
+  reconnectPeriodMs: number;
+  maxReconnectPeriodMs: number;
   /** MQTT keepalive in seconds (a black-holed broker link is noticed within about 1.5× this). */
   keepalive: number;
 }
@@ -78,8 +78,8 @@ const bridges = config.devices.map((id) =>
   createMqttBridge(chaosDevice(id), {
     url: config.brokerUrl,
     logger,
-    reconnectPeriod: config.reconnectPeriod,
-    maxReconnectPeriod: config.maxReconnectPeriod,
+    reconnectPeriodMs: config.reconnectPeriodMs,
+    maxReconnectPeriodMs: config.maxReconnectPeriodMs,
     keepalive: config.keepalive,
     closeTimeoutMs: 500,
   }),

@@ -95,7 +95,7 @@ export async function startStack(
   });
   await options.before?.(broker.url);
   const bridges = [...ids.map(chaosDevice), ...(options.extra ?? [])].map((d) =>
-    createMqttBridge(d, { url: broker.url, logger: silentLogger, reconnectPeriod: 100, clientId: `ldf-sdk-${d.id}` }),
+    createMqttBridge(d, { url: broker.url, logger: silentLogger, reconnectPeriodMs: 100, clientId: `ldf-sdk-${d.id}` }),
   );
   const live = createLiveDeviceServer({ devices: bridges, logger: silentLogger, ...options.server });
   const server = http.createServer((_q, s) => s.writeHead(404).end());

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { DeviceBridge } from './bridge.js';
 import { loadDeviceFile, type DeviceDescription } from './device/index.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+import { EMBEDDED_BROKER_DEFAULTS, startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import type { Logger, LogFn } from './logger.js';
 import { createMqttBridge, type MqttBridgeOptions } from './mqtt-bridge.js';
 import { DEFAULTS } from './options.js';
@@ -21,6 +21,9 @@ import { createLiveDeviceServer, type LiveDeviceServer } from './server.js';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type Level = (typeof LEVELS)[number];
+
+/** The defaults of the flags that are not the SDK's own (those come from `DEFAULTS` and `EMBEDDED_BROKER_DEFAULTS`). */
+const CLI_DEFAULTS = Object.freeze({ port: 8080, host: '127.0.0.1', logLevel: 'info' as Level });
 
 /** A logger writing one line per entry to stderr, so stdout carries only what scripts read. */
 function stderrLogger(minLevel: Level): Logger {
@@ -104,11 +107,17 @@ function program(): Command {
     .addOption(
       new Option('--broker-port <port>', 'port of the embedded broker (only without --mqtt); 0 picks a free one')
         .argParser(port)
-        .default(0),
+        .default(EMBEDDED_BROKER_DEFAULTS.port),
     )
-    .option('--broker-host <host>', 'interface of the embedded broker (only without --mqtt)', '127.0.0.1')
-    .addOption(new Option('--port <port>', 'HTTP/WebSocket port; 0 picks a free one').argParser(port).default(8080))
-    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option(
+      '--broker-host <host>',
+      'interface of the embedded broker (only without --mqtt)',
+      EMBEDDED_BROKER_DEFAULTS.host,
+    )
+    .addOption(
+      new Option('--port <port>', 'HTTP/WebSocket port; 0 picks a free one').argParser(port).default(CLI_DEFAULTS.port),
+    )
+    .option('--host <host>', 'interface to listen on', CLI_DEFAULTS.host)
     .option('--path <path>', 'WebSocket path', DEFAULTS.path)
     .addOption(
       new Option('--guard-ms <ms>', 'reconnect guard: writes refused after a page reconnects; 0 disables')
@@ -128,7 +137,9 @@ function program(): Command {
       ).argParser(envName),
     )
     .addOption(
-      new Option('--log-level <level>', 'least severe log level written to stderr').choices(LEVELS).default('info'),
+      new Option('--log-level <level>', 'least severe log level written to stderr')
+        .choices(LEVELS)
+        .default(CLI_DEFAULTS.logLevel),
     )
     .addHelpText(
       'after',
@@ -179,8 +190,8 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
   const usesEmbedded = opts.mqtt === undefined;
   if (!usesEmbedded) {
     for (const [flag, given] of [
-      ['--broker-port', opts.brokerPort !== 0],
-      ['--broker-host', opts.brokerHost !== '127.0.0.1'],
+      ['--broker-port', opts.brokerPort !== EMBEDDED_BROKER_DEFAULTS.port],
+      ['--broker-host', opts.brokerHost !== EMBEDDED_BROKER_DEFAULTS.host],
     ] as const) {
       if (given) fail(`${flag} is for the embedded broker; it cannot be combined with --mqtt`);
     }

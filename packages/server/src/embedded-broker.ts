@@ -5,6 +5,7 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
+import { checkNumber, withDefaults } from './option-checks.js';
 
 /** Options of {@link startEmbeddedBroker}. */
 export interface EmbeddedBrokerOptions {
@@ -13,6 +14,9 @@ export interface EmbeddedBrokerOptions {
   /** Interface to listen on. Defaults to `'127.0.0.1'` (loopback only). */
   host?: string;
 }
+
+/** The defaults of {@link EmbeddedBrokerOptions}, each documented on its option. */
+export const EMBEDDED_BROKER_DEFAULTS = Object.freeze({ port: 0, host: '127.0.0.1' });
 
 /** A running embedded broker. */
 export interface EmbeddedBroker {
@@ -29,7 +33,8 @@ export interface EmbeddedBroker {
 }
 
 /**
- * Starts an aedes broker on `host:port`. Rejects if the port cannot be bound.
+ * Starts an aedes broker on `host:port`. Rejects if the port cannot be bound, or with a `TypeError`
+ * (code `ERR_INVALID_OPTION`) for an invalid port.
  *
  * @example
  * const broker = await startEmbeddedBroker();
@@ -39,11 +44,8 @@ export interface EmbeddedBroker {
  * await broker.close();
  */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
-  const host = options.host ?? '127.0.0.1';
-  const wanted = options.port ?? 0;
-  if (!Number.isInteger(wanted) || wanted < 0 || wanted > 65535) {
-    throw new TypeError(`The "port" option must be an integer from 0 to 65535, got ${String(options.port)}`);
-  }
+  const { host, port: wanted } = withDefaults(EMBEDDED_BROKER_DEFAULTS, options);
+  checkNumber('port', wanted, 0, 65535, { integer: true });
   const broker = await Aedes.createBroker();
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {

@@ -21,7 +21,7 @@ export { DEFAULTS, FLOOD_FACTOR } from './options.js';
 export type { AuthorizeGrant, AuthorizeHook, AuthorizeResult, LiveDeviceServerOptions, RateLimit } from './options.js';
 export { SessionState } from './session.js';
 export type { ServerStats, SessionInfo } from './session.js';
-export { DeviceStore } from './store.js';
+export { DEVICE_STORE_DEFAULTS, DeviceStore } from './store.js';
 export type { DeviceStoreOptions, StoreAvailability, StoreChange, StoreEvent, WriteAwaitingEcho } from './store.js';
 export { defineDevice, loadDeviceFile, parseDeviceDescription, toFieldSchemas, topicKind } from './device/index.js';
 export type {
@@ -52,5 +52,5 @@ export {
 export type { DecodeResult, DeviceCodec, EncodeResult, PatternPart, TopicCodec } from './codecs/index.js';
 export { createMqttBridge, LinkState, MQTT_BRIDGE_DEFAULTS } from './mqtt-bridge.js';
 export type { MqttBridge, MqttBridgeOptions } from './mqtt-bridge.js';
-export { startEmbeddedBroker } from './embedded-broker.js';
+export { EMBEDDED_BROKER_DEFAULTS, startEmbeddedBroker } from './embedded-broker.js';
 export type { EmbeddedBroker, EmbeddedBrokerOptions } from './embedded-broker.js';

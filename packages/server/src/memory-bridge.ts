@@ -6,6 +6,7 @@
  */
 import type { FieldSchema, FieldValue, WritableValue } from '@live-device-form/protocol';
 import { type BridgeEvent, type DeviceBridge, type FreshestValue, WriteOutcome } from './bridge.js';
+import { withDefaults } from './option-checks.js';
 
 /**
  * How the device echoes a write. `true`: the written values come back as a status. A function: the
@@ -43,6 +44,13 @@ export interface MemoryBridgeOptions {
   /** Refuses values the device cannot take, as {@link DeviceBridge.checkWrite}. Defaults to none. */
   checkWrite?: (field: string, value: WritableValue) => string | undefined;
 }
+
+/** The defaults of {@link MemoryBridgeOptions}, each documented on its option. */
+export const MEMORY_BRIDGE_DEFAULTS = Object.freeze({
+  online: true,
+  echo: true as EchoBehaviour,
+  echoDelayMs: 0,
+});
 
 /** A write the bridge received. */
 export interface MemoryWrite {
@@ -89,14 +97,15 @@ export class MemoryBridge implements DeviceBridge {
   private readonly check: MemoryBridgeOptions['checkWrite'];
 
   constructor(options: MemoryBridgeOptions) {
-    this.id = options.id;
-    this.schema = options.schema.map((f) => ({ ...f }));
-    this.isOnline = options.online ?? true;
-    this.echo = options.echo ?? true;
-    this.echoDelayMs = options.echoDelayMs ?? 0;
-    for (const f of options.schema) this.values.set(f.name, options.values?.[f.name] ?? null);
-    for (const group of options.composite ?? []) for (const name of group) this.groups.set(name, group);
-    this.check = options.checkWrite;
+    const o = withDefaults(MEMORY_BRIDGE_DEFAULTS, options);
+    this.id = o.id;
+    this.schema = o.schema.map((f) => ({ ...f }));
+    this.isOnline = o.online;
+    this.echo = o.echo;
+    this.echoDelayMs = o.echoDelayMs;
+    for (const f of o.schema) this.values.set(f.name, o.values?.[f.name] ?? null);
+    for (const group of o.composite ?? []) for (const name of group) this.groups.set(name, group);
+    this.check = o.checkWrite;
   }
 
   checkWrite(field: string, value: WritableValue): string | undefined {

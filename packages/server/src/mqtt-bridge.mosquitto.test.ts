@@ -47,7 +47,7 @@ const cleanups: (() => Promise<unknown> | unknown)[] = [];
 const later = (fn: () => Promise<unknown> | unknown): void => void cleanups.push(fn);
 
 function bridgeOn(url: string, logger = silentLogger): MqttBridge {
-  const bridge = createMqttBridge(device, { url, logger, reconnectPeriod: 20, maxReconnectPeriod: 200 });
+  const bridge = createMqttBridge(device, { url, logger, reconnectPeriodMs: 20, maxReconnectPeriodMs: 200 });
   later(() => bridge.close());
   return bridge;
 }

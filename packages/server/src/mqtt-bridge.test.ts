@@ -55,8 +55,8 @@ function bridgeOn(url: string, options: Partial<MqttBridgeOptions> = {}, d: Devi
   const bridge = createMqttBridge(d, {
     url,
     logger: silentLogger,
-    reconnectPeriod: 20,
-    maxReconnectPeriod: 200,
+    reconnectPeriodMs: 20,
+    maxReconnectPeriodMs: 200,
     ...options,
   });
   cleanups.push(() => bridge.close());
@@ -416,6 +416,29 @@ describe('mqtt bridge: connecting', () => {
     expect(() => createMqttBridge({ ...device, id: 'bad id' }, { url: broker.url })).toThrow(
       /id: not a valid device id/,
     );
+    expect(() => createMqttBridge(device, { url: broker.url, reconnectPeriodMs: 0 })).toThrow(
+      'The "reconnectPeriodMs" option must be a number of at least 1, got 0',
+    );
+  });
+
+  it('its errors carry a stable code, and the renamed time options name their new names', () => {
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return (err as { code?: unknown }).code;
+      }
+      return undefined;
+    };
+    expect(code(() => createMqttBridge(device, {}))).toBe('ERR_INVALID_OPTION');
+    expect(code(() => createMqttBridge(device, { url: broker.url, closeTimeoutMs: -1 }))).toBe('ERR_INVALID_OPTION');
+    expect(code(() => createMqttBridge({ ...device, id: 'bad id' }, { url: broker.url }))).toBe(
+      'ERR_INVALID_DEVICE_DESCRIPTION',
+    );
+    const legacy = { url: broker.url, reconnectPeriod: 20 } as MqttBridgeOptions;
+    expect(() => createMqttBridge(device, legacy)).toThrow(
+      'The "reconnectPeriod" option is now "reconnectPeriodMs" (milliseconds)',
+    );
   });
 
   it('close() is safe twice, stops reconnecting and answers later writes offline', async () => {
@@ -485,5 +508,12 @@ describe('embedded broker', () => {
 
   it('rejects when the port is taken', async () => {
     await expect(startEmbeddedBroker({ port: broker.port })).rejects.toThrow(/EADDRINUSE/);
+  });
+
+  it('rejects an invalid port with a coded TypeError', async () => {
+    await expect(startEmbeddedBroker({ port: 1.5 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTION',
+      message: 'The "port" option must be an integer from 0 to 65535, got 1.5',
+    });
   });
 });

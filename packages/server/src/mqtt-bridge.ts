@@ -26,6 +26,7 @@ import { type BridgeEvent, type DeviceBridge, type FreshestValue, WriteOutcome }
 import { createDeviceCodec, type DeviceCodec } from './codecs/index.js';
 import { checkedDevice, type DeviceDescription } from './device/index.js';
 import { consoleLogger, type Logger } from './logger.js';
+import { checkNumber, invalidOption, withDefaults } from './option-checks.js';
 
 /** The broker link, one state at a time. */
 export const LinkState = {
@@ -64,6 +65,7 @@ export interface MqttBridgeOptions {
    * Further mqtt.js client options, passed through as they are (`protocolVersion`, `properties`,
    * `wsOptions`, `servername`, `will`…). The bridge manages `clean`, `reconnectPeriod`,
    * `queueQoSZero`, `resubscribe`, `manualConnect` and the stores itself; setting any of them throws.
+   * Defaults to `{}`.
    */
   mqtt?: IClientOptions;
   /** Broker user name. Defaults to none. */
@@ -82,26 +84,42 @@ export interface MqttBridgeOptions {
   clientId?: string;
   /** Where connection changes and ignored payloads are logged. Defaults to `consoleLogger()`. */
   logger?: Logger;
-  /** Milliseconds before the first reconnect attempt; doubles per failed attempt, with jitter. Defaults to `1000`. */
-  reconnectPeriod?: number;
+  /**
+   * Milliseconds before the bridge's first reconnect attempt; doubles per failed attempt, with
+   * jitter. (mqtt.js's own `reconnectPeriod` is always `0`: the bridge reconnects with a fresh
+   * client.) Defaults to `1000`.
+   */
+  reconnectPeriodMs?: number;
   /** Longest wait between reconnect attempts, in milliseconds. Defaults to `30000`. */
-  maxReconnectPeriod?: number;
-  /** Milliseconds a connection attempt may take (up to CONNACK). Defaults to `10000`. */
+  maxReconnectPeriodMs?: number;
+  /**
+   * Milliseconds a connection attempt may take (up to CONNACK). Passed to mqtt.js as its
+   * `connectTimeout`, under its name. Defaults to `10000`.
+   */
   connectTimeout?: number;
-  /** MQTT keepalive in seconds: a dead broker is noticed within about 1.5× this. Defaults to `15`. */
+  /**
+   * MQTT keepalive in **seconds**, as mqtt.js and the protocol count it (passed through under its
+   * name): a dead broker is noticed within about 1.5× this. Defaults to `15`.
+   */
   keepalive?: number;
   /** Milliseconds `close()` waits for in-flight writes' PUBACKs before answering them `unknown`. Defaults to `1000`. */
   closeTimeoutMs?: number;
 }
 
-/** The defaults of {@link MqttBridgeOptions}. */
+/** The defaults of {@link MqttBridgeOptions}, each documented on its option; merged once per bridge. */
 export const MQTT_BRIDGE_DEFAULTS = Object.freeze({
-  reconnectPeriod: 1000,
-  maxReconnectPeriod: 30_000,
+  reconnectPeriodMs: 1000,
+  maxReconnectPeriodMs: 30_000,
   connectTimeout: 10_000,
   keepalive: 15,
   closeTimeoutMs: 1000,
 });
+
+/** Options renamed in 0.2 (time options end in `Ms`): the old name throws, naming the new one. */
+const RENAMED_OPTIONS = Object.freeze([
+  ['reconnectPeriod', 'reconnectPeriodMs'],
+  ['maxReconnectPeriod', 'maxReconnectPeriodMs'],
+] as const);
 
 /** A {@link DeviceBridge} over MQTT, plus what tests and operators may want to look at. */
 export interface MqttBridge extends DeviceBridge {
@@ -117,13 +135,6 @@ export interface MqttBridge extends DeviceBridge {
  */
 interface PublishAwaitingAck {
   settle(outcome: WriteOutcome): void;
-}
-
-function positive(name: string, value: number, min = 0): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new TypeError(`The "${name}" option must be a number of at least ${min}, got ${String(value)}`);
-  }
-  return value;
 }
 
 const excerpt = (payload: Buffer): string => {
@@ -168,40 +179,45 @@ class MqttBridgeImpl implements MqttBridge {
       offline: d.availability.offline ?? 'offline',
     };
     this.deviceAvailable = this.availability === undefined;
-    this.log = options.logger ?? consoleLogger();
+    for (const [old, now] of RENAMED_OPTIONS) {
+      if ((options as Record<string, unknown>)[old] !== undefined)
+        throw invalidOption(`The "${old}" option is now "${now}" (milliseconds)`);
+    }
+    const o = withDefaults(MQTT_BRIDGE_DEFAULTS, options);
+    this.log = o.logger ?? consoleLogger();
     this.backoff = {
-      initialMs: positive('reconnectPeriod', options.reconnectPeriod ?? MQTT_BRIDGE_DEFAULTS.reconnectPeriod, 1),
-      maxMs: positive('maxReconnectPeriod', options.maxReconnectPeriod ?? MQTT_BRIDGE_DEFAULTS.maxReconnectPeriod, 1),
+      initialMs: checkNumber('reconnectPeriodMs', o.reconnectPeriodMs, 1, Infinity),
+      maxMs: checkNumber('maxReconnectPeriodMs', o.maxReconnectPeriodMs, 1, Infinity),
     };
-    this.closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs ?? MQTT_BRIDGE_DEFAULTS.closeTimeoutMs);
+    this.closeTimeoutMs = checkNumber('closeTimeoutMs', o.closeTimeoutMs, 0, Infinity);
 
-    const passed = options.mqtt ?? {};
+    const passed = o.mqtt ?? {};
     const managed = MANAGED_OPTIONS.filter((k) => passed[k] !== undefined);
     if (managed.length > 0) {
-      throw new TypeError(
+      throw invalidOption(
         `The bridge sets the mqtt.js option(s) ${managed.map((k) => `"${k}"`).join(', ')} itself (they prevent late publishes); remove them`,
       );
     }
-    if (options.url === undefined && passed.host === undefined && passed.servers === undefined) {
-      throw new TypeError(
+    if (o.url === undefined && passed.host === undefined && passed.servers === undefined) {
+      throw invalidOption(
         'createMqttBridge needs a broker: the "url" option (mqtt://, mqtts://, ws://, wss://) or "mqtt.host"',
       );
     }
-    if (options.url !== undefined && !/^(mqtts?|wss?|tcp|ssl|tls):\/\//.test(options.url)) {
-      throw new TypeError(`The "url" option must start with mqtt://, mqtts://, ws:// or wss://, got "${options.url}"`);
+    if (o.url !== undefined && !/^(mqtts?|wss?|tcp|ssl|tls):\/\//.test(o.url)) {
+      throw invalidOption(`The "url" option must start with mqtt://, mqtts://, ws:// or wss://, got "${o.url}"`);
     }
-    this.url = options.url;
+    this.url = o.url;
     const own: IClientOptions = {};
-    if (options.username !== undefined) own.username = options.username;
-    if (options.password !== undefined) own.password = options.password;
-    if (options.ca !== undefined) own.ca = options.ca as IClientOptions['ca'];
-    if (options.cert !== undefined) own.cert = options.cert;
-    if (options.key !== undefined) own.key = options.key;
-    if (options.rejectUnauthorized !== undefined) own.rejectUnauthorized = options.rejectUnauthorized;
+    if (o.username !== undefined) own.username = o.username;
+    if (o.password !== undefined) own.password = o.password;
+    if (o.ca !== undefined) own.ca = o.ca as IClientOptions['ca'];
+    if (o.cert !== undefined) own.cert = o.cert;
+    if (o.key !== undefined) own.key = o.key;
+    if (o.rejectUnauthorized !== undefined) own.rejectUnauthorized = o.rejectUnauthorized;
     this.clientOptions = {
-      keepalive: positive('keepalive', options.keepalive ?? MQTT_BRIDGE_DEFAULTS.keepalive),
-      connectTimeout: positive('connectTimeout', options.connectTimeout ?? MQTT_BRIDGE_DEFAULTS.connectTimeout, 1),
-      clientId: options.clientId ?? `ldf-${d.id}-${randomBytes(6).toString('hex')}`,
+      keepalive: checkNumber('keepalive', o.keepalive, 0, Infinity),
+      connectTimeout: checkNumber('connectTimeout', o.connectTimeout, 1, Infinity),
+      clientId: o.clientId ?? `ldf-${d.id}-${randomBytes(6).toString('hex')}`,
       ...passed,
       ...own,
       // The no-late-publish guarantee (see the module comment): one connection per client.
@@ -470,7 +486,8 @@ class MqttBridgeImpl implements MqttBridge {
 /**
  * Connects a device to an MQTT broker. The bridge connects at once and keeps reconnecting (with
  * backoff) until closed; `online` turns true when it is subscribed and the device's availability
- * says online. Throws a `TypeError` for an invalid description or contradictory options.
+ * says online. Throws a `DeviceDescriptionError` for an invalid description, a `TypeError`
+ * with code `ERR_INVALID_OPTION` for an invalid option or contradictory ones.
  *
  * @example
  * const bridge = createMqttBridge(await loadDeviceFile('videoproc.json'), { url: 'mqtt://127.0.0.1:1883' });

@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { type HelloFrame, MAX_FRAME_BYTES } from '@live-device-form/protocol';
 import type { DeviceBridge } from './bridge.js';
 import { type Logger, consoleLogger } from './logger.js';
+import { checkNumber, invalidOption, MAX_TIMER_MS, withDefaults } from './option-checks.js';
 
 /** What `authorize` grants a user who may connect. */
 export interface AuthorizeGrant {
@@ -92,7 +93,11 @@ export interface LiveDeviceServerOptions {
   epoch?: string;
 }
 
-/** The defaults of {@link LiveDeviceServerOptions}. */
+/**
+ * The defaults of {@link LiveDeviceServerOptions}, each documented on its option; merged once in
+ * `createLiveDeviceServer`. `logger` (a new `consoleLogger()`) and `epoch` (random per instance)
+ * are not constants, so they are not here.
+ */
 export const DEFAULTS = Object.freeze({
   path: '/live',
   guardMs: 500,
@@ -127,16 +132,9 @@ export interface ResolvedOptions {
   readonly epoch: string;
 }
 
-function checkNumber(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new TypeError(`The "${name}" option must be a number from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
 /** Checks a millisecond duration that is also a guard/protection setting (shared with `setProtection`). @internal */
 export function checkGuardMs(value: number): number {
-  return checkNumber('guardMs', value, 0, 2 ** 31 - 1);
+  return checkNumber('guardMs', value, 0, MAX_TIMER_MS);
 }
 
 function normaliseOrigin(origin: string): string {
@@ -148,7 +146,7 @@ function normaliseOrigin(origin: string): string {
   }
   const bare = url && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
   if (!url || !bare || url.origin === 'null') {
-    throw new TypeError(
+    throw invalidOption(
       `The "allowedOrigins" option must hold origins like "https://example.com:8443", got "${origin}"`,
     );
   }
@@ -157,62 +155,62 @@ function normaliseOrigin(origin: string): string {
 
 /**
  * Merges options over {@link DEFAULTS} once and checks them. Never writes into `options`.
- * Throws a `TypeError` naming the option at fault.
+ * Throws a `TypeError` (code `ERR_INVALID_OPTION`) naming the option at fault.
  * @internal
  */
 export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null)
-    throw new TypeError('createLiveDeviceServer needs an options object with "devices"');
-  const { devices } = options;
-  if (!Array.isArray(devices)) throw new TypeError('The "devices" option must be an array of DeviceBridge');
+    throw invalidOption('createLiveDeviceServer needs an options object with "devices"');
+  const o = withDefaults(DEFAULTS, options);
+  const { devices } = o;
+  if (!Array.isArray(devices)) throw invalidOption('The "devices" option must be an array of DeviceBridge');
   const ids = new Set<string>();
   for (const d of devices) {
     if (typeof d?.id !== 'string' || typeof d.write !== 'function' || typeof d.subscribe !== 'function') {
-      throw new TypeError('The "devices" option must hold DeviceBridge objects (id, schema, write, subscribe, …)');
+      throw invalidOption('The "devices" option must hold DeviceBridge objects (id, schema, write, subscribe, …)');
     }
     if (ids.has(d.id))
-      throw new TypeError(`Two entries of the "devices" option have the id "${d.id}"; ids must be unique`);
+      throw invalidOption(`Two entries of the "devices" option have the id "${d.id}"; ids must be unique`);
     ids.add(d.id);
   }
-  const path = options.path ?? DEFAULTS.path;
+  const { path } = o;
   if (typeof path !== 'string' || !path.startsWith('/') || path.includes('?') || path.includes('#')) {
-    throw new TypeError(`The "path" option must be a URL path starting with "/", got ${JSON.stringify(path)}`);
+    throw invalidOption(`The "path" option must be a URL path starting with "/", got ${JSON.stringify(path)}`);
   }
-  const rateLimit: RateLimit = { ...DEFAULTS.rateLimit };
-  if (options.rateLimit?.burst !== undefined)
-    rateLimit.burst = checkNumber('rateLimit.burst', options.rateLimit.burst, 1);
-  if (options.rateLimit?.perSecond !== undefined)
-    rateLimit.perSecond = checkNumber('rateLimit.perSecond', options.rateLimit.perSecond, 0.001);
-  if (options.authorize !== undefined && typeof options.authorize !== 'function')
-    throw new TypeError('The "authorize" option must be a function');
-  if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
-    throw new TypeError('The "token" option must be a non-empty string');
+  const rates = withDefaults(DEFAULTS.rateLimit, options.rateLimit ?? {});
+  const rateLimit: RateLimit = {
+    burst: checkNumber('rateLimit.burst', rates.burst, 1),
+    perSecond: checkNumber('rateLimit.perSecond', rates.perSecond, 0.001),
+  };
+  if (o.authorize !== undefined && typeof o.authorize !== 'function')
+    throw invalidOption('The "authorize" option must be a function');
+  if (o.token !== undefined && (typeof o.token !== 'string' || o.token === '')) {
+    throw invalidOption('The "token" option must be a non-empty string');
   }
-  const logger = options.logger ?? consoleLogger();
+  const logger = o.logger ?? consoleLogger();
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
-    if (typeof logger[level] !== 'function') throw new TypeError(`The "logger" option must have a "${level}" method`);
+    if (typeof logger[level] !== 'function') throw invalidOption(`The "logger" option must have a "${level}" method`);
   }
-  const epoch = options.epoch ?? randomBytes(9).toString('base64url');
+  const epoch = o.epoch ?? randomBytes(9).toString('base64url');
   if (typeof epoch !== 'string' || epoch === '' || epoch.length > 128)
-    throw new TypeError('The "epoch" option must be a string of 1 to 128 characters');
-  const allowedOrigins = options.allowedOrigins ?? DEFAULTS.allowedOrigins;
-  if (!Array.isArray(allowedOrigins)) throw new TypeError('The "allowedOrigins" option must be an array of origins');
-  const maxMs = 2 ** 31 - 1; // setTimeout's limit
+    throw invalidOption('The "epoch" option must be a string of 1 to 128 characters');
+  const { allowedOrigins } = o;
+  if (!Array.isArray(allowedOrigins)) throw invalidOption('The "allowedOrigins" option must be an array of origins');
   return Object.freeze({
     devices: Object.freeze([...devices]),
     path,
-    guardMs: checkGuardMs(options.guardMs ?? DEFAULTS.guardMs),
-    helloTimeoutMs: checkNumber('helloTimeoutMs', options.helloTimeoutMs ?? DEFAULTS.helloTimeoutMs, 1, maxMs),
-    echoTimeoutMs: checkNumber('echoTimeoutMs', options.echoTimeoutMs ?? DEFAULTS.echoTimeoutMs, 1, maxMs),
-    checkRevisions: options.checkRevisions ?? DEFAULTS.checkRevisions,
+    guardMs: checkGuardMs(o.guardMs),
+    helloTimeoutMs: checkNumber('helloTimeoutMs', o.helloTimeoutMs, 1, MAX_TIMER_MS),
+    echoTimeoutMs: checkNumber('echoTimeoutMs', o.echoTimeoutMs, 1, MAX_TIMER_MS),
+    checkRevisions: o.checkRevisions,
     allowedOrigins: new Set(allowedOrigins.map(normaliseOrigin)),
-    requireOrigin: options.requireOrigin ?? DEFAULTS.requireOrigin,
-    authorize: options.authorize,
-    token: options.token,
+    requireOrigin: o.requireOrigin,
+    authorize: o.authorize,
+    token: o.token,
     rateLimit: Object.freeze(rateLimit),
-    maxFrameBytes: checkNumber('maxFrameBytes', options.maxFrameBytes ?? DEFAULTS.maxFrameBytes, 64, MAX_FRAME_BYTES),
-    heartbeatMs: checkNumber('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, 0, maxMs),
-    sendBufferLimit: checkNumber('sendBufferLimit', options.sendBufferLimit ?? DEFAULTS.sendBufferLimit, 0),
+    maxFrameBytes: checkNumber('maxFrameBytes', o.maxFrameBytes, 64, MAX_FRAME_BYTES),
+    heartbeatMs: checkNumber('heartbeatMs', o.heartbeatMs, 0, MAX_TIMER_MS),
+    sendBufferLimit: checkNumber('sendBufferLimit', o.sendBufferLimit, 0),
     logger,
     epoch,
   });

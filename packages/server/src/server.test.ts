@@ -146,6 +146,26 @@ describe('options', () => {
     expect(() => make({ allowedOrigins: ['https://a.example/path'] })).toThrow(/"allowedOrigins"/);
     expect(() => make({ rateLimit: { burst: 0 } })).toThrow(/"rateLimit.burst"/);
     expect(() => make({ token: '' })).toThrow(/"token"/);
+    expect(() => make({ heartbeatMs: 2 ** 31 })).toThrow(
+      'The "heartbeatMs" option must be a number from 0 to 2147483647, got 2147483648',
+    );
+  });
+
+  it('every error it throws carries a stable code', async () => {
+    expect(() => make({ guardMs: -1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    expect(() => make({ allowedOrigins: ['nope'] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    const live = make({ heartbeatMs: 0 });
+    expect(() => live.setProtection({ guardMs: -1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    expect(() => live.on('nope' as 'session-open', () => {})).toThrow(
+      expect.objectContaining({ code: 'ERR_UNKNOWN_EVENT', name: 'TypeError' }),
+    );
+    await live.close();
+  });
+
+  it('an option given as undefined keeps its default', async () => {
+    const live = make({ guardMs: undefined, heartbeatMs: 0, path: undefined });
+    expect(live.protection.guardMs).toBe(500);
+    await live.close();
   });
 
   it('0 is a value, not "use the default" (?? not ||), and the caller’s object is not written', async () => {

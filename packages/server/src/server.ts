@@ -9,7 +9,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SUBPROTOCOL } from '@live-device-form/protocol';
+import { codedTypeError, ServerErrorCode } from './errors.js';
 import { DeviceHub } from './hub.js';
+import { invalidOption } from './option-checks.js';
 import { type LiveDeviceServerOptions, type ResolvedOptions, checkGuardMs, resolveOptions } from './options.js';
 import { isOriginAllowed, offersSubprotocol } from './origin.js';
 import { type ServerStats, type SessionInfo, Session, type SessionHost } from './session.js';
@@ -201,7 +203,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     if (protection.guardMs !== undefined) this.protection.guardMs = checkGuardMs(protection.guardMs);
     if (protection.checkRevisions !== undefined) {
       if (typeof protection.checkRevisions !== 'boolean')
-        throw new TypeError('setProtection: "checkRevisions" must be a boolean');
+        throw invalidOption('setProtection: "checkRevisions" must be a boolean');
       this.protection.checkRevisions = protection.checkRevisions;
     }
     const off = this.protection.guardMs === 0 || !this.protection.checkRevisions;
@@ -217,7 +219,11 @@ class LiveServer implements LiveDeviceServer, SessionHost {
 
   on<E extends keyof LiveDeviceServerEvents>(event: E, listener: LiveDeviceServerEvents[E]): () => void {
     const set = this.listeners[event] as Set<LiveDeviceServerEvents[E]> | undefined;
-    if (!set) throw new TypeError(`Unknown event "${String(event)}"; expected "session-open" or "session-close"`);
+    if (!set)
+      throw codedTypeError(
+        ServerErrorCode.UnknownEvent,
+        `Unknown event "${String(event)}"; expected "session-open" or "session-close"`,
+      );
     set.add(listener);
     return () => set.delete(listener);
   }
@@ -265,7 +271,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
  * that does not offer the subprotocol `ldf.v1` with HTTP 400 (a client of another protocol version
  * must not get a socket whose frames it would misread); an upgrade while closing with 503.
  *
- * @throws TypeError when an option is invalid; the message names it.
+ * @throws TypeError when an option is invalid (code `ERR_INVALID_OPTION`); the message names it.
  *
  * @example
  * import http from 'node:http';

@@ -9,6 +9,7 @@
 import type { FieldSchema, FieldState, FieldValue, WritableValue } from '@live-device-form/protocol';
 import { type BridgeEvent, type DeviceBridge, type FreshestValue, WriteOutcome } from './bridge.js';
 import { type Logger, silentLogger } from './logger.js';
+import { withDefaults } from './option-checks.js';
 import { FieldRevisions, type WriteAwaitingEcho } from './revisions.js';
 
 export type { WriteAwaitingEcho } from './revisions.js';
@@ -45,7 +46,14 @@ export interface DeviceStoreOptions {
   logger?: Logger;
 }
 
-const STORE_DEFAULTS = Object.freeze({ echoTimeoutMs: 2000, historyLimit: 64, pendingLimit: 256 });
+/** The defaults of {@link DeviceStoreOptions}, each documented on its option; merged once per store. */
+export const DEVICE_STORE_DEFAULTS = Object.freeze({
+  echoTimeoutMs: 2000,
+  historyLimit: 64,
+  pendingLimit: 256,
+  now: (): number => performance.now(),
+  logger: silentLogger,
+});
 
 const OUTCOMES: ReadonlySet<unknown> = new Set(Object.values(WriteOutcome));
 
@@ -106,16 +114,13 @@ export class DeviceStore {
   private readonly freshestValue: FreshestValue = (field) => this.freshest(field);
 
   constructor(bridge: DeviceBridge, options: DeviceStoreOptions = {}) {
-    const limits = {
-      echoTimeoutMs: options.echoTimeoutMs ?? STORE_DEFAULTS.echoTimeoutMs,
-      historyLimit: options.historyLimit ?? STORE_DEFAULTS.historyLimit,
-      pendingLimit: options.pendingLimit ?? STORE_DEFAULTS.pendingLimit,
-    };
+    const o = withDefaults(DEVICE_STORE_DEFAULTS, options);
+    const limits = { echoTimeoutMs: o.echoTimeoutMs, historyLimit: o.historyLimit, pendingLimit: o.pendingLimit };
     this.bridge = bridge;
     this.id = bridge.id;
     this.schema = bridge.schema;
-    this.now = options.now ?? (() => performance.now());
-    this.log = options.logger ?? silentLogger;
+    this.now = o.now;
+    this.log = o.logger;
     const snapshot = bridge.snapshot();
     for (const field of bridge.schema) {
       this.schemaByName.set(field.name, field);
