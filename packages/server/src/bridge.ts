@@ -36,8 +36,8 @@ export type WriteOutcome = (typeof WriteOutcome)[keyof typeof WriteOutcome];
 
 /**
  * Gives the freshest value of another field of the same device, for composite payloads
- * (DESIGN §3 rule 4): a write still awaiting its echo if there is one, else the device's latest
- * status, else `null` (unknown).
+ * (docs/protocol.md rule 4): a write still awaiting its echo if there is one, else the device's
+ * latest status, else `null` (unknown).
  */
 export type FreshestValue = (field: string) => FieldValue;
 
@@ -54,16 +54,18 @@ export interface DeviceBridge {
   /** Registers a listener for status and availability events. Returns the unsubscribe function. */
   subscribe(listener: (event: BridgeEvent) => void): () => void;
   /**
-   * Publishes one field's new value. For a payload that carries several fields, the others are
-   * filled in from `freshest`. Resolves with the outcome; never rejects for transport reasons.
-   * Validation has already happened: the value fits the field's schema.
+   * Publishes one field's new value (called by the store's `write`). For a payload that carries
+   * several fields, the others are filled in from `freshest`. Resolves with the outcome; never
+   * rejects for transport reasons. Validation has already happened: the value fits the field's
+   * schema.
    */
   write(field: string, value: WritableValue, freshest: FreshestValue): Promise<WriteOutcome>;
   /**
    * Optional. Refuses a value that fits the field's schema but cannot be encoded into the device's
-   * payload (DESIGN §3 rule 7: a text value containing the payload pattern's separators). Returns
-   * why, or `undefined` when the value can be written. Sessions call it before anything else is
-   * checked beyond the schema, and answer a refusal with `rejected/invalid`; it must not throw.
+   * payload (docs/protocol.md rule 7: a text value containing the payload pattern's separators).
+   * Returns why, or `undefined` when the value can be written. Sessions call it before anything
+   * else is checked beyond the schema, and answer a refusal with `rejected/invalid`; it must not
+   * throw.
    */
   checkWrite?(field: string, value: WritableValue): string | undefined;
   /** Stops the bridge. Safe to call twice. */

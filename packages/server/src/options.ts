@@ -80,7 +80,7 @@ export interface LiveDeviceServerOptions {
   heartbeatMs?: number;
   /**
    * Bytes a socket may have waiting to be sent before it only gets the latest value of each field
-   * (slow reader, DESIGN §3 rule 10). A socket whose backlog still grows beyond this plus 1 MiB
+   * (slow reader, docs/protocol.md rule 10). A socket whose backlog still grows beyond this plus 1 MiB
    * (acks and pongs to a client that writes but never reads) is terminated. Defaults to `262144` (256 KiB).
    */
   sendBufferLimit?: number;

@@ -1,5 +1,5 @@
 /**
- * The upgrade's origin check (DESIGN §3 rule 8): browsers always send `Origin`, so a page on
+ * The upgrade's origin check (docs/protocol.md rule 8): browsers always send `Origin`, so a page on
  * another site can only open a socket to a device if its origin is this host or allow-listed.
  * This stops cross-site WebSocket hijacking of a device through a visitor's browser.
  * @module
