@@ -4,7 +4,7 @@ import { type Applicant, judge } from './admission.js';
 import { DeviceHub } from './hub.js';
 import { silentLogger } from './logger.js';
 import { DeviceStore } from './store.js';
-import { makeBridge } from './test-support/harness.js';
+import { makeBridge } from '@live-device-form/testkit';
 
 const H = 'genlock_phase_h';
 const set = (field: string, value: SetFrame['value'], rev = 0): SetFrame => ({ type: 'set', id: 1, field, value, rev });

@@ -3,7 +3,7 @@ import type { UpdateFrame } from '@live-device-form/protocol';
 import type { WebSocket } from 'ws';
 import { recordingLogger } from './logger.js';
 import { Outbox } from './outbox.js';
-import { startServer, stopAll } from './test-support/harness.js';
+import { startServer, stopAll } from '@live-device-form/testkit';
 
 afterEach(stopAll);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseServerFrame } from '@live-device-form/protocol';
-import { VIDEOPROC_FILE } from '../test-support/devices.js';
+import { VIDEOPROC_FILE } from '@live-device-form/testkit';
 import { defineDevice, loadDeviceFile } from './define.js';
 import { toFieldSchemas } from './field-schemas.js';
 
