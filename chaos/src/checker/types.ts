@@ -1,0 +1,145 @@
+/**
+ * The checker's types: what it is configured with and what it returns (public, re-exported by
+ * `../checker.ts`), and the records its phases build from the run's records and hand on.
+ * @module
+ */
+import type { ChaosField, ChaosGroup } from '../chaos-device.js';
+import type { ConnectionRecord } from '../records.js';
+
+/** What the checker needs to know about the run's settings. */
+export interface CheckerConfig {
+  /** The in-flight window W, ms. */
+  windowMs: number;
+  /** The server's `echoTimeoutMs` (a write counts as awaiting its echo that long). */
+  echoTimeoutMs: number;
+  /** A set whose connection stayed open this long without an ack is a missing ack, ms. Defaults to `5000`. */
+  ackDeadlineMs?: number;
+  /** How long after a broker outage ended pages must have had their fresh resync, ms. Defaults to `8000`. */
+  resyncDeadlineMs?: number;
+  /** A publish this long after its set reached the server was held back: a violation, ms. Defaults to `5000`. */
+  lateMs?: number;
+}
+
+export type ViolationKind =
+  | 'stale-write'
+  | 'stale-composite'
+  | 'unpublished-composite'
+  | 'missing-ack'
+  | 'duplicate-ack'
+  | 'unexpected-ack'
+  | 'unmatched-publish'
+  | 'accepted-not-published'
+  | 'published-offline'
+  | 'published-after-reconnect'
+  | 'published-after-session'
+  | 'published-late'
+  | 'malformed-publish'
+  | 'foreign-topic'
+  | 'not-told-offline'
+  | 'no-resync-after-return'
+  | 'epoch'
+  | 'element-contract'
+  | 'run-stalled'
+  | 'checker-anomaly';
+
+export interface Violation {
+  kind: ViolationKind;
+  message: string;
+  /** When (run time, ms), for reading the records. */
+  t?: number;
+  client?: string;
+  conn?: number;
+}
+
+/** An in-flight race, reported separately from violations. */
+export interface NearMiss {
+  kind: 'stale-write' | 'stale-composite' | 'published-offline' | 'published-after-session';
+  /** How long before the publish the offending change reached the broker (negative: after the set reached the server). */
+  lagMs: number;
+  /** Whether the change reached the broker after the set reached the server (the decision could not know it). */
+  afterSet: boolean;
+  /**
+   * Whether the change was still in flight to the SDK when the set reached it: the server had not
+   * yet sent any page an update (or `device offline`) for it.
+   */
+  inFlight: boolean;
+  /** Which publish (for reading the records). */
+  where?: string;
+}
+
+/** Figures the report prints. */
+export interface CheckCounts {
+  connections: number;
+  upgraded: number;
+  clients: number;
+  setsReceived: number;
+  acks: { accepted: number; unknown: number; rejected: Record<string, number> };
+  /** Sets whose connection ended (or whose server process was killed) before their ack could be seen. */
+  ackNotObservable: { closed: number; serverKilled: number };
+  publishes: number;
+  statusMessages: number;
+  statusChanges: number;
+  deviceOfflineMessages: number;
+  outages: number;
+  serverProcesses: number;
+  epochs: number;
+  /** Published sets whose basis was shown in an earlier epoch (must be 0 or fresh). */
+  crossEpochSets: number;
+  /** Sets carrying a revision this client was shown only in an earlier epoch, by how they were answered. */
+  crossEpochReplays: Record<string, number>;
+  /** Sets the guard refused. */
+  errorsFromServer: Record<string, number>;
+  /** Broker status change → first `update` frame with that value on any connection, ms. */
+  updateLatency: { n: number; p50: number; p99: number; max: number };
+}
+
+export interface CheckResult {
+  violations: Violation[];
+  nearMisses: NearMiss[];
+  counts: CheckCounts;
+}
+
+// ------------------------------------------------------------------ what the phases share
+
+/** Where a phase reports a violation; violations keep the order in which the phases find them. */
+export type Violate = (v: Violation) => void;
+
+/** A `set` frame the proxy delivered to the server. */
+export interface SetRec {
+  conn: ConnectionRecord;
+  client: string;
+  device: string;
+  t: number;
+  id: number;
+  field: ChaosField;
+  value: number;
+  rev: number;
+  epoch: string | undefined;
+  ackStatus: 'accepted' | 'unknown' | 'rejected' | 'none';
+  reason?: string;
+  noAck?: 'closed' | 'server-killed';
+  publish?: Action;
+}
+
+/** An action message on a device's `set` topic: a publish. */
+export interface Action {
+  t: number;
+  device: string;
+  group: ChaosGroup;
+  /** The raw payload. */
+  payload: string;
+  values: Partial<Record<ChaosField, number>>;
+  set?: SetRec;
+}
+
+/** One status message's value for one field. */
+export interface Status {
+  t: number;
+  value: number;
+}
+
+/** One availability message of a device. */
+export interface Availability {
+  t: number;
+  online: boolean;
+}
