@@ -18,7 +18,7 @@
  *   publish to a value that this client never wrote (the device's own change, a clamped echo, or
  *   another client's write). For a composite payload, every other field must carry the broker's
  *   latest status or the value of a write published earlier and not yet echoed (within the echo
- *   timeout), DESIGN §3 rule 4.
+ *   timeout), docs/protocol.md rule 4.
  * - The **in-flight race**: an offending status change that reached the broker less than `W` ms
  *   before the publish, or after the set reached the server, is a **near-miss**, reported, not a
  *   violation. The same window applies to a publish right after the device said offline, and to a

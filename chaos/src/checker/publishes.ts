@@ -221,8 +221,8 @@ function judgeOtherFields(ctx: PublishContext, a: Action, s: SetRec, label: stri
       });
       continue;
     }
-    // Otherwise only a write of w still awaiting its echo (DESIGN §3 rule 4) may explain it: one
-    // published within the echo timeout whose echo (a status of w, changed or not) had not
+    // Otherwise only a write of w still awaiting its echo (docs/protocol.md rule 4) may explain
+    // it: one published within the echo timeout whose echo (a status of w, changed or not) had not
     // reached the broker before the set reached the server.
     let nearest = Number.NEGATIVE_INFINITY;
     const awaiting = (published.get(`${s.device}|${g}|${w}`) ?? []).some((p) => {
