@@ -11,7 +11,7 @@ import type { CausedBy, PagesShown, Showing } from './attribution.js';
 import { type BrokerSide, availabilityAt } from './broker-side.js';
 import { offending } from './field-history.js';
 import type { SentVia } from './matching.js';
-import type { Action, CheckCounts, NearMiss, SetRec, Status, Violate } from './types.js';
+import type { Action, CheckCounts, NearMiss, SetRec, Violate } from './types.js';
 import { round } from './util.js';
 
 /** What judging the publishes needs from the earlier phases. */
@@ -210,8 +210,10 @@ function judgeOtherFields(ctx: PublishContext, a: Action, s: SetRec, label: stri
     if (known?.value === w || shownBetween(s.device, s.epoch, g, w, s.t, a.t)) {
       // The SDK's own value was w when the set arrived, or became w while it was being judged
       // (the server reads the set some time after the proxy delivered it): the change away from
-      // w was still in flight to it.
-      const away = hg.valueBefore(a.t) as Status;
+      // w was still in flight to it. (Without any status of the field before the publish, nothing
+      // moved away from w as far as the broker's records go: not stale at all.)
+      const away = latest;
+      if (away === undefined) continue;
       nearMisses.push({
         kind: 'stale-composite',
         lagMs: round(a.t - away.t),
