@@ -9,13 +9,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect as mqttConnect } from 'mqtt';
-import {
-  createLiveDeviceServer,
-  createMqttBridge,
-  loadDeviceFile,
-  silentLogger,
-  startEmbeddedBroker,
-} from '@live-device-form/server';
+import * as server from '@live-device-form/server';
+import { silentLogger, startEmbeddedBroker } from '@live-device-form/server';
+import { whenOnline } from '@live-device-form/testkit';
 import { DEVICE_FILE } from './lab.js';
 import { serveCalls } from './proc.js';
 
@@ -36,34 +32,28 @@ for (const [topic, payload] of [
 ] as const) {
   await hardware.publishAsync(topic, payload, { qos: 1, retain: true });
 }
-const bridge = createMqttBridge(await loadDeviceFile(DEVICE_FILE), { url: broker.url, logger: silentLogger });
-await new Promise<void>((resolve) => {
-  if (bridge.online) return resolve();
-  const off = bridge.subscribe((e) => {
-    if (e.type === 'availability' && e.online) {
-      off();
-      resolve();
-    }
-  });
-});
-const live = createLiveDeviceServer({
+// BENCH_SDK=<path to a build's dist/index.js> measures another build of the SDK (see ab-write.ts).
+const sdk = (process.env.BENCH_SDK ? await import(process.env.BENCH_SDK) : server) as typeof server;
+const bridge = sdk.createMqttBridge(await sdk.loadDeviceFile(DEVICE_FILE), { url: broker.url, logger: silentLogger });
+await whenOnline(bridge);
+const live = sdk.createLiveDeviceServer({
   devices: [bridge],
   logger: silentLogger,
   rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
 });
-const server = http.createServer((_req, res) => res.writeHead(404).end());
-live.attach(server);
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const httpServer = http.createServer((_req, res) => res.writeHead(404).end());
+live.attach(httpServer);
+await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
 
 serveCalls(
   {
-    info: () => ({ port: (server.address() as AddressInfo).port, mqttUrl: broker.url }),
+    info: () => ({ port: (httpServer.address() as AddressInfo).port, mqttUrl: broker.url }),
     stats: () => live.stats(),
     cpu: (): NodeJS.CpuUsage => process.cpuUsage(),
   },
   async () => {
     await live.close();
-    server.close();
+    httpServer.close();
     await bridge.close();
     await hardware.endAsync(true);
     await broker.close();

@@ -20,7 +20,7 @@ import { withTimeout } from '../util.js';
 const ACTION_TOPIC = 'cy-vp4/videoproc/action/set/brightness';
 
 /** A protocol client that writes `brightness` and resolves each write at its ack. */
-class Writer {
+export class Writer {
   private nextId = 0;
   private rev = 0;
   private readonly waiting = new Map<number, (status: string) => void>();
@@ -74,10 +74,15 @@ function publish(client: MqttClient, value: number): Promise<string> {
   );
 }
 
-const value = (i: number): number => (i % 200) * 0.5;
+/** The i-th written value (a brightness on the field's step). */
+export const value = (i: number): number => (i % 200) * 0.5;
 
 /** Runs `total` writes with `inFlight` outstanding at a time; returns writes per second. */
-async function throughput(write: (i: number) => Promise<string>, total: number, inFlight: number): Promise<number> {
+export async function throughput(
+  write: (i: number) => Promise<string>,
+  total: number,
+  inFlight: number,
+): Promise<number> {
   let next = 0;
   let refused = 0;
   const t0 = performance.now();
