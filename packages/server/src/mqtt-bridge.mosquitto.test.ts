@@ -9,7 +9,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AckFrame, FieldValue, ResyncFrame, ServerFrame, UpdateFrame } from '@live-device-form/protocol';
-import type { DeviceBridge } from './bridge.js';
 import { loadDeviceFile, type DeviceDescription } from './device/index.js';
 import { recordingLogger, silentLogger } from './logger.js';
 import { createMqttBridge, type MqttBridge } from './mqtt-bridge.js';
@@ -31,12 +30,8 @@ import {
   ProxyMode,
   startWitness,
   type Witness,
+  freshestOf,
 } from '@live-device-form/testkit';
-
-const freshest =
-  (bridge: DeviceBridge) =>
-  (field: string): FieldValue =>
-    bridge.snapshot()[field] ?? null;
 
 let mosquitto: Mosquitto;
 let witness: Witness;
@@ -98,7 +93,7 @@ describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto', () => {
     later(() => sub.close());
     const bridge = bridgeOn(mosquitto.url);
     await recordEvents(bridge).next(availability(true), 'online');
-    expect(await bridge.write('genlock_phase_h', 22, freshest(bridge))).toBe('accepted');
+    expect(await bridge.write('genlock_phase_h', 22, freshestOf(bridge))).toBe('accepted');
     // Delivered at QoS 1 to a QoS 1 subscriber: the bridge published at QoS 1 (a QoS 0 publish arrives as q0).
     await sub.waitFor(/received PUBLISH \(d0, q1, r0, m\d+, 'cy-vp4\/videoproc\/action\/set\/genlock'/);
     expect(await sub.waitFor(/^cy-vp4\//)).toBe('cy-vp4/videoproc/action/set/genlock genlock 22 10');
@@ -112,7 +107,7 @@ describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto', () => {
     // The hardware moves V on its own.
     await witness.publish(VP.genlockStatus, '-25 33', { retain: true });
     await events.next(status({ genlock_phase_v: 33 }), 'V=33');
-    expect(await bridge.write('genlock_phase_h', 22, freshest(bridge))).toBe('accepted');
+    expect(await bridge.write('genlock_phase_h', 22, freshestOf(bridge))).toBe('accepted');
     await witness.waitFor((m) => m.topic === VP.genlockSet, 'the write');
     expect(actions(witness)).toEqual(['genlock 22 33']);
   });
@@ -148,7 +143,7 @@ describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto', () => {
 
     // Frozen, Mosquitto reads nothing: the write is sent but never acknowledged.
     mosquitto.freeze();
-    const outcome = bridge.write('genlock_phase_h', 22, freshest(bridge));
+    const outcome = bridge.write('genlock_phase_h', 22, freshestOf(bridge));
     proxy.setMode(ProxyMode.Refuse); // the open link dies with the broker, not by the proxy
     await mosquitto.stop('SIGKILL');
     expect(await outcome).toBe('unknown');
@@ -166,7 +161,7 @@ describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto', () => {
     await events.next(availability(true), 'online again');
     expect(bridge.snapshot()).toEqual({ genlock_phase_h: 7, genlock_phase_v: 8, audio_delay: 40 });
 
-    expect(await bridge.write('audio_delay', 41, freshest(bridge))).toBe('accepted');
+    expect(await bridge.write('audio_delay', 41, freshestOf(bridge))).toBe('accepted');
     await after.waitFor((m) => m.topic === VP.delaySet, 'the marker write');
     // Had the in-flight "genlock 22 10" been re-sent on reconnect, it would have arrived before the marker.
     expect(actions(after)).toEqual(['delay 41']);
@@ -181,7 +176,7 @@ describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto', () => {
 
     await witness.publish(VP.online, '0', { retain: true });
     await events.next(availability(false), 'device offline');
-    expect(await bridge.write('genlock_phase_h', 100, freshest(bridge))).toBe('offline');
+    expect(await bridge.write('genlock_phase_h', 100, freshestOf(bridge))).toBe('offline');
 
     proxy.refuse();
     await events.next(availability(false, true), 'broker link lost');
@@ -190,7 +185,7 @@ describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto', () => {
     await witness.publish(VP.online, '1', { retain: true });
     proxy.pass();
     await events.next(availability(true), 'online again');
-    expect(await bridge.write('audio_delay', 42, freshest(bridge))).toBe('accepted');
+    expect(await bridge.write('audio_delay', 42, freshestOf(bridge))).toBe('accepted');
     await witness.waitFor((m) => m.topic === VP.delaySet, 'the marker write');
     expect(actions(witness)).toEqual(['delay 42']);
   });
@@ -206,7 +201,7 @@ describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto', () => {
       recordEvents(a).next(availability(true), 'A online'),
       eventsB.next(availability(true), 'B online'),
     ]);
-    expect(await a.write('genlock_phase_v', -3, freshest(a))).toBe('accepted');
+    expect(await a.write('genlock_phase_v', -3, freshestOf(a))).toBe('accepted');
     await eventsB.next(status({ genlock_phase_h: -25, genlock_phase_v: -3 }), "the device's echo, seen by B");
     expect(b.snapshot()).toMatchObject({ genlock_phase_h: -25, genlock_phase_v: -3 });
     expect(hardware.received).toEqual([{ topic: VP.genlockSet, payload: 'genlock -25 -3' }]);

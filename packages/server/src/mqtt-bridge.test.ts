@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import type { FieldValue } from '@live-device-form/protocol';
 import type { DeviceBridge } from './bridge.js';
 import { defineDevice, loadDeviceFile, type DeviceDescription } from './device/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
@@ -27,12 +26,8 @@ import {
   type FaultProxy,
   startWitness,
   type Witness,
+  freshestOf,
 } from '@live-device-form/testkit';
-
-const freshest =
-  (bridge: DeviceBridge) =>
-  (field: string): FieldValue =>
-    bridge.snapshot()[field] ?? null;
 
 let broker: EmbeddedBroker;
 let witness: Witness;
@@ -78,7 +73,7 @@ async function deviceState(h: number, v: number, online = '1'): Promise<void> {
 
 /** A write through the bridge whose arrival at the witness proves every earlier publish arrived first (same connection, in order). */
 async function marker(bridge: DeviceBridge, delay: number): Promise<void> {
-  expect(await bridge.write('audio_delay', delay, freshest(bridge))).toBe('accepted');
+  expect(await bridge.write('audio_delay', delay, freshestOf(bridge))).toBe('accepted');
   await witness.waitFor((m) => m.topic === VP.delaySet && m.payload === `delay ${delay}`, `marker delay ${delay}`);
 }
 
@@ -107,7 +102,7 @@ describe('mqtt bridge: state from the broker', () => {
     const off = await events.next(availability(false), 'offline');
     expect(off).toEqual({ type: 'availability', online: false });
     expect(bridge.online).toBe(false);
-    expect(await bridge.write('genlock_phase_h', 99, freshest(bridge))).toBe('offline');
+    expect(await bridge.write('genlock_phase_h', 99, freshestOf(bridge))).toBe('offline');
     // The cache survives a device going offline (only a lost broker link resets it).
     expect(bridge.snapshot()).toMatchObject({ genlock_phase_h: 1, genlock_phase_v: 2 });
 
@@ -167,7 +162,7 @@ describe('mqtt bridge: writes', () => {
       };
     });
     let settled = false;
-    const outcome = bridge.write('genlock_phase_h', 22, freshest(bridge)).then((o) => {
+    const outcome = bridge.write('genlock_phase_h', 22, freshestOf(bridge)).then((o) => {
       settled = true;
       return o;
     });
@@ -188,7 +183,7 @@ describe('mqtt bridge: writes', () => {
     // The hardware changes V; the store's freshest value of V is the device's latest status.
     await witness.publish(VP.genlockStatus, '-25 40', { retain: true });
     await events.next(status({ genlock_phase_v: 40 }), 'V=40');
-    expect(await bridge.write('genlock_phase_h', 22, freshest(bridge))).toBe('accepted');
+    expect(await bridge.write('genlock_phase_h', 22, freshestOf(bridge))).toBe('accepted');
     // A write still awaiting its echo wins over the device's status (the store decides; the bridge uses what it is given).
     expect(await bridge.write('genlock_phase_v', 5, (f) => (f === 'genlock_phase_h' ? 22 : null))).toBe('accepted');
     await witness.waitFor((m) => m.payload === 'genlock 22 5', 'the second write');
@@ -201,7 +196,7 @@ describe('mqtt bridge: writes', () => {
     const bridge = bridgeOn(broker.url, { logger: log });
     await recordEvents(bridge).next(availability(true), 'online');
     expect(bridge.snapshot()).toEqual({});
-    expect(await bridge.write('genlock_phase_h', 22, freshest(bridge))).toBe('offline');
+    expect(await bridge.write('genlock_phase_h', 22, freshestOf(bridge))).toBe('offline');
     expect(log.entries).toContainEqual(
       expect.objectContaining({
         level: 'warn',
@@ -229,8 +224,8 @@ describe('mqtt bridge: writes', () => {
     expect(bridge.online).toBe(true);
     expect(bridge.checkWrite('name', 'cam 2')).toBe('contains " ", which separates the fields of its payload');
     expect(bridge.checkWrite('name', 'cam2')).toBeUndefined();
-    expect(await bridge.write('name', 'cam 2 7', freshest(bridge))).toBe('offline');
-    expect(await bridge.write('name', 'cam2', freshest(bridge))).toBe('accepted');
+    expect(await bridge.write('name', 'cam 2 7', freshestOf(bridge))).toBe('offline');
+    expect(await bridge.write('name', 'cam2', freshestOf(bridge))).toBe('accepted');
     await witness.waitFor((m) => m.topic === 'n/set', 'the good write');
     expect(witness.messages.filter((m) => m.topic === 'n/set').map((m) => m.payload)).toEqual(['name cam2 3']);
   });
@@ -274,7 +269,7 @@ describe('mqtt bridge: broker connection lost and back', () => {
         } else callback(null);
       };
     });
-    const outcome = bridge.write('genlock_phase_h', 22, freshest(bridge));
+    const outcome = bridge.write('genlock_phase_h', 22, freshestOf(bridge));
     await held;
     proxy.cut();
     expect(await outcome).toBe('unknown');
@@ -371,7 +366,7 @@ describe('mqtt bridge: connecting', () => {
     const bridge = bridgeOn(`ws://127.0.0.1:${(http.address() as AddressInfo).port}`);
     await recordEvents(bridge).next(availability(true), 'online');
     expect(bridge.snapshot()).toMatchObject({ genlock_phase_h: 5, genlock_phase_v: 6 });
-    expect(await bridge.write('freeze', true, freshest(bridge))).toBe('accepted');
+    expect(await bridge.write('freeze', true, freshestOf(bridge))).toBe('accepted');
     await witness.waitFor((m) => m.topic === VP.freezeSet && m.payload === 'freeze 1', 'the write over ws');
   });
 
@@ -479,7 +474,7 @@ describe('mqtt bridge: closing', () => {
       held.push(() => callback(null));
       heldOne();
     };
-    const first = bridge.write('freeze', true, freshest(bridge));
+    const first = bridge.write('freeze', true, freshestOf(bridge));
     await gotOne;
     const closing = bridge.close();
     held[0]?.();
@@ -488,7 +483,7 @@ describe('mqtt bridge: closing', () => {
 
     const other = bridgeOn(broker.url, { closeTimeoutMs: 50 });
     await recordEvents(other).next(availability(true), 'online');
-    const second = other.write('freeze', false, freshest(other));
+    const second = other.write('freeze', false, freshestOf(other));
     await other.close();
     expect(await second).toBe('unknown');
   });

@@ -17,3 +17,4 @@ export * from './echo-device.js';
 export * from './devices.js';
 export * from './harness.js';
 export * from './stats.js';
+export * from './fresh-values.js';

@@ -2,13 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { FieldValue } from '@live-device-form/protocol';
 import { defineDevice } from '../device/index.js';
 import { createDeviceCodec } from './device-codec.js';
+import { noFreshValue, freshFrom } from '@live-device-form/testkit';
 
 const buf = (s: string): Buffer => Buffer.from(s, 'utf8');
-const none = (): FieldValue => null;
-const from =
-  (values: Record<string, FieldValue>) =>
-  (f: string): FieldValue =>
-    values[f] ?? null;
 
 describe('custom codec', () => {
   const device = defineDevice({
@@ -65,7 +61,7 @@ describe('custom codec', () => {
   });
 
   it('encodes with every field of the mapping, the others from freshest', () => {
-    expect(codec.encode('r', 255, from({ g: 1 }))).toEqual({ ok: true, topic: 'rgb/set', payload: '#ff01' });
-    expect(codec.encode('r', 255, none)).toEqual({ ok: false, message: 'encode refused the write' });
+    expect(codec.encode('r', 255, freshFrom({ g: 1 }))).toEqual({ ok: true, topic: 'rgb/set', payload: '#ff01' });
+    expect(codec.encode('r', 255, noFreshValue)).toEqual({ ok: false, message: 'encode refused the write' });
   });
 });

@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { FieldValue } from '@live-device-form/protocol';
 import { defineDevice } from '../device/index.js';
 import { createDeviceCodec } from './device-codec.js';
 import { parseJsonPointer } from './json-pointer.js';
+import { noFreshValue, freshFrom } from '@live-device-form/testkit';
 
 const buf = (s: string): Buffer => Buffer.from(s, 'utf8');
-const none = (): FieldValue => null;
-const from =
-  (values: Record<string, FieldValue>) =>
-  (f: string): FieldValue =>
-    values[f] ?? null;
 
 describe('JSON codec', () => {
   const device = defineDevice({
@@ -75,19 +70,27 @@ describe('JSON codec', () => {
   });
 
   it('writes the changed field only, or every writable field with send: "all"', () => {
-    expect(codec.encode('on', false, none)).toEqual({ ok: true, topic: 'lamp/set', payload: '{"state":"OFF"}' });
-    expect(codec.encode('level', 7, none)).toEqual({ ok: true, topic: 'lamp/set', payload: '{"light":{"level":7}}' });
-    expect(codec.encode('name', 'a "b"\\', none)).toEqual({
+    expect(codec.encode('on', false, noFreshValue)).toEqual({
+      ok: true,
+      topic: 'lamp/set',
+      payload: '{"state":"OFF"}',
+    });
+    expect(codec.encode('level', 7, noFreshValue)).toEqual({
+      ok: true,
+      topic: 'lamp/set',
+      payload: '{"light":{"level":7}}',
+    });
+    expect(codec.encode('name', 'a "b"\\', noFreshValue)).toEqual({
       ok: true,
       topic: 'lamp/set',
       payload: '{"meta":{"na/me":"a \\"b\\"\\\\"}}',
     });
-    expect(codec.encode('x', 0.25, from({ y: 0.5, rssi: -60 }))).toEqual({
+    expect(codec.encode('x', 0.25, freshFrom({ y: 0.5, rssi: -60 }))).toEqual({
       ok: true,
       topic: 'lamp/all/set',
       payload: '{"x":0.25,"y":0.5}',
     });
-    expect(codec.encode('x', 0.25, none)).toEqual({
+    expect(codec.encode('x', 0.25, noFreshValue)).toEqual({
       ok: false,
       message: 'field "y" is not known yet, so the payload cannot be built',
     });

@@ -1,16 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { FieldValue } from '@live-device-form/protocol';
 import { defineDevice, loadDeviceFile } from '../device/index.js';
 import { VIDEOPROC_FILE, VP } from '@live-device-form/testkit';
 import { createDeviceCodec } from './device-codec.js';
+import { noFreshValue, freshFrom } from '@live-device-form/testkit';
 
 const buf = (s: string): Buffer => Buffer.from(s, 'utf8');
-const none = (): FieldValue => null;
-const from =
-  (values: Record<string, FieldValue>) =>
-  (f: string): FieldValue =>
-    values[f] ?? null;
 
 const videoproc = async () => createDeviceCodec(await loadDeviceFile(VIDEOPROC_FILE));
 
@@ -114,12 +109,12 @@ describe('pattern codec: decoding status payloads', () => {
 describe('pattern codec: encoding writes', () => {
   it('fills the other field of a composite payload from freshest', async () => {
     const codec = await videoproc();
-    expect(codec.encode('genlock_phase_h', 22, from({ genlock_phase_v: 10 }))).toEqual({
+    expect(codec.encode('genlock_phase_h', 22, freshFrom({ genlock_phase_v: 10 }))).toEqual({
       ok: true,
       topic: VP.genlockSet,
       payload: 'genlock 22 10',
     });
-    expect(codec.encode('genlock_phase_v', -7, from({ genlock_phase_h: 22 }))).toEqual({
+    expect(codec.encode('genlock_phase_v', -7, freshFrom({ genlock_phase_h: 22 }))).toEqual({
       ok: true,
       topic: VP.genlockSet,
       payload: 'genlock 22 -7',
@@ -128,7 +123,7 @@ describe('pattern codec: encoding writes', () => {
 
   it('refuses to build a composite payload when the other field is unknown', async () => {
     const codec = await videoproc();
-    expect(codec.encode('genlock_phase_h', 22, none)).toEqual({
+    expect(codec.encode('genlock_phase_h', 22, noFreshValue)).toEqual({
       ok: false,
       message: 'field "genlock_phase_v" is not known yet, so the payload cannot be built',
     });
@@ -136,34 +131,37 @@ describe('pattern codec: encoding writes', () => {
 
   it('writes tokens for booleans and enums, step decimals for numbers', async () => {
     const codec = await videoproc();
-    expect(codec.encode('freeze', true, none)).toMatchObject({ ok: true, payload: 'freeze 1' });
-    expect(codec.encode('freeze', false, none)).toMatchObject({ ok: true, payload: 'freeze 0' });
-    expect(codec.encode('output_format', '1080p59.94', none)).toMatchObject({
+    expect(codec.encode('freeze', true, noFreshValue)).toMatchObject({ ok: true, payload: 'freeze 1' });
+    expect(codec.encode('freeze', false, noFreshValue)).toMatchObject({ ok: true, payload: 'freeze 0' });
+    expect(codec.encode('output_format', '1080p59.94', noFreshValue)).toMatchObject({
       ok: true,
       topic: VP.formatSet,
       payload: 'format 1',
     });
-    expect(codec.encode('brightness', 42.5, none)).toMatchObject({ ok: true, payload: 'brightness 42.5' });
-    expect(codec.encode('brightness', 40, none)).toMatchObject({ ok: true, payload: 'brightness 40.0' });
-    expect(codec.encode('audio_delay', 120, none)).toMatchObject({ ok: true, payload: 'delay 120' });
+    expect(codec.encode('brightness', 42.5, noFreshValue)).toMatchObject({ ok: true, payload: 'brightness 42.5' });
+    expect(codec.encode('brightness', 40, noFreshValue)).toMatchObject({ ok: true, payload: 'brightness 40.0' });
+    expect(codec.encode('audio_delay', 120, noFreshValue)).toMatchObject({ ok: true, payload: 'delay 120' });
   });
 
   it('never encodes a value its schema refuses, a read-only field or an unknown one', async () => {
     const codec = await videoproc();
-    expect(codec.encode('genlock_phase_h', 600, from({ genlock_phase_v: 0 }))).toEqual({
+    expect(codec.encode('genlock_phase_h', 600, freshFrom({ genlock_phase_v: 0 }))).toEqual({
       ok: false,
       message: 'field "genlock_phase_h": above the maximum 511',
     });
-    expect(codec.encode('output_format', 'pal', none).ok).toBe(false);
-    expect(codec.encode('input_signal', 'x', none)).toEqual({ ok: false, message: 'field "input_signal": read-only' });
-    expect(codec.encode('nope', 1, none)).toEqual({ ok: false, message: 'field "nope": unknown field' });
+    expect(codec.encode('output_format', 'pal', noFreshValue).ok).toBe(false);
+    expect(codec.encode('input_signal', 'x', noFreshValue)).toEqual({
+      ok: false,
+      message: 'field "input_signal": read-only',
+    });
+    expect(codec.encode('nope', 1, noFreshValue)).toEqual({ ok: false, message: 'field "nope": unknown field' });
   });
 
   it('round-trips every writable value through template and pattern', async () => {
     const codec = await videoproc();
     fc.assert(
       fc.property(fc.integer({ min: -512, max: 511 }), fc.integer({ min: -512, max: 511 }), (h, v) => {
-        const e = codec.encode('genlock_phase_h', h, from({ genlock_phase_v: v }));
+        const e = codec.encode('genlock_phase_h', h, freshFrom({ genlock_phase_v: v }));
         if (!e.ok) throw new Error(e.message);
         const status = String(e.payload).replace(/^genlock /, '');
         expect(codec.decode(VP.genlockStatus, buf(status))).toEqual({
@@ -174,7 +172,7 @@ describe('pattern codec: encoding writes', () => {
     );
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 200 }), (k) => {
-        const e = codec.encode('brightness', k * 0.5, none);
+        const e = codec.encode('brightness', k * 0.5, noFreshValue);
         if (!e.ok) throw new Error(e.message);
         expect(codec.decode(VP.brightnessStatus, buf(String(e.payload).replace(/^brightness /, '')))).toEqual({
           ok: true,
@@ -217,12 +215,12 @@ describe('pattern codec: text values cannot forge a payload', () => {
   });
 
   it('encode refuses such a value itself too, and a freshest one', () => {
-    expect(codec.encode('label', 'a b', from({ index: 1 }))).toEqual({
+    expect(codec.encode('label', 'a b', freshFrom({ index: 1 }))).toEqual({
       ok: false,
       message: 'field "label": contains " ", which separates the fields of its payload',
     });
-    expect(codec.encode('index', 2, from({ label: 'a"b' })).ok).toBe(false);
-    expect(codec.encode('index', 2, from({ label: 'cam1' }))).toEqual({
+    expect(codec.encode('index', 2, freshFrom({ label: 'a"b' })).ok).toBe(false);
+    expect(codec.encode('index', 2, freshFrom({ label: 'cam1' }))).toEqual({
       ok: true,
       topic: 'set/label',
       payload: 'label "cam1" 2',
