@@ -1,6 +1,6 @@
 /**
  * Refreshes the README's images in docs/images/ from a real run of the demo (embedded broker,
- * simulator, server, headless Chromium at /usr/bin/chromium):
+ * simulator, server, headless Debian Chromium through the testkit):
  *
  *   npx -y pnpm@10.34.9 --filter live-device-form-demo run screenshots
  *
