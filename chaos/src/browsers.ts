@@ -132,7 +132,7 @@ export class BrowserFleet {
       if (!budget.take()) break;
       stats.trials.browser++;
       if (p.rng.chance(0.5)) proxy.cut(p.label, p.rng.int(0, 300));
-      else proxy.blackhole(p.label);
+      else proxy.blackHole(p.label);
       // Once the element has noticed (at once for a cut, by its heartbeat for a black hole), a
       // script forces values into the inputs: the element must send nothing until its resync.
       if (await waitState(false, 3000)) {

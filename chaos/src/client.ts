@@ -80,7 +80,7 @@ export interface ClientStats {
   /** Connection attempts that failed (server down, refused). */
   connectFailures: number;
   /** Trials by how the link was lost. */
-  trials: { cut: number; linger: number; blackhole: number; browser: number };
+  trials: { cut: number; linger: number; blackHole: number; browser: number };
   /** Trials whose fault hit while writes were awaiting their acks. */
   faultsWithWritesInFlight: number;
   /** Values a page script forced into an element's inputs while its link was down. */
@@ -101,7 +101,7 @@ export function newClientStats(): ClientStats {
     mountLies: 0,
     reconnects: 0,
     connectFailures: 0,
-    trials: { cut: 0, linger: 0, blackhole: 0, browser: 0 },
+    trials: { cut: 0, linger: 0, blackHole: 0, browser: 0 },
     faultsWithWritesInFlight: 0,
     browserForcedEdits: 0,
     browserWritesWhileDown: 0,
@@ -267,7 +267,7 @@ export class HostileClient {
   private async trial(link: Link): Promise<void> {
     const { proxy, devices, stats, timing } = this.env;
     this.lastShown = new Map(link.fields);
-    const kind = this.rng.pick(['cut', 'cut', 'linger', 'blackhole', 'blackhole'] as const);
+    const kind = this.rng.pick(['cut', 'cut', 'linger', 'blackHole', 'blackHole'] as const);
     stats.trials[kind]++;
     // Sometimes the link goes while writes await their acks.
     if (this.rng.chance(0.3)) {
@@ -281,8 +281,8 @@ export class HostileClient {
       phase[key] += now - t;
       t = now;
     };
-    if (kind === 'blackhole') {
-      proxy.blackhole(this.label, n);
+    if (kind === 'blackHole') {
+      proxy.blackHole(this.label, n);
       // A half-dead socket: it takes the writes and nobody ever answers.
       const ids = await this.edit(link, this.rng.int(1, 3), false);
       stats.setsOnDeadLinks += ids.length;

@@ -44,7 +44,7 @@ if (at === undefined) {
     if (values.client && c.client !== values.client) continue;
     if (!values.conn && !values.client) continue;
     console.log(
-      `--- connection ${c.id} (${c.client} #${c.n}, server ${c.serverGeneration}) opened ${c.openedAt.toFixed(1)} cut ${c.cutAt?.toFixed(1)} blackholed ${c.blackholedAt?.toFixed(1)} serverEnded ${c.serverEndedAt?.toFixed(1)}`,
+      `--- connection ${c.id} (${c.client} #${c.n}, server ${c.serverGeneration}) opened ${c.openedAt.toFixed(1)} cut ${c.cutAt?.toFixed(1)} black-holed ${c.blackHoledAt?.toFixed(1)} serverEnded ${c.serverEndedAt?.toFixed(1)}`,
     );
     for (const f of c.frames) {
       if (f.t < from || f.t > to) continue;

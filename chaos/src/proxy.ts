@@ -39,7 +39,7 @@ export interface ChaosProxyOptions {
   /** Probability that a connection's chunks are split. Defaults to `0.3`. */
   splitChance?: number;
   /** Longest a black-holed connection's server side is kept open, in ms. Defaults to `20000`. */
-  maxBlackholeMs?: number;
+  maxBlackHoleMs?: number;
   /** Clients held to the element's contract (the checker applies extra checks to them). */
   isPolite?: (client: string) => boolean;
 }
@@ -180,7 +180,7 @@ export class ChaosProxy {
   get connections(): ConnectionRecord[] {
     for (const [link, record] of this.#records) {
       if (link.cutAt !== undefined) record.cutAt = link.cutAt;
-      if (link.blackHoledAt !== undefined) record.blackholedAt = link.blackHoledAt;
+      if (link.blackHoledAt !== undefined) record.blackHoledAt = link.blackHoledAt;
       if (link.proxyEndedAt !== undefined) record.proxyEndedAt = link.proxyEndedAt;
       if (link.serverEndedAt !== undefined) record.serverEndedAt = link.serverEndedAt;
       if (link.closedAt !== undefined) record.closedAt = link.closedAt;
@@ -206,9 +206,9 @@ export class ChaosProxy {
   }
 
   /** Black-holes the client's open connection. Returns whether there was one. */
-  blackhole(client: string, n?: number): boolean {
+  blackHole(client: string, n?: number): boolean {
     const link = this.#find(client, n);
-    link?.blackHole({ maxMs: this.options.maxBlackholeMs ?? 20_000 });
+    link?.blackHole({ maxMs: this.options.maxBlackHoleMs ?? 20_000 });
     return link !== undefined;
   }
 

@@ -41,7 +41,7 @@ export interface ConnectionRecord {
   /** When the proxy cut the client's side (the client saw its link die). */
   cutAt?: number;
   /** When the proxy started black-holing the connection (both ways silent, both sides open). */
-  blackholedAt?: number;
+  blackHoledAt?: number;
   /** When the proxy half-closed the server's side (FIN) after a cut's linger. */
   proxyEndedAt?: number;
   /** When the server's side ended: FIN or reset from the server, or the socket closed. */
@@ -66,7 +66,7 @@ export interface BrokerMessage {
 /** A period during which the SDK's link to the broker was down. */
 export interface LinkOutage {
   /** Why: a cut or a black hole at the gate in front of the broker, or the broker process killed. */
-  readonly kind: 'link-cut' | 'link-blackhole' | 'broker-killed';
+  readonly kind: 'link-cut' | 'link-black-hole' | 'broker-killed';
   readonly start: number;
   /** By when every bridge can have noticed (a black hole is noticed by MQTT keepalive), ms after `start`. */
   readonly noticeWithinMs: number;

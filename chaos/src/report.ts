@@ -66,19 +66,19 @@ export function formatReport(r: ChaosResult): string {
     .sort((a, b) => b[1] - a[1])
     .map(([reason, k]) => `${reason} ${n(k)}`)
     .join(' · ');
-  const trials = s.trials.cut + s.trials.linger + s.trials.blackhole + s.trials.browser;
+  const trials = s.trials.cut + s.trials.linger + s.trials.blackHole + s.trials.browser;
   const lastServer = r.servers.at(-1);
   const lines = [
     `live-device-form chaos — ${r.date}`,
     `machine: ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.machine.platform}`,
     `seed ${o.seed} · broker ${o.broker} · ${o.clients} protocol clients on ${o.devices} devices · browsers ${s.trials.browser > 0 ? o.browsers : 0}${r.browserNote ? ` (${r.browserNote})` : ''}`,
     `server: guard ${o.guardMs} ms, heartbeat ${o.heartbeatMs} ms, echo timeout ${o.echoTimeoutMs} ms${o.unsafe ? ', PROTECTION OFF (--unsafe)' : ''}`,
-    `trials: ${n(trials)} in ${(r.durationMs / 1000).toFixed(1)} s (cut ${n(s.trials.cut)} · cut with lingering server side ${n(s.trials.linger)} · black-holed ${n(s.trials.blackhole)} · browser ${n(s.trials.browser)}; ${n(s.faultsWithWritesInFlight)} with writes in flight)`,
+    `trials: ${n(trials)} in ${(r.durationMs / 1000).toFixed(1)} s (cut ${n(s.trials.cut)} · cut with lingering server side ${n(s.trials.linger)} · black-holed ${n(s.trials.blackHole)} · browser ${n(s.trials.browser)}; ${n(s.faultsWithWritesInFlight)} with writes in flight)`,
     `time per trial and client: ${Object.entries(s.phaseMs)
       .map(([k, ms]) => `${k} ${Math.round(ms / Math.max(1, trials))}`)
       .join(' · ')} ms`,
     `connections: ${n(c.connections)} (${n(c.upgraded)} upgraded) · reconnects ${n(s.reconnects)} · failed attempts ${n(s.connectFailures)} · hellos lying mounts=0 ${n(s.mountLies)}`,
-    `faults: broker link cut ${r.faults.linkCuts} · black-holed ${r.faults.linkBlackholes} · broker killed ${r.faults.brokerRestarts} · server killed ${r.faults.serverRestarts} · device drop-offs ${n(r.devices.offlinePeriods)} (Last Will ${n(r.devices.lastWillDrops)}) · device changes ${n(r.devices.changes)} · clamped echoes ${n(r.devices.clamps)}`,
+    `faults: broker link cut ${r.faults.linkCuts} · black-holed ${r.faults.linkBlackHoles} · broker killed ${r.faults.brokerRestarts} · server killed ${r.faults.serverRestarts} · device drop-offs ${n(r.devices.offlinePeriods)} (Last Will ${n(r.devices.lastWillDrops)}) · device changes ${n(r.devices.changes)} · clamped echoes ${n(r.devices.clamps)}`,
     ...(s.trials.browser > 0
       ? [
           `browsers: ${n(s.browserForcedEdits)} values forced into read-only inputs while the link was down → ${n(s.browserWritesWhileDown)} writes emitted`,

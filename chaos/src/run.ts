@@ -92,7 +92,7 @@ export interface ChaosResult {
   records: RunRecords;
   faults: {
     linkCuts: number;
-    linkBlackholes: number;
+    linkBlackHoles: number;
     brokerRestarts: number;
     serverRestarts: number;
     deviceEpisodes: number;
@@ -130,7 +130,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
   };
   const outages: LinkOutage[] = [];
   const servers: ServerLife[] = [];
-  const faults = { linkCuts: 0, linkBlackholes: 0, brokerRestarts: 0, serverRestarts: 0, deviceEpisodes: 0 };
+  const faults = { linkCuts: 0, linkBlackHoles: 0, brokerRestarts: 0, serverRestarts: 0, deviceEpisodes: 0 };
   let stopping = false;
 
   try {
@@ -242,17 +242,17 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     const faultRng = rng.fork('faults');
 
     const linkFault = async (): Promise<void> => {
-      const blackhole = faultRng.chance(0.5);
+      const blackHoled = faultRng.chance(0.5);
       const outage: LinkOutage = {
-        kind: blackhole ? 'link-blackhole' : 'link-cut',
+        kind: blackHoled ? 'link-black-hole' : 'link-cut',
         start: performance.now(),
         // A black-holed link is noticed by the bridge's keepalive (1.5 × keepalive), a cut at once.
-        noticeWithinMs: blackhole ? serverConfig.keepalive * 1500 + 1000 : 1000,
+        noticeWithinMs: blackHoled ? serverConfig.keepalive * 1500 + 1000 : 1000,
       };
       outages.push(outage);
       const back = sdkGate.nextUpstream();
-      if (blackhole) {
-        faults.linkBlackholes++;
+      if (blackHoled) {
+        faults.linkBlackHoles++;
         // Silent both ways, open on both sides; the bridges notice by their keepalive.
         for (const link of sdkGate.openLinks) link.blackHole();
       } else {
@@ -262,7 +262,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       await back;
       outage.back = performance.now();
       log(
-        `  fault: broker link ${blackhole ? 'black-holed' : 'cut'} at ${Math.round(outage.start)} ms, back after ${Math.round(outage.back - outage.start)} ms`,
+        `  fault: broker link ${blackHoled ? 'black-holed' : 'cut'} at ${Math.round(outage.start)} ms, back after ${Math.round(outage.back - outage.start)} ms`,
       );
     };
 

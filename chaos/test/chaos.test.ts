@@ -20,7 +20,7 @@ describe('chaos (CI slice)', () => {
     expect(c.acks.rejected.stale ?? 0).toBeGreaterThan(100);
     expect(c.acks.accepted).toBeGreaterThan(100);
     expect(c.publishes).toBeGreaterThanOrEqual(c.acks.accepted);
-    expect(result.clients.trials.blackhole).toBeGreaterThan(0);
+    expect(result.clients.trials.blackHole).toBeGreaterThan(0);
     expect(result.clients.trials.cut).toBeGreaterThan(0);
     expect(report.split('\n').at(-1)).toBe('violations: 0');
   });

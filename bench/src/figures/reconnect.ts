@@ -165,7 +165,7 @@ async function reconnectFigures(ctx: BenchContext, lab: Lab, browser: Browser): 
   }
 }
 
-async function blackholeFigure(ctx: BenchContext, lab: Lab, browser: Browser): Promise<Figure> {
+async function blackHoleFigure(ctx: BenchContext, lab: Lab, browser: Browser): Promise<Figure> {
   const links = ctx.smoke ? 2 : 5;
   // Smoke runs shorten the element's heartbeat (500 ms ping, 500 ms timeout) to stay quick.
   const ping = ctx.smoke ? 500 : 0;
@@ -229,6 +229,6 @@ async function blackholeFigure(ctx: BenchContext, lab: Lab, browser: Browser): P
 export async function reconnect(ctx: BenchContext, lab: Lab, browser: Browser): Promise<FigureOutput> {
   const figures = await reconnectFigures(ctx, lab, browser);
   ctx.log('black-holed link → read-only');
-  figures.push(await withTimeout(blackholeFigure(ctx, lab, browser), 90_000, 'black-hole figure'));
+  figures.push(await withTimeout(blackHoleFigure(ctx, lab, browser), 90_000, 'black-hole figure'));
   return { figures };
 }

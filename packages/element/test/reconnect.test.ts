@@ -136,7 +136,7 @@ describe('reconnecting (real server, loopback proxy)', () => {
       },
     });
     await inState(el, 'live');
-    await cmd(env, 'net', { action: 'blackhole' });
+    await cmd(env, 'net', { action: 'blackHole' });
     const t0 = performance.now();
     await inState(el, 'reconnecting');
     expect(performance.now() - t0).to.be.below(1500);

@@ -10,7 +10,7 @@
  * - `ldf:release`    ends hanging writes
  * - `ldf:writes`     what reached the device (`bridge.writes`)
  * - `ldf:sent`       what the element sent, decoded by the proxy: `[{ conn, frame } | { conn, close }]`
- * - `ldf:net`        network faults: `cut`, `refuse`, `blackhole`, `pass`
+ * - `ldf:net`        network faults: `cut`, `refuse`, `blackHole`, `pass`
  * - `ldf:wait`       waits (event-driven, in Node) for `{ open }` connections or `{ frames }` sent frames
  * - `ldf:info`       open connections, server sessions and stats
  * - `ldf:shutdown`   the SDK closes every session (1001, "server shutting down") and restarts
@@ -145,7 +145,7 @@ function parseJson(text) {
 const NET = {
   cut: (proxy) => proxy.cut(),
   refuse: (proxy) => proxy.refuse(),
-  blackhole: (proxy) => proxy.blackHole(),
+  blackHole: (proxy) => proxy.blackHole(),
   pass: (proxy) => proxy.pass(),
 };
 
