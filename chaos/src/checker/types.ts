@@ -87,7 +87,7 @@ export interface CheckCounts {
   crossEpochSets: number;
   /** Sets carrying a revision this client was shown only in an earlier epoch, by how they were answered. */
   crossEpochReplays: Record<string, number>;
-  /** Sets the guard refused. */
+  /** `error` frames the server sent, by their code. */
   errorsFromServer: Record<string, number>;
   /** Broker status change → first `update` frame with that value on any connection, ms. */
   updateLatency: { n: number; p50: number; p99: number; max: number };
