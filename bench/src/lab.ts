@@ -12,10 +12,9 @@
  * Every upgraded TCP socket is tracked by path, so a figure can make the server close one.
  * @module
  */
-import { whenOnline } from '@live-device-form/testkit';
+import { VIDEOPROC_FILE, whenOnline } from '@live-device-form/testkit';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
@@ -30,8 +29,6 @@ import {
 } from '@live-device-form/server';
 import { now } from './clock.js';
 import { BARE_PAGE, LDF_PAGE } from './pages.js';
-
-export const DEVICE_FILE = fileURLToPath(new URL('../../packages/server/examples/videoproc.json', import.meta.url));
 
 /** Status topics the figures publish to. */
 export const TOPICS = {
@@ -98,7 +95,7 @@ export async function startLab(elementBundle: string): Promise<Lab> {
   });
   for (const [topic, payload] of INITIAL) await publish(publisher, topic, payload, true);
 
-  const device = await loadDeviceFile(DEVICE_FILE);
+  const device = await loadDeviceFile(VIDEOPROC_FILE);
   const bridge = createMqttBridge(device, { url: broker.url, logger: silentLogger });
   await whenOnline(bridge);
   const live = createLiveDeviceServer({ devices: [bridge], logger: silentLogger });

@@ -11,8 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { connect as mqttConnect } from 'mqtt';
 import * as server from '@live-device-form/server';
 import { silentLogger, startEmbeddedBroker } from '@live-device-form/server';
-import { whenOnline } from '@live-device-form/testkit';
-import { DEVICE_FILE } from './lab.js';
+import { VIDEOPROC_FILE, whenOnline } from '@live-device-form/testkit';
 import { serveCalls } from './proc.js';
 
 const broker = await startEmbeddedBroker();
@@ -34,7 +33,10 @@ for (const [topic, payload] of [
 }
 // BENCH_SDK=<path to a build's dist/index.js> measures another build of the SDK (see ab-write.ts).
 const sdk = (process.env.BENCH_SDK ? await import(process.env.BENCH_SDK) : server) as typeof server;
-const bridge = sdk.createMqttBridge(await sdk.loadDeviceFile(DEVICE_FILE), { url: broker.url, logger: silentLogger });
+const bridge = sdk.createMqttBridge(await sdk.loadDeviceFile(VIDEOPROC_FILE), {
+  url: broker.url,
+  logger: silentLogger,
+});
 await whenOnline(bridge);
 const live = sdk.createLiveDeviceServer({
   devices: [bridge],

@@ -185,7 +185,7 @@ export class ChaosProxy {
       if (link.serverEndedAt !== undefined) record.serverEndedAt = link.serverEndedAt;
       if (link.closedAt !== undefined) record.closedAt = link.closedAt;
     }
-    return [...this.#records.values()].sort((a, b) => a.id - b.id);
+    return [...this.#records.values()]; // made at accept time: already in id order
   }
 
   #find(client: string, n?: number): ProxyLink | undefined {

@@ -3,7 +3,7 @@
  * path, one set of flags. No tool here downloads a browser.
  * @module
  */
-import { type Browser, type LaunchOptions, chromium } from 'playwright-core';
+import type { Browser, LaunchOptions } from 'playwright-core';
 
 /** `$CHROME_PATH` when set, else where Debian installs Chromium. */
 export const CHROMIUM_PATH = process.env.CHROME_PATH ?? '/usr/bin/chromium';
@@ -24,7 +24,10 @@ export const CHROMIUM_ARGS: readonly string[] = Object.freeze([
 ]);
 
 /** Launches Debian's Chromium through playwright-core, with {@link CHROMIUM_ARGS} and any `extraArgs`. */
-export function launchChromium(extraArgs: readonly string[] = [], options: LaunchOptions = {}): Promise<Browser> {
+export async function launchChromium(extraArgs: readonly string[] = [], options: LaunchOptions = {}): Promise<Browser> {
+  // Loaded on first use: processes that import the testkit for another helper (a chaos server
+  // child, a bench server) do not pay for playwright at start-up.
+  const { chromium } = await import('playwright-core');
   return chromium.launch({ ...options, executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 

@@ -33,7 +33,7 @@ export const ProxyMode = {
 export type ProxyMode = (typeof ProxyMode)[keyof typeof ProxyMode];
 
 /** Where one link is in its life. */
-export const LinkState = {
+export const ProxyLinkState = {
   /** Forwarding (after its head was read, when the proxy reads heads). */
   Open: 'open',
   /** Open on both sides; nothing crosses. */
@@ -43,7 +43,7 @@ export const LinkState = {
   /** Both sides are closed. */
   Closed: 'closed',
 } as const;
-export type LinkState = (typeof LinkState)[keyof typeof LinkState];
+export type ProxyLinkState = (typeof ProxyLinkState)[keyof typeof ProxyLinkState];
 
 /** How one link's bytes travel while it is open. */
 export interface LinkShape {
@@ -195,7 +195,7 @@ export class ProxyLink {
   readonly refused: boolean;
   /** The HTTP request head (with `readHead`), once it has arrived. */
   head: string | undefined;
-  #state: LinkState = LinkState.Open;
+  #state: ProxyLinkState = ProxyLinkState.Open;
   #toServer: Pipe | undefined;
   #toClient: Pipe | undefined;
   #tap: LinkTap | undefined;
@@ -216,7 +216,7 @@ export class ProxyLink {
     client.on('error', () => {});
     this.refused = mode === ProxyMode.Refuse;
     if (this.refused) {
-      this.#state = LinkState.Closed;
+      this.#state = ProxyLinkState.Closed;
       this.closedAt = now();
       client.resetAndDestroy();
       return;
@@ -240,13 +240,13 @@ export class ProxyLink {
   }
 
   /** The link's state. */
-  get state(): LinkState {
+  get state(): ProxyLinkState {
     return this.#state;
   }
 
   /** Whether the client's side is still open (forwarding or black-holed). */
   get open(): boolean {
-    return this.#state === LinkState.Open || this.#state === LinkState.BlackHoled;
+    return this.#state === ProxyLinkState.Open || this.#state === ProxyLinkState.BlackHoled;
   }
 
   /** The request target of the HTTP head (`/live?c=a&n=2`), with `readHead`. */
@@ -269,7 +269,7 @@ export class ProxyLink {
   }
 
   #fromClient(data: Buffer): void {
-    if (this.#state !== LinkState.Open) return;
+    if (this.#state !== ProxyLinkState.Open) return;
     if (this.#toServer) {
       this.#toServer.push(data);
       return;
@@ -287,7 +287,7 @@ export class ProxyLink {
   #fromServer(data: Buffer): void {
     this.#tap?.fromServer?.(data);
     this.#proxy.emit('data', this);
-    if (this.#state === LinkState.Open) this.#toClient?.push(data);
+    if (this.#state === ProxyLinkState.Open) this.#toClient?.push(data);
   }
 
   /**
@@ -297,7 +297,7 @@ export class ProxyLink {
    */
   cut(options: CutOptions = {}): void {
     if (!this.open) return;
-    const wasBlackHoled = this.#state === LinkState.BlackHoled;
+    const wasBlackHoled = this.#state === ProxyLinkState.BlackHoled;
     this.cutAt = now();
     this.#toServer?.clear();
     this.#toClient?.clear();
@@ -307,7 +307,7 @@ export class ProxyLink {
       this.#finish();
       return;
     }
-    this.#state = LinkState.Lingering;
+    this.#state = ProxyLinkState.Lingering;
     if (wasBlackHoled) return;
     this.#endTimer = setTimeout(() => this.#endServerSide(), options.lingerMs);
   }
@@ -317,8 +317,8 @@ export class ProxyLink {
    * half-closed after that long (a server without a heartbeat would otherwise keep it forever).
    */
   blackHole(options: { maxMs?: number } = {}): void {
-    if (this.#state !== LinkState.Open) return;
-    this.#state = LinkState.BlackHoled;
+    if (this.#state !== ProxyLinkState.Open) return;
+    this.#state = ProxyLinkState.BlackHoled;
     this.blackHoledAt = now();
     this.#toServer?.clear();
     this.#toClient?.clear();
@@ -345,20 +345,20 @@ export class ProxyLink {
 
   #onClientClose(): void {
     switch (this.#state) {
-      case LinkState.Open:
+      case ProxyLinkState.Open:
         // The client closed its side: deliver what it sent, then close the server's side.
-        this.#state = LinkState.Lingering;
+        this.#state = ProxyLinkState.Lingering;
         if (this.#toServer) this.#toServer.whenDrained(() => this.#endServerSide());
         else this.#endServerSide();
         this.#proxy.emit('change', this);
         break;
-      case LinkState.BlackHoled:
+      case ProxyLinkState.BlackHoled:
         // Nothing reaches the server from a black hole, not even the close.
-        this.#state = LinkState.Lingering;
+        this.#state = ProxyLinkState.Lingering;
         this.#proxy.emit('change', this);
         break;
-      case LinkState.Lingering:
-      case LinkState.Closed:
+      case ProxyLinkState.Lingering:
+      case ProxyLinkState.Closed:
         break;
       default: {
         const never: never = this.#state;
@@ -369,12 +369,12 @@ export class ProxyLink {
 
   #onServerEnd(): void {
     this.serverEndedAt ??= now();
-    if (this.#state === LinkState.Open && this.#toClient) this.#toClient.whenDrained(() => this.#client.end());
+    if (this.#state === ProxyLinkState.Open && this.#toClient) this.#toClient.whenDrained(() => this.#client.end());
   }
 
   #onServerClose(): void {
     this.serverEndedAt ??= now();
-    if (this.#state === LinkState.Open && this.#toClient && this.#upstreamConnected) {
+    if (this.#state === ProxyLinkState.Open && this.#toClient && this.#upstreamConnected) {
       this.#toClient.whenDrained(() => {
         this.#client.destroy();
         this.#finish();
@@ -386,9 +386,9 @@ export class ProxyLink {
   }
 
   #finish(): void {
-    if (this.#state === LinkState.Closed && this.closedAt !== undefined) return;
+    if (this.#state === ProxyLinkState.Closed) return;
     clearTimeout(this.#endTimer);
-    this.#state = LinkState.Closed;
+    this.#state = ProxyLinkState.Closed;
     this.closedAt = now();
     this.#proxy.forget(this);
   }

@@ -1,6 +1,6 @@
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FaultProxy, LinkState, ProxyMode, startFaultProxy } from '../src/fault-proxy.js';
+import { type FaultProxy, ProxyLinkState, ProxyMode, startFaultProxy } from '../src/fault-proxy.js';
 import { wsFrameTap } from '../src/taps.js';
 import { encodeWsFrame } from '../src/ws-frames.js';
 
@@ -94,7 +94,7 @@ describe('fault proxy: faults', () => {
     const gone = closed(s);
     proxy.cut();
     await gone;
-    expect(proxy.links[0]?.state).toBe(LinkState.Closed);
+    expect(proxy.links[0]?.state).toBe(ProxyLinkState.Closed);
     const again = await dial();
     again.write('x');
     expect((await read(again, 1)).toString()).toBe('x');
@@ -124,7 +124,7 @@ describe('fault proxy: faults', () => {
     other.write('z');
     expect((await read(other, 1)).toString()).toBe('z');
     expect(received[0]).toEqual([]);
-    expect(proxy.links[0]?.state).toBe(LinkState.BlackHoled);
+    expect(proxy.links[0]?.state).toBe(ProxyLinkState.BlackHoled);
     expect(s.destroyed).toBe(false);
   });
 
