@@ -141,6 +141,8 @@ interface OldWrite {
   field: ChaosField;
   value: number;
   rev: number;
+  /** The epoch `rev` came from. */
+  epoch: string | undefined;
 }
 
 const HISTORY = 6;
@@ -156,6 +158,8 @@ export class HostileClient {
   private readonly history: OldWrite[] = [];
   /** What the inputs showed before the last outage: value and revision per field. */
   private lastShown = new Map<string, Shown>();
+  /** The epoch of those revisions. */
+  private lastEpoch: string | undefined;
 
   constructor(
     readonly index: number,
@@ -192,14 +196,14 @@ export class HostileClient {
     return clientValue(this.index, this.seq++);
   }
 
-  private remember(field: ChaosField, value: number, rev: number): void {
-    this.history.push({ field, value, rev });
+  private remember(field: ChaosField, value: number, rev: number, epoch: string | undefined): void {
+    this.history.push({ field, value, rev, epoch });
     if (this.history.length > HISTORY) this.history.shift();
   }
 
-  /** Sends a set and counts it. */
-  private send(link: Link, field: string, value: unknown, rev: number): number | undefined {
-    const id = link.set(field, value, rev);
+  /** Sends a set based on `rev` of `epoch` (by default the link's own) and counts it. */
+  private send(link: Link, field: string, value: unknown, rev: number, epoch?: string): number | undefined {
+    const id = link.set(field, value, rev, epoch);
     if (id !== undefined) this.env.stats.setsSent++;
     return id;
   }
@@ -215,7 +219,7 @@ export class HostileClient {
       const id = this.send(link, field, value, shown.rev);
       if (id === undefined) break;
       ids.push(id);
-      this.remember(field, value, shown.rev);
+      this.remember(field, value, shown.rev, link.epoch);
     }
     if (wait && ids.length > 0) await link.waitAcks(ids, this.env.timing.ackTimeoutMs);
     return ids;
@@ -256,17 +260,18 @@ export class HostileClient {
     link.hello(this.device, lie ? 0 : this.mounts);
     if (this.n === 1) return;
     for (const w of this.history) {
-      if (this.send(link, w.field, w.value, w.rev) !== undefined) this.env.stats.replays++;
+      if (this.send(link, w.field, w.value, w.rev, w.epoch) !== undefined) this.env.stats.replays++;
     }
     for (const [field, shown] of this.lastShown) {
       if (shown.value === null) continue;
-      if (this.send(link, field, shown.value, shown.rev) !== undefined) this.env.stats.recoveries++;
+      if (this.send(link, field, shown.value, shown.rev, this.lastEpoch) !== undefined) this.env.stats.recoveries++;
     }
   }
 
   private async trial(link: Link): Promise<void> {
     const { proxy, devices, stats, timing } = this.env;
     this.lastShown = new Map(link.fields);
+    this.lastEpoch = link.epoch;
     const kind = this.rng.pick(['cut', 'cut', 'linger', 'blackHole', 'blackHole'] as const);
     stats.trials[kind]++;
     // Sometimes the link goes while writes await their acks.
@@ -311,16 +316,16 @@ export class HostileClient {
       const old = this.lastShown.get(field);
       if (!old || old.value === null) continue;
       const value = this.nextValue();
-      const id = this.send(next, field, value, old.rev);
+      const id = this.send(next, field, value, old.rev, this.lastEpoch);
       if (id === undefined) continue;
       ids.push(id);
       stats.oldRevisionWrites++;
-      this.remember(field, value, old.rev);
+      this.remember(field, value, old.rev, this.lastEpoch);
     }
     // A late flush of every old value, after the guard.
     if (this.rng.chance(0.3)) {
       for (const w of this.history.slice()) {
-        const id = this.send(next, w.field, w.value, w.rev);
+        const id = this.send(next, w.field, w.value, w.rev, w.epoch);
         if (id === undefined) continue;
         ids.push(id);
         stats.replays++;

@@ -170,6 +170,12 @@ const counterText = fc.oneof(
 );
 /** A set's rev: usually the field's current revision (so valid writes reach the bridge), else anything. */
 const revText = fc.oneof({ weight: 3, arbitrary: fc.constant('"__CURRENT__"') }, { weight: 2, arbitrary: counterText });
+/** A set's epoch: usually the server's current one (so valid writes reach the bridge), else another or none. */
+const epochText = fc.oneof(
+  { weight: 4, arbitrary: fc.constant('"__EPOCH__"') },
+  { weight: 1, arbitrary: fc.constantFrom('""', '"earlier-run"', '7', 'null', '[]', JSON.stringify('e'.repeat(129))) },
+  { weight: 1, arbitrary: stringText },
+);
 const typeText = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom('"set"', '"set"', '"set"', '"ping"', '"hello"') },
   { weight: 1, arbitrary: fc.constantFrom('"ack"', '"resync"', '"SET"', '"set "', 'null', '1', '["set"]') },
@@ -188,6 +194,7 @@ const structuredClientFrame: fc.Arbitrary<string> = fc
     field: jsonString(fieldName),
     value: valueText,
     rev: revText,
+    epoch: epochText,
     device: jsonString(
       fc.oneof(
         fc.constantFrom('videoproc', 'other', 'a/b', '#', '.x', '-x', 'x'.repeat(65)),
@@ -197,8 +204,8 @@ const structuredClientFrame: fc.Arbitrary<string> = fc
     mounts: counterText,
     token: fc.option(stringText, { nil: undefined }),
     drop: fc.oneof(
-      { weight: 6, arbitrary: fc.constant([] as ('id' | 'field' | 'value' | 'rev' | 'device' | 'mounts')[]) },
-      { weight: 1, arbitrary: fc.subarray(['id', 'field', 'value', 'rev', 'device', 'mounts'] as const) },
+      { weight: 6, arbitrary: fc.constant([] as ('id' | 'field' | 'value' | 'rev' | 'epoch' | 'device' | 'mounts')[]) },
+      { weight: 1, arbitrary: fc.subarray(['id', 'field', 'value', 'rev', 'epoch', 'device', 'mounts'] as const) },
     ),
     extra: fc.oneof(
       { weight: 4, arbitrary: fc.constant([] as [string, string][]) },
@@ -213,7 +220,7 @@ const structuredClientFrame: fc.Arbitrary<string> = fc
         ? (['device', 'mounts'] as const)
         : kind === 'ping'
           ? (['id'] as const)
-          : (['id', 'field', 'value', 'rev'] as const);
+          : (['id', 'field', 'value', 'rev', 'epoch'] as const);
     for (const k of keys) if (!r.drop.includes(k)) entries.push([k, r[k]]);
     if (kind === 'hello' && r.token !== undefined) entries.push(['token', r.token]);
     for (const [k, v] of r.extra) entries.push([k, v]);
@@ -294,7 +301,7 @@ const DEVICE_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
 type OracleFrame =
   | { type: 'hello'; device: string; mounts: number; token?: string }
-  | { type: 'set'; id: number; field: string; value: number | boolean | string; rev: number }
+  | { type: 'set'; id: number; field: string; value: number | boolean | string; rev: number; epoch: string }
   | { type: 'ping'; id: number };
 
 /** What protocol v1 says a client frame is. */
@@ -338,10 +345,13 @@ export function oracleClient(text: string): OracleVerdict {
       if (isCounter(obj.id)) verdict.frame = { type: 'ping', id: obj.id };
       return verdict;
     case 'set': {
-      const { id, field, value, rev } = obj;
+      const { id, field, value, rev, epoch } = obj;
       if (
         !isCounter(id) ||
         !isCounter(rev) ||
+        typeof epoch !== 'string' ||
+        epoch.length < 1 ||
+        epoch.length > 128 ||
         typeof field !== 'string' ||
         !FIELD_NAME_PATTERN.test(field) ||
         FORBIDDEN.has(field)
@@ -351,7 +361,7 @@ export function oracleClient(text: string): OracleVerdict {
         typeof value === 'boolean' ||
         (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= 1e15) ||
         (typeof value === 'string' && value.length <= 1024 && !value.includes('\u0000'));
-      if (okValue) verdict.frame = { type: 'set', id, field, value: value as number | boolean | string, rev };
+      if (okValue) verdict.frame = { type: 'set', id, field, value: value as number | boolean | string, rev, epoch };
       return verdict;
     }
     default:
@@ -397,7 +407,7 @@ export function clientParserProperty(
   parse: typeof parseClientFrame = parseClientFrame,
 ): fc.IPropertyWithHooks<[string]> {
   return fc.property(clientFrameInput, (raw) => {
-    const text = raw.replace('"__CURRENT__"', '0');
+    const text = raw.replace('"__CURRENT__"', '0').replace('"__EPOCH__"', '"e1"');
     const result = parse(text);
     const verdict = oracleClient(text);
     if (verdict.tooLarge) {
@@ -716,6 +726,8 @@ export class FuzzServer {
   readonly writes: { field: string; value: unknown }[] = [];
   private ws: WebSocket | undefined;
   private readonly revs = new Map<string, number>();
+  /** The epoch of the latest resync: `"__EPOCH__"` in a generated frame becomes it. */
+  private epoch = '';
   private inbox: Record<string, unknown>[] = [];
   private waiter: (() => void) | undefined;
   private closeCode: number | undefined;
@@ -766,8 +778,10 @@ export class FuzzServer {
     this.ws = ws;
     ws.on('message', (data) => {
       const msg = JSON.parse(String(data)) as Record<string, unknown>;
-      if (msg.type === 'resync')
+      if (msg.type === 'resync') {
+        this.epoch = String(msg.epoch);
         for (const [k, s] of Object.entries(msg.fields as Record<string, { rev: number }>)) this.revs.set(k, s.rev);
+      }
       if (msg.type === 'update') this.revs.set(String(msg.field), Number(msg.rev));
       this.inbox.push(msg);
       this.waiter?.();
@@ -814,7 +828,9 @@ export class FuzzServer {
     } catch {
       // not a JSON string: the frame is garbage anyway
     }
-    text = text.replace('"__CURRENT__"', String(this.revs.get(name) ?? 0));
+    text = text
+      .replace('"__CURRENT__"', String(this.revs.get(name) ?? 0))
+      .replace('"__EPOCH__"', JSON.stringify(this.epoch));
     const verdict = oracleClient(text);
     const writesBefore = this.writes.length;
     this.inbox = [];
@@ -849,7 +865,11 @@ export class FuzzServer {
         throw new Error(`closed with ${String(this.closeCode)}, expected ${want}, after ${text.slice(0, 200)}`);
     }
     const made = this.writes.slice(writesBefore);
-    const allowed = verdict.frame?.type === 'set' && oracleWritable(verdict.frame.field, verdict.frame.value);
+    // Only a set of the server's epoch may reach the device (docs/protocol.md rule 3).
+    const allowed =
+      verdict.frame?.type === 'set' &&
+      verdict.frame.epoch === this.epoch &&
+      oracleWritable(verdict.frame.field, verdict.frame.value);
     if (made.length > 0 && !allowed)
       throw new Error(`reached the bridge: ${JSON.stringify(made)} from ${text.slice(0, 200)}`);
     if (made.length > 1) throw new Error(`one frame, ${made.length} writes`);

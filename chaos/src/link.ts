@@ -137,10 +137,13 @@ export class Link {
     return this.send({ type: 'hello', device, mounts });
   }
 
-  /** Sends a `set`; returns its id, or `undefined` if the socket was not open. */
-  set(field: string, value: unknown, rev: number): number | undefined {
+  /**
+   * Sends a `set` based on revision `rev` of epoch `epoch` (by default this socket's resync's);
+   * returns its id, or `undefined` if the socket was not open.
+   */
+  set(field: string, value: unknown, rev: number, epoch = this.epoch ?? 'none'): number | undefined {
     const id = ++this.nextId;
-    return this.send({ type: 'set', id, field, value, rev }) ? id : undefined;
+    return this.send({ type: 'set', id, field, value, rev, epoch }) ? id : undefined;
   }
 
   /** Resolves `true` when a frame matching `pred` arrives, `false` on close or after `timeoutMs`. */

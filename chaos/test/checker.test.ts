@@ -42,7 +42,7 @@ const resync = (
     fields: Object.fromEntries(Object.entries(fields).map(([k, [value, rev]]) => [k, { value, rev }])),
   });
 const set = (t: number, id: number, field: string, value: number, rev: number): FrameRecord =>
-  up(t, { type: 'set', id, field, value, rev });
+  up(t, { type: 'set', id, field, value, rev, epoch: EPOCH });
 const ack = (t: number, id: number, status = 'accepted', extra: Record<string, unknown> = {}): FrameRecord =>
   down(t, { type: 'ack', id, status, ...extra });
 const update = (t: number, field: string, value: number, rev: number): FrameRecord =>

@@ -124,7 +124,7 @@ describe('hostile clients against the real stack', () => {
 
   it('a frame over the size limit closes with 1009; nothing reaches the broker', async () => {
     const { client } = await join(stack, 'genlock');
-    client.send({ type: 'set', id: 1, field: 'name', value: 'x'.repeat(17_000), rev: 0 });
+    client.send({ type: 'set', id: 1, field: 'name', value: 'x'.repeat(17_000), rev: 0, epoch: 'e' });
     expect((await client.closed).code).toBe(1009);
     expect(client.acksFor(1)).toEqual([]);
     expect(sdkPublishes(stack).some((p) => p.payload.includes('xxxxxxxx'))).toBe(false);

@@ -23,6 +23,7 @@ const ACTION_TOPIC = 'cy-vp4/videoproc/action/set/brightness';
 export class Writer {
   private nextId = 0;
   private rev = 0;
+  private epoch = '';
   private readonly waiting = new Map<number, (status: string) => void>();
 
   private constructor(private readonly ws: WebSocket) {
@@ -43,8 +44,9 @@ export class Writer {
   static async open(port: number): Promise<Writer> {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/live`, 'ldf.v1', { perMessageDeflate: false });
     const writer = new Writer(ws);
-    const resync = new Promise<{ fields: Record<string, { rev: number }> }>((resolve, reject) => {
-      ws.once('message', (data) => resolve(JSON.parse(String(data)) as { fields: Record<string, { rev: number }> }));
+    type Resync = { epoch: string; fields: Record<string, { rev: number }> };
+    const resync = new Promise<Resync>((resolve, reject) => {
+      ws.once('message', (data) => resolve(JSON.parse(String(data)) as Resync));
       ws.once('error', reject);
     });
     await new Promise<void>((resolve, reject) => {
@@ -52,14 +54,16 @@ export class Writer {
       ws.once('error', reject);
     });
     ws.send(JSON.stringify({ type: 'hello', device: 'videoproc', mounts: 0 }));
-    writer.rev = (await withTimeout(resync, 10_000, 'resync')).fields.brightness?.rev ?? 0;
+    const first = await withTimeout(resync, 10_000, 'resync');
+    writer.rev = first.fields.brightness?.rev ?? 0;
+    writer.epoch = first.epoch;
     return writer;
   }
 
   write(value: number): Promise<string> {
     const id = ++this.nextId;
     const acked = new Promise<string>((resolve) => this.waiting.set(id, resolve));
-    this.ws.send(JSON.stringify({ type: 'set', id, field: 'brightness', value, rev: this.rev }));
+    this.ws.send(JSON.stringify({ type: 'set', id, field: 'brightness', value, rev: this.rev, epoch: this.epoch }));
     return acked;
   }
 

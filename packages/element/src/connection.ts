@@ -258,6 +258,11 @@ export class Connection implements ReactiveController {
   #synced = false;
   /** How many of this instance's sockets received a `resync`: the next `hello.mounts`. */
   #mounts = 0;
+  /**
+   * The epoch of the current socket's latest `resync`: every revision the form holds came from it
+   * or from the updates that followed, so every `set` carries it (docs/protocol.md rule 3).
+   */
+  #epoch: string | null = null;
   /** The host is in the page. */
   #attached = false;
   /** `device url` of the endpoint in use, `''` for none, `UNUSABLE_ENDPOINT`; `undefined` when stopped. */
@@ -398,8 +403,8 @@ export class Connection implements ReactiveController {
    * `null` when nothing was sent: writes are never queued.
    */
   send(field: string, value: WritableValue, rev: number): SetFrame | null {
-    if (this.#state !== ConnectionState.Live || !this.#socket) return null;
-    const set: SetFrame = { type: 'set', id: ++this.#setId, field, value, rev };
+    if (this.#state !== ConnectionState.Live || !this.#socket || this.#epoch === null) return null;
+    const set: SetFrame = { type: 'set', id: ++this.#setId, field, value, rev, epoch: this.#epoch };
     this.#unanswered.set(set.id, set);
     this.#sendFrame(set);
     return set;
@@ -451,6 +456,7 @@ export class Connection implements ReactiveController {
     }
     this.#socket = socket;
     this.#opened = this.#synced = false;
+    this.#epoch = null;
     this.#attemptTimer = this.#clock.setTimeout(() => this.#drop('connect timeout'), this.#connectTimeoutMs);
     socket.onopen = () => {
       this.#clearTimers();
@@ -485,6 +491,7 @@ export class Connection implements ReactiveController {
           this.#synced = true;
           this.#mounts++;
         }
+        this.#epoch = frame.epoch;
         this.#handlers.onFrame(frame);
         return this.#setState(frame.device === 'online' ? ConnectionState.Live : ConnectionState.Offline);
       case 'device':
@@ -514,6 +521,7 @@ export class Connection implements ReactiveController {
     this.#clearTimers();
     const wasSynced = this.#synced;
     this.#opened = this.#synced = false;
+    this.#epoch = null;
     this.#reportUnanswered();
     const serverError = this.#serverError;
     this.#serverError = null;

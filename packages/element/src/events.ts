@@ -48,6 +48,8 @@ export interface WriteDetail {
   value: WritableValue;
   /** The revision the user edited from. */
   rev: number;
+  /** The epoch of the resync that revision came from (docs/protocol.md rule 3). */
+  epoch: string;
 }
 
 /** `ldf-ack`: the server answered a write. */

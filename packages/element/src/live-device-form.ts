@@ -18,7 +18,7 @@ import {
   ConnectionState,
   resolveSocketUrl,
 } from './connection.js';
-import { type LiveDeviceFormEventMap, emit } from './events.js';
+import { type LiveDeviceFormEventMap, type WriteDetail, emit } from './events.js';
 import { type Control, scanControls, syncControl } from './fields/bind.js';
 import { FieldModel } from './fields/field-model.js';
 import { reasonText, statusText } from './fields/messages.js';
@@ -412,8 +412,8 @@ export class LiveDeviceForm extends LitElement {
   }
 }
 
-function wire(set: SetFrame): { id: number; field: string; value: WritableValue; rev: number } {
-  return { id: set.id, field: set.field, value: set.value, rev: set.rev };
+function wire(set: SetFrame): WriteDetail {
+  return { id: set.id, field: set.field, value: set.value, rev: set.rev, epoch: set.epoch };
 }
 
 declare global {

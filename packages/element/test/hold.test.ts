@@ -160,6 +160,7 @@ describe('read-only hold (real server, loopback proxy)', () => {
       field: 'genlock_phase_h',
       value: 12,
       rev: w.rev,
+      epoch: w.epoch,
       cause: 'disconnected',
     });
     await inState(el, 'live');

@@ -5,7 +5,7 @@
 import { expect } from '@open-wc/testing';
 import type { Clock } from '../src/connection.js';
 import { systemClock } from '../src/connection.js';
-import { FAST, cmd, inState, makeEnv, mount, next, sent } from './helpers.js';
+import { FAST, cmd, control, inState, makeEnv, mount, next, sent, sentSets, typeInto } from './helpers.js';
 
 /** The real clock, counting the timers still pending. */
 class TrackingClock implements Clock {
@@ -123,6 +123,13 @@ describe('reconnecting (real server, loopback proxy)', () => {
     const second = await again;
     expect(second.epoch).to.not.equal(firstEpoch);
     expect(second.mounts).to.equal(1);
+    // Every set carries the epoch of the resync its revision came from (docs/protocol.md rule 3).
+    await inState(el, 'live');
+    const accepted = next(el, 'ldf-ack');
+    typeInto(control(el, '#ldf-genlock_phase_h'), '-21');
+    expect(await accepted).to.include({ status: 'accepted' });
+    const sets = await sentSets(env);
+    expect(sets.map((f) => [f.value, f.epoch])).to.deep.equal([[-21, second.epoch]]);
   });
 
   it('notices a dead link that never closes (black hole) by the heartbeat, and reconnects', async () => {

@@ -83,6 +83,11 @@ export interface SetFrame {
   value: WritableValue;
   /** The revision of the value the user edited from. */
   rev: number;
+  /**
+   * The `epoch` of the `resync` that revision came from. A set from another epoch (the server
+   * restarted since) is refused `stale` (docs/protocol.md rule 3).
+   */
+  epoch: string;
 }
 
 /** App-level heartbeat (browsers cannot send WebSocket pings). */
@@ -98,7 +103,10 @@ export type ClientFrame = HelloFrame | SetFrame | PingFrame;
 /** A full, fresh snapshot; sent on every (re)sync. */
 export interface ResyncFrame {
   type: 'resync';
-  /** Changes when the server process restarts, never otherwise. Revisions compare only within one epoch. */
+  /**
+   * Changes when the server process restarts, never otherwise. Revisions compare only within one
+   * epoch: every `set` carries the epoch its `rev` came from.
+   */
   epoch: string;
   /** Whether the device can be written right now. */
   device: DeviceStatus;

@@ -18,6 +18,9 @@ export const MAX_FIELD_NAME_LENGTH = 64;
 /** Longest device id. Device ids match {@link DEVICE_ID_PATTERN}. */
 export const MAX_DEVICE_ID_LENGTH = 64;
 
+/** Longest epoch (`resync.epoch`, `set.epoch`), in characters. */
+export const MAX_EPOCH_LENGTH = 128;
+
 /** Longest `hello.token`, in characters. */
 export const MAX_TOKEN_LENGTH = 4096;
 

@@ -30,15 +30,18 @@ describe('parseClientFrame: valid frames', () => {
   });
 
   it('reads set with number, boolean and string values', () => {
-    expect(ok('{"type":"set","id":7,"field":"genlock_phase_h","value":-20,"rev":41}')).toEqual({
+    expect(ok('{"type":"set","id":7,"field":"genlock_phase_h","value":-20,"rev":41,"epoch":"e1"}')).toEqual({
       type: 'set',
       id: 7,
       field: 'genlock_phase_h',
       value: -20,
       rev: 41,
+      epoch: 'e1',
     });
-    expect(ok('{"type":"set","id":1,"field":"mute","value":true,"rev":0}')).toMatchObject({ value: true });
-    expect(ok('{"type":"set","id":1,"field":"name","value":"cam 1","rev":0}')).toMatchObject({ value: 'cam 1' });
+    expect(ok('{"type":"set","id":1,"field":"mute","value":true,"rev":0,"epoch":"e1"}')).toMatchObject({ value: true });
+    expect(ok('{"type":"set","id":1,"field":"name","value":"cam 1","rev":0,"epoch":"e1"}')).toMatchObject({
+      value: 'cam 1',
+    });
   });
 
   it('reads ping', () => {
@@ -85,28 +88,34 @@ describe('parseClientFrame: bad input', () => {
 
   it('refuses forbidden names as field names', () => {
     for (const name of ['__proto__', 'constructor', 'prototype']) {
-      expect(bad(`{"type":"set","id":1,"field":"${name}","value":1,"rev":0}`).message).toMatch(/field name/);
+      expect(bad(`{"type":"set","id":1,"field":"${name}","value":1,"rev":0,"epoch":"e1"}`).message).toMatch(
+        /field name/,
+      );
     }
   });
 
   it('refuses field names that could reach a topic', () => {
     for (const name of ['a/b', '#', '+', '$SYS', 'a\\u0000b', '', 'x'.repeat(65)]) {
-      const r = bad(JSON.stringify({ type: 'set', id: 1, field: name.replace('\\u0000', '\u0000'), value: 1, rev: 0 }));
+      const r = bad(
+        JSON.stringify({ type: 'set', id: 1, field: name.replace('\\u0000', '\u0000'), value: 1, rev: 0, epoch: 'e1' }),
+      );
       expect(r.message).toMatch(/field name/);
     }
   });
 
   it('refuses Infinity from an overflowing number', () => {
-    expect(bad('{"type":"set","id":1,"field":"h","value":1e999,"rev":0}').message).toMatch(/finite/);
+    expect(bad('{"type":"set","id":1,"field":"h","value":1e999,"rev":0,"epoch":"e1"}').message).toMatch(/finite/);
   });
 
   it('refuses numbers beyond the magnitude limit', () => {
-    expect(bad('{"type":"set","id":1,"field":"h","value":1e16,"rev":0}').message).toMatch(/finite number within/);
+    expect(bad('{"type":"set","id":1,"field":"h","value":1e16,"rev":0,"epoch":"e1"}').message).toMatch(
+      /finite number within/,
+    );
   });
 
   it('refuses null, objects and arrays as set values', () => {
     for (const v of ['null', '{}', '[]']) {
-      expect(bad(`{"type":"set","id":1,"field":"h","value":${v},"rev":0}`).message).toMatch(
+      expect(bad(`{"type":"set","id":1,"field":"h","value":${v},"rev":0,"epoch":"e1"}`).message).toMatch(
         /expected a number, boolean or string/,
       );
     }
@@ -117,7 +126,20 @@ describe('parseClientFrame: bad input', () => {
     expect(bad('{"type":"ping","id":1.5}').message).toMatch(/ping.id/);
     expect(bad('{"type":"ping","id":"1"}').message).toMatch(/ping.id/);
     expect(bad('{"type":"hello","device":"d","mounts":-1}').message).toMatch(/hello.mounts/);
-    expect(bad('{"type":"set","id":1,"field":"h","value":1,"rev":-1}').message).toMatch(/set.rev/);
+    expect(bad('{"type":"set","id":1,"field":"h","value":1,"rev":-1,"epoch":"e1"}').message).toMatch(/set.rev/);
+  });
+
+  it('refuses a set without an epoch, or with an empty or over-long one, keeping its id', () => {
+    for (const epoch of [undefined, '', 7, 'e'.repeat(129)]) {
+      const r = bad(JSON.stringify({ type: 'set', id: 4, field: 'h', value: 1, rev: 0, epoch }));
+      expect(r.message).toMatch(/set\.epoch/);
+      expect(r).toMatchObject({ code: 'bad-frame', id: 4, field: 'h' });
+    }
+    expect(
+      ok(JSON.stringify({ type: 'set', id: 4, field: 'h', value: 1, rev: 0, epoch: 'e'.repeat(128) })),
+    ).toMatchObject({
+      type: 'set',
+    });
   });
 
   it('refuses device ids with topic separators or wildcards', () => {
@@ -127,19 +149,21 @@ describe('parseClientFrame: bad input', () => {
   });
 
   it('keeps the id of a bad set so it can be acked rejected/invalid', () => {
-    const r = bad('{"type":"set","id":9,"field":"genlock_phase_h","value":{},"rev":0}');
+    const r = bad('{"type":"set","id":9,"field":"genlock_phase_h","value":{},"rev":0,"epoch":"e1"}');
     expect(r).toMatchObject({ code: 'bad-frame', id: 9, field: 'genlock_phase_h' });
-    const r2 = bad('{"type":"set","id":9,"field":"a/b","value":1,"rev":0}');
+    const r2 = bad('{"type":"set","id":9,"field":"a/b","value":1,"rev":0,"epoch":"e1"}');
     expect(r2.id).toBe(9);
     expect(r2.field).toBeUndefined();
   });
 
   it('has no id when a set has no readable id', () => {
-    expect(bad('{"type":"set","id":"x","field":"h","value":1,"rev":0}').id).toBeUndefined();
+    expect(bad('{"type":"set","id":"x","field":"h","value":1,"rev":0,"epoch":"e1"}').id).toBeUndefined();
   });
 
   it('refuses text values with NUL', () => {
-    expect(bad(JSON.stringify({ type: 'set', id: 1, field: 'n', value: 'a\u0000b', rev: 0 })).message).toMatch(/NUL/);
+    expect(
+      bad(JSON.stringify({ type: 'set', id: 1, field: 'n', value: 'a\u0000b', rev: 0, epoch: 'e1' })).message,
+    ).toMatch(/NUL/);
   });
 });
 

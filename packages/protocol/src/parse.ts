@@ -26,6 +26,7 @@ import {
   MAX_ABS_NUMBER,
   MAX_COUNTER,
   MAX_DEVICE_ID_LENGTH,
+  MAX_EPOCH_LENGTH,
   MAX_FIELDS,
   MAX_FRAME_BYTES,
   MAX_SERVER_FRAME_BYTES,
@@ -198,6 +199,12 @@ function wireValue(nullable: boolean): Check<FieldValue> {
 
 const VALUE_OR_NULL = wireValue(true);
 
+/** An epoch: 1 to `MAX_EPOCH_LENGTH` characters. */
+const epoch: Check<string> = (v, where) => {
+  if (str(MAX_EPOCH_LENGTH)(v, where) === '') fail(`${where}: expected a non-empty string`);
+  return v as string;
+};
+
 function parseJsonObject(text: unknown): Obj {
   if (typeof text !== 'string') fail('frame is not text');
   let data: unknown;
@@ -244,7 +251,7 @@ const CLIENT_FRAMES: ReadonlyMap<unknown, Spec> = /* @__PURE__ */ new Map<unknow
       token: /* @__PURE__ */ opt(/* @__PURE__ */ str(MAX_TOKEN_LENGTH)),
     },
   ],
-  ['set', { id: counter, field: fieldName, value: /* @__PURE__ */ wireValue(false), rev: counter }],
+  ['set', { id: counter, field: fieldName, value: /* @__PURE__ */ wireValue(false), rev: counter, epoch }],
   ['ping', { id: counter }],
 ]);
 
@@ -325,7 +332,7 @@ const SERVER_FRAMES: ReadonlyMap<unknown, Spec> = new Map<unknown, Spec>([
   [
     'resync',
     {
-      epoch: str(128),
+      epoch,
       device: oneOf<DeviceStatus>(['online', 'offline'], 'expected "online" or "offline"'),
       schema: list(MAX_FIELDS, readSchema),
       fields: fieldStates,

@@ -7,7 +7,15 @@ import { DeviceStore } from './store.js';
 import { makeBridge } from '@live-device-form/testkit';
 
 const H = 'genlock_phase_h';
-const set = (field: string, value: SetFrame['value'], rev = 0): SetFrame => ({ type: 'set', id: 1, field, value, rev });
+const EPOCH = 'e1';
+const set = (field: string, value: SetFrame['value'], rev = 0, epoch = EPOCH): SetFrame => ({
+  type: 'set',
+  id: 1,
+  field,
+  value,
+  rev,
+  epoch,
+});
 
 /** A live, authorized session on an online device, with room in its rate limit; tests change one thing. */
 function setup(overrides: Partial<Applicant> = {}) {
@@ -24,6 +32,7 @@ function setup(overrides: Partial<Applicant> = {}) {
     takeRateToken: () => tokens-- > 0,
     synced: () => true,
     checkRevisions: () => true,
+    epoch: EPOCH,
     contained: (_what, fn, fallback) => {
       try {
         return fn();
@@ -117,9 +126,20 @@ describe('admission', () => {
     expect(judge(set(H, 5), applicant)?.reason).toBe('guard');
   });
 
-  it('with revision checks off (demo only), a stale write is admitted', () => {
+  it('stale: a set from another epoch, even on the current revision (the server restarted since)', () => {
+    const { applicant, store } = setup();
+    const rev = store.state(H)?.rev as number;
+    expect(judge(set(H, 5, rev, 'earlier-run'), applicant)).toEqual({
+      reason: 'stale',
+      message: `${H} was read before the server restarted (another epoch)`,
+    });
+    expect(judge(set(H, 5, rev), setup().applicant)).toBeUndefined();
+  });
+
+  it('with revision checks off (demo only), a stale write and one from another epoch are admitted', () => {
     const s = setup({ checkRevisions: () => false });
     s.bridge.setStatus({ [H]: 7 });
     expect(judge(set(H, 5, 0), s.applicant)).toBeUndefined();
+    expect(judge(set(H, 5, 0, 'earlier-run'), setup({ checkRevisions: () => false }).applicant)).toBeUndefined();
   });
 });

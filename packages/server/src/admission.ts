@@ -30,8 +30,10 @@ export interface Applicant {
   readonly writesPerSecond: number;
   /** Whether the socket's resync has been sent (live, none pending); before that every set is `guard`. */
   synced(): boolean;
-  /** Whether stale writes are refused now (`setProtection` can change it). */
+  /** Whether stale writes (another epoch's included) are refused now (`setProtection` can change it). */
   checkRevisions(): boolean;
+  /** The server instance's epoch: a set based on another is stale. */
+  readonly epoch: string;
   /** The session id, as the store attributes writes. */
   readonly sessionId: string;
   /** Calls a user or bridge hook; a throw is logged and yields `fallback`. */
@@ -68,7 +70,13 @@ export function judge(frame: SetFrame, applicant: Applicant): Refusal | undefine
     return { reason: 'rate', message: `more than ${applicant.writesPerSecond} writes a second` };
   if (!applicant.synced()) return { reason: 'guard', message: 'reconnect guard: wait for resync' };
   if (!store.online) return { reason: 'offline', message: 'device offline' };
-  if (applicant.checkRevisions() && store.isStale(applicant.sessionId, frame.field, frame.rev)) {
+  if (!applicant.checkRevisions()) return undefined;
+  // Revisions compare only within one epoch: this write was based on a value an earlier run of the
+  // server showed, and the device may have changed while it was down (docs/protocol.md rule 3).
+  if (frame.epoch !== applicant.epoch) {
+    return { reason: 'stale', message: `${frame.field} was read before the server restarted (another epoch)` };
+  }
+  if (store.isStale(applicant.sessionId, frame.field, frame.rev)) {
     return { reason: 'stale', message: `${frame.field} changed since revision ${frame.rev}` };
   }
   return undefined;

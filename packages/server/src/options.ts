@@ -91,6 +91,14 @@ export interface LiveDeviceServerOptions {
    * random string for every server instance (so it changes whenever the process restarts).
    */
   epoch?: string;
+  /**
+   * The revision every field starts at in this server instance; each change counts up from it
+   * (docs/protocol.md rule 3). Defaults to the wall clock in microseconds when the server is
+   * created, so that a restarted process's revisions start above any its predecessor could have
+   * reached (at under a million changes a second): defence in depth behind the epoch, for a
+   * client that ignores it. An integer from 0 to 2^52; `0` gives the small revisions of a test.
+   */
+  firstRevision?: number;
 }
 
 /**
@@ -130,7 +138,11 @@ export interface ResolvedOptions {
   readonly sendBufferLimit: number;
   readonly logger: Logger;
   readonly epoch: string;
+  readonly firstRevision: number;
 }
+
+/** Largest `firstRevision`: half the counters' range is left to count up in. */
+const MAX_FIRST_REVISION = 2 ** 52;
 
 /** Checks a millisecond duration that is also a guard/protection setting (shared with `setProtection`). @internal */
 export function checkGuardMs(value: number): number {
@@ -194,6 +206,9 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
   const epoch = o.epoch ?? randomBytes(9).toString('base64url');
   if (typeof epoch !== 'string' || epoch === '' || epoch.length > 128)
     throw invalidOption('The "epoch" option must be a string of 1 to 128 characters');
+  const firstRevision = o.firstRevision ?? Date.now() * 1000;
+  if (!Number.isSafeInteger(firstRevision) || firstRevision < 0 || firstRevision > MAX_FIRST_REVISION)
+    throw invalidOption(`The "firstRevision" option must be an integer from 0 to ${MAX_FIRST_REVISION}`);
   const { allowedOrigins } = o;
   if (!Array.isArray(allowedOrigins)) throw invalidOption('The "allowedOrigins" option must be an array of origins');
   return Object.freeze({
@@ -213,5 +228,6 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     sendBufferLimit: checkNumber('sendBufferLimit', o.sendBufferLimit, 0),
     logger,
     epoch,
+    firstRevision,
   });
 }

@@ -43,19 +43,29 @@ export interface RevisionLimits {
 export class FieldRevisions {
   /** Current value; `null` while unknown. */
   value: FieldValue;
-  /** Revision of the current value; 0 until the first change this process saw. */
-  rev = 0;
-  /** Newest revision that fell out of `history`: a base older than it can no longer be judged. */
-  private forgottenRev = 0;
+  /** Revision of the current value; the store's first revision until the first change this process saw. */
+  rev: number;
+  /**
+   * Newest revision that fell out of `history`, at first the store's first revision: a base older
+   * than it can no longer be judged (or comes from an earlier run of the server).
+   */
+  private forgottenRev: number;
   private readonly history: Change[] = [];
   /** Oldest first; entries are pushed in time order, so expiry only ever removes from the front. */
   private pending: WriteAwaitingEcho[] = [];
 
+  /**
+   * @param firstRevision The revision of the initial value; a base below it predates this store
+   *   (an earlier run of the server) and is stale.
+   */
   constructor(
     value: FieldValue,
     private readonly limits: RevisionLimits,
+    firstRevision = 0,
   ) {
     this.value = value;
+    this.rev = firstRevision;
+    this.forgottenRev = firstRevision;
   }
 
   /** Registers a write handed to the bridge. */

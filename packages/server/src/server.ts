@@ -111,7 +111,11 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     this.options = o;
     this.protection = { guardMs: o.guardMs, checkRevisions: o.checkRevisions };
     for (const bridge of o.devices) {
-      const store = new DeviceStore(bridge, { echoTimeoutMs: o.echoTimeoutMs, logger: o.logger });
+      const store = new DeviceStore(bridge, {
+        echoTimeoutMs: o.echoTimeoutMs,
+        firstRevision: o.firstRevision,
+        logger: o.logger,
+      });
       this.hubs.set(bridge.id, new DeviceHub(bridge, store, o.logger));
     }
     this.wss = new WebSocketServer({

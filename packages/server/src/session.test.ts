@@ -398,7 +398,11 @@ describe('bad input', () => {
 
   it('an unknown field: invalid, without a value', async () => {
     const h = await startServer();
-    const { ack } = await rejectedInvalid(h, '{"type":"set","id":4,"field":"brightness","value":1,"rev":0}', 4);
+    const { ack } = await rejectedInvalid(
+      h,
+      '{"type":"set","id":4,"field":"brightness","value":1,"rev":0,"epoch":"e"}',
+      4,
+    );
     expect(ack).toEqual({
       type: 'ack',
       id: 4,
@@ -409,13 +413,21 @@ describe('bad input', () => {
   });
 
   it.each([
-    ['wrong type', `{"type":"set","id":1,"field":"${H}","value":"22","rev":0}`, 'expected a number'],
-    ['out of range', `{"type":"set","id":1,"field":"${H}","value":512,"rev":0}`, 'above the maximum 511'],
-    ['off step', '{"type":"set","id":1,"field":"gain","value":0.3,"rev":0}', 'not on a step of 0.5'],
-    ['unknown enum option', '{"type":"set","id":1,"field":"standard","value":"secam","rev":0}', 'not one of ntsc, pal'],
-    ['text with a newline', '{"type":"set","id":1,"field":"name","value":"cam\\n1","rev":0}', 'newline'],
-    ['Infinity via 1e999', '{"type":"set","id":1,"field":"gain","value":1e999,"rev":0}', 'finite'],
-    ['boolean for a number', '{"type":"set","id":1,"field":"gain","value":true,"rev":0}', 'expected a number'],
+    ['wrong type', `{"type":"set","id":1,"field":"${H}","value":"22","rev":0,"epoch":"e"}`, 'expected a number'],
+    ['out of range', `{"type":"set","id":1,"field":"${H}","value":512,"rev":0,"epoch":"e"}`, 'above the maximum 511'],
+    ['off step', '{"type":"set","id":1,"field":"gain","value":0.3,"rev":0,"epoch":"e"}', 'not on a step of 0.5'],
+    [
+      'unknown enum option',
+      '{"type":"set","id":1,"field":"standard","value":"secam","rev":0,"epoch":"e"}',
+      'not one of ntsc, pal',
+    ],
+    ['text with a newline', '{"type":"set","id":1,"field":"name","value":"cam\\n1","rev":0,"epoch":"e"}', 'newline'],
+    ['Infinity via 1e999', '{"type":"set","id":1,"field":"gain","value":1e999,"rev":0,"epoch":"e"}', 'finite'],
+    [
+      'boolean for a number',
+      '{"type":"set","id":1,"field":"gain","value":true,"rev":0,"epoch":"e"}',
+      'expected a number',
+    ],
   ])('%s: invalid with the current value and rev, logged, nothing reaches the bridge', async (_name, raw, message) => {
     const h = await startServer();
     const { ack } = await rejectedInvalid(h, raw, 1);
@@ -431,7 +443,11 @@ describe('bad input', () => {
       checkWrite: (_f, v) => (typeof v === 'string' && v.includes(' ') ? 'contains the separator " "' : undefined),
     });
     const h = await startServer({ bridge });
-    const { ack } = await rejectedInvalid(h, '{"type":"set","id":1,"field":"name","value":"cam 2","rev":0}', 1);
+    const { ack } = await rejectedInvalid(
+      h,
+      '{"type":"set","id":1,"field":"name","value":"cam 2","rev":0,"epoch":"e"}',
+      1,
+    );
     expect(ack).toMatchObject({ message: 'name: contains the separator " "', value: 'cam 1' });
     expect(bridge.writes).toEqual([]);
   });
@@ -456,7 +472,7 @@ describe('bad input', () => {
     expect((await early.closed).code).toBe(4400);
     // As a field name the id is readable: one invalid ack, without a field.
     const { client } = await h.join();
-    client.send('{"type":"set","id":4,"field":"__proto__","value":1,"rev":0}');
+    client.send('{"type":"set","id":4,"field":"__proto__","value":1,"rev":0,"epoch":"e"}');
     expect(await client.ack(4)).toEqual({
       type: 'ack',
       id: 4,

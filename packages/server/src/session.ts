@@ -159,6 +159,7 @@ export class Session implements HubMember {
       takeRateToken: () => this.rate.take(),
       synced: () => this.state === SessionState.Live && !this.outbox.resyncPending,
       checkRevisions: () => this.host.protection.checkRevisions,
+      epoch: this.options.epoch,
       contained: (what, fn, fallback) => this.contained(what, fn, fallback),
     };
     this.closedPromise = new Promise((resolve) => ws.once('close', () => resolve()));

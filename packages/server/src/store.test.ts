@@ -6,7 +6,7 @@ import { SCHEMA, VALUES } from '@live-device-form/testkit';
 
 const H = 'genlock_phase_h';
 
-function setup(options: { echoTimeoutMs?: number; historyLimit?: number } = {}) {
+function setup(options: { echoTimeoutMs?: number; historyLimit?: number; firstRevision?: number } = {}) {
   let clock = 0;
   const bridge = new MemoryBridge({ id: 'videoproc', schema: SCHEMA, values: { ...VALUES }, echo: false });
   const log = recordingLogger();
@@ -49,6 +49,19 @@ describe('revisions', () => {
       { type: 'change', field: 'gain', value: 1.5, rev: 2, echoOf: undefined },
       { type: 'change', field: 'mute', value: true, rev: 3, echoOf: undefined },
     ]);
+  });
+
+  it('counts from firstRevision; a base below it comes from an earlier run and is stale', () => {
+    // A restarted server's counter starts above anything its predecessor reached
+    // (docs/protocol.md rule 3), so an old page's revision can never collide with a new one.
+    const { store, bridge } = setup({ firstRevision: 1000 });
+    expect(store.state(H)).toEqual({ value: -25, rev: 1000 });
+    expect(store.isStale('A', H, 1000)).toBe(false);
+    // The field never changed in this run, yet a base from the earlier run is refused.
+    for (const old of [0, 1, 999]) expect(store.isStale('A', H, old)).toBe(true);
+    bridge.setStatus({ [H]: -20 });
+    expect(store.state(H)).toEqual({ value: -20, rev: 1001 });
+    expect(store.isStale('A', H, 1001)).toBe(false);
   });
 
   it('ignores status values of unknown fields', () => {

@@ -40,6 +40,12 @@ export interface DeviceStoreOptions {
   historyLimit?: number;
   /** Writes awaiting their echo remembered per field. Defaults to `256`. */
   pendingLimit?: number;
+  /**
+   * The revision every field starts at; each change counts up from it, and a write based on a
+   * lower revision is stale (it comes from an earlier run). The server passes one from the wall
+   * clock so that revisions never repeat across restarts (docs/protocol.md rule 3). Defaults to `0`.
+   */
+  firstRevision?: number;
   /** Clock in milliseconds (monotonic). Defaults to `performance.now`. */
   now?: () => number;
   /** Where bad bridge events, listener errors and broken bridge writes are logged. Defaults to {@link silentLogger}. */
@@ -51,6 +57,7 @@ export const DEVICE_STORE_DEFAULTS = Object.freeze({
   echoTimeoutMs: 2000,
   historyLimit: 64,
   pendingLimit: 256,
+  firstRevision: 0,
   now: (): number => performance.now(),
   logger: silentLogger,
 });
@@ -62,7 +69,7 @@ const OUTCOMES: ReadonlySet<unknown> = new Set(Object.values(WriteOutcome));
  *
  * **The revision rule** (docs/protocol.md rule 3):
  * - One revision counter per device per epoch (the epoch is the server instance's; the store
- *   starts every field at revision 0). A `status` event gives the next revision to each field
+ *   starts every field at `firstRevision`, and a base below it is stale). A `status` event gives the next revision to each field
  *   whose value it changes; fields whose value is unchanged keep theirs. An `availability` event
  *   with `reset: true` sets every field to `null`, which is a change like any other.
  * - Every change is attributed. When a session's write is handed to the bridge it is registered
@@ -125,8 +132,9 @@ export class DeviceStore {
     for (const field of bridge.schema) {
       this.schemaByName.set(field.name, field);
       const initial = Object.prototype.hasOwnProperty.call(snapshot, field.name) ? snapshot[field.name] : null;
-      this.fields.set(field.name, new FieldRevisions(initial ?? null, limits));
+      this.fields.set(field.name, new FieldRevisions(initial ?? null, limits, o.firstRevision));
     }
+    this.counter = o.firstRevision;
     this.isOnline = bridge.online;
     this.unsubscribe = bridge.subscribe((event) => this.onBridgeEvent(event));
   }

@@ -79,7 +79,8 @@ const running = new Set<Harness>();
 export async function startServer(options: HarnessOptions = {}): Promise<Harness> {
   const { bridge = makeBridge(), onUpgrade, ...rest } = options;
   const log = recordingLogger();
-  const live = createLiveDeviceServer({ devices: [bridge], logger: log, ...rest });
+  // Revisions from 0, so tests can name them; the clock-based default has tests of its own.
+  const live = createLiveDeviceServer({ devices: [bridge], logger: log, firstRevision: 0, ...rest });
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   if (onUpgrade) server.on('upgrade', onUpgrade(live));
   else live.attach(server);
@@ -141,6 +142,8 @@ interface Waiter {
 export class TestClient {
   /** Every frame received, in order. */
   readonly frames: ServerFrame[] = [];
+  /** The epoch of the latest `resync` received; {@link set} sends it. */
+  epoch: string | undefined;
   /** Resolves with the close code and reason. */
   readonly closed: Promise<{ code: number; reason: string }>;
   private readonly unread: ServerFrame[] = [];
@@ -155,6 +158,7 @@ export class TestClient {
       if (!parsed.ok) throw new Error(`server sent a bad frame: ${parsed.message}: ${data.toString().slice(0, 200)}`);
       const frame = parsed.frame;
       this.frames.push(frame);
+      if (frame.type === 'resync') this.epoch = frame.epoch;
       for (const w of this.waiters) {
         if (w.pred(frame)) {
           this.waiters.delete(w);
@@ -222,8 +226,9 @@ export class TestClient {
     this.send(token === undefined ? { type: 'hello', device, mounts } : { type: 'hello', device, mounts, token });
   }
 
-  set(id: number, field: string, value: unknown, rev: number): void {
-    this.send({ type: 'set', id, field, value, rev });
+  /** Sends a `set`; `epoch` defaults to the latest resync's (`"none"` before one). */
+  set(id: number, field: string, value: unknown, rev: number, epoch = this.epoch ?? 'none'): void {
+    this.send({ type: 'set', id, field, value, rev, epoch });
   }
 
   /** Sends a ping and awaits its pong: every frame the server sent before it has arrived. */

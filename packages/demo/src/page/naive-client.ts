@@ -51,6 +51,11 @@ export class NaiveClient {
   readonly inputs = new Map<string, WritableValue>();
   /** The last revision seen per field. */
   readonly revs = new Map<string, number>();
+  /**
+   * The epoch of the last resync seen. Replays after a reconnect carry it, as they carry the old
+   * revisions: the server refuses them `stale` when it restarted meanwhile (docs/protocol.md rule 3).
+   */
+  epoch = '';
   /** Edits made while the socket was down, to be sent on reconnect. */
   queue: { field: string; value: WritableValue; rev: number }[] = [];
   readonly events: NaiveEvent[] = [];
@@ -135,7 +140,7 @@ export class NaiveClient {
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     const id = ++this.#nextId;
     this.#pending.set(id, { field, value });
-    ws.send(encodeFrame({ type: 'set', id, field, value, rev }));
+    ws.send(encodeFrame({ type: 'set', id, field, value, rev, epoch: this.epoch }));
     this.counts.sent++;
     this.#log(kind, `${kind === 'replayed' ? 'replayed' : 'sent'} ${field} = ${String(value)} (rev ${rev})`);
   }
@@ -152,6 +157,7 @@ export class NaiveClient {
       case 'resync':
         if (!this.#synced) this.#mounts++;
         this.#synced = true;
+        this.epoch = f.epoch;
         this.schema = f.schema;
         for (const [name, st] of Object.entries(f.fields)) this.#take(name, st.value, st.rev);
         this.#log('info', `resync (device ${f.device})`);

@@ -5,7 +5,14 @@ import { noteText } from './messages.js';
 
 const schema: FieldSchema = { name: 'h', label: 'H', type: 'integer', min: -512, max: 511, unit: 'px', writable: true };
 let nextId = 0;
-const set = (value: number, rev: number): SetFrame => ({ type: 'set', id: ++nextId, field: 'h', value, rev });
+const set = (value: number, rev: number): SetFrame => ({
+  type: 'set',
+  id: ++nextId,
+  field: 'h',
+  value,
+  rev,
+  epoch: 'e1',
+});
 
 describe('FieldModel', () => {
   describe('echoes of the user’s own writes', () => {
