@@ -28,6 +28,7 @@ function setup(overrides: Partial<Applicant> = {}) {
     writesPerSecond: 50,
     hub: () => hub,
     authorizing: () => false,
+    awaitingDevice: () => false,
     canWrite: () => undefined,
     takeRateToken: () => tokens-- > 0,
     synced: () => true,
@@ -112,6 +113,15 @@ describe('admission', () => {
       message: 'not authorized yet',
     });
     expect(judge(set(H, 5), setup({ hub: () => undefined }).applicant)?.reason).toBe('guard');
+  });
+
+  it('while the device state is not in yet: guard, even for an unknown field or a null value', () => {
+    const waiting = (): Applicant => setup({ awaitingDevice: () => true }).applicant;
+    expect(judge(set('nope', 1), waiting())).toEqual({
+      reason: 'guard',
+      message: 'device state not in yet: wait for resync',
+    });
+    expect(judge(set(H, 5), waiting())?.reason).toBe('guard');
   });
 
   it('reads the session when it asks: a hook that ends the resync on the way turns the set into guard', () => {

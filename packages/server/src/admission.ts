@@ -22,6 +22,8 @@ export interface Applicant {
   hub(): DeviceHub | undefined;
   /** Whether the user is still being authorized: neither the field's limits nor its value may be told. */
   authorizing(): boolean;
+  /** Whether the first resync waits for the device's state: no value is known to judge by yet. */
+  awaitingDevice(): boolean;
   /** The user's per-field permission from `authorize`, if it gave one. */
   canWrite(): ((field: string) => boolean) | undefined;
   /** Takes a token from the socket's write rate limit; `false` when there is none left. */
@@ -48,6 +50,8 @@ export function judge(frame: SetFrame, applicant: Applicant): Refusal | undefine
   const hub = applicant.hub();
   // Authorizing: the user is not known yet, so neither the field's limits nor its value may be told.
   if (!hub || applicant.authorizing()) return { reason: 'guard', message: 'not authorized yet' };
+  // Before the device's state is in, every field may still read null: `guard`, never `forbidden`.
+  if (applicant.awaitingDevice()) return { reason: 'guard', message: 'device state not in yet: wait for resync' };
   const { store, bridge } = hub;
   const schema = store.field(frame.field);
   if (!schema) return { reason: 'invalid', message: `unknown field "${frame.field}"` };

@@ -68,6 +68,14 @@ export interface DeviceBridge {
    * throw.
    */
   checkWrite?(field: string, value: WritableValue): string | undefined;
+  /**
+   * Optional. Resolves `true` once the bridge holds the device's current state (the MQTT bridge:
+   * connected, subscribed, and the retained statuses delivered), or `false` when its own bound
+   * passed first and it holds only what is known. Never rejects; may be called any number of times.
+   * A session's first resync waits for it, at most the server's `readyTimeoutMs`
+   * (docs/protocol.md, Lifecycle: readiness). A bridge without it is ready at once.
+   */
+  ready?(): Promise<boolean>;
   /** Stops the bridge. Safe to call twice. */
   close(): Promise<void>;
 }

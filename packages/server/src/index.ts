@@ -19,6 +19,7 @@ export { createLiveDeviceServer } from './server.js';
 export type { LiveDeviceServer, LiveDeviceServerEvents, Protection, SessionCloseInfo } from './server.js';
 export { DEFAULTS, FLOOD_FACTOR } from './options.js';
 export type { AuthorizeGrant, AuthorizeHook, AuthorizeResult, LiveDeviceServerOptions, RateLimit } from './options.js';
+export type { ReadyReport } from './readiness.js';
 export { SessionState } from './session.js';
 export type { ServerStats, SessionInfo } from './session.js';
 export { DEVICE_STORE_DEFAULTS, DeviceStore } from './store.js';

@@ -32,6 +32,11 @@ export interface MemoryBridgeOptions {
   values?: Record<string, FieldValue>;
   /** Whether the device starts writable. Defaults to `true`. */
   online?: boolean;
+  /**
+   * Whether `ready()` resolves at once (the device's state is known from the start). `false` holds
+   * it (and so the server's first resyncs) until {@link MemoryBridge.setReady}. Defaults to `true`.
+   */
+  ready?: boolean;
   /** How writes are echoed. Defaults to `true`. */
   echo?: EchoBehaviour;
   /** Milliseconds before an echo; `0` echoes after a microtask. Defaults to `0`. */
@@ -48,6 +53,7 @@ export interface MemoryBridgeOptions {
 /** The defaults of {@link MemoryBridgeOptions}, each documented on its option. */
 export const MEMORY_BRIDGE_DEFAULTS = Object.freeze({
   online: true,
+  ready: true,
   echo: true as EchoBehaviour,
   echoDelayMs: 0,
 });
@@ -94,6 +100,8 @@ export class MemoryBridge implements DeviceBridge {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private isOnline: boolean;
   private closed = false;
+  private readonly readyPromise: Promise<boolean>;
+  private resolveReady: (ready: boolean) => void = () => {};
   private readonly check: MemoryBridgeOptions['checkWrite'];
 
   constructor(options: MemoryBridgeOptions) {
@@ -106,6 +114,18 @@ export class MemoryBridge implements DeviceBridge {
     for (const f of o.schema) this.values.set(f.name, o.values?.[f.name] ?? null);
     for (const group of o.composite ?? []) for (const name of group) this.groups.set(name, group);
     this.check = o.checkWrite;
+    this.readyPromise = new Promise((resolve) => (this.resolveReady = resolve));
+    if (o.ready) this.resolveReady(true);
+  }
+
+  /** Resolves `true` at once, or, with the option `ready: false`, at {@link setReady} (`false` at `close()`). */
+  ready(): Promise<boolean> {
+    return this.readyPromise;
+  }
+
+  /** The device's state is in: `ready()` resolves `true`. Does nothing the second time. */
+  setReady(): void {
+    this.resolveReady(true);
   }
 
   checkWrite(field: string, value: WritableValue): string | undefined {
@@ -172,6 +192,7 @@ export class MemoryBridge implements DeviceBridge {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.resolveReady(false);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.release(WriteOutcome.Offline);

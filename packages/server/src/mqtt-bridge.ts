@@ -11,6 +11,18 @@
  * its store, is thrown away. The bridge reconnects on its own, with backoff, using a new client.
  * Writes are published only while the link is up and the device online, so nothing is ever queued
  * in mqtt.js's offline queue either.
+ *
+ * Readiness: the retained state before `online`. MQTT has no "end of retained messages" signal, and
+ * both Mosquitto and aedes send a subscription's retained messages after its SUBACK (Mosquitto in the
+ * same burst; aedes from an asynchronous stream, which may still be running when a later SUBACK
+ * arrives). So after its SUBACKs a connection is *settling*: it counts as up once every subscribed
+ * topic (the status topics and the availability topic) has delivered a message on this client, or
+ * after `settleMs` without any message, and at the latest `readyTimeoutMs` after the SUBACKs. Only
+ * then is the device reported `online`, so the resync that follows carries the retained values: on
+ * the first connection and after every reconnect. `ready()` resolves `true` when the first connection
+ * is up, or `false` when `readyTimeoutMs` since the bridge was created passed first (a broker that
+ * cannot be reached). A topic that delivers nothing within `readyTimeoutMs` of the first SUBACK is
+ * named in one warning: it has no retained message, or the broker's ACL silently drops what it sends.
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -26,7 +38,7 @@ import { type BridgeEvent, type DeviceBridge, type FreshestValue, WriteOutcome }
 import { createDeviceCodec, type DeviceCodec } from './codecs/index.js';
 import { checkedDevice, type DeviceDescription } from './device/index.js';
 import { consoleLogger, type Logger } from './logger.js';
-import { checkNumber, invalidOption, withDefaults } from './option-checks.js';
+import { checkNumber, invalidOption, MAX_TIMER_MS, withDefaults } from './option-checks.js';
 
 /** The broker link, one state at a time. */
 export const LinkState = {
@@ -34,6 +46,11 @@ export const LinkState = {
   Connecting: 'connecting',
   /** Connected; subscribing to the status and availability topics. */
   Subscribing: 'subscribing',
+  /**
+   * Subscribed; the retained messages are arriving. Up once every subscribed topic delivered a
+   * message, or after `settleMs` without a message (at most `readyTimeoutMs`). Writes are refused.
+   */
+  Settling: 'settling',
   /** Connected and subscribed. Writes go out if the device's availability says online. */
   Up: 'up',
   /** The link is down; a reconnect is scheduled. */
@@ -104,6 +121,20 @@ export interface MqttBridgeOptions {
   keepalive?: number;
   /** Milliseconds `close()` waits for in-flight writes' PUBACKs before answering them `unknown`. Defaults to `1000`. */
   closeTimeoutMs?: number;
+  /**
+   * Milliseconds without a message after the SUBACKs (or after the last retained message) that end
+   * a connection's wait for its retained messages, when not every topic has delivered one yet (a
+   * topic without a retained message delivers nothing). `0`: up at the SUBACKs, without waiting.
+   * Defaults to `100`.
+   */
+  settleMs?: number;
+  /**
+   * Milliseconds bounding the wait for the device's state: `ready()` resolves `false` this long after
+   * the bridge was created if the first connection is not up by then; a connection settles at most
+   * this long after its SUBACKs; a topic that has delivered nothing this long after the first SUBACK
+   * is named in a warning. Defaults to `2000`.
+   */
+  readyTimeoutMs?: number;
 }
 
 /** The defaults of {@link MqttBridgeOptions}, each documented on its option; merged once per bridge. */
@@ -113,6 +144,8 @@ export const MQTT_BRIDGE_DEFAULTS = Object.freeze({
   connectTimeout: 10_000,
   keepalive: 15,
   closeTimeoutMs: 1000,
+  settleMs: 100,
+  readyTimeoutMs: 2000,
 });
 
 /** Options renamed in 0.2 (time options end in `Ms`): the old name throws, naming the new one. */
@@ -125,6 +158,11 @@ const RENAMED_OPTIONS = Object.freeze([
 export interface MqttBridge extends DeviceBridge {
   /** The state of the broker link. */
   readonly linkState: LinkState;
+  /**
+   * Resolves `true` when the first connection is up with the retained state, or `false` when
+   * `readyTimeoutMs` since the bridge was created passed first. Never rejects.
+   */
+  ready(): Promise<boolean>;
   /** Refuses a text value containing its payload's separators (see `DeviceBridge.checkWrite`). */
   checkWrite(field: string, value: WritableValue): string | undefined;
 }
@@ -152,6 +190,10 @@ class MqttBridgeImpl implements MqttBridge {
   private readonly log: Logger;
   private readonly backoff: BackoffOptions;
   private readonly closeTimeoutMs: number;
+  private readonly settleMs: number;
+  private readonly readyTimeoutMs: number;
+  /** Every subscribed topic: the status topics, then the availability topic if any. */
+  private readonly topics: readonly string[];
 
   private state: LinkState = LinkState.Connecting;
   /** Incremented for every client; events of an older client are ignored (a stale result). */
@@ -167,6 +209,20 @@ class MqttBridgeImpl implements MqttBridge {
   private readonly listeners = new Set<(event: BridgeEvent) => void>();
   private readonly awaitingAck = new Set<PublishAwaitingAck>();
   private closing: Promise<void> | undefined;
+  /** Topics that have not delivered a message on the current client. */
+  private undelivered = new Set<string>();
+  /** Topics that have never delivered a message, for the warning about silent topics. */
+  private readonly neverDelivered: Set<string>;
+  /** When a settling connection counts as up even if messages keep coming (`performance.now()`). */
+  private settleDeadline = 0;
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
+  private silenceTimer: ReturnType<typeof setTimeout> | undefined;
+  private silenceWatched = false;
+  /** The first connection's readiness: waiting, then up (`true`) or the bound passed (`false`). */
+  private readiness: 'waiting' | 'ready' | 'timed-out' = 'waiting';
+  private readyTimer: ReturnType<typeof setTimeout> | undefined;
+  private resolveReady: (ready: boolean) => void = () => {};
+  private readonly readyPromise = new Promise<boolean>((resolve) => (this.resolveReady = resolve));
 
   constructor(device: DeviceDescription, options: MqttBridgeOptions) {
     const d = checkedDevice(device);
@@ -190,6 +246,10 @@ class MqttBridgeImpl implements MqttBridge {
       maxMs: checkNumber('maxReconnectPeriodMs', o.maxReconnectPeriodMs, 1, Infinity),
     };
     this.closeTimeoutMs = checkNumber('closeTimeoutMs', o.closeTimeoutMs, 0, Infinity);
+    this.settleMs = checkNumber('settleMs', o.settleMs, 0, MAX_TIMER_MS);
+    this.readyTimeoutMs = checkNumber('readyTimeoutMs', o.readyTimeoutMs, 0, MAX_TIMER_MS);
+    this.topics = [...this.codec.statusTopics, ...(this.availability ? [this.availability.topic] : [])];
+    this.neverDelivered = new Set(this.topics);
 
     const passed = o.mqtt ?? {};
     const managed = MANAGED_OPTIONS.filter((k) => passed[k] !== undefined);
@@ -226,6 +286,9 @@ class MqttBridgeImpl implements MqttBridge {
       queueQoSZero: false,
       resubscribe: false,
     };
+    this.readyTimer = setTimeout(() => this.endReadiness('timed-out'), this.readyTimeoutMs);
+    // The bound must not keep a process alive on its own.
+    this.readyTimer.unref?.();
     this.connect();
   }
 
@@ -235,6 +298,10 @@ class MqttBridgeImpl implements MqttBridge {
 
   get linkState(): LinkState {
     return this.state;
+  }
+
+  ready(): Promise<boolean> {
+    return this.readyPromise;
   }
 
   snapshot(): Record<string, FieldValue> {
@@ -300,6 +367,9 @@ class MqttBridgeImpl implements MqttBridge {
     this.client = undefined;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
+    clearTimeout(this.settleTimer);
+    clearTimeout(this.silenceTimer);
+    this.endReadiness('timed-out');
     if (this.awaitingAck.size > 0) {
       // Let PUBACKs already on their way arrive, so a write that did land is not reported `unknown`.
       const all = Promise.all(
@@ -331,6 +401,7 @@ class MqttBridgeImpl implements MqttBridge {
     if (this.state === LinkState.Closed) return;
     const gen = ++this.generation;
     this.state = LinkState.Connecting;
+    this.undelivered = new Set(this.topics);
     let client: MqttClient;
     try {
       client = this.url === undefined ? connect(this.clientOptions) : connect(this.url, this.clientOptions);
@@ -357,11 +428,11 @@ class MqttBridgeImpl implements MqttBridge {
     client.subscribe(topics, (err, granted) => {
       if (gen !== this.generation || this.state !== LinkState.Subscribing) return;
       if (this.refused(err, granted)) return void this.discardAndRetry(gen, client);
-      if (!this.availability) return this.linkUp();
+      if (!this.availability) return this.settle(gen);
       client.subscribe(this.availability.topic, { qos: 1 }, (err2, granted2) => {
         if (gen !== this.generation || this.state !== LinkState.Subscribing) return;
         if (this.refused(err2, granted2)) return void this.discardAndRetry(gen, client);
-        this.linkUp();
+        this.settle(gen);
       });
     });
   }
@@ -373,9 +444,67 @@ class MqttBridgeImpl implements MqttBridge {
     return true;
   }
 
+  /** Every subscription granted: wait for the retained messages (see the module comment). */
+  private settle(gen: number): void {
+    this.state = LinkState.Settling;
+    this.watchSilence();
+    if (this.undelivered.size === 0 || this.settleMs === 0) return this.linkUp();
+    this.settleDeadline = performance.now() + this.readyTimeoutMs;
+    this.armSettle(gen);
+  }
+
+  /** (Re)starts the quiet period of a settling connection, never beyond its deadline. */
+  private armSettle(gen: number): void {
+    clearTimeout(this.settleTimer);
+    const wait = Math.min(this.settleMs, Math.max(0, this.settleDeadline - performance.now()));
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      if (gen === this.generation && this.state === LinkState.Settling) this.linkUp();
+    }, wait);
+  }
+
   private linkUp(): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
     this.state = LinkState.Up;
     this.report();
+    this.endReadiness('ready');
+  }
+
+  /** Settles `ready()` once: `true` when the first connection is up, `false` when the bound passed first. */
+  private endReadiness(outcome: 'ready' | 'timed-out'): void {
+    if (this.readiness !== 'waiting') return;
+    this.readiness = outcome;
+    clearTimeout(this.readyTimer);
+    this.readyTimer = undefined;
+    this.resolveReady(outcome === 'ready');
+  }
+
+  /**
+   * Once, at the first SUBACKs: topics still silent `readyTimeoutMs` later are named in one
+   * warning (no retained message, or an ACL that lets the client subscribe but drops the messages).
+   */
+  private watchSilence(): void {
+    if (this.silenceWatched) return;
+    this.silenceWatched = true;
+    this.silenceTimer = setTimeout(() => {
+      this.silenceTimer = undefined;
+      if (this.state === LinkState.Closed || this.neverDelivered.size === 0) return;
+      this.log.warn(
+        { device: this.id, topics: [...this.neverDelivered], readyTimeoutMs: this.readyTimeoutMs },
+        'subscribed, but no message arrived on these topics: no retained message yet, or the broker (an ACL) does not deliver them',
+      );
+    }, this.readyTimeoutMs);
+    this.silenceTimer.unref?.();
+  }
+
+  /** A settling connection is up once every topic delivered; else its quiet period starts again. */
+  private delivered(gen: number, topic: string): void {
+    this.undelivered.delete(topic);
+    this.neverDelivered.delete(topic);
+    if (this.state !== LinkState.Settling) return;
+    if (this.undelivered.size === 0) this.linkUp();
+    else this.armSettle(gen);
   }
 
   private onMessage(gen: number, topic: string, payload: Buffer): void {
@@ -390,6 +519,7 @@ class MqttBridgeImpl implements MqttBridge {
       }
       this.deviceAvailable = text === this.availability.online;
       this.report();
+      this.delivered(gen, topic);
       return;
     }
     const result = this.codec.decode(topic, payload);
@@ -399,10 +529,11 @@ class MqttBridgeImpl implements MqttBridge {
         { device: this.id, topic, payload: excerpt(payload), reason: result.message },
         'status payload ignored',
       );
-      return;
+    } else {
+      for (const [name, value] of Object.entries(result.values)) this.cache.set(name, value);
+      this.emit({ type: 'status', values: result.values });
     }
-    for (const [name, value] of Object.entries(result.values)) this.cache.set(name, value);
-    this.emit({ type: 'status', values: result.values });
+    this.delivered(gen, topic);
   }
 
   private onError(gen: number, err: Error): void {
@@ -414,7 +545,10 @@ class MqttBridgeImpl implements MqttBridge {
 
   private onClose(gen: number, client: MqttClient): void {
     if (gen !== this.generation || this.state === LinkState.Closed) return;
-    const wasLinked = this.state === LinkState.Subscribing || this.state === LinkState.Up;
+    const wasLinked =
+      this.state === LinkState.Subscribing || this.state === LinkState.Settling || this.state === LinkState.Up;
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
     // In-flight writes may or may not have reached the broker; their client goes with its store.
     void this.discard(client);
     this.settleAll(WriteOutcome.Unknown);
@@ -485,8 +619,9 @@ class MqttBridgeImpl implements MqttBridge {
 
 /**
  * Connects a device to an MQTT broker. The bridge connects at once and keeps reconnecting (with
- * backoff) until closed; `online` turns true when it is subscribed and the device's availability
- * says online. Throws a `DeviceDescriptionError` for an invalid description, a `TypeError`
+ * backoff) until closed; `online` turns true when it is subscribed, the retained messages have
+ * arrived (see `settleMs`) and the device's availability says online. `ready()` resolves once the
+ * first connection got that far, or after `readyTimeoutMs`. Throws a `DeviceDescriptionError` for an invalid description, a `TypeError`
  * with code `ERR_INVALID_OPTION` for an invalid option or contradictory ones.
  *
  * @example

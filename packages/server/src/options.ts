@@ -57,6 +57,13 @@ export interface LiveDeviceServerOptions {
   guardMs?: number;
   /** Milliseconds a socket has to send `hello` (and be authorized); else close 4408. Defaults to `5000`. */
   helloTimeoutMs?: number;
+  /**
+   * Milliseconds, from the server's creation, that a first resync waits at most for its device's
+   * bridge to be ready (`DeviceBridge.ready`: the device's retained state has arrived); after that it
+   * goes out with what is known. Also the bound of `LiveDeviceServer.ready()`. `0`: never wait.
+   * Defaults to `2000`.
+   */
+  readyTimeoutMs?: number;
   /** Milliseconds a write waits for its echo before a matching change counts as external. Defaults to `2000`. */
   echoTimeoutMs?: number;
   /** Whether stale writes are refused. Turn off only to demonstrate the bug. Defaults to `true`. */
@@ -110,6 +117,7 @@ export const DEFAULTS = Object.freeze({
   path: '/live',
   guardMs: 500,
   helloTimeoutMs: 5000,
+  readyTimeoutMs: 2000,
   echoTimeoutMs: 2000,
   checkRevisions: true,
   allowedOrigins: Object.freeze([] as string[]),
@@ -126,6 +134,7 @@ export interface ResolvedOptions {
   readonly path: string;
   readonly guardMs: number;
   readonly helloTimeoutMs: number;
+  readonly readyTimeoutMs: number;
   readonly echoTimeoutMs: number;
   readonly checkRevisions: boolean;
   readonly allowedOrigins: ReadonlySet<string>;
@@ -216,6 +225,7 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     path,
     guardMs: checkGuardMs(o.guardMs),
     helloTimeoutMs: checkNumber('helloTimeoutMs', o.helloTimeoutMs, 1, MAX_TIMER_MS),
+    readyTimeoutMs: checkNumber('readyTimeoutMs', o.readyTimeoutMs, 0, MAX_TIMER_MS),
     echoTimeoutMs: checkNumber('echoTimeoutMs', o.echoTimeoutMs, 1, MAX_TIMER_MS),
     checkRevisions: o.checkRevisions,
     allowedOrigins: new Set(allowedOrigins.map(normaliseOrigin)),

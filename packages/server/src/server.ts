@@ -14,6 +14,7 @@ import { DeviceHub } from './hub.js';
 import { invalidOption } from './option-checks.js';
 import { type LiveDeviceServerOptions, type ResolvedOptions, checkGuardMs, resolveOptions } from './options.js';
 import { isOriginAllowed, offersSubprotocol } from './origin.js';
+import { DeviceReadiness, type ReadyReport } from './readiness.js';
 import { type ServerStats, type SessionInfo, Session, type SessionHost } from './session.js';
 import { DeviceStore } from './store.js';
 
@@ -47,6 +48,17 @@ export interface LiveDeviceServer {
   readonly sessionCount: number;
   /** The protection settings now in force. */
   readonly protection: Readonly<Protection>;
+  /**
+   * Resolves when every device's bridge is ready (its retained state has arrived; see
+   * `DeviceBridge.ready`), or when `readyTimeoutMs` since the server's creation has passed, with
+   * the devices that were not ready by then. Never rejects. Pages may connect before: their first
+   * resync waits for their device the same way (docs/protocol.md, Lifecycle: readiness).
+   *
+   * @example
+   * const report = await live.ready();
+   * if (!report.ready) logger.warn({ devices: report.notReady }, 'serving devices whose state is not known yet');
+   */
+  ready(): Promise<ReadyReport>;
   /**
    * Handles an HTTP upgrade if its path is this server's `path`: returns `true` and takes the socket
    * (upgrading it, or refusing it with 400/403/503). Returns `false` and does nothing otherwise, so
@@ -95,6 +107,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
   readonly protection: Protection;
   readonly counters: ServerStats = { sessions: 0, sets: 0, acks: 0, undeliveredAcks: 0, writesInFlight: 0 };
   private readonly hubs = new Map<string, DeviceHub>();
+  private readonly readiness = new Map<string, DeviceReadiness>();
   private readonly open = new Set<Session>();
   private readonly wss: WebSocketServer;
   private readonly detachers = new Set<() => void>();
@@ -117,6 +130,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
         logger: o.logger,
       });
       this.hubs.set(bridge.id, new DeviceHub(bridge, store, o.logger));
+      this.readiness.set(bridge.id, new DeviceReadiness(bridge, o.readyTimeoutMs, o.logger));
     }
     this.wss = new WebSocketServer({
       noServer: true,
@@ -172,6 +186,17 @@ class LiveServer implements LiveDeviceServer, SessionHost {
 
   device(id: string): DeviceHub | undefined {
     return this.hubs.get(id);
+  }
+
+  deviceReadiness(id: string): DeviceReadiness | undefined {
+    return this.readiness.get(id);
+  }
+
+  async ready(): Promise<ReadyReport> {
+    const all = [...this.readiness.values()];
+    await Promise.all(all.map((r) => r.settled));
+    const notReady = all.filter((r) => !r.ready).map((r) => r.id);
+    return { ready: notReady.length === 0, notReady };
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
@@ -262,6 +287,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     await Promise.all([...this.open].map((s) => s.shutdown(CLOSE_GRACE_MS)));
     await wssClosed;
     for (const hub of this.hubs.values()) hub.close();
+    for (const readiness of this.readiness.values()) readiness.close();
     this.options.logger.info({}, 'server closed');
   }
 }

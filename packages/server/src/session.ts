@@ -22,6 +22,7 @@ import {
 import { type Applicant, judge } from './admission.js';
 import { WriteOutcome } from './bridge.js';
 import type { DeviceHub, HubMember } from './hub.js';
+import type { DeviceReadiness } from './readiness.js';
 import type { AuthorizeGrant, AuthorizeResult, ResolvedOptions } from './options.js';
 import { FLOOD_FACTOR } from './options.js';
 import { Outbox } from './outbox.js';
@@ -35,6 +36,11 @@ export const SessionState = {
   Authorizing: 'authorizing',
   /** A reconnect (`mounts > 0`) inside its guard: sets are refused `guard`, no frames are sent. */
   Guarded: 'guarded',
+  /**
+   * Authorized (and past any guard), the device's bridge not ready yet: its retained state is still
+   * arriving (docs/protocol.md, Lifecycle: readiness). Sets are refused `guard`, no frames are sent.
+   */
+  AwaitingDevice: 'awaiting-device',
   /** Resync sent (or waiting for a slow reader's buffer to drain); updates flow, sets are judged. */
   Live: 'live',
   /** Closed or closing; nothing more is sent. */
@@ -80,6 +86,8 @@ export interface SessionHost {
   readonly protection: { readonly guardMs: number; readonly checkRevisions: boolean };
   readonly counters: ServerStats;
   device(id: string): DeviceHub | undefined;
+  /** Whether a device's first resyncs still wait for its bridge. */
+  deviceReadiness(id: string): DeviceReadiness | undefined;
   sessionClosed(session: Session, code: number): void;
 }
 
@@ -118,6 +126,8 @@ export class Session implements HubMember {
   private mounts: number | undefined;
   private helloTimer: ReturnType<typeof setTimeout> | undefined;
   private guardTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Stops waiting for the device's readiness (AwaitingDevice). */
+  private stopAwaitingDevice: (() => void) | undefined;
   /** Cleared at every heartbeat, set by every pong. */
   private alive = true;
   private readonly rate: TokenBucket;
@@ -155,6 +165,7 @@ export class Session implements HubMember {
       writesPerSecond: rateLimit.perSecond,
       hub: () => this.hub,
       authorizing: () => this.state === SessionState.Authorizing,
+      awaitingDevice: () => this.state === SessionState.AwaitingDevice,
       canWrite: () => this.grant?.canWrite,
       takeRateToken: () => this.rate.take(),
       synced: () => this.state === SessionState.Live && !this.outbox.resyncPending,
@@ -357,9 +368,24 @@ export class Session implements HubMember {
     this.goLive();
   }
 
+  /** The resync goes out once the guard (if any) has ended and the device is ready (or its bound passed). */
   private goLive(): void {
+    const readiness = this.hub && this.host.deviceReadiness(this.hub.store.id);
+    if (readiness?.waiting) {
+      this.state = SessionState.AwaitingDevice;
+      this.stopAwaitingDevice = readiness.whenSettled(() =>
+        this.terminateOnThrow('readiness', () => this.deviceReady()),
+      );
+      return;
+    }
     this.state = SessionState.Live;
     this.sendResync();
+  }
+
+  private deviceReady(): void {
+    this.stopAwaitingDevice = undefined;
+    if (this.state !== SessionState.AwaitingDevice) return;
+    this.goLive();
   }
 
   // ---------------------------------------------------------------- writes
@@ -463,6 +489,8 @@ export class Session implements HubMember {
     clearTimeout(this.guardTimer);
     this.helloTimer = undefined;
     this.guardTimer = undefined;
+    this.stopAwaitingDevice?.();
+    this.stopAwaitingDevice = undefined;
     this.hub?.leave(this);
     this.outbox.clear();
     this.request = undefined;
