@@ -153,7 +153,8 @@ function program(): Command {
         '      --mqtt-username panel --mqtt-password-env MQTT_PASSWORD --mqtt-ca ca.pem --origin https://panel.example.com',
         '  live-device-server --device videoproc.json --broker-port 1883   # embedded broker',
         '',
-        'Prints "listening on ws://HOST:PORT/PATH" when ready; logs go to stderr. SIGINT/SIGTERM shut it down cleanly.',
+        'Prints "listening on ws://HOST:PORT/PATH" once every device\'s retained state is in (at most 2 s after start;',
+        'a warning names the devices that were not ready); logs go to stderr. SIGINT/SIGTERM shut it down cleanly.',
       ].join('\n'),
     )
     .version('0.1.0');
@@ -165,9 +166,12 @@ interface Running {
   httpServer?: http.Server;
   bridges: DeviceBridge[];
   broker?: EmbeddedBroker;
+  /** Set when shutting down: a start still waiting for readiness prints nothing more. */
+  stopping?: boolean;
 }
 
 async function shutdown(running: Running): Promise<void> {
+  running.stopping = true;
   if (running.live) await running.live.close();
   if (running.httpServer) {
     const server = running.httpServer;
@@ -275,6 +279,17 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
       resolve();
     });
   });
+  // Listening already: a page that connects now (every page, right after a restart) is held until its
+  // device's retained state is in. The line comes once every device is ready or the bound passed, so
+  // a page connecting after it gets the retained values in its first resync.
+  const report = await live.ready();
+  if (running.stopping) return;
+  if (!report.ready) {
+    log.warn(
+      { devices: report.notReady, readyTimeoutMs: DEFAULTS.readyTimeoutMs },
+      'devices not ready: their pages start with what is known',
+    );
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   process.stdout.write(`listening on ws://${host}:${address.port}${opts.path}\n`);

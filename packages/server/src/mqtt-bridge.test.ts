@@ -326,6 +326,95 @@ describe('mqtt bridge: broker connection lost and back', () => {
   });
 });
 
+describe('mqtt bridge: readiness (the retained state before online)', () => {
+  /** The example device without its availability topic: online as soon as the link is up. */
+  const withoutAvailability = (): DeviceDescription => {
+    const { availability: _ignored, ...rest } = device;
+    return rest;
+  };
+
+  /** Retained values on every status topic of the example device. */
+  async function everyStatus(h: number): Promise<void> {
+    await witness.publish(VP.genlockStatus, `${h} 10`, { retain: true });
+    await witness.publish(VP.freezeStatus, '1', { retain: true });
+    await witness.publish(VP.formatStatus, '2', { retain: true });
+    await witness.publish(VP.brightnessStatus, '50', { retain: true });
+    await witness.publish(VP.delayStatus, '40', { retain: true });
+    await witness.publish(VP.inputStatus, 'SDI 1', { retain: true });
+  }
+
+  it('ready() resolves true with every retained value in, online reported after the last status', async () => {
+    await everyStatus(-25);
+    await witness.publish(VP.online, '1', { retain: true });
+    // A settle longer than the test's timeout: only "every topic delivered" can end it.
+    const bridge = bridgeOn(broker.url, { settleMs: 60_000, readyTimeoutMs: 60_000 });
+    const events = recordEvents(bridge);
+    expect(await bridge.ready()).toBe(true);
+    expect(bridge.linkState).toBe('up');
+    expect(bridge.online).toBe(true);
+    expect(bridge.snapshot()).toMatchObject({ genlock_phase_h: -25, freeze: true, input_signal: 'SDI 1' });
+    const order = events.events.map((e) => e.type);
+    expect(order.filter((t) => t === 'status')).toHaveLength(6);
+    expect(order.at(-1)).toBe('availability');
+  });
+
+  it('without an availability topic, online only after the retained statuses (not at the SUBACK)', async () => {
+    await everyStatus(7);
+    const bridge = bridgeOn(broker.url, {}, withoutAvailability());
+    const events = recordEvents(bridge);
+    await events.next(availability(true), 'online');
+    // What a session's resync would carry at that moment.
+    expect(bridge.snapshot()).toMatchObject({ genlock_phase_h: 7, genlock_phase_v: 10, audio_delay: 40 });
+    expect(await bridge.ready()).toBe(true);
+  });
+
+  it('topics without a retained message: up after settleMs without a message', async () => {
+    await deviceState(3, 4);
+    const bridge = bridgeOn(broker.url, { settleMs: 50, readyTimeoutMs: 60_000 });
+    const events = recordEvents(bridge);
+    expect(await bridge.ready()).toBe(true);
+    expect(bridge.snapshot()).toEqual({ genlock_phase_h: 3, genlock_phase_v: 4, freeze: false });
+    expect(events.events.at(-1)).toEqual({ type: 'availability', online: true });
+  });
+
+  it('after a broker reconnect, online again only once the retained statuses are back', async () => {
+    await everyStatus(1);
+    const proxy = await proxied();
+    const bridge = bridgeOn(proxy.url('mqtt'), {}, withoutAvailability());
+    const events = recordEvents(bridge);
+    await events.next(availability(true), 'online');
+    proxy.refuse();
+    await events.next(availability(false, true), 'offline with reset');
+    await everyStatus(2);
+    const since = events.mark();
+    proxy.pass();
+    await events.next(availability(true), 'online again');
+    expect(bridge.snapshot()).toMatchObject({ genlock_phase_h: 2, audio_delay: 40 });
+    const order = events.events.slice(since).map((e) => e.type);
+    expect(order.filter((t) => t === 'status')).toHaveLength(6);
+    expect(order.at(-1)).toBe('availability');
+  });
+
+  it('ready() resolves false after readyTimeoutMs when the broker cannot be reached', async () => {
+    const closed = await startEmbeddedBroker();
+    await closed.close(); // a port nothing listens on any more
+    const bridge = bridgeOn(closed.url, { readyTimeoutMs: 150 });
+    const started = performance.now();
+    expect(await bridge.ready()).toBe(false);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    expect(bridge.online).toBe(false);
+  });
+
+  it('checks settleMs and readyTimeoutMs like every option', () => {
+    expect(() => createMqttBridge(device, { url: broker.url, settleMs: -1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('"settleMs"') }),
+    );
+    expect(() => createMqttBridge(device, { url: broker.url, readyTimeoutMs: Number.NaN })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('"readyTimeoutMs"') }),
+    );
+  });
+});
+
 describe('mqtt bridge: connecting', () => {
   it('passes credentials through', async () => {
     let refused = 0;

@@ -82,11 +82,21 @@ async function waitForPort(
   }
 }
 
+/** Options of {@link startMosquitto}. */
+export interface MosquittoOptions {
+  /**
+   * The lines of an ACL file (`acl_file`), e.g. `['topic write cy-vp4/#', 'topic read cy-vp4/a']`:
+   * rules before any `user` line apply to anonymous clients. Mosquitto grants a subscription the ACL
+   * does not let the client read and then silently drops its messages. Defaults to none (no ACL).
+   */
+  acl?: readonly string[];
+}
+
 /**
  * Starts Mosquitto. Throws when it is not installed (a test failure: in CI that must never be a
  * skip) or does not come up.
  */
-export async function startMosquitto(): Promise<Mosquitto> {
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   const bin = findMosquitto();
   if (!bin) {
     throw new Error(
@@ -97,6 +107,8 @@ export async function startMosquitto(): Promise<Mosquitto> {
   const port = await freePort(host);
   const dir = await mkdtemp(join(tmpdir(), 'ldf-mosquitto-'));
   const config = join(dir, 'mosquitto.conf');
+  const acl = join(dir, 'acl');
+  if (options.acl) await writeFile(acl, [...options.acl, ''].join('\n'));
   await writeFile(
     config,
     [
@@ -106,6 +118,7 @@ export async function startMosquitto(): Promise<Mosquitto> {
       'log_dest stderr',
       'log_type error',
       'log_type warning',
+      ...(options.acl ? [`acl_file ${acl}`] : []),
       '',
     ].join('\n'),
   );
