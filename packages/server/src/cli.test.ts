@@ -3,7 +3,7 @@
  * `node dist/cli.js`, talked to with a real WebSocket client and real MQTT brokers.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -290,6 +290,98 @@ describe('live-device-server against an external broker', () => {
     await w.waitFor((m) => m.topic === VP.freezeSet && m.payload === 'freeze 1', 'the write on Mosquitto');
     cli.child.kill('SIGINT');
     expect(await cli.exited).toBe(0);
+  });
+});
+
+describe('live-device-server: the first resync after start carries the device state', () => {
+  const STARTS = 20;
+  const PARALLEL = 5;
+
+  /** The example device without its availability topic (online whenever the broker link is up). */
+  async function withoutAvailabilityFile(): Promise<string> {
+    const { availability: _ignored, ...rest } = JSON.parse(await readFile(VIDEOPROC_FILE, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    const file = join(await mkdtemp(join(tmpdir(), 'ldf-cli-')), 'videoproc-always-online.json');
+    await writeFile(file, JSON.stringify(rest));
+    return file;
+  }
+
+  /**
+   * Starts the CLI STARTS times against one broker, in rounds of PARALLEL processes (to keep the
+   * suite fast; processes starting side by side are, if anything, slower to link up), with new
+   * retained values before each round.
+   */
+  async function startsAgainst(brokerUrl: string, deviceFile: string): Promise<void> {
+    const w = await witnessOn(brokerUrl);
+    for (let round = 0; round < STARTS / PARALLEL; round++) {
+      // Retained, as the device leaves them; some status topics (brightness, format…) have none.
+      await w.publish(VP.genlockStatus, `${-1 - round} ${round}`, { retain: true });
+      await w.publish(VP.freezeStatus, round % 2 === 0 ? '1' : '0', { retain: true });
+      await w.publish(VP.delayStatus, String(100 + round), { retain: true });
+      await w.publish(VP.online, '1', { retain: true });
+      const expected = {
+        round,
+        device: 'online',
+        values: {
+          genlock_phase_h: -1 - round,
+          genlock_phase_v: round,
+          freeze: round % 2 === 0,
+          audio_delay: 100 + round,
+        },
+      };
+      await Promise.all(
+        Array.from({ length: PARALLEL }, async () => {
+          const cli = run(['--device', deviceFile, '--mqtt', brokerUrl, '--port', '0']);
+          const { client, resync } = await page(await listening(cli));
+          expect({ round, device: resync.device, values: valuesOf(resync) }).toEqual(expected);
+          expect(client.frames[0]).toBe(resync);
+          cli.child.kill('SIGTERM');
+          expect(await cli.exited).toBe(0);
+          expect(cli.stderr()).not.toContain('devices not ready');
+        }),
+      );
+    }
+  }
+
+  const valuesOf = (resync: ResyncFrame) => ({
+    genlock_phase_h: resync.fields.genlock_phase_h?.value,
+    genlock_phase_v: resync.fields.genlock_phase_v?.value,
+    freeze: resync.fields.freeze?.value,
+    audio_delay: resync.fields.audio_delay?.value,
+  });
+
+  for (const availabilityTopic of [true, false]) {
+    const what = availabilityTopic ? 'with an availability topic' : 'without an availability topic';
+
+    it(`${what}, aedes: a page connecting right after "listening on" gets the retained values, ${STARTS} starts`, async () => {
+      const broker = await startEmbeddedBroker();
+      cleanups.push(() => broker.close());
+      await startsAgainst(broker.url, availabilityTopic ? VIDEOPROC_FILE : await withoutAvailabilityFile());
+    }, 120_000);
+
+    it.runIf(runMosquittoTests)(
+      `${what}, Mosquitto: a page connecting right after "listening on" gets the retained values, ${STARTS} starts`,
+      async () => {
+        const mosquitto = await startMosquitto();
+        cleanups.push(() => mosquitto.close());
+        await startsAgainst(mosquitto.url, availabilityTopic ? VIDEOPROC_FILE : await withoutAvailabilityFile());
+      },
+      120_000,
+    );
+  }
+
+  it('an unreachable broker: "listening on" after the bound, with a warning naming the device', async () => {
+    const gone = await startEmbeddedBroker();
+    await gone.close(); // nothing listens on its port any more
+    const cli = run(['--device', VIDEOPROC_FILE, '--mqtt', gone.url, '--port', '0']);
+    const url = await listening(cli);
+    expect(cli.stderr()).toMatch(
+      /warn: devices not ready: their pages start with what is known \{"devices":\["videoproc"\]/,
+    );
+    const { resync } = await page(url);
+    expect(resync.device).toBe('offline');
   });
 });
 

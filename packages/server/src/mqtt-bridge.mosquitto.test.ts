@@ -31,6 +31,7 @@ import {
   startWitness,
   type Witness,
   freshestOf,
+  until,
 } from '@live-device-form/testkit';
 
 let mosquitto: Mosquitto;
@@ -350,5 +351,47 @@ describe.runIf(runMosquittoTests)('end to end on Mosquitto: pages, server SDK, M
     expect(await writer.client.ack(1, 5000)).toMatchObject({ status: 'accepted' });
     await reader.client.next(isUpdate('genlock_phase_v', 12), 5000);
     expect(hardware.received).toEqual([{ topic: VP.genlockSet, payload: 'genlock -25 12' }]);
+  });
+});
+
+describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto: readiness', () => {
+  it('an ACL that grants a subscription but never delivers a status topic: one warning naming it', async () => {
+    const readable = [
+      VP.online,
+      VP.genlockStatus,
+      VP.formatStatus,
+      VP.brightnessStatus,
+      VP.delayStatus,
+      VP.inputStatus,
+    ];
+    // Anyone may publish; the freeze status may be subscribed to (Mosquitto grants it) but never read.
+    const guarded = await startMosquitto({ acl: ['topic write cy-vp4/#', ...readable.map((t) => `topic read ${t}`)] });
+    later(() => guarded.close());
+    const device = await startWitness(guarded.url);
+    later(() => device.close());
+    for (const topic of [...readable, VP.freezeStatus]) {
+      const payload = topic === VP.online ? '1' : topic === VP.genlockStatus ? '-25 10' : '1';
+      await device.publish(topic, payload, { retain: true });
+    }
+    const log = recordingLogger();
+    const bridge = createMqttBridge(await loadDeviceFile(VIDEOPROC_FILE), {
+      url: guarded.url,
+      logger: log,
+      settleMs: 50,
+      readyTimeoutMs: 300,
+    });
+    later(() => bridge.close());
+    expect(await bridge.ready()).toBe(true);
+    expect(bridge.snapshot()).toMatchObject({ genlock_phase_h: -25, audio_delay: 1 });
+    expect(bridge.snapshot()).not.toHaveProperty('freeze');
+    const silent = (): typeof log.entries => log.entries.filter((e) => e.msg.startsWith('subscribed, but no message'));
+    await until(() => silent().length > 0, 3000);
+    expect(silent()).toEqual([
+      {
+        level: 'warn',
+        msg: 'subscribed, but no message arrived on these topics: no retained message yet, or the broker (an ACL) does not deliver them',
+        obj: { device: 'videoproc', topics: [VP.freezeStatus], readyTimeoutMs: 300 },
+      },
+    ]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -108,7 +108,11 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const dir = await mkdtemp(join(tmpdir(), 'ldf-mosquitto-'));
   const config = join(dir, 'mosquitto.conf');
   const acl = join(dir, 'acl');
-  if (options.acl) await writeFile(acl, [...options.acl, ''].join('\n'));
+  if (options.acl) {
+    await writeFile(acl, [...options.acl, ''].join('\n'), { mode: 0o644 });
+    // Started as root, Mosquitto drops to the `mosquitto` user before it reads the ACL file.
+    await chmod(dir, 0o755);
+  }
   await writeFile(
     config,
     [
