@@ -22,11 +22,11 @@ import {
 import { type Applicant, judge } from './admission.js';
 import { WriteOutcome } from './bridge.js';
 import type { DeviceHub, HubMember } from './hub.js';
-import type { DeviceReadiness } from './readiness.js';
 import type { AuthorizeGrant, AuthorizeResult, ResolvedOptions } from './options.js';
 import { FLOOD_FACTOR } from './options.js';
 import { Outbox } from './outbox.js';
 import { TokenBucket } from './rate-limit.js';
+import type { DeviceReadiness } from './readiness.js';
 
 /** Where a session is in its life. Every handler checks it first. */
 export const SessionState = {
