@@ -1,13 +1,13 @@
 /**
  * The clients, in a process of their own so they never share the server's event loop: up to
- * 10,000 raw WebSocket clients (see `raw-ws.ts`) that say `hello` and count `update` frames.
+ * 10,000 raw WebSocket clients (see the testkit's `raw-ws.ts`) that say `hello` and count `update` frames.
  * During a fan-out run it reports to the server, over a direct loopback socket and batched per
  * turn of the event loop, the highest update number every reading client has received, which
  * paces the server's window.
  * @module
  */
 import { connect, type Socket } from 'node:net';
-import { FrameKind, type RawHandlers, type RawTarget, RawWsClient } from './raw-ws.js';
+import { FrameKind, type RawHandlers, type RawTarget, RawWsClient } from '@live-device-form/testkit';
 import { serveCalls } from './proc.js';
 
 export interface ConnectArgs {

@@ -3,7 +3,7 @@
  * the SDK beside a bare `ws` server.
  *
  * For each N four processes run: the SDK server and the bare server (each alone in its process,
- * with `--expose-gc`), and one client process for each (raw WebSocket clients, see `raw-ws.ts`).
+ * with `--expose-gc`), and one client process for each (raw WebSocket clients, see the testkit's `raw-ws.ts`).
  * The clients never share a server's event loop.
  *
  * Memory: after a warm-up (clients connected and gone, so code is compiled and pools exist), a

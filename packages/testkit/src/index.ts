@@ -18,3 +18,6 @@ export * from './devices.js';
 export * from './harness.js';
 export * from './stats.js';
 export * from './fresh-values.js';
+export * from './raw-ws.js';
+export * from './flood-publisher.js';
+export * from './ingress-flood.js';

@@ -6,7 +6,8 @@
  *
  * It speaks just enough RFC 6455: the upgrade (offering a subprotocol), masked text frames out,
  * unmasked frames in (text, ping → pong, close). A `paused` client stops reading after the
- * upgrade: the slow consumer of docs/protocol.md rule 10.
+ * upgrade: the slow consumer of docs/protocol.md rule 10. Shared by the bench's client processes
+ * and the server's flood test ({@link openPausedClients}).
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -23,6 +24,8 @@ export interface RawTarget {
   path: string;
   /** Subprotocol offered in `Sec-WebSocket-Protocol`. */
   protocol: string;
+  /** Local address to connect from (any of 127.0.0.0/8 on Linux). Defaults to the kernel's choice. */
+  localAddress?: string;
 }
 
 /** Callbacks of one client; kept as plain functions so 10,000 clients cost no closures per frame. */
@@ -79,7 +82,7 @@ export class RawWsClient {
    */
   open(target: RawTarget, firstText: string | undefined, pause = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const socket = connect({ host: target.host, port: target.port });
+      const socket = connect({ host: target.host, port: target.port, localAddress: target.localAddress });
       this.socket = socket;
       socket.setNoDelay(true);
       const key = randomBytes(16).toString('base64');
@@ -186,4 +189,33 @@ export class RawWsClient {
       this.rest = Buffer.from(buf);
     }
   }
+}
+
+/** Handlers of clients nobody listens to. */
+const IGNORED: RawHandlers = { onText() {}, onClose() {} };
+
+/**
+ * Opens `count` clients that send `hello` and then never read (paused right after the upgrade), the
+ * `localAddresses` taken in turn so that a per-address limit does not refuse them. `concurrency`
+ * upgrades are in flight at once. Resolves with the clients once every upgrade was answered 101.
+ */
+export async function openPausedClients(
+  target: Omit<RawTarget, 'localAddress'>,
+  count: number,
+  hello: string,
+  localAddresses: readonly string[] = ['127.0.0.1'],
+  concurrency = 100,
+): Promise<RawWsClient[]> {
+  const clients: RawWsClient[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      const c = new RawWsClient(i, IGNORED);
+      clients.push(c);
+      await c.open({ ...target, localAddress: localAddresses[i % localAddresses.length] }, hello, true);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return clients;
 }
