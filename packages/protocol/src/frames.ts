@@ -14,6 +14,15 @@ export const FieldType = {
 } as const;
 export type FieldType = (typeof FieldType)[keyof typeof FieldType];
 
+/**
+ * A value from a newer server that this version does not know: a `device` status, a rejection
+ * reason, an error code (a word of at most 64 lowercase letters, digits and `-`).
+ * `parseServerFrame` passes it on instead of refusing the frame (forward compatibility,
+ * docs/protocol.md); a client treats it as the most cautious of the values it knows. It is typed
+ * `string & Record<never, never>` so that editors still offer the known values.
+ */
+export type Unrecognized = string & Record<never, never>;
+
 /** A value a field can hold. `null` means "not known yet"; such a field is read-only. */
 export type FieldValue = number | boolean | string | null;
 
@@ -57,8 +66,12 @@ export interface FieldState {
   rev: number;
 }
 
-/** Whether the device can be written: both its availability topic and the broker link are up. */
-export const DeviceStatus = { Online: 'online', Offline: 'offline' } as const;
+/**
+ * Whether the device can be written: `online` when its availability topic and the broker link are
+ * up and the server keeps up with it; `lagging` when the server has fallen more than its lag limit
+ * behind the broker (docs/protocol.md rule 11; writes are refused `guard` until the next resync).
+ */
+export const DeviceStatus = { Online: 'online', Offline: 'offline', Lagging: 'lagging' } as const;
 export type DeviceStatus = (typeof DeviceStatus)[keyof typeof DeviceStatus];
 
 // ---------------------------------------------------------------- client -> server
@@ -108,8 +121,8 @@ export interface ResyncFrame {
    * epoch: every `set` carries the epoch its `rev` came from.
    */
   epoch: string;
-  /** Whether the device can be written right now. */
-  device: DeviceStatus;
+  /** Whether the device can be written right now; a value this version does not know means not writable. */
+  device: DeviceStatus | Unrecognized;
   schema: FieldSchema[];
   fields: Record<string, FieldState>;
 }
@@ -169,7 +182,8 @@ export interface RejectedAck {
   type: 'ack';
   id: number;
   status: 'rejected';
-  reason: RejectReason;
+  /** A reason this version does not know (from a newer server) is still a refusal. */
+  reason: RejectReason | Unrecognized;
   /** Human-readable detail (e.g. which limit an invalid value broke). */
   message?: string;
   /** The field, when it is a known field: then `value` and `rev` are its current state. */
@@ -180,10 +194,14 @@ export interface RejectedAck {
 
 export type AckFrame = AcceptedAck | UnknownAck | RejectedAck;
 
-/** The device or the broker went away. When both are back a fresh `resync` follows. */
+/**
+ * The device or the broker went away (`offline`), or the server fell behind the broker (`lagging`,
+ * docs/protocol.md rule 11). Writes are refused until the fresh `resync` that follows. A status
+ * this version does not know means the same: not writable until the next `resync`.
+ */
 export interface DeviceFrame {
   type: 'device';
-  status: 'offline';
+  status: Exclude<DeviceStatus, 'online'> | Unrecognized;
 }
 
 export interface PongFrame {
@@ -206,7 +224,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export interface ErrorFrame {
   type: 'error';
-  code: ErrorCode;
+  /** A code this version does not know (from a newer server) is an error like any other: the close code says what follows. */
+  code: ErrorCode | Unrecognized;
   message: string;
 }
 

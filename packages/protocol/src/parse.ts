@@ -7,7 +7,8 @@
 import {
   type AckStatus,
   type ClientFrame,
-  type DeviceStatus,
+  type Unrecognized,
+  DeviceStatus,
   type EnumOption,
   type ErrorCode,
   type FieldSchema,
@@ -169,6 +170,21 @@ const list =
     return v.map((item, i) => check(item, `${where}[${i}]`));
   };
 
+/** How a value this version does not know may look (see `Unrecognized`). */
+const UNRECOGNIZED_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
+
+/**
+ * One of `values`, or a word this version does not know, passed on as it is (forward compatibility:
+ * a newer server may send it); anything else fails with `expected`.
+ */
+const oneOfOrNewer =
+  <T extends string>(values: readonly T[], expected: string): Check<T | Unrecognized> =>
+  (v, where) => {
+    if (values.includes(v as T)) return v as T;
+    if (typeof v !== 'string' || !UNRECOGNIZED_PATTERN.test(v)) fail(`${where}: ${expected}`);
+    return v;
+  };
+
 function isFieldName(v: unknown): v is string {
   return typeof v === 'string' && FIELD_NAME_PATTERN.test(v) && !FORBIDDEN_KEYS.has(v);
 }
@@ -291,7 +307,7 @@ export function parseClientFrame(text: unknown): ParseResult<ClientFrame> {
 const SCHEMA: Spec = {
   name: fieldName,
   label: str(),
-  type: oneOf(Object.values(FieldType), 'unknown field type'),
+  type: oneOfOrNewer(Object.values(FieldType), 'expected a field type'),
   writable: oneOf([true, false], 'expected a boolean'),
   min: opt(num),
   max: opt(num),
@@ -307,6 +323,11 @@ const OPTIONS = list(MAX_OPTIONS, (v, where): EnumOption =>
 const readSchema: Check<FieldSchema> = (v, where) => {
   const o = obj(v, where);
   const schema = read<FieldSchema>(o, where, SCHEMA);
+  // A type from a newer server: shown as read-only text, never written (forward compatibility).
+  if (!(Object.values(FieldType) as string[]).includes(schema.type)) {
+    schema.type = FieldType.Text;
+    schema.writable = false;
+  }
   if (schema.step! <= 0) fail(`${where}.step: must be greater than 0`);
   if (o.options !== undefined) schema.options = OPTIONS(o.options, `${where}.options`);
   return schema;
@@ -333,20 +354,20 @@ const SERVER_FRAMES: ReadonlyMap<unknown, Spec> = new Map<unknown, Spec>([
     'resync',
     {
       epoch,
-      device: oneOf<DeviceStatus>(['online', 'offline'], 'expected "online" or "offline"'),
+      device: oneOfOrNewer<DeviceStatus>(Object.values(DeviceStatus), 'expected "online", "offline" or "lagging"'),
       schema: list(MAX_FIELDS, readSchema),
       fields: fieldStates,
     },
   ],
   ['update', { field: fieldName, value: VALUE_OR_NULL, rev: counter }],
   ['ack', { id: counter, status: oneOf<AckStatus>(['accepted', 'unknown', 'rejected'], 'unknown status') }],
-  ['device', { status: oneOf(['offline'], 'expected "offline"') }],
+  ['device', { status: oneOfOrNewer(['offline', 'lagging'], 'expected "offline" or "lagging"') }],
   ['pong', { id: counter }],
-  ['error', { code: oneOf(Object.keys(ERROR_CLOSE_CODES), 'unknown code'), message: MESSAGE }],
+  ['error', { code: oneOfOrNewer(Object.keys(ERROR_CLOSE_CODES), 'expected an error code'), message: MESSAGE }],
 ]);
 
 /** What a `rejected` ack adds; `CURRENT` only when it names a field. */
-const REJECTED: Spec = { reason: oneOf(REJECT_ORDER, 'unknown reason'), message: opt(MESSAGE) };
+const REJECTED: Spec = { reason: oneOfOrNewer(REJECT_ORDER, 'expected a reason'), message: opt(MESSAGE) };
 const CURRENT: Spec = { field: fieldName, value: opt(VALUE_OR_NULL), rev: opt(counter) };
 
 function readServerFrame(o: Obj): ServerFrame {

@@ -1,77 +1,74 @@
 /**
- * One device as the server serves it: its bridge, its store, and the sessions watching it. The hub
- * encodes each change once and hands the same bytes to every session (fan-out to thousands of
- * sockets must not re-serialise per socket).
+ * One device as the server serves it: its bridge, its store, and the sessions watching it. The store
+ * applies every status at once (so a `set` is always judged against the device's latest state);
+ * the hub's {@link Fanout} sends the changes on, coalesced and in slices (docs/protocol.md rule 11).
  * @module
  */
-import { encodeFrame } from '@live-device-form/protocol';
 import type { DeviceBridge } from './bridge.js';
+import { Fanout, type FanoutMember, IngressState } from './fanout.js';
 import type { Logger } from './logger.js';
 import type { DeviceStore, StoreEvent } from './store.js';
 
 /** What a hub needs from a session. @internal */
-export interface HubMember {
-  /** A field changed; `data` is the encoded `update` frame, shared by every member. */
-  onChange(field: string, data: Buffer): void;
-  /** The device became writable or stopped being writable. */
-  onAvailability(online: boolean): void;
+export type HubMember = FanoutMember;
+
+/** How a hub fans out; see the options of the same names. @internal */
+export interface HubLimits {
+  lagLimitMs: number;
+  fanoutSliceMs: number;
 }
 
 /** @internal */
 export class DeviceHub {
-  private readonly members = new Set<HubMember>();
+  private readonly fanout: Fanout;
   private readonly unsubscribe: () => void;
 
   constructor(
     readonly bridge: DeviceBridge,
     readonly store: DeviceStore,
     private readonly log: Logger,
+    limits: HubLimits,
   ) {
-    this.unsubscribe = store.subscribe((event) => this.fanOut(event));
+    this.fanout = new Fanout({ lagLimitMs: limits.lagLimitMs, sliceMs: limits.fanoutSliceMs, log, device: store.id });
+    this.unsubscribe = store.subscribe((event) => this.onStoreEvent(event));
+  }
+
+  /** Whether the fan-out is more than `lagLimitMs` behind the broker: pages were told, sets are refused `guard`. */
+  get lagging(): boolean {
+    return this.fanout.state === IngressState.Lagging;
+  }
+
+  /** The number of the latest fan-out round started (see `FanoutMember.onChange`). */
+  get roundsStarted(): number {
+    return this.fanout.roundsStarted;
   }
 
   join(member: HubMember): void {
-    this.members.add(member);
+    this.fanout.join(member);
   }
 
   leave(member: HubMember): void {
-    this.members.delete(member);
+    this.fanout.leave(member);
   }
 
   /** Stops the fan-out and the store. The bridge belongs to the caller and stays open. */
   close(): void {
     this.unsubscribe();
-    this.members.clear();
+    this.fanout.close();
     this.store.close();
   }
 
-  private fanOut(event: StoreEvent): void {
-    if (this.members.size === 0) return;
+  private onStoreEvent(event: StoreEvent): void {
     switch (event.type) {
-      case 'change': {
-        const data = Buffer.from(
-          encodeFrame({ type: 'update', field: event.field, value: event.value, rev: event.rev }),
-        );
-        this.each((m) => m.onChange(event.field, data));
+      case 'change':
+        this.fanout.change(event.field, event.value, event.rev);
         break;
-      }
       case 'availability':
-        this.each((m) => m.onAvailability(event.online));
+        this.fanout.availability(event.online);
         break;
       default: {
         const never: never = event;
-        void never;
-      }
-    }
-  }
-
-  private each(fn: (member: HubMember) => void): void {
-    for (const member of this.members) {
-      try {
-        fn(member);
-      } catch (err) {
-        // One broken session must not keep the others from their updates.
-        this.log.error({ device: this.store.id, err }, 'session failed to take a store event');
+        this.log.warn({ device: this.store.id, event: String((never as { type?: unknown }).type) }, 'unknown store event');
       }
     }
   }

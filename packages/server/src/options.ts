@@ -91,6 +91,18 @@ export interface LiveDeviceServerOptions {
    * (acks and pongs to a client that writes but never reads) is terminated. Defaults to `262144` (256 KiB).
    */
   sendBufferLimit?: number;
+  /**
+   * Milliseconds a page's values may fall behind the broker before it is told `device lagging`
+   * (docs/protocol.md rule 11): when a device's fan-out has had a change waiting that long, every
+   * page of the device; when a slow reader has had an update held back that long, that page. Its
+   * sets are refused `guard` until a fresh resync, sent as soon as it has caught up. Defaults to `1000`.
+   */
+  lagLimitMs?: number;
+  /**
+   * Milliseconds a fan-out round may run before it yields to the event loop (pings, acks, new
+   * connections and the broker link are served between slices). Defaults to `5`.
+   */
+  fanoutSliceMs?: number;
   /** Where everything is logged; pino-compatible. Defaults to `consoleLogger()`. */
   logger?: Logger;
   /**
@@ -126,6 +138,8 @@ export const DEFAULTS = Object.freeze({
   maxFrameBytes: MAX_FRAME_BYTES,
   heartbeatMs: 15_000,
   sendBufferLimit: 256 * 1024,
+  lagLimitMs: 1000,
+  fanoutSliceMs: 5,
 });
 
 /** Options after the merge: every default filled in, origins normalised. @internal */
@@ -145,6 +159,8 @@ export interface ResolvedOptions {
   readonly maxFrameBytes: number;
   readonly heartbeatMs: number;
   readonly sendBufferLimit: number;
+  readonly lagLimitMs: number;
+  readonly fanoutSliceMs: number;
   readonly logger: Logger;
   readonly epoch: string;
   readonly firstRevision: number;
@@ -236,6 +252,8 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     maxFrameBytes: checkNumber('maxFrameBytes', o.maxFrameBytes, 64, MAX_FRAME_BYTES),
     heartbeatMs: checkNumber('heartbeatMs', o.heartbeatMs, 0, MAX_TIMER_MS),
     sendBufferLimit: checkNumber('sendBufferLimit', o.sendBufferLimit, 0),
+    lagLimitMs: checkNumber('lagLimitMs', o.lagLimitMs, 1, MAX_TIMER_MS),
+    fanoutSliceMs: checkNumber('fanoutSliceMs', o.fanoutSliceMs, 0, MAX_TIMER_MS),
     logger,
     epoch,
     firstRevision,

@@ -4,15 +4,31 @@
  * `sendBufferLimit` bytes waiting to be sent (a slow reader, docs/protocol.md rule 10): then only
  * the latest update of each field is held back, in the order the fields last changed, and sent as
  * the buffer drains; a resync that is due replaces them all. A client whose backlog grows beyond
- * that limit plus 1 MiB anyway (it writes but never reads its acks) is cut off.
+ * that limit plus 1 MiB anyway (it writes but never reads its acks) is cut off. A client that has
+ * had an update held back for more than `lagLimitMs` is lagging (docs/protocol.md rule 11): it is
+ * told (`device lagging`), and its held updates give way to a resync, sent as soon as it reads.
  * @module
  */
 import type { WebSocket } from 'ws';
-import { MAX_SERVER_FRAME_BYTES } from '@live-device-form/protocol';
+import { encodeFrame, MAX_SERVER_FRAME_BYTES } from '@live-device-form/protocol';
 import type { Logger } from './logger.js';
 
 /** `ws.send` options of every frame: the bytes are always UTF-8 JSON text. */
 const TEXT = Object.freeze({ binary: false });
+
+/** The `device lagging` frame (docs/protocol.md rule 11). */
+const LAGGING = encodeFrame({ type: 'device', status: 'lagging' });
+
+/** When a held-back update makes a client lagging. @internal */
+export interface LagLimit {
+  /** Milliseconds an update may be held back before the client counts as lagging. */
+  readonly limitMs: number;
+  /** Clock in milliseconds (monotonic). */
+  readonly now: () => number;
+}
+
+/** No lag limit: held updates wait as long as the reader takes. */
+const NO_LAG_LIMIT: LagLimit = Object.freeze({ limitMs: Infinity, now: () => performance.now() });
 
 /** What an outbox needs from its session. @internal */
 export interface OutboxOwner {
@@ -34,6 +50,8 @@ export class Outbox {
   private readonly updates = new Map<string, Buffer>();
   /** A resync is due but the send buffer is full; it replaces every held update when it goes. */
   private resyncDue = false;
+  /** When the oldest update held back now was held (`undefined` while none is). */
+  private heldSince: number | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -41,6 +59,7 @@ export class Outbox {
     private readonly sendBufferLimit: number,
     private readonly log: Logger,
     private readonly owner: OutboxOwner,
+    private readonly lagLimit: LagLimit = NO_LAG_LIMIT,
   ) {}
 
   /** Field updates held back (at most one per field). */
@@ -76,7 +95,12 @@ export class Outbox {
 
   /** A field's `update`: sent at once, or held back as that field's latest while the reader is slow. */
   update(field: string, data: Buffer): void {
-    if (this.resyncDue || this.updates.size > 0 || this.ws.bufferedAmount > this.sendBufferLimit) {
+    // The resync that is due will carry it.
+    if (this.resyncDue) return;
+    if (this.updates.size > 0 || this.ws.bufferedAmount > this.sendBufferLimit) {
+      const now = this.lagLimit.now();
+      this.heldSince ??= now;
+      if (now - this.heldSince > this.lagLimit.limitMs) return this.fallBehind(now);
       this.updates.delete(field); // re-inserted at the end: the newest change goes last
       this.updates.set(field, data);
       this.flush();
@@ -85,9 +109,20 @@ export class Outbox {
     this.send(data);
   }
 
+  /**
+   * The device's fan-out is lagging (docs/protocol.md rule 11): `device lagging` goes at once, held
+   * updates still follow. Not when a resync is due: nothing may precede a socket's first resync, and
+   * a due resync says `lagging` itself while the device lags.
+   */
+  lagging(): void {
+    if (this.resyncDue) return;
+    this.send(LAGGING);
+  }
+
   /** A `resync`: it supersedes every held update, and goes now or as soon as the buffer drains. */
   resync(): void {
     this.updates.clear();
+    this.heldSince = undefined;
     if (this.ws.bufferedAmount > this.sendBufferLimit) {
       this.resyncDue = true;
       return;
@@ -104,13 +139,31 @@ export class Outbox {
   offline(frame: string): void {
     if (this.resyncDue) return;
     this.updates.clear();
+    this.heldSince = undefined;
     this.send(frame);
   }
 
   /** Drops everything held back (the session is over). */
   clear(): void {
     this.updates.clear();
+    this.heldSince = undefined;
     this.resyncDue = false;
+  }
+
+  /**
+   * This client has had an update held back for more than the lag limit: it is told, and instead
+   * of catching up field by field it gets a resync as soon as its buffer drains (sets are refused
+   * `guard` until then).
+   */
+  private fallBehind(now: number): void {
+    this.log.info(
+      { session: this.owner.id, heldMs: Math.round(now - (this.heldSince ?? now)), bufferedAmount: this.ws.bufferedAmount },
+      'client lagging: resync when it reads again',
+    );
+    this.updates.clear();
+    this.heldSince = undefined;
+    this.send(LAGGING);
+    this.resyncDue = true;
   }
 
   /** Sends what the buffer has room for: a due resync first, else held updates, oldest first. */
@@ -127,6 +180,7 @@ export class Outbox {
       const next = this.updates.entries().next();
       if (next.done) return;
       this.updates.delete(next.value[0]);
+      if (this.updates.size === 0) this.heldSince = undefined;
       this.send(next.value[1]);
     }
   }

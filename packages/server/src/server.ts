@@ -129,7 +129,8 @@ class LiveServer implements LiveDeviceServer, SessionHost {
         firstRevision: o.firstRevision,
         logger: o.logger,
       });
-      this.hubs.set(bridge.id, new DeviceHub(bridge, store, o.logger));
+      const limits = { lagLimitMs: o.lagLimitMs, fanoutSliceMs: o.fanoutSliceMs };
+      this.hubs.set(bridge.id, new DeviceHub(bridge, store, o.logger, limits));
       this.readiness.set(bridge.id, new DeviceReadiness(bridge, o.readyTimeoutMs, o.logger));
     }
     this.wss = new WebSocketServer({

@@ -130,6 +130,8 @@ export class Session implements HubMember {
   private stopAwaitingDevice: (() => void) | undefined;
   /** Cleared at every heartbeat, set by every pong. */
   private alive = true;
+  /** The hub's latest fan-out round when this session's last resync was built: it holds what those rounds carry. */
+  private resyncRound = 0;
   private readonly rate: TokenBucket;
   private readonly flood: TokenBucket;
   /** Every frame to the client; holds updates back for a slow reader. */
@@ -153,13 +155,19 @@ export class Session implements HubMember {
     this.remoteAddress = request.socket.remoteAddress;
     this.rate = new TokenBucket(rateLimit.burst, rateLimit.perSecond);
     this.flood = new TokenBucket(rateLimit.burst * FLOOD_FACTOR, rateLimit.perSecond * FLOOD_FACTOR);
-    this.outbox = new Outbox(ws, this.options.sendBufferLimit, logger, {
-      id,
-      canFlush: () => this.state === SessionState.Live,
-      resyncFrame: () => this.resyncFrame(),
-      terminate: () => this.terminate(),
-      terminateOnThrow: (what, fn) => this.terminateOnThrow(what, fn),
-    });
+    this.outbox = new Outbox(
+      ws,
+      this.options.sendBufferLimit,
+      logger,
+      {
+        id,
+        canFlush: () => this.state === SessionState.Live,
+        resyncFrame: () => this.resyncFrame(),
+        terminate: () => this.terminate(),
+        terminateOnThrow: (what, fn) => this.terminateOnThrow(what, fn),
+      },
+      { limitMs: this.options.lagLimitMs, now: () => performance.now() },
+    );
     this.applicant = {
       sessionId: id,
       writesPerSecond: rateLimit.perSecond,
@@ -168,7 +176,8 @@ export class Session implements HubMember {
       awaitingDevice: () => this.state === SessionState.AwaitingDevice,
       canWrite: () => this.grant?.canWrite,
       takeRateToken: () => this.rate.take(),
-      synced: () => this.state === SessionState.Live && !this.outbox.resyncPending,
+      // A lagging device or client (docs/protocol.md rule 11) waits for its resync like a reconnect.
+      synced: () => this.state === SessionState.Live && !this.outbox.resyncPending && this.hub?.lagging !== true,
       checkRevisions: () => this.host.protection.checkRevisions,
       epoch: this.options.epoch,
       contained: (what, fn, fallback) => this.contained(what, fn, fallback),
@@ -228,11 +237,21 @@ export class Session implements HubMember {
 
   // ---------------------------------------------------------------- hub events
 
-  onChange(field: string, data: Buffer): void {
+  onChange(field: string, data: Buffer, round: number): void {
     // Before the resync nothing is sent (it carries the values); while offline the resync that
-    // follows the return carries them too.
-    if (this.state !== SessionState.Live || !this.hub?.store.online) return;
+    // follows the return carries them too; a resync built after the round started holds its values.
+    if (this.state !== SessionState.Live || !this.hub?.store.online || round <= this.resyncRound) return;
     this.outbox.update(field, data);
+  }
+
+  onLagging(): void {
+    if (this.state !== SessionState.Live || !this.hub?.store.online) return;
+    this.outbox.lagging();
+  }
+
+  onCaughtUp(): void {
+    if (this.state !== SessionState.Live) return;
+    this.sendResync();
   }
 
   onAvailability(online: boolean): void {
@@ -448,11 +467,13 @@ export class Session implements HubMember {
 
   /** The resync frame, with the values of this moment. */
   private resyncFrame(): string {
-    const { store } = this.hub as DeviceHub;
+    const hub = this.hub as DeviceHub;
+    const { store } = hub;
+    this.resyncRound = hub.roundsStarted;
     return encodeFrame({
       type: 'resync',
       epoch: this.options.epoch,
-      device: store.online ? 'online' : 'offline',
+      device: !store.online ? 'offline' : hub.lagging ? 'lagging' : 'online',
       schema: [...store.schema],
       fields: store.snapshot(),
     });

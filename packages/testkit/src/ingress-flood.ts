@@ -9,6 +9,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { connectAsync } from 'mqtt';
 import WebSocket from 'ws';
 import { SUBPROTOCOL, parseServerFrame } from '@live-device-form/protocol';
 import {
@@ -95,6 +96,10 @@ export async function runIngressFlood(options: IngressFloodOptions): Promise<Ing
   });
   const cleanup: (() => Promise<unknown> | void)[] = [];
   try {
+    // The written field needs a known value (a field still `null` refuses writes `forbidden`).
+    const seed = await connectAsync(options.brokerUrl, { clean: true, reconnectPeriod: 0 });
+    await seed.publishAsync(`${prefix}/status/gain`, '50', { qos: 1, retain: true });
+    await seed.endAsync();
     const bridge: MqttBridge = createMqttBridge(device, { url: options.brokerUrl, logger: silentLogger });
     cleanup.unshift(() => bridge.close());
     await whenOnline(bridge);
