@@ -208,10 +208,41 @@ describe('parseServerFrame', () => {
     expect(r.ok).toBe(false);
   });
 
-  it('refuses unknown reasons, statuses and codes', () => {
-    expect(parseServerFrame('{"type":"ack","id":1,"status":"rejected","reason":"nope"}').ok).toBe(false);
+  it('reads device lagging, in a device frame and a resync', () => {
+    expect(parseServerFrame('{"type":"device","status":"lagging"}')).toEqual({
+      ok: true,
+      frame: { type: 'device', status: 'lagging' },
+    });
+    const r = parseServerFrame(JSON.stringify({ ...resync, device: 'lagging' }));
+    expect(r.ok && r.frame.type === 'resync' && r.frame.device).toBe('lagging');
+  });
+
+  it('passes on a device status, reason, error code or field type from a newer server', () => {
+    expect(parseServerFrame('{"type":"device","status":"maintenance"}')).toEqual({
+      ok: true,
+      frame: { type: 'device', status: 'maintenance' },
+    });
+    expect(parseServerFrame('{"type":"ack","id":1,"status":"rejected","reason":"quota-exceeded"}')).toEqual({
+      ok: true,
+      frame: { type: 'ack', id: 1, status: 'rejected', reason: 'quota-exceeded' },
+    });
+    expect(parseServerFrame('{"type":"error","code":"server-moved","message":"x"}')).toEqual({
+      ok: true,
+      frame: { type: 'error', code: 'server-moved', message: 'x' },
+    });
+    // An unknown field type becomes read-only text: shown, never written.
+    const colour = { name: 'tint', label: 'Tint', type: 'colour', writable: true };
+    const r = parseServerFrame(JSON.stringify({ ...resync, schema: [colour], fields: { tint: { value: '#fff', rev: 1 } } }));
+    expect(r.ok && r.frame.type === 'resync' && r.frame.schema).toEqual([{ ...colour, type: 'text', writable: false }]);
+  });
+
+  it('refuses what is not a word, and statuses that cannot be', () => {
+    expect(parseServerFrame('{"type":"ack","id":1,"status":"rejected","reason":"No pe!"}').ok).toBe(false);
+    expect(parseServerFrame('{"type":"ack","id":1,"status":"rejected","reason":7}').ok).toBe(false);
+    expect(parseServerFrame(`{"type":"error","code":"${'x'.repeat(65)}","message":"x"}`).ok).toBe(false);
+    // Unknown ack statuses stay refused: whether a write happened cannot be guessed.
     expect(parseServerFrame('{"type":"ack","id":1,"status":"maybe"}').ok).toBe(false);
-    expect(parseServerFrame('{"type":"error","code":"boom","message":"x"}').ok).toBe(false);
+    // A device frame never says online: a fresh resync does.
     expect(parseServerFrame('{"type":"device","status":"online"}').ok).toBe(false);
   });
 
@@ -254,7 +285,7 @@ describe('parseServerFrame: messages name the bad part', () => {
     expect(message(frame({ fields: { 'a/b': { value: 1, rev: 1 } } }))).toBe(
       'resync.fields key: not a valid field name',
     );
-    expect(message(frame({ device: 'maybe' }))).toBe('resync.device: expected "online" or "offline"');
+    expect(message(frame({ device: 'Maybe?' }))).toBe('resync.device: expected "online", "offline" or "lagging"');
   });
 
   it('reads a rejected ack’s current state only when it names a field', () => {

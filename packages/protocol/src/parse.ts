@@ -175,13 +175,14 @@ const UNRECOGNIZED_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
 
 /**
  * One of `values`, or a word this version does not know, passed on as it is (forward compatibility:
- * a newer server may send it); anything else fails with `expected`.
+ * a newer server may send it); anything else, and any of `refused` (known, but never valid here),
+ * fails with `expected`.
  */
 const oneOfOrNewer =
-  <T extends string>(values: readonly T[], expected: string): Check<T | Unrecognized> =>
+  <T extends string>(values: readonly T[], expected: string, refused: readonly string[] = []): Check<T | Unrecognized> =>
   (v, where) => {
     if (values.includes(v as T)) return v as T;
-    if (typeof v !== 'string' || !UNRECOGNIZED_PATTERN.test(v)) fail(`${where}: ${expected}`);
+    if (typeof v !== 'string' || !UNRECOGNIZED_PATTERN.test(v) || refused.includes(v)) fail(`${where}: ${expected}`);
     return v;
   };
 
@@ -361,7 +362,8 @@ const SERVER_FRAMES: ReadonlyMap<unknown, Spec> = new Map<unknown, Spec>([
   ],
   ['update', { field: fieldName, value: VALUE_OR_NULL, rev: counter }],
   ['ack', { id: counter, status: oneOf<AckStatus>(['accepted', 'unknown', 'rejected'], 'unknown status') }],
-  ['device', { status: oneOfOrNewer(['offline', 'lagging'], 'expected "offline" or "lagging"') }],
+  // Never `online`: a device that is back is announced by a fresh resync.
+  ['device', { status: oneOfOrNewer(['offline', 'lagging'], 'expected "offline" or "lagging"', ['online']) }],
   ['pong', { id: counter }],
   ['error', { code: oneOfOrNewer(Object.keys(ERROR_CLOSE_CODES), 'expected an error code'), message: MESSAGE }],
 ]);

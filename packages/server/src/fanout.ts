@@ -22,10 +22,10 @@ import type { Logger } from './logger.js';
 /** What the fan-out needs from a session. @internal */
 export interface FanoutMember {
   /**
-   * A field changed; `data` is the encoded `update` frame, shared by every member. `round` numbers
-   * the round that carries it: a member whose resync was built after that round started already has it.
+   * A field changed; `data` is the encoded `update` frame, shared by every member, `rev` its
+   * revision (a member whose resync already carried that revision may skip it).
    */
-  onChange(field: string, data: Buffer, round: number): void;
+  onChange(field: string, data: Buffer, rev: number): void;
   /** The device became writable or stopped being writable. */
   onAvailability(online: boolean): void;
   /** The fan-out is more than `lagLimitMs` behind the broker. */
@@ -63,8 +63,7 @@ export interface FanoutOptions {
 
 /** One round: the frames it carries, the members it hands them to, how far it got. */
 interface Round {
-  readonly id: number;
-  readonly frames: readonly (readonly [field: string, data: Buffer])[];
+  readonly frames: readonly (readonly [field: string, data: Buffer, rev: number])[];
   readonly members: readonly FanoutMember[];
   /** When the oldest change it carries was applied. */
   readonly since: number;
@@ -82,7 +81,6 @@ export class Fanout {
   /** When the oldest change in `dirty` was applied. */
   private dirtySince: number | undefined;
   private round: Round | undefined;
-  private rounds = 0;
   private scheduled = false;
   private closed = false;
   private ingress: IngressState = IngressState.CaughtUp;
@@ -98,11 +96,6 @@ export class Fanout {
   /** How far behind the fan-out is. */
   get state(): IngressState {
     return this.ingress;
-  }
-
-  /** The number of the latest round started; a resync built now holds everything rounds up to it carry. */
-  get roundsStarted(): number {
-    return this.rounds;
   }
 
   /** Milliseconds the oldest change not yet handed to every member has waited (0 when caught up). */
@@ -160,13 +153,13 @@ export class Fanout {
       if (this.dirty.size === 0) return this.caughtUp();
       round = this.startRound(start);
     }
-    const { frames, members, id } = round;
+    const { frames, members } = round;
     while (round.next < members.length) {
       const member = members[round.next++] as FanoutMember;
       // Left since the round started: its socket is gone or going.
       if (this.members.has(member)) {
         try {
-          for (const [field, data] of frames) member.onChange(field, data, id);
+          for (const [field, data, rev] of frames) member.onChange(field, data, rev);
         } catch (err) {
           // One broken session must not keep the others from their updates.
           this.options.log.error({ device: this.options.device, err }, 'session failed to take an update');
@@ -185,9 +178,9 @@ export class Fanout {
 
   private startRound(now: number): Round {
     const frames = [...this.dirty].map(
-      ([field, { value, rev }]) => [field, Buffer.from(encodeFrame({ type: 'update', field, value, rev }))] as const,
+      ([field, { value, rev }]) => [field, Buffer.from(encodeFrame({ type: 'update', field, value, rev })), rev] as const,
     );
-    const round: Round = { id: ++this.rounds, frames, members: [...this.members], since: this.dirtySince ?? now, next: 0 };
+    const round: Round = { frames, members: [...this.members], since: this.dirtySince ?? now, next: 0 };
     this.dirty.clear();
     this.dirtySince = undefined;
     this.round = round;

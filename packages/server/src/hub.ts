@@ -5,6 +5,7 @@
  * @module
  */
 import type { DeviceBridge } from './bridge.js';
+import { DEFAULTS } from './options.js';
 import { Fanout, type FanoutMember, IngressState } from './fanout.js';
 import type { Logger } from './logger.js';
 import type { DeviceStore, StoreEvent } from './store.js';
@@ -27,7 +28,7 @@ export class DeviceHub {
     readonly bridge: DeviceBridge,
     readonly store: DeviceStore,
     private readonly log: Logger,
-    limits: HubLimits,
+    limits: HubLimits = { lagLimitMs: DEFAULTS.lagLimitMs, fanoutSliceMs: DEFAULTS.fanoutSliceMs },
   ) {
     this.fanout = new Fanout({ lagLimitMs: limits.lagLimitMs, sliceMs: limits.fanoutSliceMs, log, device: store.id });
     this.unsubscribe = store.subscribe((event) => this.onStoreEvent(event));
@@ -36,11 +37,6 @@ export class DeviceHub {
   /** Whether the fan-out is more than `lagLimitMs` behind the broker: pages were told, sets are refused `guard`. */
   get lagging(): boolean {
     return this.fanout.state === IngressState.Lagging;
-  }
-
-  /** The number of the latest fan-out round started (see `FanoutMember.onChange`). */
-  get roundsStarted(): number {
-    return this.fanout.roundsStarted;
   }
 
   join(member: HubMember): void {

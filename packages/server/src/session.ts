@@ -130,8 +130,8 @@ export class Session implements HubMember {
   private stopAwaitingDevice: (() => void) | undefined;
   /** Cleared at every heartbeat, set by every pong. */
   private alive = true;
-  /** The hub's latest fan-out round when this session's last resync was built: it holds what those rounds carry. */
-  private resyncRound = 0;
+  /** The device's latest revision when this session's last resync was built: it carries every change up to it. */
+  private resyncRev = 0;
   private readonly rate: TokenBucket;
   private readonly flood: TokenBucket;
   /** Every frame to the client; holds updates back for a slow reader. */
@@ -237,10 +237,10 @@ export class Session implements HubMember {
 
   // ---------------------------------------------------------------- hub events
 
-  onChange(field: string, data: Buffer, round: number): void {
+  onChange(field: string, data: Buffer, rev: number): void {
     // Before the resync nothing is sent (it carries the values); while offline the resync that
-    // follows the return carries them too; a resync built after the round started holds its values.
-    if (this.state !== SessionState.Live || !this.hub?.store.online || round <= this.resyncRound) return;
+    // follows the return carries them too; a change the fan-out sends after a resync that carried it is old.
+    if (this.state !== SessionState.Live || !this.hub?.store.online || rev <= this.resyncRev) return;
     this.outbox.update(field, data);
   }
 
@@ -469,7 +469,7 @@ export class Session implements HubMember {
   private resyncFrame(): string {
     const hub = this.hub as DeviceHub;
     const { store } = hub;
-    this.resyncRound = hub.roundsStarted;
+    this.resyncRev = store.revision;
     return encodeFrame({
       type: 'resync',
       epoch: this.options.epoch,

@@ -144,6 +144,11 @@ export class DeviceStore {
     return this.isOnline;
   }
 
+  /** The latest revision given to any field (revisions come from one counter per device, rule 3). */
+  get revision(): number {
+    return this.counter;
+  }
+
   /** The schema of a field, or `undefined` if the device has no such field. */
   field(name: string): FieldSchema | undefined {
     return this.schemaByName.get(name);
