@@ -232,7 +232,9 @@ describe('parseServerFrame', () => {
     });
     // An unknown field type becomes read-only text: shown, never written.
     const colour = { name: 'tint', label: 'Tint', type: 'colour', writable: true };
-    const r = parseServerFrame(JSON.stringify({ ...resync, schema: [colour], fields: { tint: { value: '#fff', rev: 1 } } }));
+    const r = parseServerFrame(
+      JSON.stringify({ ...resync, schema: [colour], fields: { tint: { value: '#fff', rev: 1 } } }),
+    );
     expect(r.ok && r.frame.type === 'resync' && r.frame.schema).toEqual([{ ...colour, type: 'text', writable: false }]);
   });
 

@@ -179,7 +179,11 @@ const UNRECOGNIZED_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
  * fails with `expected`.
  */
 const oneOfOrNewer =
-  <T extends string>(values: readonly T[], expected: string, refused: readonly string[] = []): Check<T | Unrecognized> =>
+  <T extends string>(
+    values: readonly T[],
+    expected: string,
+    refused: readonly string[] = [],
+  ): Check<T | Unrecognized> =>
   (v, where) => {
     if (values.includes(v as T)) return v as T;
     if (typeof v !== 'string' || !UNRECOGNIZED_PATTERN.test(v) || refused.includes(v)) fail(`${where}: ${expected}`);

@@ -119,8 +119,7 @@ export class Fanout {
     this.dirty.delete(field); // re-inserted at the end: the newest change goes last
     this.dirty.set(field, { value, rev });
     this.dirtySince ??= now;
-    if (this.ingress === IngressState.CaughtUp) this.ingress = IngressState.Behind;
-    this.checkLag(now);
+    this.settle(now);
     this.schedule();
   }
 
@@ -150,7 +149,7 @@ export class Fanout {
     const start = this.now();
     let round = this.round;
     if (!round) {
-      if (this.dirty.size === 0) return this.caughtUp();
+      if (this.dirty.size === 0) return this.settle(start);
       round = this.startRound(start);
     }
     const { frames, members } = round;
@@ -167,18 +166,15 @@ export class Fanout {
       }
       if (round.next % CLOCK_EVERY === 0 && this.now() - start >= this.options.sliceMs) break;
     }
-    const now = this.now();
-    if (round.next >= members.length) {
-      this.round = undefined;
-      if (this.dirty.size === 0) return this.caughtUp();
-    }
-    this.checkLag(now);
-    this.schedule();
+    if (round.next >= members.length) this.round = undefined;
+    this.settle(this.now());
+    if (this.round || this.dirty.size > 0) this.schedule();
   }
 
   private startRound(now: number): Round {
     const frames = [...this.dirty].map(
-      ([field, { value, rev }]) => [field, Buffer.from(encodeFrame({ type: 'update', field, value, rev })), rev] as const,
+      ([field, { value, rev }]) =>
+        [field, Buffer.from(encodeFrame({ type: 'update', field, value, rev })), rev] as const,
     );
     const round: Round = { frames, members: [...this.members], since: this.dirtySince ?? now, next: 0 };
     this.dirty.clear();
@@ -187,22 +183,39 @@ export class Fanout {
     return round;
   }
 
-  private checkLag(now: number): void {
-    if (this.ingress === IngressState.Lagging || this.lag(now) <= this.options.lagLimitMs) return;
-    this.ingress = IngressState.Lagging;
-    this.options.log.warn(
-      { device: this.options.device, lagMs: Math.round(this.lag(now)), members: this.members.size },
-      'fan-out lagging behind the broker; pages told, writes refused until it catches up',
-    );
-    this.each(this.members, (m) => m.onLagging());
-  }
-
-  private caughtUp(): void {
-    const was = this.ingress;
-    this.ingress = IngressState.CaughtUp;
-    if (was !== IngressState.Lagging) return;
-    this.options.log.info({ device: this.options.device }, 'fan-out caught up; pages resynced');
-    this.each(this.members, (m) => m.onCaughtUp());
+  /**
+   * Moves between the states. Lagging begins when the oldest change waiting passes `lagLimitMs`; it
+   * ends between rounds once what waits is younger than half that (so a fan-out that runs close to
+   * the limit does not resync every page over and over), with a resync that carries it all.
+   */
+  private settle(now: number): void {
+    const lag = this.lag(now);
+    const waiting = this.round !== undefined || this.dirty.size > 0;
+    const { lagLimitMs, log, device } = this.options;
+    switch (this.ingress) {
+      case IngressState.CaughtUp:
+      case IngressState.Behind:
+        if (lag > lagLimitMs) {
+          this.ingress = IngressState.Lagging;
+          log.warn(
+            { device, lagMs: Math.round(lag), members: this.members.size },
+            'fan-out lagging behind the broker; pages told, writes refused until it catches up',
+          );
+          this.each(this.members, (m) => m.onLagging());
+        } else this.ingress = waiting ? IngressState.Behind : IngressState.CaughtUp;
+        break;
+      case IngressState.Lagging:
+        if (this.round !== undefined || lag > lagLimitMs / 2) break;
+        this.ingress = waiting ? IngressState.Behind : IngressState.CaughtUp;
+        log.info({ device }, 'fan-out caught up; pages resynced');
+        // Their resyncs carry every change applied so far, those still waiting included.
+        this.each(this.members, (m) => m.onCaughtUp());
+        break;
+      default: {
+        const never: never = this.ingress;
+        void never;
+      }
+    }
   }
 
   private each(members: Iterable<FanoutMember>, fn: (member: FanoutMember) => void): void {

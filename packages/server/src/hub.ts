@@ -64,7 +64,10 @@ export class DeviceHub {
         break;
       default: {
         const never: never = event;
-        this.log.warn({ device: this.store.id, event: String((never as { type?: unknown }).type) }, 'unknown store event');
+        this.log.warn(
+          { device: this.store.id, event: String((never as { type?: unknown }).type) },
+          'unknown store event',
+        );
       }
     }
   }

@@ -157,7 +157,11 @@ export class Outbox {
    */
   private fallBehind(now: number): void {
     this.log.info(
-      { session: this.owner.id, heldMs: Math.round(now - (this.heldSince ?? now)), bufferedAmount: this.ws.bufferedAmount },
+      {
+        session: this.owner.id,
+        heldMs: Math.round(now - (this.heldSince ?? now)),
+        bufferedAmount: this.ws.bufferedAmount,
+      },
       'client lagging: resync when it reads again',
     );
     this.updates.clear();
