@@ -14,6 +14,7 @@ import {
   type ErrorFrame,
   type ResyncFrame,
   type SetFrame,
+  type Unrecognized,
   type UpdateFrame,
   type WritableValue,
   BACKOFF_DEFAULTS,
@@ -33,7 +34,10 @@ import {
  * - `resyncing`: a later socket is open and its `hello` (`mounts` > 0) sent; the server holds the
  *   reconnect guard until it sends `resync`. Inputs are read-only.
  * - `live`: `resync` received and the device is online. Inputs are editable.
- * - `offline`: connected, but the device or its broker is unavailable. Inputs are read-only.
+ * - `offline`: connected, but the device or its broker is unavailable (or the server sent a
+ *   device status this version does not know). Inputs are read-only.
+ * - `lagging`: connected, but the server fell behind the device's broker (docs/protocol.md
+ *   rule 11); the values shown may be late. Inputs are read-only until its fresh `resync`.
  * - `reconnecting`: the link was lost; waiting for the next attempt or opening it. Read-only.
  * - `failed`: the server closed with a fatal code (4400, 4401, 4403, 4404) or `src` is unusable;
  *   no further attempts until `src`/`device` change or `reconnect()` is called.
@@ -44,6 +48,7 @@ export const ConnectionState = {
   Resyncing: 'resyncing',
   Live: 'live',
   Offline: 'offline',
+  Lagging: 'lagging',
   Reconnecting: 'reconnecting',
   Failed: 'failed',
   Closed: 'closed',
@@ -124,10 +129,10 @@ export interface ConnectionHandlers {
 
 /**
  * Why the connection stopped for good, as a stable string: the wire error code (`bad-frame`,
- * `unauthorized`, `forbidden`, `unknown-device`, …; see `ErrorCode` in the protocol package), or
- * `bad-src` when `src` is unusable.
+ * `unauthorized`, `forbidden`, `unknown-device`, …; see `ErrorCode` in the protocol package, or a
+ * code from a newer server that this version does not know), or `bad-src` when `src` is unusable.
  */
-export type ConnectionErrorReason = ErrorCode | 'bad-src';
+export type ConnectionErrorReason = ErrorCode | 'bad-src' | Unrecognized;
 
 /** Why the connection stopped for good, for the status line and `ldf-error`. */
 export interface ConnectionError {
@@ -195,6 +200,14 @@ function checkMs(name: 'pingIntervalMs' | 'pingTimeoutMs' | 'connectTimeoutMs', 
     );
   }
   return ms;
+}
+
+/**
+ * The state of a device status that is not `online`: `lagging`, or `offline` for `offline` and
+ * for any status from a newer server this version does not know (inputs held all the same).
+ */
+function heldState(status: string): ConnectionState {
+  return status === 'lagging' ? ConnectionState.Lagging : ConnectionState.Offline;
 }
 
 /** The error code that goes with a close code (`ERROR_CLOSE_CODES` read backwards). */
@@ -493,10 +506,10 @@ export class Connection implements ReactiveController {
         }
         this.#epoch = frame.epoch;
         this.#handlers.onFrame(frame);
-        return this.#setState(frame.device === 'online' ? ConnectionState.Live : ConnectionState.Offline);
+        return this.#setState(frame.device === 'online' ? ConnectionState.Live : heldState(frame.device));
       case 'device':
         this.#handlers.onFrame(frame);
-        if (this.#synced) this.#setState(ConnectionState.Offline);
+        if (this.#synced) this.#setState(heldState(frame.status));
         return;
       case 'update':
         return this.#handlers.onFrame(frame);

@@ -9,6 +9,7 @@ import type {
   FieldState,
   FieldValue,
   RejectReason,
+  Unrecognized,
   WritableValue,
 } from '@live-device-form/protocol';
 import type { ConnectionError, ConnectionState } from './connection.js';
@@ -25,7 +26,8 @@ export interface StateDetail {
 /** `ldf-resync`: a fresh snapshot arrived; the form now shows it. */
 export interface ResyncDetail {
   epoch: string;
-  device: DeviceStatus;
+  /** `online`; `offline`; `lagging` (the server is catching up with the device); or, from a newer server, another status (not writable). */
+  device: DeviceStatus | Unrecognized;
   schema: FieldSchema[];
   fields: Record<string, FieldState>;
   /** The `mounts` the socket's `hello` carried. */
@@ -59,7 +61,8 @@ export interface AckDetail extends WriteDetail {
 
 /** `ldf-rejected`: a write was refused and never reached the device. */
 export interface RejectedDetail extends WriteDetail {
-  reason: RejectReason;
+  /** A reason from a newer server that this version does not know is passed on as it came. */
+  reason: RejectReason | Unrecognized;
   /** The reason in words, as shown on the field. */
   message: string;
   /** The device's current state of the field, when the server sent it. */

@@ -39,8 +39,8 @@ type Queued = {
  * text box, read-only fields as text. With controls inside (`<input name="genlock_phase_h">`,
  * `<select>`, `<textarea>`), it binds them by `name` instead and leaves their markup alone.
  *
- * Inputs are read-only from the moment the link is lost until the server's next `resync`, and
- * while the device is offline. Nothing is queued while disconnected and nothing is re-sent after a
+ * Inputs are read-only from the moment the link is lost until the server's next `resync`, while
+ * the device is offline, and while the server catches up with it ("Catching up"). Nothing is queued while disconnected and nothing is re-sent after a
  * reconnect. Every write carries the revision the user edited from; a write the device overtook is
  * refused by the server and offered back as "Keep device value" / "Apply mine".
  *

@@ -1,6 +1,6 @@
 /**
  * One session per socket: its lifecycle from `hello` through authorization and the reconnect guard
- * to live and closed, the frames it reads, and the acks it owes — docs/protocol.md rules 1–10 for
+ * to live and closed, the frames it reads, and the acks it owes — docs/protocol.md rules 1–11 for
  * one client. What a set must pass is `admission.ts`'s; how frames reach a slow reader is
  * `outbox.ts`'s; the write itself is the store's (`DeviceStore.write`).
  * @module

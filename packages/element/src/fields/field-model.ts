@@ -11,6 +11,7 @@ import type {
   FieldValue,
   RejectReason,
   SetFrame,
+  Unrecognized,
   UpdateFrame,
   WritableValue,
 } from '@live-device-form/protocol';
@@ -20,7 +21,7 @@ export type Note =
   /** Writes are awaiting their ack. */
   | { kind: 'saving' }
   /** Refused for a reason other than `stale`. */
-  | { kind: 'rejected'; reason: RejectReason; message?: string | undefined }
+  | { kind: 'rejected'; reason: RejectReason | Unrecognized; message?: string | undefined }
   /** Refused as `stale`: the user chooses between the device's value (`device`) and `mine`. */
   | { kind: 'conflict'; mine: WritableValue }
   /** The write may or may not have reached the device. */

@@ -2,7 +2,7 @@
  * Every word the element shows, in one place.
  * @module
  */
-import type { FieldSchema, FieldValue, RejectReason } from '@live-device-form/protocol';
+import type { FieldSchema, FieldValue, RejectReason, Unrecognized } from '@live-device-form/protocol';
 import type { ConnectionError, ConnectionState } from '../connection.js';
 import type { Note } from './field-model.js';
 
@@ -22,12 +22,20 @@ const REASONS: Record<Exclude<RejectReason, 'stale' | 'invalid'>, string> = {
   offline: 'the device is offline',
 };
 
-/** Why a write was refused, in words. */
-export function reasonText(schema: FieldSchema, reason: RejectReason, device: FieldValue, message?: string): string {
+/** A reason from a newer server that this version does not know. */
+const REFUSED = 'the server refused this change';
+
+/** Why a write was refused, in words; a reason this version does not know, in general words. */
+export function reasonText(
+  schema: FieldSchema,
+  reason: RejectReason | Unrecognized,
+  device: FieldValue,
+  message?: string,
+): string {
   if (reason === 'stale')
     return `Not applied: the device changed to ${formatValue(schema, device)} before your change arrived.`;
   if (reason === 'invalid') return `Not applied: ${message ?? 'the device does not accept this value'}.`;
-  return `Not applied: ${REASONS[reason]}.`;
+  return `Not applied: ${Object.hasOwn(REASONS, reason) ? REASONS[reason as keyof typeof REASONS] : REFUSED}.`;
 }
 
 /** The note under a field. */
@@ -65,6 +73,7 @@ const STATUS: Record<Exclude<ConnectionState, 'failed'>, string> = {
   resyncing: 'Resyncing…',
   live: 'Live',
   offline: 'Device offline',
+  lagging: 'Catching up',
   reconnecting: 'Reconnecting',
   closed: 'Not connected',
 };
