@@ -3,7 +3,9 @@
  * 10,000 raw WebSocket clients (see the testkit's `raw-ws.ts`) that say `hello` and count `update` frames.
  * During a fan-out run it reports to the server, over a direct loopback socket and batched per
  * turn of the event loop, the highest update number every reading client has received, which
- * paces the server's window.
+ * paces the server's window. Update `k` of a run carries the value `k`: a client that has `k`
+ * has everything before it too, whether it saw each update or (with the SDK's ingress coalescing,
+ * docs/protocol.md rule 11) only the latest of several.
  * @module
  */
 import { connect, type Socket } from 'node:net';
@@ -30,9 +32,10 @@ const syncedIds = new Set<number>();
 const readyOnAny = new Set<number>();
 let syncWaiter: { want: number; resolve: () => void } | undefined;
 
-// Completion of a fan-out run: reached[k] = how many reading clients have k updates (since `expect`).
+// Completion of a fan-out run: reached[k] = how many reading clients have update k (or a later one).
 let reached = new Int32Array(1);
-let base = new Int32Array(0);
+/** The highest update number each client has received in this run. */
+let highest = new Int32Array(0);
 let expectCount = 0;
 let completed = 0;
 let reportScheduled = false;
@@ -46,18 +49,33 @@ function report(): void {
   control?.write(b);
 }
 
+const VALUE_KEY = Buffer.from('"value":');
+
+/** The value of an `update` frame of the counter field (a non-negative integer), read without JSON.parse. */
+function updateNumber(payload: Buffer): number {
+  let at = payload.indexOf(VALUE_KEY);
+  if (at < 0) return 0;
+  at += VALUE_KEY.length;
+  let n = 0;
+  for (let c = payload[at]; c !== undefined && c >= 48 && c <= 57; c = payload[++at]) n = n * 10 + (c - 48);
+  return n;
+}
+
 const handlers: RawHandlers = {
-  onText(client, kind) {
+  onText(client, kind, payload) {
     if (kind === FrameKind.Update) {
       if (expectCount === 0) return;
-      const k = client.updates - (base[client.id] ?? 0);
-      if (k > expectCount) return;
-      if (++(reached[k] as number) === readers && k > completed) {
-        completed = k;
-        if (!reportScheduled) {
-          reportScheduled = true;
-          setImmediate(report);
-        }
+      const value = updateNumber(payload);
+      const from = highest[client.id] ?? 0;
+      if (value <= from) return;
+      const to = Math.min(value, expectCount);
+      highest[client.id] = value;
+      for (let k = from + 1; k <= to; k++) {
+        if (++(reached[k] as number) === readers && k > completed) completed = k;
+      }
+      if (completed > 0 && !reportScheduled) {
+        reportScheduled = true;
+        setImmediate(report);
       }
       return;
     }
@@ -114,7 +132,7 @@ serveCalls(
       expectCount = args.count;
       completed = 0;
       reached = new Int32Array(args.count + 1);
-      base = Int32Array.from(clients, (c) => c.updates);
+      highest = new Int32Array(clients.length);
     },
     cpu: (): NodeJS.CpuUsage => process.cpuUsage(),
     /** Updates received so far, over every client. */

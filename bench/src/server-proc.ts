@@ -148,12 +148,12 @@ let emitted = 0;
 let completed = 0;
 let target = 0;
 let window = 1;
-let counter = 0;
 
+/** Update `k` of a run carries the value `k`: the clients tell how far they are by the value (rounds alternate 1…M, M ≠ 1). */
 function pump(): void {
   while (emitted < target && emitted - completed < window) {
     emitted++;
-    emitOne('n', ++counter);
+    emitOne('n', emitted);
   }
 }
 

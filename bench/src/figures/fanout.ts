@@ -12,9 +12,11 @@
  *
  * Fan-out: the server emits `M` updates (each to all N sockets) with at most `W` updates not yet
  * received by every client (the clients' process reports the highest update all of them have);
- * W keeps every socket's backlog far below the SDK's slow-reader limit, so nothing is coalesced
- * and every update reaches every socket. Throughput = M × N ÷ time, in messages delivered per
- * second. Rounds alternate SDK / bare, and the median round is reported.
+ * W keeps every socket's backlog far below the SDK's slow-reader limit. The SDK's ingress
+ * coalescing (docs/protocol.md rule 11) may still send a socket only the latest of the updates
+ * emitted while a round was going out, so update `k` counts as delivered once every socket has it
+ * or a later one. Throughput = M × N ÷ time, in updates made current per second (for the SDK,
+ * more than the frames it sends). Rounds alternate SDK / bare, and the median round is reported.
  * @module
  */
 import type { BenchContext, FigureOutput } from '../context.js';
