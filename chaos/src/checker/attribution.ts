@@ -130,7 +130,8 @@ export function readPagesShown(
         }
       } else if (m.type === 'ack' && typeof m.field === 'string') {
         note(m.field, m.value, m.rev, f.t);
-      } else if (m.type === 'device') {
+      } else if (m.type === 'device' && m.status === 'offline') {
+        // `lagging` (protocol rule 11) says the server is behind, not that the device is away.
         noteOffline(f.t);
       }
     }

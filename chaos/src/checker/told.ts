@@ -75,7 +75,8 @@ export function checkTold(
         (f) =>
           f.dir === 's2c' &&
           f.t >= e.start &&
-          (f.msg?.type === 'device' || (f.msg?.type === 'resync' && f.msg.device === 'offline')),
+          ((f.msg?.type === 'device' && f.msg.status === 'offline') ||
+            (f.msg?.type === 'resync' && f.msg.device === 'offline')),
       );
       if (!told) {
         violate({
