@@ -27,21 +27,30 @@ class FakeSocket {
   }
 }
 
-function setup() {
+function setup(lagLimitMs = Infinity) {
   const ws = new FakeSocket();
   const log = recordingLogger();
   const owner = { live: true, resyncs: 0, terminated: 0 };
-  const outbox = new Outbox(ws as unknown as WebSocket, LIMIT, log, {
-    id: 's1',
-    canFlush: () => owner.live,
-    resyncFrame: () => `resync ${++owner.resyncs}`,
-    terminate: () => {
-      owner.terminated++;
+  const clock = { t: 0 };
+  const outbox = new Outbox(
+    ws as unknown as WebSocket,
+    LIMIT,
+    log,
+    {
+      id: 's1',
+      canFlush: () => owner.live,
+      resyncFrame: () => `resync ${++owner.resyncs}`,
+      terminate: () => {
+        owner.terminated++;
+      },
+      terminateOnThrow: (_what, fn) => fn(),
     },
-    terminateOnThrow: (_what, fn) => fn(),
-  });
-  return { ws, log, owner, outbox };
+    { limitMs: lagLimitMs, now: () => clock.t },
+  );
+  return { ws, log, owner, clock, outbox };
 }
+
+const LAGGING = '{"type":"device","status":"lagging"}';
 
 const update = (field: string, value: number): Buffer => Buffer.from(`${field}=${value}`);
 
@@ -121,6 +130,59 @@ describe('outbox', () => {
     expect(log.entries.some((e) => e.level === 'warn' && e.msg === 'client does not read: socket terminated')).toBe(
       true,
     );
+  });
+});
+
+describe('outbox: lagging (docs/protocol.md rule 11)', () => {
+  it('an update held back longer than the lag limit: device lagging, held updates dropped, a resync when it reads', () => {
+    const { ws, owner, clock, outbox } = setup(100);
+    outbox.send('x');
+    ws.bufferedAmount = LIMIT + 1;
+    outbox.update('a', update('a', 1)); // held from t = 0
+    clock.t = 100;
+    outbox.update('a', update('a', 2)); // 100 ms: not beyond the limit yet
+    expect(outbox.queuedUpdates).toBe(1);
+    expect(outbox.resyncPending).toBe(false);
+    clock.t = 101;
+    outbox.update('b', update('b', 1));
+    expect(ws.sent).toEqual(['x', LAGGING]);
+    expect(outbox.queuedUpdates).toBe(0);
+    expect(outbox.resyncPending).toBe(true); // sets are refused guard meanwhile
+    outbox.update('a', update('a', 3)); // the resync will carry it
+    ws.drain();
+    expect(ws.sent).toEqual(['x', LAGGING, 'resync 1']);
+    expect(owner.resyncs).toBe(1);
+    expect(outbox.resyncPending).toBe(false);
+  });
+
+  it('the clock restarts once every held update went out', () => {
+    const { ws, clock, outbox } = setup(100);
+    outbox.send('x');
+    ws.bufferedAmount = LIMIT + 1;
+    outbox.update('a', update('a', 1));
+    ws.drain();
+    clock.t = 500;
+    ws.bufferedAmount = LIMIT + 1;
+    outbox.update('a', update('a', 2)); // held from t = 500, not from t = 0
+    clock.t = 550;
+    outbox.update('a', update('a', 3));
+    expect(outbox.resyncPending).toBe(false);
+    expect(ws.sent).toEqual(['x', 'a=1']);
+  });
+
+  it('the device lagging: the frame goes at once, held updates still follow; not before a due resync', () => {
+    const { ws, outbox } = setup();
+    outbox.send('x');
+    ws.bufferedAmount = LIMIT + 1;
+    outbox.update('a', update('a', 1));
+    outbox.lagging();
+    expect(ws.sent).toEqual(['x', LAGGING]);
+    ws.drain();
+    expect(ws.sent).toEqual(['x', LAGGING, 'a=1']);
+    ws.bufferedAmount = LIMIT + 1;
+    outbox.resync(); // due: the buffer is full
+    outbox.lagging();
+    expect(ws.sent).toEqual(['x', LAGGING, 'a=1']);
   });
 });
 
