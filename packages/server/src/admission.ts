@@ -72,7 +72,13 @@ export function judge(frame: SetFrame, applicant: Applicant): Refusal | undefine
     return { reason: 'forbidden', message: `${frame.field} is not known yet` };
   if (!applicant.takeRateToken())
     return { reason: 'rate', message: `more than ${applicant.writesPerSecond} writes a second` };
-  if (!applicant.synced()) return { reason: 'guard', message: 'reconnect guard: wait for resync' };
+  if (!applicant.synced()) {
+    // A lagging device (docs/protocol.md rule 11) holds every page back until its fresh resync.
+    const message = hub.lagging
+      ? 'the server is catching up with the device: wait for resync'
+      : 'reconnect guard: wait for resync';
+    return { reason: 'guard', message };
+  }
   if (!store.online) return { reason: 'offline', message: 'device offline' };
   if (!applicant.checkRevisions()) return undefined;
   // Revisions compare only within one epoch: this write was based on a value an earlier run of the

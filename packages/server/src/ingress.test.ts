@@ -42,11 +42,13 @@ describe('a set is judged against the state of the moment it is judged', () => {
       takeRateToken: () => true,
       synced: () => true,
       checkRevisions: () => true,
+      awaitingDevice: () => false,
+      epoch: 'e1',
       contained: (_what, fn) => fn(),
     };
     bridge.setStatus({ [H]: 5 });
     expect(seen).toEqual([]); // the page has not been sent it yet...
-    const set: SetFrame = { type: 'set', id: 1, field: H, value: 3, rev: 0 };
+    const set: SetFrame = { type: 'set', id: 1, field: H, value: 3, rev: 0, epoch: 'e1' };
     expect(judge(set, applicant)).toEqual({ reason: 'stale', message: `${H} changed since revision 0` });
     expect(store.state(H)).toEqual({ value: 5, rev: 1 }); // ...but the store, and so the judge, has it
     hub.close();
@@ -109,7 +111,11 @@ describe('lagging: a device whose fan-out falls behind', () => {
       expect(await client.next((f) => f.type === 'device')).toEqual({ type: 'device', status: 'lagging' });
       // Sent while the round is still going out to the 601 pages, 16 a turn.
       client.set(1, 'gain', 1, 0);
-      expect(await client.ack(1)).toMatchObject({ status: 'rejected', reason: 'guard' });
+      expect(await client.ack(1)).toMatchObject({
+        status: 'rejected',
+        reason: 'guard',
+        message: 'the server is catching up with the device: wait for resync',
+      });
       const resync = await client.next<ResyncFrame>((f) => f.type === 'resync', 10_000);
       expect(resync.device).toBe('online');
       expect(resync.fields[H]).toEqual({ value: 2, rev: 2 });

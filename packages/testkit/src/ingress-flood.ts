@@ -132,6 +132,7 @@ export async function runIngressFlood(options: IngressFloodOptions): Promise<Ing
     const lags: number[] = [];
     let newest = -Infinity;
     let gainRev = 0;
+    let epoch = '';
     let resyncs = -1;
     const deviceFrames: Record<string, number> = {};
     const ackStatuses: Record<string, number> = {};
@@ -151,6 +152,7 @@ export async function runIngressFlood(options: IngressFloodOptions): Promise<Ing
         case 'resync':
           resyncs++;
           gainRev = f.fields.gain?.rev ?? 0;
+          epoch = f.epoch;
           if (typeof f.fields.stamp?.value === 'number') newest = Math.max(newest, f.fields.stamp.value);
           synced();
           break;
@@ -201,7 +203,7 @@ export async function runIngressFlood(options: IngressFloodOptions): Promise<Ing
         ws.send(JSON.stringify({ type: 'ping', id }));
         if (id % 4 === 0) {
           setsOut.set(id, performance.now());
-          ws.send(JSON.stringify({ type: 'set', id, field: 'gain', value: id % 100, rev: gainRev }));
+          ws.send(JSON.stringify({ type: 'set', id, field: 'gain', value: id % 100, rev: gainRev, epoch }));
         }
         if (performance.now() - started >= durationMs) {
           clearInterval(probe);
