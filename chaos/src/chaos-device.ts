@@ -31,6 +31,22 @@ export function clientValue(clientIndex: number, seq: number): number {
   return (clientIndex + 1) * VALUES_PER_CLIENT + (seq % VALUES_PER_CLIENT);
 }
 
+/**
+ * Client indexes of the restart-replay pages (`replay-pages.ts`) start here, so their values
+ * never collide with the protocol clients' (below) or the browsers' (900 and up).
+ */
+export const REPLAY_PAGE_INDEX_BASE = 800;
+
+/** The label of restart-replay page `i`, as the proxy records its connections. */
+export function replayPageLabel(i: number): string {
+  return `r${i}`;
+}
+
+/** Whether a client label is a restart-replay page's. */
+export function isReplayPage(client: string): boolean {
+  return /^r\d+$/.test(client);
+}
+
 /** Device ids `dev1`, `dev2`, … */
 export function deviceIds(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `dev${i + 1}`);

@@ -27,11 +27,19 @@
  * The checker's phases live in `checker/`, one module each, and `checkRun` (`checker/check-run.ts`)
  * calls them in order: the broker's side (`broker-side.ts`), the connections' side
  * (`connections.ts`), which broker connection carried a publish and publishes ↔ sets
- * (`matching.ts`), who caused which value and what pages were shown (`attribution.ts`), each
+ * (`matching.ts`), writes from an earlier epoch's revisions (`old-epoch.ts`), who caused which value and what pages were shown (`attribution.ts`), each
  * publish (`publishes.ts`), faults: were pages told? (`told.ts`), and update latency
  * (`latency.ts`).
  * @module
  */
 export { checkRun } from './checker/check-run.js';
 export { creatorOf } from './checker/attribution.js';
-export type { CheckCounts, CheckResult, CheckerConfig, NearMiss, Violation, ViolationKind } from './checker/types.js';
+export type {
+  CheckCounts,
+  CheckResult,
+  CheckerConfig,
+  NearMiss,
+  OldEpochCounts,
+  Violation,
+  ViolationKind,
+} from './checker/types.js';

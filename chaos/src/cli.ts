@@ -27,9 +27,12 @@ Randomized reconnect chaos against the live-device-form server SDK, with an inde
   --window-ms MS         the checker's in-flight window W [${CHAOS_DEFAULTS.windowMs}]
   --link-faults K        SDK broker link cut or black-holed K times [${CHAOS_DEFAULTS.linkFaults}]
   --broker-restarts K    Mosquitto killed (SIGKILL) and restarted K times (needs --broker mosquitto) [0]
-  --server-restarts K    server process killed (SIGKILL) and restarted K times [0]
+  --server-restarts K    server process killed (SIGKILL) and restarted K times; the devices change while
+                         it is down, and one page per device replays writes from the old revisions [0]
   --no-device-episodes   devices never drop off or change on their own (only during trials)
   --unsafe               server protections off (guardMs 0, checkRevisions false): must end with violations
+  --unsafe-epochs        revision rules across restarts off (firstRevision 0, every restart replay forges
+                         the new epoch; needs --server-restarts): must end with old-epoch-write violations
   --dump FILE            write the run's records and the checker's verdict as JSON (for src/inspect.ts)
   --fuzz-runs N          also fuzz the parsers, the pattern decoder and a live server with N inputs each
   --fuzz-only            fuzz only (with --fuzz-runs)
@@ -60,6 +63,7 @@ async function main(): Promise<number> {
       'server-restarts': { type: 'string' },
       'no-device-episodes': { type: 'boolean' },
       unsafe: { type: 'boolean' },
+      'unsafe-epochs': { type: 'boolean' },
       'fuzz-runs': { type: 'string' },
       dump: { type: 'string' },
       'fuzz-only': { type: 'boolean' },
@@ -100,6 +104,7 @@ async function main(): Promise<number> {
     serverRestarts: int('server-restarts', values['server-restarts'], 0),
     deviceEpisodes: !values['no-device-episodes'],
     unsafe: values.unsafe === true,
+    unsafeEpochs: values['unsafe-epochs'] === true,
     log: (line) => console.log(line),
   };
   const result = await runChaos(options);

@@ -73,6 +73,10 @@ export interface ClientStats {
   recoveries: number;
   /** Writes based on a revision from before the outage, sent after the resync. */
   oldRevisionWrites: number;
+  /** Writes the restart-replay pages sent from a revision of an earlier server process (`replay-pages.ts`). */
+  restartReplays: number;
+  /** Of those, how many claimed the new process's epoch instead of their revision's (a forged epoch). */
+  restartReplaysForged: number;
   /** Hellos that said `mounts: 0` although the client had been resynced before. */
   mountLies: number;
   /** Sockets opened after a client's first one. */
@@ -98,6 +102,8 @@ export function newClientStats(): ClientStats {
     replays: 0,
     recoveries: 0,
     oldRevisionWrites: 0,
+    restartReplays: 0,
+    restartReplaysForged: 0,
     mountLies: 0,
     reconnects: 0,
     connectFailures: 0,

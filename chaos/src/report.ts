@@ -3,7 +3,7 @@
  * @module
  */
 import { CHAOS_DEFAULTS, type ChaosResult } from './run.js';
-import type { NearMiss, Violation } from './checker.js';
+import type { NearMiss, OldEpochCounts, Violation } from './checker.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 
@@ -34,6 +34,14 @@ function nearMissLine(items: readonly NearMiss[], windowMs: number): string {
   );
 }
 
+function oldEpochLine(x: OldEpochCounts): string {
+  const outcomes = Object.entries(x.outcomes)
+    .sort((a, b) => b[1] - a[1])
+    .map(([how, k]) => `${how} ${n(k)}`)
+    .join(' · ');
+  return `${n(x.sets)} (claiming the current epoch ${n(x.claimingCurrentEpoch)} · at a revision repeated in the current epoch ${n(x.repeatedRevision)}) → ${outcomes || 'none'}`;
+}
+
 function violationLine(v: Violation): string {
   return `  [${v.kind}] ${v.message}`;
 }
@@ -52,6 +60,7 @@ export function rerunFlags(o: ChaosResult['options']): string {
   if (o.linkFaults !== d.linkFaults) flags.push(`--link-faults ${o.linkFaults}`);
   if (o.brokerRestarts > 0) flags.push(`--broker-restarts ${o.brokerRestarts}`);
   if (o.serverRestarts > 0) flags.push(`--server-restarts ${o.serverRestarts}`);
+  if (o.unsafeEpochs) flags.push('--unsafe-epochs');
   if (!o.deviceEpisodes) flags.push('--no-device-episodes');
   if (o.unsafe) flags.push('--unsafe');
   return flags.join(' ');
@@ -72,7 +81,7 @@ export function formatReport(r: ChaosResult): string {
     `live-device-form chaos — ${r.date}`,
     `machine: ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.machine.platform}`,
     `seed ${o.seed} · broker ${o.broker} · ${o.clients} protocol clients on ${o.devices} devices · browsers ${s.trials.browser > 0 ? o.browsers : 0}${r.browserNote ? ` (${r.browserNote})` : ''}`,
-    `server: guard ${o.guardMs} ms, heartbeat ${o.heartbeatMs} ms, echo timeout ${o.echoTimeoutMs} ms${o.unsafe ? ', PROTECTION OFF (--unsafe)' : ''}`,
+    `server: guard ${o.guardMs} ms, heartbeat ${o.heartbeatMs} ms, echo timeout ${o.echoTimeoutMs} ms${o.unsafe ? ', PROTECTION OFF (--unsafe)' : ''}${o.unsafeEpochs ? ', EPOCH RULES OFF (--unsafe-epochs: firstRevision 0, replays forge the epoch)' : ''}`,
     `trials: ${n(trials)} in ${(r.durationMs / 1000).toFixed(1)} s (cut ${n(s.trials.cut)} · cut with lingering server side ${n(s.trials.linger)} · black-holed ${n(s.trials.blackHole)} · browser ${n(s.trials.browser)}; ${n(s.faultsWithWritesInFlight)} with writes in flight)`,
     `time per trial and client: ${Object.entries(s.phaseMs)
       .map(([k, ms]) => `${k} ${Math.round(ms / Math.max(1, trials))}`)
@@ -88,8 +97,13 @@ export function formatReport(r: ChaosResult): string {
     `  reached the server: ${n(c.setsReceived)} → accepted ${n(c.acks.accepted)} · unknown ${n(c.acks.unknown)} · rejected ${rejected || '0'}`,
     `  ack not observable: ${n(c.ackNotObservable.closed)} (connection ended first) · ${n(c.ackNotObservable.serverKilled)} (server process killed)`,
     `publishes: ${n(c.publishes)} · status messages ${n(c.statusMessages)} (${n(c.statusChanges)} changes) · device said offline ${n(c.deviceOfflineMessages)}× · epochs ${c.epochs}`,
-    `sets replaying a revision from an earlier epoch: ${n(Object.values(c.crossEpochReplays).reduce((x, y) => x + y, 0))} ${JSON.stringify(c.crossEpochReplays)} · published from an earlier epoch's basis ${n(c.crossEpochSets)}` +
+    `sets from a revision shown in an earlier epoch: ${oldEpochLine(c.oldEpochSets)} · published from an earlier epoch's basis ${n(c.crossEpochSets)}` +
       (Object.keys(c.errorsFromServer).length ? ` · server error frames ${JSON.stringify(c.errorsFromServer)}` : ''),
+    ...(o.serverRestarts > 0
+      ? [
+          `restart replays: ${n(s.restartReplays)} sent (${n(s.restartReplaysForged)} forging the new epoch) · reached the server ${oldEpochLine(c.restartReplaySets)}`,
+        ]
+      : []),
     `latency broker status → first update frame: p50 ${c.updateLatency.p50} ms · p99 ${c.updateLatency.p99} ms · max ${c.updateLatency.max} ms (n ${n(c.updateLatency.n)})`,
     `event loop delay: orchestrator p99 ${r.loopDelay.p99} ms (max ${r.loopDelay.max}); server p99 ${lastServer?.loopDelay.p99 ?? '?'} ms (max ${lastServer?.loopDelay.max ?? '?'}) · load average ${r.loadAverage.map((x) => x.toFixed(1)).join(' ')}`,
   ];

@@ -3,7 +3,7 @@
  * server SDK in a child process behind the chaos proxy, many hostile clients (and optionally real
  * elements in Chromium), the checker's own subscription — and faults on top: device drop-offs,
  * broker link cuts and black holes, Mosquitto killed and restarted, the server process killed and
- * restarted. When the trials are done the run drains, stops everything and hands the records to
+ * restarted while the restart-replay pages replay writes from the old process's revisions. When the trials are done the run drains, stops everything and hands the records to
  * the checker.
  * @module
  */
@@ -12,13 +12,14 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startEmbeddedBroker } from '@live-device-form/server';
 import { type Mosquitto, ProxyMode, freePort, startFaultProxy, startMosquitto } from '@live-device-form/testkit';
 import { type BrowserFleet, startBrowserFleet } from './browsers.js';
-import { FIELDS, deviceIds } from './chaos-device.js';
+import { FIELDS, REPLAY_PAGE_INDEX_BASE, deviceIds } from './chaos-device.js';
 import { type CheckResult, checkRun } from './checker.js';
 import { type ClientStats, HostileClient, TrialBudget, newClientStats } from './client.js';
 import { type DeviceCounts, startDeviceSimulator } from './device-sim.js';
 import { startObserver } from './observer.js';
 import { Rng } from './prng.js';
 import { startChaosProxy } from './proxy.js';
+import { ReplayPages } from './replay-pages.js';
 import { startSdkGate } from './sdk-gate.js';
 import type { LinkOutage, RunRecords, ServerLife } from './records.js';
 import type { ServerChildConfig, ServerChildStats } from './server-child.js';
@@ -50,8 +51,19 @@ export interface ChaosOptions {
   unsafe: boolean;
   /** Mosquitto killed (SIGKILL) and restarted this many times. Needs `broker: 'mosquitto'`. Defaults to `0`. */
   brokerRestarts: number;
-  /** The server process killed (SIGKILL) and restarted this many times. Defaults to `0`. */
+  /**
+   * The server process killed (SIGKILL) and restarted this many times; the devices change while it
+   * is down, and the restart-replay pages (one per device) replay writes from the old process's
+   * revisions after the new one has resynced them. Defaults to `0`.
+   */
   serverRestarts: number;
+  /**
+   * Both revision rules of docs/protocol.md rule 3 off for the restarts: the server counts from
+   * `firstRevision: 0` (its revisions repeat across restarts) and every restart replay forges the
+   * new epoch (the epoch check cannot tell it apart). Needs `serverRestarts`. Violations must follow.
+   * Defaults to `false`.
+   */
+  unsafeEpochs: boolean;
   /** The SDK's broker link cut or black-holed this many times. Defaults to `2`. */
   linkFaults: number;
   /** Devices drop off (announced, or by Last Will) and change on their own at random. Defaults to `true`. */
@@ -76,6 +88,7 @@ export const CHAOS_DEFAULTS: Readonly<Omit<ChaosOptions, 'log'>> = Object.freeze
   unsafe: false,
   brokerRestarts: 0,
   serverRestarts: 0,
+  unsafeEpochs: false,
   linkFaults: 2,
   deviceEpisodes: true,
   outageMaxMs: 120,
@@ -119,6 +132,14 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
   const options: Omit<ChaosOptions, 'log'> = { ...CHAOS_DEFAULTS, ...rest };
   if (options.brokerRestarts > 0 && options.broker !== 'mosquitto') {
     throw new TypeError('"brokerRestarts" needs "broker": "mosquitto" (the embedded broker lives in this process)');
+  }
+  if (options.unsafeEpochs && options.serverRestarts === 0) {
+    throw new TypeError('"unsafeEpochs" needs "serverRestarts" > 0 (the replays happen at restarts)');
+  }
+  if (options.clients > REPLAY_PAGE_INDEX_BASE) {
+    throw new TypeError(
+      `"clients" must be at most ${REPLAY_PAGE_INDEX_BASE} (their values would collide with the replay pages')`,
+    );
   }
   const rng = new Rng(options.seed);
   const started = performance.now();
@@ -188,6 +209,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       maxReconnectPeriodMs: 1000,
       keepalive: 2,
     };
+    if (options.unsafeEpochs) serverConfig.firstRevision = 0;
     let server = await ServerProcess.start(serverConfig);
     servers.push({ generation: 1, startedAt: server.startedAt });
     const serverStats: (ServerChildStats | undefined)[] = [];
@@ -212,6 +234,20 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       liveTimeoutMs: 10_000,
     };
     const env = { proxy, devices, budget, stats, timing, stopped: () => stopping };
+    // The restart-replay pages take the values they hold from the first process right away.
+    let replayPages: ReplayPages | undefined;
+    if (options.serverRestarts > 0) {
+      const pages = new ReplayPages({
+        proxy,
+        devices: ids,
+        rng: rng.fork('replay-pages'),
+        stats,
+        forgeShare: options.unsafeEpochs ? 1 : 0.5,
+      });
+      replayPages = pages;
+      closers.push(() => pages.close());
+      await pages.open();
+    }
     const clients = Array.from(
       { length: options.clients },
       (_, i) => new HostileClient(i, ids[i % ids.length] as string, rng.fork(`client:${i}`), env),
@@ -226,7 +262,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
 
     log(
       `chaos: seed ${options.seed}, ${options.trials} trials, ${options.clients} clients on ${options.devices} devices, ` +
-        `broker ${options.broker}, guard ${options.guardMs} ms${options.unsafe ? ', UNSAFE' : ''}, browsers ${fleet ? fleet.count : 0}`,
+        `broker ${options.broker}, guard ${options.guardMs} ms${options.unsafe ? ', UNSAFE' : ''}${options.unsafeEpochs ? ', UNSAFE EPOCHS' : ''}, browsers ${fleet ? fleet.count : 0}`,
     );
 
     // ------------------------------------------------------------ faults, at fixed points of progress
@@ -296,10 +332,14 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       life.killedAt = performance.now();
       serverStats.push(undefined);
       await server.kill();
+      // The devices move while the server is down (the new process reads their retained statuses).
+      await Promise.all(ids.map((d) => devices.change(d, faultRng.someOf(FIELDS))));
       await sleep(faultRng.int(0, 300)); // how long the server stays down
       proxy.serverGeneration = life.generation + 1;
       server = await ServerProcess.start(serverConfig);
       servers.push({ generation: life.generation + 1, startedAt: server.startedAt });
+      // Right after the new process's resyncs, writes from the old process's revisions.
+      await replayPages?.replay(server.epoch);
       log(`  fault: server process killed (SIGKILL) at ${Math.round(life.killedAt)} ms, new epoch ${server.epoch}`);
     };
 
@@ -375,6 +415,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     // ------------------------------------------------------------ drain
     await fleet?.close();
     fleet = undefined;
+    await replayPages?.close();
     await Promise.race([proxy.idle(), sleep(options.heartbeatMs * 3 + 5000)]);
     // Let the last echoes reach the broker: quiet for 300 ms (bounded).
     for (let i = 0; i < 50; i++) {

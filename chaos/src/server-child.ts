@@ -24,6 +24,8 @@ export interface ServerChildConfig {
   /** `setProtection({ guardMs: 0, checkRevisions: false })` right after start: the demo's unsafe switch. */
   unsafe: boolean;
   allowedOrigins: string[];
+  /** The server's `firstRevision`; the SDK's default (the wall clock in µs) when absent. `0`: revisions repeat across restarts. */
+  firstRevision?: number;
   /** The bridges' reconnect backoff base and cap, ms. */
   reconnectPeriodMs: number;
   maxReconnectPeriodMs: number;
@@ -91,6 +93,7 @@ const live = createLiveDeviceServer({
   heartbeatMs: config.heartbeatMs,
   echoTimeoutMs: config.echoTimeoutMs,
   allowedOrigins: config.allowedOrigins,
+  ...(config.firstRevision === undefined ? {} : { firstRevision: config.firstRevision }),
 });
 if (config.unsafe) live.setProtection({ guardMs: 0, checkRevisions: false });
 

@@ -3,16 +3,17 @@
  * the SDK already knew when a set reached it, and the showings that are the sets' bases.
  * @module
  */
-import { type ChaosField, VALUES_PER_CLIENT } from '../chaos-device.js';
+import { type ChaosField, REPLAY_PAGE_INDEX_BASE, VALUES_PER_CLIENT, replayPageLabel } from '../chaos-device.js';
 import type { ConnectionRecord } from '../records.js';
 import { type Epochs, epochOf } from './connections.js';
 import type { SetRec } from './types.js';
 
-/** Who invented a value: `pN`/`bN` for clients (values encode it), `device` for negative ones. */
+/** Who invented a value: `pN`/`rN`/`bN` for clients (values encode it), `device` for negative ones. */
 export function creatorOf(value: number): string {
   if (value <= 0) return 'device';
   const index = Math.floor(value / VALUES_PER_CLIENT) - 1;
-  return index >= 900 ? `b${index - 900}` : `p${index}`;
+  if (index >= 900) return `b${index - 900}`;
+  return index >= REPLAY_PAGE_INDEX_BASE ? replayPageLabel(index - REPLAY_PAGE_INDEX_BASE) : `p${index}`;
 }
 
 /** The client whose write a status change of `field` to `value` at `t` echoed; `undefined`: the device's own change. */

@@ -9,6 +9,7 @@ import { readBroker } from './broker-side.js';
 import { initialCounts, readConnections, readEpochs } from './connections.js';
 import { updateLatency } from './latency.js';
 import { matchPublishes, publishedWrites, readGate } from './matching.js';
+import { judgeOldEpochWrites } from './old-epoch.js';
 import { judgePublishes } from './publishes.js';
 import { checkTold } from './told.js';
 import type { CheckResult, CheckerConfig, NearMiss, Violation } from './types.js';
@@ -33,6 +34,9 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
   // Which broker connection carried a publish; publishes ↔ sets.
   const sentVia = readGate(records.sdkLink, violate);
   matchPublishes(broker.actions, sets, violate, (a) => sentVia(a, false)?.openedAt);
+
+  // Writes from an earlier epoch's revisions: none may get through.
+  judgeOldEpochWrites(sets, counts, violate);
 
   // Who caused which value, what pages were shown, and the showings needed for bases.
   const causedBy = attributeWrites(sets);

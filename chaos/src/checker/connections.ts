@@ -76,7 +76,8 @@ export function initialCounts(records: RunRecords, broker: BrokerSide, epochs: E
     serverProcesses: records.servers.length,
     epochs: epochs.count,
     crossEpochSets: 0,
-    crossEpochReplays: {},
+    oldEpochSets: { sets: 0, claimingCurrentEpoch: 0, repeatedRevision: 0, outcomes: {} },
+    restartReplaySets: { sets: 0, claimingCurrentEpoch: 0, repeatedRevision: 0, outcomes: {} },
     errorsFromServer: {},
     updateLatency: { n: 0, p50: 0, p99: 0, max: 0 },
   };
@@ -106,7 +107,6 @@ export function readConnections(
   const connDevice = new Map<number, string>();
   /** client → epoch → `${field}|${rev}` shown to it. */
   const shownTo = new Map<string, Map<string, Set<string>>>();
-  const crossEpoch: SetRec[] = [];
   for (const c of connections) {
     if (c.httpStatus === 101) counts.upgraded++;
     const byEpoch = shownTo.get(c.client) ?? new Map<string, Set<string>>();
@@ -147,6 +147,7 @@ export function readConnections(
           value: msg.value,
           rev: msg.rev,
           epoch,
+          claimedEpoch: typeof msg.epoch === 'string' ? msg.epoch : undefined,
           ackStatus: 'none',
         };
         if (pending.has(id) || answered.has(id)) {
@@ -158,13 +159,15 @@ export function readConnections(
         }
         pending.set(id, rec);
         sets.push(rec);
+        // Whatever epoch the set claims, the showings say which epochs gave this client this
+        // revision of the field. Connections come in order and epochs only move on, so any epoch
+        // other than this connection's that showed it is an earlier one.
         const key = `${rec.field}|${rec.rev}`;
-        if (
-          epoch !== undefined &&
-          !byEpoch.get(epoch)?.has(key) &&
-          [...byEpoch].some(([e, keys]) => e !== epoch && keys.has(key))
-        )
-          crossEpoch.push(rec);
+        if (epoch !== undefined) {
+          const earlier = [...byEpoch].filter(([e, keys]) => e !== epoch && keys.has(key)).map(([e]) => e);
+          if (earlier.length > 0)
+            rec.oldBasis = { epochs: earlier, shownInCurrentEpoch: byEpoch.get(epoch)?.has(key) ?? false };
+        }
         if (c.polite) {
           if (resyncAt === undefined) {
             violate({
@@ -265,16 +268,6 @@ export function readConnections(
         counts.ackNotObservable.closed++;
       }
     }
-  }
-
-  for (const rec of crossEpoch) {
-    const how =
-      rec.ackStatus === 'rejected'
-        ? `rejected/${rec.reason ?? '?'}`
-        : rec.ackStatus === 'none'
-          ? 'no ack seen'
-          : rec.ackStatus;
-    counts.crossEpochReplays[how] = (counts.crossEpochReplays[how] ?? 0) + 1;
   }
   return { sets, connDevice };
 }

@@ -38,6 +38,8 @@ export type ViolationKind =
   | 'not-told-offline'
   | 'no-resync-after-return'
   | 'epoch'
+  | 'old-epoch-write'
+  | 'repeated-revision'
   | 'element-contract'
   | 'run-stalled'
   | 'checker-anomaly';
@@ -85,12 +87,26 @@ export interface CheckCounts {
   epochs: number;
   /** Published sets whose basis was shown in an earlier epoch (must be 0 or fresh). */
   crossEpochSets: number;
-  /** Sets carrying a revision this client was shown only in an earlier epoch, by how they were answered. */
-  crossEpochReplays: Record<string, number>;
+  /** Sets from a revision the client had been shown in an earlier epoch (any client). */
+  oldEpochSets: OldEpochCounts;
+  /** The same, of the restart-replay pages only (clients `r0`, `r1`, …). */
+  restartReplaySets: OldEpochCounts;
   /** `error` frames the server sent, by their code. */
   errorsFromServer: Record<string, number>;
   /** Broker status change → first `update` frame with that value on any connection, ms. */
   updateLatency: { n: number; p50: number; p99: number; max: number };
+}
+
+/** Sets based on a revision the client had been shown in an earlier epoch: how many, what they claimed, how answered. */
+export interface OldEpochCounts {
+  /** How many reached the server. */
+  sets: number;
+  /** Of those, how many claimed the epoch of the connection they came on (a forged epoch, as far as the checker can tell). */
+  claimingCurrentEpoch: number;
+  /** Of those, how many were at a revision the current epoch had shown the client too: the revisions repeated. */
+  repeatedRevision: number;
+  /** By answer: `accepted`, `unknown`, `rejected/<reason>`, `no ack seen`. Any `accepted`/`unknown` is an `old-epoch-write`. */
+  outcomes: Record<string, number>;
 }
 
 export interface CheckResult {
@@ -114,7 +130,16 @@ export interface SetRec {
   field: ChaosField;
   value: number;
   rev: number;
+  /** The epoch of the connection it came on (its resync's, else its server process's). */
   epoch: string | undefined;
+  /** The epoch the set claimed (its `epoch` member), which the checker does not trust. */
+  claimedEpoch: string | undefined;
+  /**
+   * Set when the client had been shown this field at this revision in an earlier epoch (on an
+   * earlier connection): which epochs, and whether the current one had shown it the same
+   * revision too before the set (then the revisions repeated and no one can tell which it meant).
+   */
+  oldBasis?: { epochs: readonly string[]; shownInCurrentEpoch: boolean };
   ackStatus: 'accepted' | 'unknown' | 'rejected' | 'none';
   reason?: string;
   noAck?: 'closed' | 'server-killed';
