@@ -303,3 +303,88 @@ describe('pages are told, epochs are kept apart, elements keep their contract', 
     expect(kinds(run([], [mqtt(5, '$SYS/x/../ldf-chaos/dev1/set/c', 'c 1')]))).toEqual(['foreign-topic']);
   });
 });
+
+describe('writes from an earlier epoch (docs/protocol.md rule 3)', () => {
+  // The reported scenario: p0 holds c = -3 at rev 3 in epoch-1; the server restarts; the device
+  // moves to -9 while it is down; the new process (epoch-2) gives -9 rev 3 too.
+  const OLD = 'epoch-1';
+  const NEW = 'epoch-2';
+  const resyncIn = (t: number, epoch: string, c: [number, number]): FrameRecord =>
+    down(t, {
+      type: 'resync',
+      epoch,
+      device: 'online',
+      fields: {
+        a: { value: -1, rev: 1 },
+        b: { value: -2, rev: 2 },
+        c: { value: c[0], rev: c[1] },
+        d: { value: -4, rev: 4 },
+      },
+    });
+  const setIn = (t: number, id: number, value: number, rev: number, epoch: string): FrameRecord =>
+    up(t, { type: 'set', id, field: 'c', value, rev, epoch });
+  const servers = [
+    { generation: 1, startedAt: 0, killedAt: 200 },
+    { generation: 2, startedAt: 350 },
+  ];
+  /** The client's connection to the first process, killed with it. */
+  const before = (client: string): ConnectionRecord =>
+    conn(client, [hello(10), resyncIn(11, OLD, [-3, 3])], { serverKilled: true, serverEndedAt: 200 });
+  const after = (client: string, frames: FrameRecord[]): ConnectionRecord =>
+    conn(client, [hello(400), ...frames], { n: 2, serverGeneration: 2, openedAt: 399 });
+  const moved = mqtt(250, T.status.c, '-9');
+
+  it('an accepted write from a revision only an earlier epoch had shown is an old-epoch-write, whatever epoch it claims', () => {
+    // A reloaded page: the writes right behind hello, before its resync came back; one claims the
+    // old epoch, one forges the new one. Both accepted and published (a server without the rules).
+    const r = run(
+      [
+        before('p0'),
+        after('p0', [
+          setIn(401, 1, 1_000_000, 3, NEW),
+          setIn(402, 2, 1_000_001, 3, OLD),
+          resyncIn(403, NEW, [-9, 3]),
+          ack(404, 1),
+          ack(405, 2),
+        ]),
+      ],
+      [moved, mqtt(410, T.set.c, 'c 1000000'), mqtt(411, T.set.c, 'c 1000001')],
+      { servers },
+    );
+    expect(kinds(r)).toEqual(['old-epoch-write', 'old-epoch-write']);
+    expect(r.violations[0]?.message).toContain('claiming the current epoch');
+    expect(r.violations[1]?.message).toContain('claiming epoch epoch-1 (the old one)');
+    expect(r.counts.oldEpochSets).toMatchObject({ sets: 2, claimingCurrentEpoch: 1, outcomes: { accepted: 2 } });
+  });
+
+  it('an accepted write at a revision the new epoch showed again is a repeated-revision: no one can tell which it meant', () => {
+    const r = run(
+      [before('p0'), after('p0', [resyncIn(401, NEW, [-9, 3]), setIn(450, 1, 1_000_000, 3, NEW), ack(460, 1)])],
+      [moved, mqtt(455, T.set.c, 'c 1000000')],
+      { servers },
+    );
+    expect(kinds(r)).toEqual(['repeated-revision']);
+    expect(r.counts.oldEpochSets).toMatchObject({ sets: 1, repeatedRevision: 1 });
+  });
+
+  it('refused, they are counted by answer, the restart-replay pages apart; nothing is violated', () => {
+    const r = run(
+      [
+        before('r0'),
+        after('r0', [
+          setIn(401, 1, 801_000_000, 3, OLD),
+          setIn(402, 2, 801_000_001, 3, NEW),
+          resyncIn(403, NEW, [-9, 1_000_003]),
+          ack(404, 1, 'rejected', { reason: 'stale', field: 'c', value: -9, rev: 1_000_003 }),
+          ack(405, 2, 'rejected', { reason: 'stale', field: 'c', value: -9, rev: 1_000_003 }),
+        ]),
+      ],
+      [moved],
+      { servers },
+    );
+    expect(r.violations).toEqual([]);
+    const expected = { sets: 2, claimingCurrentEpoch: 1, repeatedRevision: 0, outcomes: { 'rejected/stale': 2 } };
+    expect(r.counts.oldEpochSets).toEqual(expected);
+    expect(r.counts.restartReplaySets).toEqual(expected);
+  });
+});
