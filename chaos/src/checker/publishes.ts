@@ -146,7 +146,12 @@ function judgeWrittenField(ctx: PublishContext, a: Action, s: SetRec, label: str
   const candidates = (showings.get(key) ?? []).filter((x) => x.t < s.t);
   const sameEpoch = candidates.filter((x) => x.epoch === s.epoch);
   const basis = (sameEpoch.length > 0 ? sameEpoch : candidates).at(-1);
-  if (basis && basis.epoch !== s.epoch) counts.crossEpochSets++;
+  if (basis && basis.epoch !== s.epoch) {
+    // Based on an earlier epoch's revision: an old-epoch-write already (old-epoch.ts), and that
+    // epoch's showings say nothing about what this one had shown pages.
+    counts.crossEpochSets++;
+    return;
+  }
   const h = broker.history.of(s.device, s.field);
   let tx = Number.NEGATIVE_INFINITY;
   if (!basis) {
@@ -173,9 +178,7 @@ function judgeWrittenField(ctx: PublishContext, a: Action, s: SetRec, label: str
     const worst = offending(h, tx, a.t, (c) => causedBy(s.device, s.field, c.value, c.t) !== s.client);
     if (worst) {
       const lag = a.t - worst.t;
-      // A basis from an earlier epoch says nothing about this epoch's revisions: any showing counts.
-      const aboveRev = basis.epoch === s.epoch ? s.rev : -1;
-      const inFlight = !shownAbove(s.device, s.epoch, s.field, aboveRev, s.t, (v) => v === worst.value);
+      const inFlight = !shownAbove(s.device, s.epoch, s.field, s.rev, s.t, (v) => v === worst.value);
       if (worst.t >= s.t || lag < W || inFlight)
         nearMisses.push({ kind: 'stale-write', lagMs: round(lag), afterSet: worst.t >= s.t, inFlight, where: label });
       else {
