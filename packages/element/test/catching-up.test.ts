@@ -26,8 +26,8 @@ function resync(device: string, extra: Partial<Extract<ServerFrame, { type: 'res
   });
 }
 
-/** An element whose server the test plays, live on its first resync. */
-async function live(): Promise<{ el: LiveDeviceForm; socket: FakeSocket }> {
+/** An element whose server the test plays, live on its first resync (`first`). */
+async function live(first = resync('online')): Promise<{ el: LiveDeviceForm; socket: FakeSocket }> {
   const factory = socketFactory();
   const el = mount(
     { env: 'fake', device: 'dev', src: 'ws://127.0.0.1:9/live' },
@@ -36,7 +36,7 @@ async function live(): Promise<{ el: LiveDeviceForm; socket: FakeSocket }> {
   await el.updateComplete;
   const socket = factory.last();
   socket.open();
-  socket.receive(resync('online'));
+  socket.receive(first);
   await inState(el, 'live');
   return { el, socket };
 }
@@ -124,21 +124,12 @@ describe('forward compatibility: what a newer server may send', () => {
   });
 
   it('an unknown field type is shown as read-only text', async () => {
-    const factory = socketFactory();
-    const el = mount(
-      { env: 'fake', device: 'dev', src: 'ws://127.0.0.1:9/live' },
-      { options: { ...FAST, socket: factory.make } },
-    );
-    await el.updateComplete;
-    const socket = factory.last();
-    socket.open();
-    socket.receive(
+    const { el, socket } = await live(
       resync('online', {
         schema: [...SCHEMA, { name: 'tint', label: 'Tint', type: 'colour' as FieldSchema['type'], writable: true }],
         fields: { gain: { value: 10, rev: 1 }, name: { value: 'cam', rev: 2 }, tint: { value: '#ff8800', rev: 3 } },
       }),
     );
-    await inState(el, 'live');
     const value = control<HTMLOutputElement>(el, 'output#ldf-tint');
     expect(value.textContent).to.equal('“#ff8800”');
     expect(el.shadowRoot!.querySelector('input[name=tint]')).to.equal(null);

@@ -43,7 +43,7 @@ function setup(overrides: Partial<Applicant> = {}) {
     },
     ...overrides,
   };
-  return { bridge, store, applicant, tokensLeft: () => tokens };
+  return { bridge, store, hub, applicant, tokensLeft: () => tokens };
 }
 
 describe('admission', () => {
@@ -151,5 +151,22 @@ describe('admission', () => {
     s.bridge.setStatus({ [H]: 7 });
     expect(judge(set(H, 5, 0), s.applicant)).toBeUndefined();
     expect(judge(set(H, 5, 0, 'earlier-run'), setup({ checkRevisions: () => false }).applicant)).toBeUndefined();
+  });
+
+  it('judges against the state of the moment: a status the fan-out has not sent yet already makes an older base stale', () => {
+    // docs/protocol.md rule 11: the store applies every status at once, the fan-out follows in rounds.
+    const { bridge, store, hub, applicant } = setup();
+    const seen: string[] = [];
+    hub.join({
+      onChange: (field) => void seen.push(field),
+      onAvailability: () => {},
+      onLagging: () => {},
+      onCaughtUp: () => {},
+    });
+    bridge.setStatus({ [H]: 5 });
+    expect(seen).toEqual([]); // the page has not been sent it yet...
+    expect(judge(set(H, 3, 0), applicant)).toEqual({ reason: 'stale', message: `${H} changed since revision 0` });
+    expect(store.state(H)).toEqual({ value: 5, rev: 1 }); // ...but the store, and so the judge, has it
+    hub.close();
   });
 });

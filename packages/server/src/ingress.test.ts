@@ -4,13 +4,8 @@
  * it gets a fresh resync once caught up.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ResyncFrame, type SetFrame, SUBPROTOCOL } from '@live-device-form/protocol';
-import { type Applicant, judge } from './admission.js';
-import type { FanoutMember } from './fanout.js';
-import { DeviceHub } from './hub.js';
-import { silentLogger } from './logger.js';
-import { DeviceStore } from './store.js';
-import { makeBridge, openPausedClients, startServer, stopAll, type TestClient, until } from '@live-device-form/testkit';
+import { type ResyncFrame, SUBPROTOCOL } from '@live-device-form/protocol';
+import { openPausedClients, startServer, stopAll, type TestClient, until } from '@live-device-form/testkit';
 
 afterEach(stopAll);
 
@@ -19,41 +14,6 @@ const H = 'genlock_phase_h';
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const socketOf = (client: TestClient) =>
   (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
-
-describe('a set is judged against the state of the moment it is judged', () => {
-  it('a status the fan-out has not sent yet already makes a set from the older revision stale', () => {
-    const bridge = makeBridge({ echo: false });
-    const store = new DeviceStore(bridge);
-    const hub = new DeviceHub(bridge, store, silentLogger);
-    const seen: string[] = [];
-    const page: FanoutMember = {
-      onChange: (field) => void seen.push(field),
-      onAvailability: () => {},
-      onLagging: () => {},
-      onCaughtUp: () => {},
-    };
-    hub.join(page);
-    const applicant: Applicant = {
-      sessionId: 'A',
-      writesPerSecond: 50,
-      hub: () => hub,
-      authorizing: () => false,
-      canWrite: () => undefined,
-      takeRateToken: () => true,
-      synced: () => true,
-      checkRevisions: () => true,
-      awaitingDevice: () => false,
-      epoch: 'e1',
-      contained: (_what, fn) => fn(),
-    };
-    bridge.setStatus({ [H]: 5 });
-    expect(seen).toEqual([]); // the page has not been sent it yet...
-    const set: SetFrame = { type: 'set', id: 1, field: H, value: 3, rev: 0, epoch: 'e1' };
-    expect(judge(set, applicant)).toEqual({ reason: 'stale', message: `${H} changed since revision 0` });
-    expect(store.state(H)).toEqual({ value: 5, rev: 1 }); // ...but the store, and so the judge, has it
-    hub.close();
-  });
-});
 
 describe('lagging: a page that does not read', () => {
   it('is told lagging, its sets are refused guard, and it gets a fresh resync when it reads again', async () => {
