@@ -56,3 +56,10 @@ export function checkNumber(
   }
   return value;
 }
+
+/** Checks a boolean option. Returns it, or throws {@link invalidOption} naming it. @internal */
+export function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean')
+    throw invalidOption(`The "${name}" option must be true or false, got ${String(value)}`);
+  return value;
+}

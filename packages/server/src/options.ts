@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { type HelloFrame, MAX_FRAME_BYTES } from '@live-device-form/protocol';
 import type { DeviceBridge } from './bridge.js';
 import { type Logger, consoleLogger } from './logger.js';
-import { checkNumber, invalidOption, MAX_TIMER_MS, withDefaults } from './option-checks.js';
+import { checkBoolean, checkNumber, invalidOption, MAX_TIMER_MS, withDefaults } from './option-checks.js';
 
 /** What `authorize` grants a user who may connect. */
 export interface AuthorizeGrant {
@@ -75,6 +75,15 @@ export interface LiveDeviceServerOptions {
   allowedOrigins?: string[];
   /** Whether an upgrade without an `Origin` header (a non-browser client) is refused with 403. Defaults to `false`. */
   requireOrigin?: boolean;
+  /**
+   * Whether this server sits behind a reverse proxy whose `X-Forwarded-For`, `X-Forwarded-Host`
+   * and `X-Forwarded-Proto` headers are to be believed: the client's address (for per-address
+   * limits and logs) is then the last `X-Forwarded-For` entry, its host and scheme (for the Host
+   * and Origin checks) the forwarded ones. Set it only when every connection comes through that
+   * proxy (bind to loopback or firewall the port): otherwise any client can claim any address.
+   * Defaults to `false` (the headers are ignored).
+   */
+  trustProxy?: boolean;
   /** Who may connect and write what; see {@link AuthorizeHook}. Defaults to everyone, every writable field. */
   authorize?: AuthorizeHook;
   /** A shared secret every `hello.token` must equal; else close 4401. Checked before `authorize`. Defaults to none. */
@@ -134,6 +143,7 @@ export const DEFAULTS = Object.freeze({
   checkRevisions: true,
   allowedOrigins: Object.freeze([] as string[]),
   requireOrigin: false,
+  trustProxy: false,
   rateLimit: Object.freeze({ burst: 50, perSecond: 50 }),
   maxFrameBytes: MAX_FRAME_BYTES,
   heartbeatMs: 15_000,
@@ -153,6 +163,7 @@ export interface ResolvedOptions {
   readonly checkRevisions: boolean;
   readonly allowedOrigins: ReadonlySet<string>;
   readonly requireOrigin: boolean;
+  readonly trustProxy: boolean;
   readonly authorize: AuthorizeHook | undefined;
   readonly token: string | undefined;
   readonly rateLimit: Readonly<RateLimit>;
@@ -243,9 +254,10 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     helloTimeoutMs: checkNumber('helloTimeoutMs', o.helloTimeoutMs, 1, MAX_TIMER_MS),
     readyTimeoutMs: checkNumber('readyTimeoutMs', o.readyTimeoutMs, 0, MAX_TIMER_MS),
     echoTimeoutMs: checkNumber('echoTimeoutMs', o.echoTimeoutMs, 1, MAX_TIMER_MS),
-    checkRevisions: o.checkRevisions,
+    checkRevisions: checkBoolean('checkRevisions', o.checkRevisions),
     allowedOrigins: new Set(allowedOrigins.map(normaliseOrigin)),
-    requireOrigin: o.requireOrigin,
+    requireOrigin: checkBoolean('requireOrigin', o.requireOrigin),
+    trustProxy: checkBoolean('trustProxy', o.trustProxy),
     authorize: o.authorize,
     token: o.token,
     rateLimit: Object.freeze(rateLimit),

@@ -11,7 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { SUBPROTOCOL } from '@live-device-form/protocol';
 import { codedTypeError, ServerErrorCode } from './errors.js';
 import { DeviceHub } from './hub.js';
-import { invalidOption } from './option-checks.js';
+import { checkBoolean } from './option-checks.js';
 import { type LiveDeviceServerOptions, type ResolvedOptions, checkGuardMs, resolveOptions } from './options.js';
 import { isOriginAllowed, offersSubprotocol } from './origin.js';
 import { DeviceReadiness, type ReadyReport } from './readiness.js';
@@ -232,9 +232,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
   setProtection(protection: Partial<Protection>): void {
     if (protection.guardMs !== undefined) this.protection.guardMs = checkGuardMs(protection.guardMs);
     if (protection.checkRevisions !== undefined) {
-      if (typeof protection.checkRevisions !== 'boolean')
-        throw invalidOption('setProtection: "checkRevisions" must be a boolean');
-      this.protection.checkRevisions = protection.checkRevisions;
+      this.protection.checkRevisions = checkBoolean('checkRevisions', protection.checkRevisions);
     }
     const off = this.protection.guardMs === 0 || !this.protection.checkRevisions;
     this.options.logger[off ? 'warn' : 'info'](

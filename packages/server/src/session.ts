@@ -21,6 +21,7 @@ import {
 } from '@live-device-form/protocol';
 import { type Applicant, judge } from './admission.js';
 import { WriteOutcome } from './bridge.js';
+import { requestFacts } from './forwarded.js';
 import type { DeviceHub, HubMember } from './hub.js';
 import type { AuthorizeGrant, AuthorizeResult, ResolvedOptions } from './options.js';
 import { FLOOD_FACTOR } from './options.js';
@@ -58,7 +59,8 @@ export interface SessionInfo {
   user: string | undefined;
   /** `hello.mounts`. */
   mounts: number | undefined;
-  remoteAddress: string | undefined;
+  /** The client's IP address (with `trustProxy`, the one its proxy forwarded). */
+  remoteAddress: string;
   /** Bytes waiting in the socket's send buffer. */
   bufferedAmount: number;
   /** Field updates held back for a slow reader (at most one per field). */
@@ -138,7 +140,7 @@ export class Session implements HubMember {
   private readonly outbox: Outbox;
   /** What admission asks about this session, answered at the moment it asks. */
   private readonly applicant: Applicant;
-  private readonly remoteAddress: string | undefined;
+  private readonly remoteAddress: string;
   private readonly closedPromise: Promise<void>;
   private readonly options: ResolvedOptions;
 
@@ -152,7 +154,7 @@ export class Session implements HubMember {
     this.options = host.options;
     const { rateLimit, logger } = this.options;
     this.request = request;
-    this.remoteAddress = request.socket.remoteAddress;
+    this.remoteAddress = requestFacts(request, this.options.trustProxy).address;
     this.rate = new TokenBucket(rateLimit.burst, rateLimit.perSecond);
     this.flood = new TokenBucket(rateLimit.burst * FLOOD_FACTOR, rateLimit.perSecond * FLOOD_FACTOR);
     this.outbox = new Outbox(
