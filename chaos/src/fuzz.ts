@@ -390,7 +390,10 @@ function oracleWritable(field: string, value: unknown): boolean {
     case 'enum':
       return typeof value === 'string' && (f.options ?? []).some((o) => o.value === value);
     case 'text':
-      return typeof value === 'string' && value.length <= (f.maxLength ?? 1024) && !/[\u0000-\u001f\u007f]/.test(value);
+      // Controls (Cc), line/paragraph separators, lone surrogates (docs/protocol.md, the limits table).
+      return (
+        typeof value === 'string' && value.length <= (f.maxLength ?? 1024) && !/[\p{Cc}\u2028\u2029\p{Cs}]/u.test(value)
+      );
     default:
       return false;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkValue } from './values.js';
+import { checkValue, textValueProblem } from './values.js';
 import type { FieldSchema } from './frames.js';
 
 const int: FieldSchema = { name: 'h', label: 'H', type: 'integer', min: -512, max: 511, writable: true };
@@ -44,6 +44,62 @@ describe('checkValue', () => {
     expect(checkValue(bool, 1)).toEqual({ ok: false, message: 'expected true or false' });
     expect(checkValue(en, 'secam').ok).toBe(false);
     expect(checkValue(text, 'way too long').ok).toBe(false);
-    expect(checkValue(text, 'a\nb')).toEqual({ ok: false, message: 'contains a newline or control character' });
+    expect(checkValue(text, 'a\nb')).toEqual({ ok: false, message: 'contains the control character U+000A' });
+  });
+});
+
+describe('text values: what a line-based device could read as the end of a command', () => {
+  const wide: FieldSchema = { name: 't', label: 'T', type: 'text', writable: true };
+  const refused = (value: string): string | undefined => {
+    const r = checkValue(wide, value);
+    return r.ok ? undefined : r.message;
+  };
+
+  it('refuses every C0 control, tab and newline included, and DEL', () => {
+    for (let c = 0; c <= 0x1f; c++) {
+      const hex = c.toString(16).toUpperCase().padStart(4, '0');
+      expect(refused(`a${String.fromCharCode(c)}b`)).toBe(`contains the control character U+${hex}`);
+    }
+    expect(refused('a\u007fb')).toBe('contains the control character U+007F');
+  });
+
+  it('refuses every C1 control, NEL (U+0085) among them', () => {
+    for (let c = 0x80; c <= 0x9f; c++) {
+      const hex = c.toString(16).toUpperCase().padStart(4, '0');
+      expect(refused(`a${String.fromCharCode(c)}b`)).toBe(`contains the control character U+${hex}`);
+    }
+    expect(refused('label a\u0085level 999999')).toBe('contains the control character U+0085');
+  });
+
+  it('refuses the line and paragraph separators U+2028 and U+2029', () => {
+    expect(refused('a\u2028b')).toBe('contains the line or paragraph separator U+2028');
+    expect(refused('a\u2029b')).toBe('contains the line or paragraph separator U+2029');
+  });
+
+  it('refuses a lone surrogate, high or low, anywhere', () => {
+    expect(refused('a\ud800')).toBe('contains a lone surrogate U+D800 (not well-formed Unicode)');
+    expect(refused('\udfffa')).toBe('contains a lone surrogate U+DFFF (not well-formed Unicode)');
+    expect(refused('\ude00\ud83d')).toBe('contains a lone surrogate U+DE00 (not well-formed Unicode)');
+    expect(JSON.parse('"\\ud800"')).toBe('\ud800'); // how one arrives: a JSON escape
+  });
+
+  it('accepts the characters next to the refused ones, and well-formed pairs', () => {
+    for (const value of [
+      '\u00a0nbsp',
+      'é ü ß',
+      '\u2027\u202a',
+      '\ud7ff\ue000',
+      'emoji \ud83d\ude00',
+      '\u{10ffff}',
+      '~',
+    ]) {
+      expect(refused(value), JSON.stringify(value)).toBeUndefined();
+    }
+    expect(textValueProblem('cam 1')).toBeUndefined();
+  });
+
+  it('is the same check whatever the field: enum options and numbers are unaffected', () => {
+    expect(checkValue(en, 'pal').ok).toBe(true);
+    expect(checkValue(text, 'a\u0085')).toEqual({ ok: false, message: 'contains the control character U+0085' });
   });
 });

@@ -8,6 +8,41 @@ import { MAX_TEXT_LENGTH } from './limits.js';
 
 export type ValueCheck = { ok: true; value: WritableValue } | { ok: false; message: string };
 
+/**
+ * Unicode category Cc: the C0 controls (U+0000–U+001F, tab and newline among them), DEL and the C1
+ * controls (U+0080–U+009F, NEL U+0085 among them).
+ */
+const CONTROL = /\p{Cc}/u;
+
+/** The line and paragraph separators. */
+const LINE_SEPARATOR = /[\u2028\u2029]/;
+
+/** A lone surrogate: with the `u` flag, a well-formed pair is one code point and never matches. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * Why a text value may not be written, whatever its field: it contains a control character
+ * (category Cc, tab included: no field needs one), a line or paragraph separator (U+2028/U+2029)
+ * or a lone surrogate (not well-formed UTF-16: what would be published is U+FFFD, not the checked
+ * text). A line-based device may take any of the first two for the end of a command
+ * (docs/protocol.md, the limits table).
+ * `undefined` when none.
+ *
+ * @example
+ * textValueProblem('label a\u0085level 999999') // → 'contains the control character U+0085'
+ */
+export function textValueProblem(value: string): string | undefined {
+  const control = CONTROL.exec(value);
+  if (control) return `contains the control character ${codePoint(control[0])}`;
+  const separator = LINE_SEPARATOR.exec(value);
+  if (separator) return `contains the line or paragraph separator ${codePoint(separator[0])}`;
+  const surrogate = LONE_SURROGATE.exec(value);
+  if (surrogate) return `contains a lone surrogate ${codePoint(surrogate[0])} (not well-formed Unicode)`;
+  return undefined;
+}
+
 /** Tolerance for floating-point step checks, relative to the step. */
 const STEP_EPSILON = 1e-9;
 
@@ -18,8 +53,8 @@ function isOnStep(value: number, step: number, base: number): boolean {
 
 /**
  * Whether `value` is acceptable for `field`: right type, within `min`/`max`, on `step`, one of
- * `options`, no longer than `maxLength`. It does not check `writable` (that is `forbidden`, a
- * separate reason).
+ * `options`, no longer than `maxLength`, text free of what {@link textValueProblem} refuses. It
+ * does not check `writable` (that is `forbidden`, a separate reason).
  *
  * @example
  * checkValue({ name: 'h', label: 'H', type: 'integer', min: -512, max: 511, writable: true }, 600)
@@ -51,8 +86,8 @@ export function checkValue(field: FieldSchema, value: unknown): ValueCheck {
       if (typeof value !== 'string') return { ok: false, message: 'expected text' };
       const max = field.maxLength ?? MAX_TEXT_LENGTH;
       if (value.length > max) return { ok: false, message: `longer than ${max} characters` };
-      if (/[\u0000-\u001f\u007f]/.test(value)) return { ok: false, message: 'contains a newline or control character' };
-      return { ok: true, value };
+      const problem = textValueProblem(value);
+      return problem === undefined ? { ok: true, value } : { ok: false, message: problem };
     }
     default: {
       const never: never = field.type;

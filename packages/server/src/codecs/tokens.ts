@@ -5,7 +5,13 @@
  * token must not contain a separator of its mapping).
  * @module
  */
-import { MAX_ABS_NUMBER, MAX_TEXT_LENGTH, type FieldValue, type WritableValue } from '@live-device-form/protocol';
+import {
+  MAX_ABS_NUMBER,
+  MAX_TEXT_LENGTH,
+  textValueProblem,
+  type FieldValue,
+  type WritableValue,
+} from '@live-device-form/protocol';
 import type { FieldDescription } from '../device/types.js';
 import { describe } from './codec.js';
 
@@ -111,11 +117,13 @@ export function writeToken(
 }
 
 /**
- * Why a text value cannot be carried in a payload with these separators (a newline or control
- * character, a separator, or any punctuation or space character of one), or `null` when it can.
+ * Why a text value cannot be carried in a payload with these separators (what the protocol's
+ * `textValueProblem` refuses: a control character, a line separator, a lone surrogate; a
+ * separator, or any punctuation or space character of one), or `null` when it can.
  */
 export function textProblem(v: string, separators: readonly string[]): string | null {
-  if (/[\u0000-\u001f\u007f]/.test(v)) return 'contains a newline or control character';
+  const problem = textValueProblem(v);
+  if (problem !== undefined) return problem;
   const sep = separators.find((s) => v.includes(s));
   if (sep !== undefined) return `contains ${JSON.stringify(sep)}, which separates the fields of its payload`;
   // Devices often split on any one of these characters, not on the exact separator: refuse each.
