@@ -13,6 +13,8 @@
 export * from './bridge.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export type { LogFn, Logger } from './logger.js';
+export { LOG_THROTTLE_DEFAULTS, throttleLogger } from './log-throttle.js';
+export type { LogThrottleOptions, ThrottledLogger } from './log-throttle.js';
 export { DeviceDescriptionError, ServerErrorCode } from './errors.js';
 export type { CodedTypeError } from './errors.js';
 export { createLiveDeviceServer } from './server.js';

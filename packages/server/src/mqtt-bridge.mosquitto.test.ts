@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AckFrame, FieldValue, ResyncFrame, ServerFrame, UpdateFrame } from '@live-device-form/protocol';
 import { loadDeviceFile, type DeviceDescription } from './device/index.js';
 import { recordingLogger, silentLogger } from './logger.js';
-import { createMqttBridge, type MqttBridge } from './mqtt-bridge.js';
+import { createMqttBridge, type MqttBridge, type MqttBridgeOptions } from './mqtt-bridge.js';
 import { createLiveDeviceServer, type LiveDeviceServer } from './server.js';
 import {
   availability,
@@ -267,6 +267,60 @@ async function page(p: Process, mounts = 0): Promise<{ client: TestClient; resyn
 
 const isUpdate = (field: string, value: FieldValue) => (f: ServerFrame) =>
   f.type === 'update' && f.field === field && f.value === value;
+
+describe.runIf(runMosquittoTests)('mqtt bridge on Mosquitto: oversized statuses (maxPayloadBytes)', () => {
+  /** A bridge with a 1 KiB payload limit; `mqtt` options passed through. */
+  function limited(log: ReturnType<typeof recordingLogger>, mqtt: MqttBridgeOptions['mqtt'] = {}): MqttBridge {
+    const bridge = createMqttBridge(device, { url: mosquitto.url, logger: log, maxPayloadBytes: 1024, mqtt });
+    later(() => bridge.close());
+    return bridge;
+  }
+
+  /** A retained 4 MiB status the device's topic really carries (the witness sees it), then a normal one. */
+  async function oversizedThenNormal(): Promise<void> {
+    await witness.publish(VP.genlockStatus, `7 ${'0'.repeat(4 * 1024 * 1024)}8`, { retain: true });
+    await witness.waitFor((m) => m.topic === VP.genlockStatus && m.payload.length > 4 * 1024 * 1024, 'the big one');
+    await witness.publish(VP.genlockStatus, '3 4', { retain: true });
+  }
+
+  it('MQTT 3.1.1: dropped with a warning, never parsed; the value stays and the next status arrives', async () => {
+    const log = recordingLogger();
+    await deviceState(witness, -25, 10);
+    const bridge = limited(log);
+    const events = recordEvents(bridge);
+    await events.next(availability(true), 'online');
+    const since = events.mark();
+    await oversizedThenNormal();
+    await events.next(status({ genlock_phase_h: 3, genlock_phase_v: 4 }), 'the normal status');
+    expect(events.events.slice(since)).toEqual([
+      { type: 'status', values: { genlock_phase_h: 3, genlock_phase_v: 4 } },
+    ]);
+    expect(bridge.linkState).toBe('up');
+    expect(log.entries).toContainEqual({
+      level: 'warn',
+      msg: 'payload dropped: larger than maxPayloadBytes',
+      obj: { device: 'videoproc', topic: VP.genlockStatus, bytes: 4 * 1024 * 1024 + 3, maxPayloadBytes: 1024 },
+    });
+  });
+
+  it('MQTT 5: the CONNECT maximumPacketSize makes Mosquitto keep it from the bridge altogether', async () => {
+    const log = recordingLogger();
+    await deviceState(witness, -25, 10);
+    const bridge = limited(log, { protocolVersion: 5 });
+    const events = recordEvents(bridge);
+    await events.next(availability(true), 'online');
+    const since = events.mark();
+    await oversizedThenNormal();
+    await events.next(status({ genlock_phase_h: 3, genlock_phase_v: 4 }), 'the normal status');
+    expect(events.events.slice(since)).toEqual([
+      { type: 'status', values: { genlock_phase_h: 3, genlock_phase_v: 4 } },
+    ]);
+    expect(bridge.linkState).toBe('up');
+    // Never sent to the bridge, so nothing to drop: the broker kept it.
+    expect(log.entries.filter((e) => e.msg.startsWith('payload dropped'))).toEqual([]);
+    expect(log.entries.filter((e) => e.msg === 'lost the MQTT broker connection; reconnecting')).toEqual([]);
+  });
+});
 
 describe.runIf(runMosquittoTests)('end to end on Mosquitto: pages, server SDK, MQTT bridge', () => {
   it('a stale write is never published: refused by revision, and in the reconnect guard', async () => {

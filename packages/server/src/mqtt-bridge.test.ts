@@ -146,6 +146,76 @@ describe('mqtt bridge: state from the broker', () => {
   });
 });
 
+describe('mqtt bridge: oversized and repeated bad statuses', () => {
+  it('drops a status over maxPayloadBytes with a warning, unparsed: the value stays, later statuses arrive', async () => {
+    const log = recordingLogger();
+    await deviceState(-25, 10);
+    const bridge = bridgeOn(broker.url, { logger: log, maxPayloadBytes: 1024 });
+    const events = recordEvents(bridge);
+    await events.next(availability(true), 'online');
+    const since = events.mark();
+    // Parseable if it were read (two integers): only its size keeps it out.
+    const oversized = `7 ${'0'.repeat(2000)}8`;
+    await witness.publish(VP.genlockStatus, oversized, { retain: true });
+    await witness.publish(VP.genlockStatus, '3 4', { retain: true });
+    await events.next(status({ genlock_phase_h: 3, genlock_phase_v: 4 }), 'the normal status after it');
+    expect(events.events.slice(since)).toEqual([
+      { type: 'status', values: { genlock_phase_h: 3, genlock_phase_v: 4 } },
+    ]);
+    expect(bridge.linkState).toBe('up');
+    expect(log.entries.filter((e) => e.msg === 'payload dropped: larger than maxPayloadBytes')).toEqual([
+      {
+        level: 'warn',
+        msg: 'payload dropped: larger than maxPayloadBytes',
+        obj: { device: 'videoproc', topic: VP.genlockStatus, bytes: oversized.length, maxPayloadBytes: 1024 },
+      },
+    ]);
+    expect(log.entries.some((e) => e.msg === 'status payload ignored')).toBe(false);
+  });
+
+  it('a retained oversized status does not keep a new connection from coming online', async () => {
+    const log = recordingLogger();
+    await deviceState(-25, 10);
+    await witness.publish(VP.genlockStatus, 'x'.repeat(70_000), { retain: true });
+    const bridge = bridgeOn(broker.url, { logger: log });
+    expect(await bridge.ready()).toBe(true);
+    expect(bridge.snapshot()).not.toHaveProperty('genlock_phase_h');
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({
+        msg: 'payload dropped: larger than maxPayloadBytes',
+        obj: expect.objectContaining({ bytes: 70_000, maxPayloadBytes: 65_536 }),
+      }),
+    );
+  });
+
+  it('20,000 malformed statuses: a few warning lines and one summary with the count', async () => {
+    const log = recordingLogger();
+    await deviceState(-25, 10);
+    const bridge = bridgeOn(broker.url, { logger: log, logThrottleMs: 600_000 });
+    const events = recordEvents(bridge);
+    await events.next(availability(true), 'online');
+    for (let i = 0; i < 20_000; i++) witness.client.publish(VP.genlockStatus, `-25 ten${i}`, { qos: 0 });
+    await witness.publish(VP.genlockStatus, '7 8');
+    // Same connection, in order: every malformed status was read before this one.
+    await events.next(status({ genlock_phase_h: 7, genlock_phase_v: 8 }), 'the good status after the flood');
+    const ignored = (): typeof log.entries => log.entries.filter((e) => e.msg.startsWith('status payload ignored'));
+    expect(ignored().map((e) => e.obj?.payload)).toEqual(['-25 ten0', '-25 ten1']);
+    await bridge.close(); // ends the window: its summary now
+    expect(ignored()).toHaveLength(3);
+    expect(ignored()[2]).toMatchObject({
+      level: 'warn',
+      msg: 'status payload ignored (and 19,998 more in the last 600 s)',
+      obj: { device: 'videoproc', topic: VP.genlockStatus, payload: '-25 ten19999', suppressed: 19_998 },
+    });
+  });
+
+  it('checks maxPayloadBytes and logThrottleMs like every option', () => {
+    expect(() => bridgeOn(broker.url, { maxPayloadBytes: 0 })).toThrow(/maxPayloadBytes/);
+    expect(() => bridgeOn(broker.url, { maxPayloadBytes: 65_537 })).toThrow(/maxPayloadBytes/);
+    expect(() => bridgeOn(broker.url, { logThrottleMs: -1 })).toThrow(/logThrottleMs/);
+  });
+});
+
 describe('mqtt bridge: writes', () => {
   it('publishes at QoS 1 and resolves accepted only once the broker acknowledged (PUBACK)', async () => {
     await deviceState(-25, 10);

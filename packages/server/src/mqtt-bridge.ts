@@ -35,8 +35,9 @@ import {
   backoffDelay,
 } from '@live-device-form/protocol';
 import { type BridgeEvent, type DeviceBridge, type FreshestValue, WriteOutcome } from './bridge.js';
-import { createDeviceCodec, type DeviceCodec } from './codecs/index.js';
+import { createDeviceCodec, MAX_STATUS_PAYLOAD_BYTES, type DeviceCodec } from './codecs/index.js';
 import { checkedDevice, type DeviceDescription } from './device/index.js';
+import { throttleLogger, type ThrottledLogger } from './log-throttle.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { checkNumber, invalidOption, MAX_TIMER_MS, withDefaults } from './option-checks.js';
 
@@ -102,6 +103,22 @@ export interface MqttBridgeOptions {
   /** Where connection changes and ignored payloads are logged. Defaults to `consoleLogger()`. */
   logger?: Logger;
   /**
+   * Milliseconds over which repeated log entries of one kind (same level and message, e.g. "status
+   * payload ignored") are counted instead of logged: the first 2 are logged, the rest summed up in
+   * one line at the end (`… (and 19,998 more in the last 10 s)`). `0` logs every entry. Defaults
+   * to `10000`.
+   */
+  logThrottleMs?: number;
+  /**
+   * Largest status or availability payload, in bytes, the bridge reads; at most `65536`
+   * (`MAX_STATUS_PAYLOAD_BYTES`, the codecs' own limit). A larger one is dropped with a warning,
+   * never parsed or stored: the field keeps its value. With MQTT 5 (`mqtt.protocolVersion: 5`) the
+   * bridge also sends a CONNECT `maximumPacketSize` this size plus room for the topic and header (unless
+   * `mqtt.properties.maximumPacketSize` is given), so the broker does not send such a message at all.
+   * Defaults to `65536`.
+   */
+  maxPayloadBytes?: number;
+  /**
    * Milliseconds before the bridge's first reconnect attempt; doubles per failed attempt, with
    * jitter. (mqtt.js's own `reconnectPeriod` is always `0`: the bridge reconnects with a fresh
    * client.) Defaults to `1000`.
@@ -146,7 +163,16 @@ export const MQTT_BRIDGE_DEFAULTS = Object.freeze({
   closeTimeoutMs: 1000,
   settleMs: 100,
   readyTimeoutMs: 2000,
+  logThrottleMs: 10_000,
+  maxPayloadBytes: MAX_STATUS_PAYLOAD_BYTES,
 });
+
+/**
+ * Room in an MQTT 5 `maximumPacketSize` beyond the payload and the longest subscribed topic: the
+ * fixed header (5), the topic's length (2), the packet id (2) and the properties a broker may add
+ * (a topic alias, a subscription identifier, the publisher's user properties).
+ */
+const PACKET_OVERHEAD_BYTES = 4096;
 
 /** Options renamed in 0.2 (time options end in `Ms`): the old name throws, naming the new one. */
 const RENAMED_OPTIONS = Object.freeze([
@@ -187,7 +213,8 @@ class MqttBridgeImpl implements MqttBridge {
   private readonly availability: { topic: string; online: string; offline: string } | undefined;
   private readonly url: string | undefined;
   private readonly clientOptions: IClientOptions;
-  private readonly log: Logger;
+  private readonly log: ThrottledLogger;
+  private readonly maxPayloadBytes: number;
   private readonly backoff: BackoffOptions;
   private readonly closeTimeoutMs: number;
   private readonly settleMs: number;
@@ -240,7 +267,12 @@ class MqttBridgeImpl implements MqttBridge {
         throw invalidOption(`The "${old}" option is now "${now}" (milliseconds)`);
     }
     const o = withDefaults(MQTT_BRIDGE_DEFAULTS, options);
-    this.log = o.logger ?? consoleLogger();
+    this.log = throttleLogger(o.logger ?? consoleLogger(), {
+      intervalMs: checkNumber('logThrottleMs', o.logThrottleMs, 0, MAX_TIMER_MS, { integer: true }),
+    });
+    this.maxPayloadBytes = checkNumber('maxPayloadBytes', o.maxPayloadBytes, 1, MAX_STATUS_PAYLOAD_BYTES, {
+      integer: true,
+    });
     this.backoff = {
       initialMs: checkNumber('reconnectPeriodMs', o.reconnectPeriodMs, 1, Infinity),
       maxMs: checkNumber('maxReconnectPeriodMs', o.maxReconnectPeriodMs, 1, Infinity),
@@ -286,6 +318,14 @@ class MqttBridgeImpl implements MqttBridge {
       queueQoSZero: false,
       resubscribe: false,
     };
+    if (this.clientOptions.protocolVersion === 5 && passed.properties?.maximumPacketSize === undefined) {
+      // The broker drops for this client what it may not send (MQTT 5, 3.1.2.11.4): never read, never buffered.
+      const longestTopic = Math.max(...this.topics.map((t) => Buffer.byteLength(t)));
+      this.clientOptions.properties = {
+        ...passed.properties,
+        maximumPacketSize: this.maxPayloadBytes + longestTopic + PACKET_OVERHEAD_BYTES,
+      };
+    }
     this.readyTimer = setTimeout(() => this.endReadiness('timed-out'), this.readyTimeoutMs);
     // The bound must not keep a process alive on its own.
     this.readyTimer.unref?.();
@@ -393,6 +433,7 @@ class MqttBridgeImpl implements MqttBridge {
     if (wasOnline) this.emit({ type: 'availability', online: false });
     this.reported = false;
     this.listeners.clear();
+    this.log.close();
   }
 
   // ---------------------------------------------------------------- the link
@@ -509,7 +550,22 @@ class MqttBridgeImpl implements MqttBridge {
 
   private onMessage(gen: number, topic: string, payload: Buffer): void {
     if (gen !== this.generation || this.state === LinkState.Closed) return;
-    if (this.availability && topic === this.availability.topic) {
+    const isAvailability = this.availability !== undefined && topic === this.availability.topic;
+    if (payload.length > this.maxPayloadBytes) {
+      // Never parsed, never stored: a status keeps the field's value; an availability that cannot be
+      // `online` is counted as offline, as any unexpected availability payload is.
+      this.log.warn(
+        { device: this.id, topic, bytes: payload.length, maxPayloadBytes: this.maxPayloadBytes },
+        'payload dropped: larger than maxPayloadBytes',
+      );
+      if (isAvailability) {
+        this.deviceAvailable = false;
+        this.report();
+      }
+      this.delivered(gen, topic);
+      return;
+    }
+    if (this.availability && isAvailability) {
       const text = payload.toString('utf8');
       if (text !== this.availability.online && text !== this.availability.offline) {
         this.log.warn(

@@ -39,6 +39,8 @@ const MAX_TOPIC_BYTES = 65535;
 function checkTopic(topic: string, path: PropertyKey[], issues: Issues): void {
   if (/[+#]/.test(topic)) issues.add(path, 'must not contain the wildcards "+" or "#"');
   else if (topic.includes('\u0000')) issues.add(path, 'must not contain a NUL character');
+  else if (topic === '$SYS' || topic.startsWith('$SYS/'))
+    issues.add(path, "must not be in $SYS/, the broker's own topics: they are not the device's");
   else if (/[{}]/.test(topic))
     issues.add(path, 'must not contain "{" or "}": topics are literal, a field name never becomes part of a topic');
   else if (Buffer.byteLength(topic) > MAX_TOPIC_BYTES) issues.add(path, `longer than ${MAX_TOPIC_BYTES} bytes`);

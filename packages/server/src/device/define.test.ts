@@ -120,6 +120,27 @@ describe('device descriptions: errors name the path of the bad entry', () => {
     expect(issuesOf(a)).toEqual(['availability.topic: must not contain the wildcards "+" or "#"']);
   });
 
+  it("refuses $SYS topics, the broker's own, as status, set or availability topics", () => {
+    const sys = "must not be in $SYS/, the broker's own topics: they are not the device's";
+    for (const key of ['status', 'set'] as const) {
+      for (const topic of ['$SYS/broker/clients/connected', '$SYS']) {
+        const d = base();
+        (d.topics[0] as Record<string, unknown>)[key] = topic;
+        expect(issuesOf(d)).toEqual([`topics[0].${key}: ${sys}`]);
+      }
+    }
+    const a = base();
+    a.availability.topic = '$SYS/broker/uptime';
+    expect(issuesOf(a)).toEqual([`availability.topic: ${sys}`]);
+    // Other `$` topics are a broker's or a cloud's to define (AWS IoT shadows): allowed.
+    const aws = base();
+    (aws.topics[0] as Record<string, unknown>).status = '$aws/things/vp4/shadow/update/accepted';
+    expect(parseDeviceDescription(aws).ok).toBe(true);
+    const similar = base();
+    (similar.topics[0] as Record<string, unknown>).status = '$SYSTEM/vp4';
+    expect(parseDeviceDescription(similar).ok).toBe(true);
+  });
+
   it('refuses a device id outside DEVICE_ID_PATTERN', () => {
     for (const id of ['', 'a/b', 'a+b', '.hidden', 'x'.repeat(65)]) {
       const d = base();
