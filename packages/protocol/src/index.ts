@@ -13,4 +13,5 @@ export * from './backoff.js';
 export * from './frames.js';
 export * from './limits.js';
 export * from './parse.js';
+export * from './resync-size.js';
 export * from './values.js';

@@ -5,10 +5,18 @@
  * separators, no key that could reach a prototype. Every problem is reported with its path.
  * @module
  */
-import { DEVICE_ID_PATTERN, FIELD_NAME_PATTERN, FORBIDDEN_KEYS, MAX_FIELDS } from '@live-device-form/protocol';
+import {
+  DEVICE_ID_PATTERN,
+  FIELD_NAME_PATTERN,
+  FORBIDDEN_KEYS,
+  MAX_FIELDS,
+  MAX_SERVER_FRAME_BYTES,
+  maxResyncBytes,
+} from '@live-device-form/protocol';
 import { parseJsonPointer, pointersOverlap } from '../codecs/json-pointer.js';
 import { mappingSeparators, parsePattern, placeholdersOf, type PatternPart } from '../codecs/pattern-syntax.js';
 import { booleanToken, optionToken, payloadTokens } from '../codecs/tokens.js';
+import { toFieldSchemas } from './field-schemas.js';
 import { formatPath, Issues } from './issues.js';
 import {
   customTopicShape,
@@ -18,7 +26,7 @@ import {
   patternTopicShape,
   type FieldShape,
 } from './shapes.js';
-import { topicKind, type TopicDescription } from './types.js';
+import { topicKind, type DeviceDescription, type TopicDescription } from './types.js';
 
 /** Reports every `__proto__`/`constructor`/`prototype` key, so no description can reach a prototype. */
 function checkForbiddenKeys(value: unknown, path: PropertyKey[], issues: Issues, depth = 0): void {
@@ -229,6 +237,21 @@ function checkTopicEntry(
 }
 
 /**
+ * A device whose resync could exceed the frame limit of every client would never reach a page (the
+ * client refuses the frame, reconnects and is refused again): refused here, with the figures.
+ */
+function checkResyncSize(d: DeviceDescription, issues: Issues): void {
+  const bytes = maxResyncBytes(toFieldSchemas(d));
+  if (bytes <= MAX_SERVER_FRAME_BYTES) return;
+  issues.add(
+    ['fields'],
+    `a resync of this device could reach ${bytes} bytes (its labels and options, every value at its longest), ` +
+      `over the ${MAX_SERVER_FRAME_BYTES}-byte frame limit of every client (MAX_SERVER_FRAME_BYTES): ` +
+      'use fewer fields or options, or shorter labels or option values',
+  );
+}
+
+/**
  * Checks a whole description; returns one line per problem (empty when valid). Custom codecs are
  * allowed only when `allowCustom` (the TypeScript API).
  */
@@ -287,5 +310,6 @@ export function validate(input: unknown, allowCustom: boolean): string[] {
       issues.add(['availability', 'offline'], 'the online and offline payloads must differ');
     }
   }
+  if (issues.list.length === 0) checkResyncSize(d as DeviceDescription, issues);
   return issues.list;
 }

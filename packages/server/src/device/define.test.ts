@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DeviceDescriptionError } from '../errors.js';
 import { VIDEOPROC_FILE } from '@live-device-form/testkit';
+import { MAX_SERVER_FRAME_BYTES, maxResyncBytes } from '@live-device-form/protocol';
 import { defineDevice, loadDeviceFile, parseDeviceDescription } from './define.js';
+import { toFieldSchemas } from './field-schemas.js';
+import type { DeviceDescription } from './types.js';
+
+/** A description taken as it is, to compute its schema without the checks under test. */
+const defineDeviceUnchecked = (d: unknown): DeviceDescription => d as DeviceDescription;
 
 /** A minimal valid description; tests change one thing at a time. */
 const base = () => ({
@@ -139,6 +145,55 @@ describe('device descriptions: errors name the path of the bad entry', () => {
     const similar = base();
     (similar.topics[0] as Record<string, unknown>).status = '$SYSTEM/vp4';
     expect(parseDeviceDescription(similar).ok).toBe(true);
+  });
+
+  it('refuses, at load, a device whose resync could exceed the frame limit of every client, with both figures', async () => {
+    // Six enums of 256 options of 1,000 characters: a resync over 1.5 MB, which every client refuses.
+    const d = base() as Record<string, unknown> & ReturnType<typeof base>;
+    d.topics.push({ status: 'cy-vp4/modes', json: {} });
+    const json: Record<string, string> = {};
+    for (let i = 0; i < 6; i++) {
+      d.fields[`mode${i}`] = {
+        type: 'enum',
+        options: Array.from({ length: 256 }, (_, j) => ({ value: `${j}:${'x'.repeat(996)}` })),
+      };
+      json[`mode${i}`] = `/mode${i}`;
+    }
+    (d.topics[1] as { json: Record<string, string> }).json = json;
+    const dir = await mkdtemp(join(tmpdir(), 'ldf-device-'));
+    const file = join(dir, 'huge.json');
+    await writeFile(file, JSON.stringify(d));
+    const expected = maxResyncBytes(toFieldSchemas(defineDeviceUnchecked(d)));
+    expect(expected).toBeGreaterThan(1_500_000);
+    const message =
+      `fields: a resync of this device could reach ${expected} bytes (its labels and options, every value at its longest), ` +
+      `over the ${MAX_SERVER_FRAME_BYTES}-byte frame limit of every client (MAX_SERVER_FRAME_BYTES): ` +
+      'use fewer fields or options, or shorter labels or option values';
+    await expect(loadDeviceFile(file)).rejects.toMatchObject({ issues: [message] });
+    // The same check for a description written in code (and so for createMqttBridge).
+    expect(() => defineDevice(d as never)).toThrow(message);
+    // Three of them fit.
+    for (const i of [3, 4, 5]) {
+      delete d.fields[`mode${i}`];
+      delete json[`mode${i}`];
+    }
+    expect(parseDeviceDescription(d)).toMatchObject({ ok: true });
+  });
+
+  it('counts text statuses at their longest: 168 text fields are too many, 160 fit', () => {
+    const many = (n: number) => {
+      const fields: Record<string, unknown> = {};
+      const json: Record<string, string> = {};
+      for (let i = 0; i < n; i++) {
+        fields[`t${i}`] = { type: 'text', maxLength: 8 };
+        json[`t${i}`] = `/t${i}`;
+      }
+      return { id: 'texts', topics: [{ status: 'texts/state', json }], fields };
+    };
+    expect(parseDeviceDescription(many(160)).ok).toBe(true);
+    expect(issuesOf(many(168))).toEqual([
+      expect.stringMatching(/^fields: a resync of this device could reach \d+ bytes/),
+    ]);
   });
 
   it('refuses a device id outside DEVICE_ID_PATTERN', () => {
