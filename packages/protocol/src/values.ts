@@ -31,11 +31,11 @@ const codePoint = (c: string): string => `U+${c.codePointAt(0)!.toString(16).toU
  * `undefined` when none.
  *
  * @example
- * textValueProblem('label a\u0085level 999999') // → 'contains the control character U+0085'
+ * textValueProblem('label a\u0085level 999999') // → 'contains a newline or control character (U+0085)'
  */
 export function textValueProblem(value: string): string | undefined {
   const control = CONTROL.exec(value);
-  if (control) return `contains the control character ${codePoint(control[0])}`;
+  if (control) return `contains a newline or control character (${codePoint(control[0])})`;
   const separator = LINE_SEPARATOR.exec(value);
   if (separator) return `contains the line or paragraph separator ${codePoint(separator[0])}`;
   const surrogate = LONE_SURROGATE.exec(value);

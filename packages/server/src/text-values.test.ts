@@ -92,7 +92,7 @@ describe('text values end to end', () => {
       reason: 'invalid',
       field: 'label',
       value: 'cam',
-      message: 'label: contains the control character U+0085',
+      message: 'label: contains a newline or control character (U+0085)',
     });
     await barrier(client, 2, rev);
     expect(published(mark)).toEqual([`${P}/set/label label studio`]);

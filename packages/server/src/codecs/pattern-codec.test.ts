@@ -205,12 +205,12 @@ describe('pattern codec: text values cannot forge a payload', () => {
       'contains "\\"", a character of the separator "\\" " of its payload',
     );
     expect(codec.checkWrite('label', 'cam-1')).toBeUndefined();
-    expect(codec.checkWrite('label', 'a\nb')).toBe('contains the control character U+000A');
+    expect(codec.checkWrite('label', 'a\nb')).toBe('contains a newline or control character (U+000A)');
   });
 
   it('a text alone in its payload may hold spaces, never newlines', () => {
     expect(codec.checkWrite('free', 'studio A, rack 3')).toBeUndefined();
-    expect(codec.checkWrite('free', 'x\r\nfree y')).toBe('contains the control character U+000D');
+    expect(codec.checkWrite('free', 'x\r\nfree y')).toBe('contains a newline or control character (U+000D)');
     expect(codec.checkWrite('free', 'x\u2028free y')).toBe('contains the line or paragraph separator U+2028');
     expect(codec.checkWrite('index', 3)).toBeUndefined();
   });

@@ -40,8 +40,8 @@ describe('payload tokens', () => {
   it('a text token may hold no control character, separator or punctuation of a separator', () => {
     expect(textProblem('a b', [' '])).toBe('contains " ", which separates the fields of its payload');
     expect(textProblem('a;b', ['; '])).toBe('contains ";", a character of the separator "; " of its payload');
-    expect(textProblem('a\tb', [])).toBe('contains the control character U+0009');
-    expect(textProblem('a\u0085b', [])).toBe('contains the control character U+0085');
+    expect(textProblem('a\tb', [])).toBe('contains a newline or control character (U+0009)');
+    expect(textProblem('a\u0085b', [])).toBe('contains a newline or control character (U+0085)');
     expect(textProblem('cam1', [' ', ';'])).toBeNull();
     expect(writeToken('t', { type: 'text' }, 'a b', [' '])).toEqual({
       error: 'field "t": contains " ", which separates the fields of its payload',
