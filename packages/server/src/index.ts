@@ -12,7 +12,7 @@
  */
 export * from './bridge.js';
 export { consoleLogger, silentLogger } from './logger.js';
-export type { LogFn, Logger } from './logger.js';
+export type { LogFn, Logger, LogLevel } from './logger.js';
 export { LOG_THROTTLE_DEFAULTS, throttleLogger } from './log-throttle.js';
 export type { LogThrottleOptions, ThrottledLogger } from './log-throttle.js';
 export { DeviceDescriptionError, ServerErrorCode } from './errors.js';

@@ -31,6 +31,17 @@ describe('throttleLogger', () => {
     expect(log.entries).toHaveLength(4);
   });
 
+  it('rate-limits only the levels given; the others always pass', () => {
+    const log = recordingLogger();
+    const throttled = throttleLogger(log, { intervalMs: 1000, burst: 1, levels: ['warn', 'error'] });
+    for (let i = 0; i < 5; i++) throttled.info('session started');
+    for (let i = 0; i < 5; i++) throttled.warn('protocol error');
+    expect(log.entries.map((e) => `${e.level} ${e.msg}`)).toEqual([
+      ...Array<string>(5).fill('info session started'),
+      'warn protocol error',
+    ]);
+  });
+
   it('keys on level and message: other kinds are not held back by a flood', () => {
     const log = recordingLogger();
     const throttled = throttleLogger(log, { intervalMs: 1000, burst: 1 });

@@ -11,7 +11,7 @@
  * summaries at once.
  * @module
  */
-import type { LogFn, Logger } from './logger.js';
+import type { LogFn, Logger, LogLevel } from './logger.js';
 import { checkNumber, MAX_TIMER_MS, withDefaults } from './option-checks.js';
 
 /** Options of {@link throttleLogger}. */
@@ -20,10 +20,16 @@ export interface LogThrottleOptions {
   intervalMs?: number;
   /** Entries of one kind logged per window before they are only counted. Defaults to `2`. */
   burst?: number;
+  /** The levels that are rate-limited; entries of other levels always pass. Defaults to all four. */
+  levels?: readonly LogLevel[];
 }
 
 /** The defaults of {@link LogThrottleOptions}. */
-export const LOG_THROTTLE_DEFAULTS = Object.freeze({ intervalMs: 10_000, burst: 2 });
+export const LOG_THROTTLE_DEFAULTS = Object.freeze({
+  intervalMs: 10_000,
+  burst: 2,
+  levels: Object.freeze(['debug', 'info', 'warn', 'error'] as LogLevel[]),
+});
 
 /** A {@link Logger} that rate-limits repeated entries; `close()` logs what is still counted. */
 export interface ThrottledLogger extends Logger {
@@ -31,11 +37,9 @@ export interface ThrottledLogger extends Logger {
   close(): void;
 }
 
-type Level = 'debug' | 'info' | 'warn' | 'error';
-
 /** One kind's current window. */
 interface Window {
-  readonly level: Level;
+  readonly level: LogLevel;
   readonly msg: string;
   passed: number;
   suppressed: number;
@@ -59,6 +63,7 @@ export function throttleLogger(inner: Logger, options: LogThrottleOptions = {}):
   const o = withDefaults(LOG_THROTTLE_DEFAULTS, options);
   const intervalMs = checkNumber('intervalMs', o.intervalMs, 0, MAX_TIMER_MS, { integer: true });
   const burst = checkNumber('burst', o.burst, 0, Number.MAX_SAFE_INTEGER, { integer: true });
+  const levels = new Set<LogLevel>(o.levels);
   const windows = new Map<string, Window>();
 
   const summarize = (w: Window): void => {
@@ -72,12 +77,12 @@ export function throttleLogger(inner: Logger, options: LogThrottleOptions = {}):
     );
   };
 
-  const make = (level: Level): LogFn =>
+  const make = (level: LogLevel): LogFn =>
     ((a: unknown, b?: unknown) => {
       const [obj, msg] =
         typeof a === 'string' ? [undefined, a] : [a as Record<string, unknown> | undefined, (b as string) ?? ''];
       const pass = (): void => (obj === undefined ? inner[level](msg) : inner[level](obj, msg));
-      if (intervalMs === 0) return pass();
+      if (intervalMs === 0 || !levels.has(level)) return pass();
       const key = `${level}\u0000${msg}`;
       let w = windows.get(key);
       if (!w) {

@@ -20,7 +20,9 @@ export interface Logger {
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-type Level = (typeof LEVELS)[number];
+/** A log level, least severe first: `'debug'`, `'info'`, `'warn'`, `'error'`. */
+export type LogLevel = (typeof LEVELS)[number];
+type Level = LogLevel;
 
 function format(level: Level, a: unknown, b: unknown): string {
   const [obj, msg] =

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type HelloFrame, MAX_FRAME_BYTES } from '@live-device-form/protocol';
 import type { DeviceBridge } from './bridge.js';
+import { type ThrottledLogger, throttleLogger } from './log-throttle.js';
 import { type Logger, consoleLogger } from './logger.js';
 import { checkBoolean, checkNumber, invalidOption, MAX_TIMER_MS, withDefaults } from './option-checks.js';
 
@@ -115,6 +116,13 @@ export interface LiveDeviceServerOptions {
   /** Where everything is logged; pino-compatible. Defaults to `consoleLogger()`. */
   logger?: Logger;
   /**
+   * Milliseconds of the window in which repeated warnings and errors of one kind (same level and
+   * message) are rate-limited: the first 2 are logged, the rest counted into one summary line when
+   * the window ends ("… (and 19,998 more in the last 10 s)"). Info and debug entries always pass.
+   * `0` logs every entry. Defaults to `10000`.
+   */
+  logThrottleMs?: number;
+  /**
    * Identifies this server instance's revision counter; sent in every `resync`. Defaults to a new
    * random string for every server instance (so it changes whenever the process restarts).
    */
@@ -150,6 +158,7 @@ export const DEFAULTS = Object.freeze({
   sendBufferLimit: 256 * 1024,
   lagLimitMs: 1000,
   fanoutSliceMs: 5,
+  logThrottleMs: 10_000,
 });
 
 /** Options after the merge: every default filled in, origins normalised. @internal */
@@ -172,7 +181,8 @@ export interface ResolvedOptions {
   readonly sendBufferLimit: number;
   readonly lagLimitMs: number;
   readonly fanoutSliceMs: number;
-  readonly logger: Logger;
+  /** The caller's logger, behind the `logThrottleMs` rate limit; closed with the server. */
+  readonly logger: ThrottledLogger;
   readonly epoch: string;
   readonly firstRevision: number;
 }
@@ -235,10 +245,14 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
   if (o.token !== undefined && (typeof o.token !== 'string' || o.token === '')) {
     throw invalidOption('The "token" option must be a non-empty string');
   }
-  const logger = o.logger ?? consoleLogger();
+  const given = o.logger ?? consoleLogger();
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
-    if (typeof logger[level] !== 'function') throw invalidOption(`The "logger" option must have a "${level}" method`);
+    if (typeof given[level] !== 'function') throw invalidOption(`The "logger" option must have a "${level}" method`);
   }
+  const logger = throttleLogger(given, {
+    intervalMs: checkNumber('logThrottleMs', o.logThrottleMs, 0, MAX_TIMER_MS, { integer: true }),
+    levels: ['warn', 'error'],
+  });
   const epoch = o.epoch ?? randomBytes(9).toString('base64url');
   if (typeof epoch !== 'string' || epoch === '' || epoch.length > 128)
     throw invalidOption('The "epoch" option must be a string of 1 to 128 characters');

@@ -288,6 +288,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     for (const hub of this.hubs.values()) hub.close();
     for (const readiness of this.readiness.values()) readiness.close();
     this.options.logger.info({}, 'server closed');
+    this.options.logger.close();
   }
 }
 

@@ -79,8 +79,15 @@ const running = new Set<Harness>();
 export async function startServer(options: HarnessOptions = {}): Promise<Harness> {
   const { bridge = makeBridge(), onUpgrade, ...rest } = options;
   const log = recordingLogger();
-  // Revisions from 0, so tests can name them; the clock-based default has tests of its own.
-  const live = createLiveDeviceServer({ devices: [bridge], logger: log, firstRevision: 0, ...rest });
+  // Revisions from 0, so tests can name them, and every log entry kept, so tests can count them;
+  // the clock-based revisions and the log rate limit have tests of their own.
+  const live = createLiveDeviceServer({
+    devices: [bridge],
+    logger: log,
+    firstRevision: 0,
+    logThrottleMs: 0,
+    ...rest,
+  });
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   if (onUpgrade) server.on('upgrade', onUpgrade(live));
   else live.attach(server);
