@@ -105,7 +105,14 @@ function pathOf(url: string | undefined): string {
 class LiveServer implements LiveDeviceServer, SessionHost {
   readonly options: ResolvedOptions;
   readonly protection: Protection;
-  readonly counters: ServerStats = { sessions: 0, sets: 0, acks: 0, undeliveredAcks: 0, writesInFlight: 0 };
+  readonly counters: ServerStats = {
+    sessions: 0,
+    sets: 0,
+    acks: 0,
+    undeliveredAcks: 0,
+    writesInFlight: 0,
+    framesAfterClose: 0,
+  };
   private readonly hubs = new Map<string, DeviceHub>();
   private readonly readiness = new Map<string, DeviceReadiness>();
   private readonly open = new Set<Session>();

@@ -79,6 +79,11 @@ export interface ServerStats {
   undeliveredAcks: number;
   /** Writes handed to a bridge and not yet ended. */
   writesInFlight: number;
+  /**
+   * Frames that arrived after the server had closed their socket (for an error or a shutdown),
+   * dropped unread: a set among them gets no ack and is not counted in `sets`.
+   */
+  framesAfterClose: number;
 }
 
 /** What a session needs from its server. @internal */
@@ -92,6 +97,12 @@ export interface SessionHost {
   deviceReadiness(id: string): DeviceReadiness | undefined;
   sessionClosed(session: Session, code: number): void;
 }
+
+/**
+ * Milliseconds a peer has to answer the server's close frame (the closing handshake) before its
+ * socket is destroyed. ws itself would wait 30 s, reading every frame meanwhile.
+ */
+export const CLOSE_DEADLINE_MS = 1000;
 
 /** Longest `message` in a rejection ack or error frame (clients accept 1024). */
 const MAX_MESSAGE = 512;
@@ -128,6 +139,8 @@ export class Session implements HubMember {
   private mounts: number | undefined;
   private helloTimer: ReturnType<typeof setTimeout> | undefined;
   private guardTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Destroys the socket if the peer has not answered our close frame in time ({@link CLOSE_DEADLINE_MS}). */
+  private closeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Stops waiting for the device's readiness (AwaitingDevice). */
   private stopAwaitingDevice: (() => void) | undefined;
   /** Cleared at every heartbeat, set by every pong. */
@@ -189,7 +202,7 @@ export class Session implements HubMember {
     ws.on('pong', () => {
       this.alive = true;
     });
-    ws.on('error', (err) => logger.warn({ session: this.id, err }, 'socket error'));
+    ws.on('error', (err) => this.terminateOnThrow('error', () => this.onSocketError(err)));
     ws.on('close', (code) => this.terminateOnThrow('close', () => this.onClose(code)));
     this.helloTimer = setTimeout(
       () => this.terminateOnThrow('hello timer', () => this.onHelloTimeout()),
@@ -268,8 +281,10 @@ export class Session implements HubMember {
   // ---------------------------------------------------------------- frames
 
   private onMessage(data: RawData, isBinary: boolean): void {
+    // ws goes on reading until the peer answers our close frame: whatever comes meanwhile is
+    // dropped unread (a peer flooding past its 4429 must not cost a JSON parse a frame).
     if (this.state === SessionState.Closed) {
-      this.countLateSet(data, isBinary);
+      this.host.counters.framesAfterClose++;
       return;
     }
     if (!this.flood.take()) {
@@ -316,16 +331,6 @@ export class Session implements HubMember {
     this.host.counters.sets++;
     this.reject(id, undefined, 'guard', 'set before hello');
     this.fail('bad-frame', 'frame before hello');
-  }
-
-  /** A set that arrives after we closed still counts: its one ack is "due to a closed socket". */
-  private countLateSet(data: RawData, isBinary: boolean): void {
-    const result = parseClientFrame(rawText(data, isBinary));
-    const isSet = result.ok ? result.frame.type === 'set' : result.id !== undefined;
-    if (!isSet) return;
-    this.host.counters.sets++;
-    this.host.counters.acks++;
-    this.host.counters.undeliveredAcks++;
   }
 
   // ---------------------------------------------------------------- hello
@@ -498,6 +503,28 @@ export class Session implements HubMember {
     this.send(encodeFrame({ type: 'error', code, message: message.slice(0, MAX_MESSAGE) }));
     this.finish();
     this.ws.close(ERROR_CLOSE_CODES[code], code);
+    this.startCloseDeadline();
+  }
+
+  /**
+   * ws reports a frame it refused to read (over `maxFrameBytes`: 1009; bad UTF-8, an unmasked
+   * frame: 1007/1002). It has already sent its close frame and stopped reading.
+   */
+  private onSocketError(err: Error): void {
+    this.options.logger.warn({ session: this.id, device: this.hub?.store.id, err }, 'socket error');
+    if (this.ws.readyState !== this.ws.CLOSING) return;
+    this.finish();
+    this.startCloseDeadline();
+  }
+
+  /** After our close frame: a peer that does not complete the handshake in time is cut off. */
+  private startCloseDeadline(): void {
+    if (this.closeTimer !== undefined) return;
+    this.closeTimer = setTimeout(() => {
+      this.closeTimer = undefined;
+      this.options.logger.debug({ session: this.id }, 'closing handshake not answered in time: socket terminated');
+      this.ws.terminate();
+    }, CLOSE_DEADLINE_MS);
   }
 
   private terminate(): void {
@@ -520,6 +547,8 @@ export class Session implements HubMember {
   }
 
   private onClose(code: number): void {
+    clearTimeout(this.closeTimer);
+    this.closeTimer = undefined;
     this.finish();
     this.options.logger.debug({ session: this.id, code }, 'socket closed');
     this.host.sessionClosed(this, code);

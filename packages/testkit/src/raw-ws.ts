@@ -34,6 +34,19 @@ export interface RawHandlers {
   onText(client: RawWsClient, kind: FrameKind, payload: Buffer): void;
   /** The socket closed (either side). */
   onClose(client: RawWsClient): void;
+  /** The server's close frame arrived, with its status code (if it carried one). */
+  onCloseFrame?(client: RawWsClient, code: number | undefined): void;
+}
+
+/** How a raw client behaves. */
+export interface RawClientOptions {
+  /**
+   * Whether the client answers the server's close frame (by ending its side of the connection).
+   * `false` plays a hostile peer that ignores the closing handshake: the close frame is only
+   * reported (`onCloseFrame`), the socket stays open and may go on sending, and a FIN from the
+   * server is not answered either (the socket is half-open). Defaults to `true`.
+   */
+  answerClose?: boolean;
 }
 
 const UPDATE_BYTE = 'u'.charCodeAt(0);
@@ -71,10 +84,15 @@ export class RawWsClient {
   private rest: Buffer | undefined;
   private closed = false;
 
+  private readonly answerClose: boolean;
+
   constructor(
     readonly id: number,
     private readonly handlers: RawHandlers,
-  ) {}
+    options: RawClientOptions = {},
+  ) {
+    this.answerClose = options.answerClose ?? true;
+  }
 
   /**
    * Connects and upgrades; resolves once the 101 arrived (and `firstText` was sent), rejects on a
@@ -82,7 +100,12 @@ export class RawWsClient {
    */
   open(target: RawTarget, firstText: string | undefined, pause = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const socket = connect({ host: target.host, port: target.port, localAddress: target.localAddress });
+      const socket = connect({
+        host: target.host,
+        port: target.port,
+        localAddress: target.localAddress,
+        allowHalfOpen: !this.answerClose,
+      });
       this.socket = socket;
       socket.setNoDelay(true);
       const key = randomBytes(16).toString('base64');
@@ -179,7 +202,8 @@ export class RawWsClient {
       } else if (opcode === 0x9) {
         this.socket?.write(clientFrame(0xa, buf.subarray(start, start + len)));
       } else if (opcode === 0x8) {
-        this.socket?.end();
+        this.handlers.onCloseFrame?.(this, len >= 2 ? buf.readUInt16BE(start) : undefined);
+        if (this.answerClose) this.socket?.end();
       }
       at = start + len;
     }
