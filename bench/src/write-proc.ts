@@ -42,6 +42,7 @@ const live = sdk.createLiveDeviceServer({
   devices: [bridge],
   logger: silentLogger,
   rateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
+  deviceRateLimit: { burst: 1_000_000, perSecond: 1_000_000 },
 });
 const httpServer = http.createServer((_req, res) => res.writeHead(404).end());
 live.attach(httpServer);

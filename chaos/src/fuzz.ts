@@ -753,6 +753,7 @@ export class FuzzServer {
       devices: [bridge],
       logger: silentLogger,
       rateLimit: { burst: 1e9, perSecond: 1e9 },
+      deviceRateLimit: { burst: 1e9, perSecond: 1e9 },
       heartbeatMs: 0,
     });
     const httpServer = http.createServer((_q, s) => s.writeHead(404).end());

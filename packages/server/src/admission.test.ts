@@ -4,10 +4,12 @@ import { type Applicant, judge } from './admission.js';
 import { DeviceHub } from './hub.js';
 import { silentLogger } from './logger.js';
 import { DeviceStore } from './store.js';
+import { WriteLimit } from './write-rate.js';
 import { makeBridge } from '@live-device-form/testkit';
 
 const H = 'genlock_phase_h';
 const EPOCH = 'e1';
+const NO_TOKEN = { limit: WriteLimit.Socket, perSecond: 50 };
 const set = (field: string, value: SetFrame['value'], rev = 0, epoch = EPOCH): SetFrame => ({
   type: 'set',
   id: 1,
@@ -25,12 +27,11 @@ function setup(overrides: Partial<Applicant> = {}) {
   let tokens = 1;
   const applicant: Applicant = {
     sessionId: 'A',
-    writesPerSecond: 50,
     hub: () => hub,
     authorizing: () => false,
     awaitingDevice: () => false,
     canWrite: () => undefined,
-    takeRateToken: () => tokens-- > 0,
+    takeRateToken: () => (tokens-- > 0 ? undefined : NO_TOKEN),
     synced: () => true,
     checkRevisions: () => true,
     epoch: EPOCH,
@@ -56,7 +57,7 @@ describe('admission', () => {
   it('refuses in protocol order: invalid, forbidden, rate, guard, offline, stale', () => {
     // Every later reason holds too: the device is offline, the base is stale, no token is left.
     const worst = (): ReturnType<typeof setup> => {
-      const s = setup({ takeRateToken: () => false, synced: () => false });
+      const s = setup({ takeRateToken: () => NO_TOKEN, synced: () => false });
       s.bridge.setStatus({ [H]: 7 });
       s.bridge.setOnline(false);
       return s;

@@ -6,6 +6,7 @@
  */
 import { checkValue, type RejectReason, type SetFrame } from '@live-device-form/protocol';
 import type { DeviceHub } from './hub.js';
+import { type RateRefusal, WriteLimit } from './write-rate.js';
 
 /** Why a set is refused. */
 export interface Refusal {
@@ -26,10 +27,11 @@ export interface Applicant {
   awaitingDevice(): boolean;
   /** The user's per-field permission from `authorize`, if it gave one. */
   canWrite(): ((field: string) => boolean) | undefined;
-  /** Takes a token from the socket's write rate limit; `false` when there is none left. */
-  takeRateToken(): boolean;
-  /** Writes a second the rate limit sustains, for the message. */
-  readonly writesPerSecond: number;
+  /**
+   * Takes a token from each write rate limit the set is under (socket, user, device); when one has
+   * none left, takes nothing and says which.
+   */
+  takeRateToken(): RateRefusal | undefined;
   /** Whether the socket's resync has been sent (live, none pending); before that every set is `guard`. */
   synced(): boolean;
   /** Whether stale writes (another epoch's included) are refused now (`setProtection` can change it). */
@@ -41,6 +43,13 @@ export interface Applicant {
   /** Calls a user or bridge hook; a throw is logged and yields `fallback`. */
   contained<T>(what: string, fn: () => T, fallback: T): T;
 }
+
+/** Whose writes a rate limit counts, for the message. */
+const LIMIT_WORDS: Readonly<Record<WriteLimit, string>> = {
+  [WriteLimit.Socket]: 'on this socket',
+  [WriteLimit.User]: 'by this user (all their sockets)',
+  [WriteLimit.Device]: 'to this device (all its sockets)',
+};
 
 /**
  * The first reason, in protocol order, to refuse a set; `undefined` to admit it. A rate token is
@@ -70,8 +79,9 @@ export function judge(frame: SetFrame, applicant: Applicant): Refusal | undefine
   }
   if (store.state(frame.field)?.value === null)
     return { reason: 'forbidden', message: `${frame.field} is not known yet` };
-  if (!applicant.takeRateToken())
-    return { reason: 'rate', message: `more than ${applicant.writesPerSecond} writes a second` };
+  const rate = applicant.takeRateToken();
+  if (rate)
+    return { reason: 'rate', message: `more than ${rate.perSecond} writes a second ${LIMIT_WORDS[rate.limit]}` };
   if (!applicant.synced()) {
     // A lagging device (docs/protocol.md rule 11) holds every page back until its fresh resync.
     const message = hub.lagging

@@ -32,11 +32,11 @@ export type AuthorizeResult = boolean | AuthorizeGrant;
  */
 export type AuthorizeHook = (request: IncomingMessage, hello: HelloFrame) => AuthorizeResult | Promise<AuthorizeResult>;
 
-/** A per-socket token bucket for `set` frames. */
+/** A token bucket for `set` frames: per socket (`rateLimit`), per device or per user. */
 export interface RateLimit {
-  /** Writes a socket may send at once. Defaults to `50`. */
+  /** Writes that may come at once. Defaults to `50` for a socket. */
   burst: number;
-  /** Writes per second a socket may sustain. Defaults to `50`. */
+  /** Writes per second that may be sustained. Defaults to `50` for a socket. */
   perSecond: number;
 }
 
@@ -91,6 +91,20 @@ export interface LiveDeviceServerOptions {
   token?: string;
   /** Per-socket write rate limit. Defaults to `{ burst: 50, perSecond: 50 }`. */
   rateLimit?: Partial<RateLimit>;
+  /**
+   * Write rate limit of each device, shared by every socket of the device: a swarm of sockets,
+   * each within `rateLimit`, cannot add up to more. Sized at four sockets writing at the full
+   * per-socket rate at once, so one operator with a few tabs (or a few operators on one device)
+   * never meets it. Excess → `rejected`/`rate`. Defaults to `{ burst: 200, perSecond: 200 }`.
+   */
+  deviceRateLimit?: Partial<RateLimit>;
+  /**
+   * Write rate limit of each user `authorize` named, shared by every socket of the user (whatever
+   * the device); dropped when the user's last session ends. Sized at two sockets at the full
+   * per-socket rate: a person drives one page at a time. Excess → `rejected`/`rate`. Defaults to
+   * `{ burst: 100, perSecond: 100 }`.
+   */
+  userRateLimit?: Partial<RateLimit>;
   /** Largest frame in bytes a client may send; larger closes with 1009. At most 16384. Defaults to `16384`. */
   maxFrameBytes?: number;
   /** Milliseconds between WebSocket pings; a socket that did not pong since the last one is terminated. `0` disables. Defaults to `15000`. */
@@ -153,6 +167,8 @@ export const DEFAULTS = Object.freeze({
   requireOrigin: false,
   trustProxy: false,
   rateLimit: Object.freeze({ burst: 50, perSecond: 50 }),
+  deviceRateLimit: Object.freeze({ burst: 200, perSecond: 200 }),
+  userRateLimit: Object.freeze({ burst: 100, perSecond: 100 }),
   maxFrameBytes: MAX_FRAME_BYTES,
   heartbeatMs: 15_000,
   sendBufferLimit: 256 * 1024,
@@ -176,6 +192,8 @@ export interface ResolvedOptions {
   readonly authorize: AuthorizeHook | undefined;
   readonly token: string | undefined;
   readonly rateLimit: Readonly<RateLimit>;
+  readonly deviceRateLimit: Readonly<RateLimit>;
+  readonly userRateLimit: Readonly<RateLimit>;
   readonly maxFrameBytes: number;
   readonly heartbeatMs: number;
   readonly sendBufferLimit: number;
@@ -211,6 +229,17 @@ function normaliseOrigin(origin: string): string {
   return url.origin;
 }
 
+/** Merges a rate limit over its defaults and checks it. */
+function resolveRateLimit(name: string, defaults: RateLimit, given: Partial<RateLimit> | undefined): RateLimit {
+  if (given !== undefined && (typeof given !== 'object' || given === null))
+    throw invalidOption(`The "${name}" option must be an object { burst, perSecond }`);
+  const rates = withDefaults(defaults, given ?? {});
+  return Object.freeze({
+    burst: checkNumber(`${name}.burst`, rates.burst, 1),
+    perSecond: checkNumber(`${name}.perSecond`, rates.perSecond, 0.001),
+  });
+}
+
 /**
  * Merges options over {@link DEFAULTS} once and checks them. Never writes into `options`.
  * Throws a `TypeError` (code `ERR_INVALID_OPTION`) naming the option at fault.
@@ -235,11 +264,6 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
   if (typeof path !== 'string' || !path.startsWith('/') || path.includes('?') || path.includes('#')) {
     throw invalidOption(`The "path" option must be a URL path starting with "/", got ${JSON.stringify(path)}`);
   }
-  const rates = withDefaults(DEFAULTS.rateLimit, options.rateLimit ?? {});
-  const rateLimit: RateLimit = {
-    burst: checkNumber('rateLimit.burst', rates.burst, 1),
-    perSecond: checkNumber('rateLimit.perSecond', rates.perSecond, 0.001),
-  };
   if (o.authorize !== undefined && typeof o.authorize !== 'function')
     throw invalidOption('The "authorize" option must be a function');
   if (o.token !== undefined && (typeof o.token !== 'string' || o.token === '')) {
@@ -274,7 +298,9 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     trustProxy: checkBoolean('trustProxy', o.trustProxy),
     authorize: o.authorize,
     token: o.token,
-    rateLimit: Object.freeze(rateLimit),
+    rateLimit: resolveRateLimit('rateLimit', DEFAULTS.rateLimit, options.rateLimit),
+    deviceRateLimit: resolveRateLimit('deviceRateLimit', DEFAULTS.deviceRateLimit, options.deviceRateLimit),
+    userRateLimit: resolveRateLimit('userRateLimit', DEFAULTS.userRateLimit, options.userRateLimit),
     maxFrameBytes: checkNumber('maxFrameBytes', o.maxFrameBytes, 64, MAX_FRAME_BYTES),
     heartbeatMs: checkNumber('heartbeatMs', o.heartbeatMs, 0, MAX_TIMER_MS),
     sendBufferLimit: checkNumber('sendBufferLimit', o.sendBufferLimit, 0),

@@ -1,5 +1,5 @@
 /**
- * A token bucket: the per-socket write rate limit and the flooding limit.
+ * A token bucket: the write rate limits (per socket, per user, per device) and the flooding limit.
  * @module
  */
 
@@ -17,13 +17,23 @@ export class TokenBucket {
     this.last = now();
   }
 
+  /** Whether a token is there to take now (takes none). */
+  available(): boolean {
+    this.refill();
+    return this.tokens >= 1;
+  }
+
   /** Takes one token. Returns false, taking nothing, when the bucket is empty. */
   take(): boolean {
-    const now = this.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-    this.last = now;
+    this.refill();
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  private refill(): void {
+    const now = this.now();
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
   }
 }

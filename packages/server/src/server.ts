@@ -17,6 +17,7 @@ import { isOriginAllowed, offersSubprotocol } from './origin.js';
 import { DeviceReadiness, type ReadyReport } from './readiness.js';
 import { type ServerStats, type SessionInfo, Session, type SessionHost } from './session.js';
 import { DeviceStore } from './store.js';
+import { WriteRates } from './write-rate.js';
 
 /** The demo's protection switch: see {@link LiveDeviceServer.setProtection}. */
 export interface Protection {
@@ -113,6 +114,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     writesInFlight: 0,
     framesAfterClose: 0,
   };
+  readonly writeRates: WriteRates;
   private readonly hubs = new Map<string, DeviceHub>();
   private readonly readiness = new Map<string, DeviceReadiness>();
   private readonly open = new Set<Session>();
@@ -129,6 +131,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
   constructor(options: LiveDeviceServerOptions) {
     const o = resolveOptions(options);
     this.options = o;
+    this.writeRates = new WriteRates(o);
     this.protection = { guardMs: o.guardMs, checkRevisions: o.checkRevisions };
     for (const bridge of o.devices) {
       const store = new DeviceStore(bridge, {

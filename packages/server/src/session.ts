@@ -28,6 +28,7 @@ import { FLOOD_FACTOR } from './options.js';
 import { Outbox } from './outbox.js';
 import { TokenBucket } from './rate-limit.js';
 import type { DeviceReadiness } from './readiness.js';
+import type { WriteRates } from './write-rate.js';
 
 /** Where a session is in its life. Every handler checks it first. */
 export const SessionState = {
@@ -92,6 +93,8 @@ export interface SessionHost {
   /** Read at every use: `setProtection` changes it at run time. */
   readonly protection: { readonly guardMs: number; readonly checkRevisions: boolean };
   readonly counters: ServerStats;
+  /** The device and user write rate limits, shared by every session. */
+  readonly writeRates: WriteRates;
   device(id: string): DeviceHub | undefined;
   /** Whether a device's first resyncs still wait for its bridge. */
   deviceReadiness(id: string): DeviceReadiness | undefined;
@@ -147,7 +150,10 @@ export class Session implements HubMember {
   private alive = true;
   /** The device's latest revision when this session's last resync was built: it carries every change up to it. */
   private resyncRev = 0;
+  /** The socket's own write rate limit (the user's and the device's are the host's `writeRates`). */
   private readonly rate: TokenBucket;
+  /** The user whose shared write rate limit this session counts in, while it is open. */
+  private rateUser: string | undefined;
   private readonly flood: TokenBucket;
   /** Every frame to the client; holds updates back for a slow reader. */
   private readonly outbox: Outbox;
@@ -168,7 +174,7 @@ export class Session implements HubMember {
     const { rateLimit, logger } = this.options;
     this.request = request;
     this.remoteAddress = requestFacts(request, this.options.trustProxy).address;
-    this.rate = new TokenBucket(rateLimit.burst, rateLimit.perSecond);
+    this.rate = host.writeRates.socketBucket();
     this.flood = new TokenBucket(rateLimit.burst * FLOOD_FACTOR, rateLimit.perSecond * FLOOD_FACTOR);
     this.outbox = new Outbox(
       ws,
@@ -185,12 +191,11 @@ export class Session implements HubMember {
     );
     this.applicant = {
       sessionId: id,
-      writesPerSecond: rateLimit.perSecond,
       hub: () => this.hub,
       authorizing: () => this.state === SessionState.Authorizing,
       awaitingDevice: () => this.state === SessionState.AwaitingDevice,
       canWrite: () => this.grant?.canWrite,
-      takeRateToken: () => this.rate.take(),
+      takeRateToken: () => this.host.writeRates.take(this.rate, (this.hub as DeviceHub).store.id, this.rateUser),
       // A lagging device or client (docs/protocol.md rule 11) waits for its resync like a reconnect.
       synced: () => this.state === SessionState.Live && !this.outbox.resyncPending && this.hub?.lagging !== true,
       checkRevisions: () => this.host.protection.checkRevisions,
@@ -371,6 +376,10 @@ export class Session implements HubMember {
     this.hub = hub;
     this.grant = grant;
     this.mounts = hello.mounts;
+    if (grant.user !== undefined) {
+      this.rateUser = grant.user;
+      this.host.writeRates.userJoined(grant.user);
+    }
     hub.join(this);
     const guardMs = this.host.protection.guardMs;
     logger.info({ session: this.id, device: hub.store.id, user: grant.user, mounts: hello.mounts }, 'session started');
@@ -542,6 +551,8 @@ export class Session implements HubMember {
     this.stopAwaitingDevice?.();
     this.stopAwaitingDevice = undefined;
     this.hub?.leave(this);
+    if (this.rateUser !== undefined) this.host.writeRates.userLeft(this.rateUser);
+    this.rateUser = undefined;
     this.outbox.clear();
     this.request = undefined;
   }
