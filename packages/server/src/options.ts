@@ -10,6 +10,7 @@ import type { DeviceBridge } from './bridge.js';
 import { type ThrottledLogger, throttleLogger } from './log-throttle.js';
 import { type Logger, consoleLogger } from './logger.js';
 import { checkBoolean, checkNumber, invalidOption, MAX_TIMER_MS, withDefaults } from './option-checks.js';
+import { TOKEN_THROTTLE_DEFAULTS, type TokenThrottleOptions } from './token-throttle.js';
 
 /** What `authorize` grants a user who may connect. */
 export interface AuthorizeGrant {
@@ -105,6 +106,17 @@ export interface LiveDeviceServerOptions {
    * `{ burst: 100, perSecond: 100 }`.
    */
   userRateLimit?: Partial<RateLimit>;
+  /**
+   * Throttles guessing of `token`, per client address (with `trustProxy`, the forwarded one; IPv6 by
+   * its /64): after `failures` bad or missing tokens, every `hello` from the address is refused
+   * (`error flooding`, close 4429) without its token being compared, for 1 s doubling with each
+   * further failure up to 60 s; a right token, or 10 minutes without a failure, clears the address.
+   * Failures are logged as one summary line per address per interval. `false` turns it off (only for
+   * a server behind a proxy that cannot forward the client's address: every client would share one).
+   * Used only with `token`. Defaults to `{ failures: 5, firstDelayMs: 1000, maxDelayMs: 60000,
+   * forgetAfterMs: 600000, maxAddresses: 10000, summaryIntervalMs: 10000 }`.
+   */
+  tokenThrottle?: Partial<TokenThrottleOptions> | false;
   /** Largest frame in bytes a client may send; larger closes with 1009. At most 16384. Defaults to `16384`. */
   maxFrameBytes?: number;
   /** Milliseconds between WebSocket pings; a socket that did not pong since the last one is terminated. `0` disables. Defaults to `15000`. */
@@ -169,6 +181,7 @@ export const DEFAULTS = Object.freeze({
   rateLimit: Object.freeze({ burst: 50, perSecond: 50 }),
   deviceRateLimit: Object.freeze({ burst: 200, perSecond: 200 }),
   userRateLimit: Object.freeze({ burst: 100, perSecond: 100 }),
+  tokenThrottle: TOKEN_THROTTLE_DEFAULTS,
   maxFrameBytes: MAX_FRAME_BYTES,
   heartbeatMs: 15_000,
   sendBufferLimit: 256 * 1024,
@@ -194,6 +207,7 @@ export interface ResolvedOptions {
   readonly rateLimit: Readonly<RateLimit>;
   readonly deviceRateLimit: Readonly<RateLimit>;
   readonly userRateLimit: Readonly<RateLimit>;
+  readonly tokenThrottle: Readonly<TokenThrottleOptions> | false;
   readonly maxFrameBytes: number;
   readonly heartbeatMs: number;
   readonly sendBufferLimit: number;
@@ -237,6 +251,30 @@ function resolveRateLimit(name: string, defaults: RateLimit, given: Partial<Rate
   return Object.freeze({
     burst: checkNumber(`${name}.burst`, rates.burst, 1),
     perSecond: checkNumber(`${name}.perSecond`, rates.perSecond, 0.001),
+  });
+}
+
+/** Merges `tokenThrottle` over its defaults and checks it; `false` stays `false`. */
+function resolveTokenThrottle(given: Partial<TokenThrottleOptions> | false | undefined): TokenThrottleOptions | false {
+  if (given === false) return false;
+  if (given !== undefined && (typeof given !== 'object' || given === null))
+    throw invalidOption('The "tokenThrottle" option must be an object or false');
+  const o = withDefaults(TOKEN_THROTTLE_DEFAULTS, given ?? {});
+  const integer = { integer: true };
+  const firstDelayMs = checkNumber('tokenThrottle.firstDelayMs', o.firstDelayMs, 1, MAX_TIMER_MS);
+  const maxDelayMs = checkNumber('tokenThrottle.maxDelayMs', o.maxDelayMs, 1, MAX_TIMER_MS);
+  const forgetAfterMs = checkNumber('tokenThrottle.forgetAfterMs', o.forgetAfterMs, 1);
+  if (maxDelayMs < firstDelayMs)
+    throw invalidOption('The "tokenThrottle.maxDelayMs" option must be at least "tokenThrottle.firstDelayMs"');
+  if (forgetAfterMs < maxDelayMs)
+    throw invalidOption('The "tokenThrottle.forgetAfterMs" option must be at least "tokenThrottle.maxDelayMs"');
+  return Object.freeze({
+    failures: checkNumber('tokenThrottle.failures', o.failures, 1, Number.MAX_SAFE_INTEGER, integer),
+    firstDelayMs,
+    maxDelayMs,
+    forgetAfterMs,
+    maxAddresses: checkNumber('tokenThrottle.maxAddresses', o.maxAddresses, 1, Number.MAX_SAFE_INTEGER, integer),
+    summaryIntervalMs: checkNumber('tokenThrottle.summaryIntervalMs', o.summaryIntervalMs, 1, MAX_TIMER_MS),
   });
 }
 
@@ -301,6 +339,7 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     rateLimit: resolveRateLimit('rateLimit', DEFAULTS.rateLimit, options.rateLimit),
     deviceRateLimit: resolveRateLimit('deviceRateLimit', DEFAULTS.deviceRateLimit, options.deviceRateLimit),
     userRateLimit: resolveRateLimit('userRateLimit', DEFAULTS.userRateLimit, options.userRateLimit),
+    tokenThrottle: resolveTokenThrottle(options.tokenThrottle),
     maxFrameBytes: checkNumber('maxFrameBytes', o.maxFrameBytes, 64, MAX_FRAME_BYTES),
     heartbeatMs: checkNumber('heartbeatMs', o.heartbeatMs, 0, MAX_TIMER_MS),
     sendBufferLimit: checkNumber('sendBufferLimit', o.sendBufferLimit, 0),

@@ -17,6 +17,7 @@ import { isOriginAllowed, offersSubprotocol } from './origin.js';
 import { DeviceReadiness, type ReadyReport } from './readiness.js';
 import { type ServerStats, type SessionInfo, Session, type SessionHost } from './session.js';
 import { DeviceStore } from './store.js';
+import { TokenThrottle } from './token-throttle.js';
 import { WriteRates } from './write-rate.js';
 
 /** The demo's protection switch: see {@link LiveDeviceServer.setProtection}. */
@@ -115,6 +116,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     framesAfterClose: 0,
   };
   readonly writeRates: WriteRates;
+  readonly tokenThrottle: TokenThrottle | undefined;
   private readonly hubs = new Map<string, DeviceHub>();
   private readonly readiness = new Map<string, DeviceReadiness>();
   private readonly open = new Set<Session>();
@@ -132,6 +134,8 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     const o = resolveOptions(options);
     this.options = o;
     this.writeRates = new WriteRates(o);
+    this.tokenThrottle =
+      o.token !== undefined && o.tokenThrottle ? new TokenThrottle(o.tokenThrottle, o.logger) : undefined;
     this.protection = { guardMs: o.guardMs, checkRevisions: o.checkRevisions };
     for (const bridge of o.devices) {
       const store = new DeviceStore(bridge, {
@@ -297,6 +301,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     await wssClosed;
     for (const hub of this.hubs.values()) hub.close();
     for (const readiness of this.readiness.values()) readiness.close();
+    this.tokenThrottle?.close();
     this.options.logger.info({}, 'server closed');
     this.options.logger.close();
   }

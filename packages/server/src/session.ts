@@ -28,6 +28,7 @@ import { FLOOD_FACTOR } from './options.js';
 import { Outbox } from './outbox.js';
 import { TokenBucket } from './rate-limit.js';
 import type { DeviceReadiness } from './readiness.js';
+import type { TokenThrottle } from './token-throttle.js';
 import type { WriteRates } from './write-rate.js';
 
 /** Where a session is in its life. Every handler checks it first. */
@@ -95,6 +96,8 @@ export interface SessionHost {
   readonly counters: ServerStats;
   /** The device and user write rate limits, shared by every session. */
   readonly writeRates: WriteRates;
+  /** Token guessing per client address, shared by every session; `undefined` when turned off. */
+  readonly tokenThrottle: TokenThrottle | undefined;
   device(id: string): DeviceHub | undefined;
   /** Whether a device's first resyncs still wait for its bridge. */
   deviceReadiness(id: string): DeviceReadiness | undefined;
@@ -344,10 +347,7 @@ export class Session implements HubMember {
     this.state = SessionState.Authorizing;
     const { token, authorize, logger } = this.options;
     // Token before device: without the secret, a peer learns nothing, not even which ids exist.
-    if (token !== undefined && (hello.token === undefined || !safeEqual(hello.token, token))) {
-      this.fail('unauthorized', hello.token === undefined ? 'missing token' : 'bad token');
-      return;
-    }
+    if (token !== undefined && !this.checkToken(hello.token, token)) return;
     const hub = this.host.device(hello.device);
     if (!hub) {
       this.fail('unknown-device', `unknown device "${hello.device}"`);
@@ -389,6 +389,28 @@ export class Session implements HubMember {
     } else {
       this.goLive();
     }
+  }
+
+  /**
+   * Whether `hello.token` is the secret. An address locked out for guessing is refused without a
+   * comparison; failures are counted and logged by the throttle (a summary, not a line each).
+   */
+  private checkToken(given: string | undefined, token: string): boolean {
+    const throttle = this.host.tokenThrottle;
+    const lockedMs = throttle?.lockout(this.remoteAddress) ?? 0;
+    if (lockedMs > 0) {
+      const message = `too many failed tokens from this address: try again in ${Math.ceil(lockedMs / 1000)} s`;
+      this.fail('flooding', message, { log: false });
+      return false;
+    }
+    if (given === undefined || !safeEqual(given, token)) {
+      const message = given === undefined ? 'missing token' : 'bad token';
+      if (throttle) throttle.failed(this.remoteAddress, { session: this.id });
+      this.fail('unauthorized', message, { log: throttle === undefined });
+      return false;
+    }
+    throttle?.succeeded(this.remoteAddress);
+    return true;
   }
 
   private onHelloTimeout(): void {
@@ -502,13 +524,18 @@ export class Session implements HubMember {
 
   // ---------------------------------------------------------------- ending
 
-  /** Sends `error` with a stable code and closes with the matching close code. */
-  private fail(code: ErrorCode, message: string): void {
+  /**
+   * Sends `error` with a stable code and closes with the matching close code. `log: false` when
+   * the caller logs it another way (the token throttle's summaries).
+   */
+  private fail(code: ErrorCode, message: string, { log = true }: { log?: boolean } = {}): void {
     if (this.state === SessionState.Closed) return;
-    this.options.logger.warn(
-      { session: this.id, device: this.hub?.store.id, code, message },
-      'protocol error; socket closed',
-    );
+    if (log) {
+      this.options.logger.warn(
+        { session: this.id, device: this.hub?.store.id, code, message },
+        'protocol error; socket closed',
+      );
+    }
     this.send(encodeFrame({ type: 'error', code, message: message.slice(0, MAX_MESSAGE) }));
     this.finish();
     this.ws.close(ERROR_CLOSE_CODES[code], code);
