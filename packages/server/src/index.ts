@@ -22,6 +22,7 @@ export type { LiveDeviceServer, LiveDeviceServerEvents, Protection, SessionClose
 export { DEFAULTS, FLOOD_FACTOR } from './options.js';
 export type { AuthorizeGrant, AuthorizeHook, AuthorizeResult, LiveDeviceServerOptions, RateLimit } from './options.js';
 export type { ReadyReport } from './readiness.js';
+export type { TokenThrottleOptions } from './token-throttle.js';
 export { SessionState } from './session.js';
 export type { ServerStats, SessionInfo } from './session.js';
 export { DEVICE_STORE_DEFAULTS, DeviceStore } from './store.js';
