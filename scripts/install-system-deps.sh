@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need: Chromium (element and end-to-end tests),
-# Mosquitto and its clients (integration tests against a real broker).
+# Mosquitto and its clients (integration tests against a real broker), openssl (test certificates).
 # Idempotent: does nothing when they are already there; runs `apt-get update` at most once.
 set -euo pipefail
 
-PACKAGES=(chromium mosquitto mosquitto-clients)
+PACKAGES=(chromium mosquitto mosquitto-clients openssl)
 need=()
 for pkg in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then

@@ -2,12 +2,10 @@
  * The `live-device-server` bin, as shipped: built with the root build (`tsc -b`), spawned with plain
  * `node dist/cli.js`, talked to with a real WebSocket client and real MQTT brokers.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { connectAsync } from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ResyncFrame } from '@live-device-form/protocol';
 import { startEmbeddedBroker } from './embedded-broker.js';
@@ -15,94 +13,26 @@ import {
   VIDEOPROC_FILE,
   VP,
   TestClient,
+  buildCli,
+  freePort,
+  listeningUrl as listening,
+  runCli as run,
   runMosquittoTests,
   startMosquitto,
   startWitness,
+  stopCliProcesses,
   type Witness,
 } from '@live-device-form/testkit';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = join(ROOT, 'packages/server/dist/cli.js');
+// The root build, incremental: a no-op when dist is current.
+beforeAll(buildCli, 120_000);
 
-beforeAll(() => {
-  // The root build, incremental: a no-op when dist is current.
-  const tsc = createRequire(join(ROOT, 'package.json')).resolve('typescript/bin/tsc');
-  const r = spawnSync(process.execPath, [tsc, '-b', 'packages/protocol', 'packages/server'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
-}, 120_000);
-
-interface Cli {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  /** Resolves with the first stdout line matching, or rejects if the process exits first. */
-  line(match: RegExp): Promise<string>;
-  exited: Promise<number | null>;
-}
-
-const running = new Set<Cli>();
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 
 afterEach(async () => {
-  for (const cli of running) {
-    if (cli.child.exitCode === null && cli.child.pid !== undefined) cli.child.kill('SIGKILL');
-    await cli.exited;
-  }
-  running.clear();
+  await stopCliProcesses();
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-function run(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  let waiters: { match: RegExp; resolve: (l: string) => void }[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-    for (const l of out.split('\n').slice(0, -1)) {
-      waiters = waiters.filter((w) => {
-        if (!w.match.test(l)) return true;
-        w.resolve(l);
-        return false;
-      });
-    }
-  });
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const cli: Cli = {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    line(match) {
-      const seen = out.split('\n').find((l) => match.test(l));
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        waiters.push({ match, resolve });
-        void exited.then((code) =>
-          reject(new Error(`live-device-server exited (${code}) before printing ${match}:\n${out}\n${err}`)),
-        );
-      });
-    },
-  };
-  running.add(cli);
-  return cli;
-}
-
-/** Waits for `listening on …` and returns the WebSocket URL. */
-async function listening(cli: Cli): Promise<string> {
-  const line = await cli.line(/^listening on /);
-  const url = /^listening on (ws:\/\/127\.0\.0\.1:\d+\/live)$/.exec(line)?.[1];
-  if (!url) throw new Error(`unexpected line: ${line}`);
-  return url;
-}
 
 async function witnessOn(url: string): Promise<Witness> {
   const w = await startWitness(url, ['cy-vp4/#']);
@@ -147,8 +77,14 @@ describe('live-device-server --help', () => {
       '--mqtt-key <file>',
       '--broker-port <port>',
       '--broker-host <host>',
+      '--broker-username <name>',
+      '--broker-password-file <file>',
+      '--broker-password-env <NAME>',
       '--port <port>',
       '--host <host>',
+      '--tls-cert <file>',
+      '--tls-key <file>',
+      '--headers-timeout-ms <ms>',
       '--path <path>',
       '--guard-ms <ms>',
       '--origin <origin>',
@@ -214,6 +150,117 @@ describe('live-device-server with its embedded broker', () => {
     expect(resync.type).toBe('resync');
     cli.child.kill('SIGINT');
     expect(await cli.exited).toBe(0);
+  });
+});
+
+/** A file holding `content`, with the permission bits `mode`. */
+async function secretFile(content: string, mode: number): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), 'ldf-cli-')), 'password');
+  await writeFile(file, content);
+  await chmod(file, mode);
+  return file;
+}
+
+/** One login attempt (no retries): `'connected'`, or the CONNACK refusal code mqtt.js reports. */
+async function mqttLogin(url: string, username?: string, password?: string): Promise<'connected' | number | string> {
+  try {
+    const client = await connectAsync(url, {
+      reconnectPeriod: 0,
+      ...(username === undefined ? {} : { username }),
+      ...(password === undefined ? {} : { password }),
+    });
+    await client.endAsync();
+    return 'connected';
+  } catch (err) {
+    return (err as { code?: number | string }).code ?? (err as Error).message;
+  }
+}
+
+describe('live-device-server: an embedded broker beyond loopback', () => {
+  it('refuses --broker-host 0.0.0.0 without credentials, and a user name without a password', async () => {
+    const open = run(['--device', VIDEOPROC_FILE, '--broker-host', '0.0.0.0']);
+    const nameOnly = run(['--device', VIDEOPROC_FILE, '--broker-username', 'panel']);
+    expect(await open.exited).toBe(1);
+    expect(open.stderr()).toContain(
+      'error: --broker-host 0.0.0.0: an embedded broker reachable from other machines needs credentials: add --broker-username with --broker-password-file or --broker-password-env',
+    );
+    expect(open.stdout()).not.toContain('embedded MQTT broker on');
+    expect(await nameOnly.exited).toBe(1);
+    expect(nameOnly.stderr()).toContain(
+      '--broker-username and --broker-password-file/--broker-password-env go together',
+    );
+  });
+
+  it('with credentials: warns, refuses anonymous and wrong logins, and its own bridge logs in (a write round trip)', async () => {
+    const brokerPort = await freePort('0.0.0.0');
+    const file = await secretFile('br0ker-s3cret\n', 0o600);
+    const cli = run([
+      '--device',
+      VIDEOPROC_FILE,
+      '--port',
+      '0',
+      '--broker-host',
+      '0.0.0.0',
+      '--broker-port',
+      String(brokerPort),
+      '--broker-username',
+      'panel',
+      '--broker-password-file',
+      file,
+      '--log-level',
+      'debug',
+    ]);
+    expect(await cli.line(/^embedded MQTT broker on /)).toBe(`embedded MQTT broker on mqtt://0.0.0.0:${brokerPort}`);
+    const url = await listening(cli);
+    expect(cli.stderr()).toContain(
+      'warn: the embedded MQTT broker listens on a non-loopback interface: other machines can reach it (with its credentials) {"host":"0.0.0.0"}',
+    );
+
+    const viaLoopback = `mqtt://127.0.0.1:${brokerPort}`;
+    expect(await mqttLogin(viaLoopback)).toBe(4);
+    expect(await mqttLogin(viaLoopback, 'panel', 'guess')).toBe(4);
+    const w = await witnessOn(`mqtt://panel:br0ker-s3cret@127.0.0.1:${brokerPort}`);
+    await deviceState(w);
+    const { client, resync } = await onlinePage(url);
+    client.set(1, 'genlock_phase_h', 22, resync.fields.genlock_phase_h?.rev ?? 0);
+    expect(await client.ack(1, 5000)).toEqual({ type: 'ack', id: 1, status: 'accepted' });
+    await w.waitFor((m) => m.topic === VP.genlockSet && m.payload === 'genlock 22 10', 'the write on the broker');
+
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    expect(cli.stderr()).toContain('connected to the MQTT broker');
+    expect(cli.stderr()).not.toContain('secret file readable by other users');
+    expect(cli.stderr() + cli.stdout()).not.toContain('br0ker-s3cret');
+  });
+
+  it('stays credential-free on loopback by default', async () => {
+    const cli = run(['--device', VIDEOPROC_FILE, '--port', '0', '--broker-host', '127.0.0.2']);
+    const line = await cli.line(/^embedded MQTT broker on /);
+    await listening(cli);
+    expect(await mqttLogin(line.replace('embedded MQTT broker on ', ''))).toBe('connected');
+    expect(cli.stderr()).not.toContain('non-loopback');
+  });
+});
+
+describe('live-device-server: secret files', () => {
+  it('warns once about a password file other users can read (0644), naming it; not about a 0600 one', async () => {
+    const broker = await startEmbeddedBroker();
+    cleanups.push(() => broker.close());
+    const readable = await secretFile('s3cret\n', 0o644);
+    const privateFile = await secretFile('s3cret\n', 0o600);
+    const args = ['--device', VIDEOPROC_FILE, '--port', '0', '--mqtt', broker.url, '--mqtt-username', 'panel'];
+    const loose = run([...args, '--mqtt-password-file', readable]);
+    const tight = run([...args, '--mqtt-password-file', privateFile]);
+    await Promise.all([listening(loose), listening(tight)]);
+    const warnings = loose
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('secret file readable by other users'));
+    expect(warnings).toEqual([
+      `[live-device-server] warn: secret file readable by other users; restrict it with: chmod 600 ${readable} {"file":"${readable}","mode":"0644"}`,
+    ]);
+    expect(tight.stderr()).not.toContain('secret file readable by other users');
+    expect(loose.stderr() + tight.stderr()).not.toContain('s3cret');
   });
 });
 
@@ -387,7 +434,9 @@ describe('live-device-server: the first resync after start carries the device st
 
 describe('live-device-server refuses bad configuration', () => {
   it('never takes a password or token on the command line', async () => {
-    const flags = ['--mqtt-password=x', '--token'].map((flag) => run(['--device', VIDEOPROC_FILE, flag]));
+    const flags = ['--mqtt-password=x', '--token', '--broker-password', '--broker-password=x'].map((flag) =>
+      run(['--device', VIDEOPROC_FILE, flag]),
+    );
     const inUrl = run(['--device', VIDEOPROC_FILE, '--mqtt', 'mqtt://panel:s3cret@127.0.0.1:1']);
     for (const cli of flags) {
       expect(await cli.exited).toBe(1);
@@ -395,6 +444,35 @@ describe('live-device-server refuses bad configuration', () => {
     }
     expect(await inUrl.exited).toBe(1);
     expect(inUrl.stderr()).toContain('--mqtt: the URL holds a password');
+  });
+
+  it('refuses a password hidden in the --mqtt user name (%3A), or any password, without echoing it', async () => {
+    const urls = [
+      'mqtt://panel%3As3cret@127.0.0.1:1',
+      'mqtt://panel%3as3cret@127.0.0.1:1',
+      'mqtt://panel%3A@127.0.0.1:1',
+      'mqtt://panel:s3cret@127.0.0.1:1',
+      'mqtt://:s3cret@127.0.0.1:1',
+      'mqtts://panel:s3cret%3A@127.0.0.1:1',
+    ];
+    const clis = urls.map((url) => run(['--device', VIDEOPROC_FILE, '--mqtt', url]));
+    for (const [i, cli] of clis.entries()) {
+      expect({ url: urls[i], code: await cli.exited }).toEqual({ url: urls[i], code: 1 });
+      expect(cli.stderr()).toContain(
+        '--mqtt: the URL holds a password; use --mqtt-username with --mqtt-password-file or --mqtt-password-env',
+      );
+      expect(cli.stderr() + cli.stdout()).not.toContain('s3cret');
+    }
+    // A user name alone is no secret: accepted (and logged as it is).
+    const nameOnly = run(['--device', VIDEOPROC_FILE, '--mqtt', 'mqtt://panel@127.0.0.1:1', '--port', '0']);
+    await listening(nameOnly);
+  });
+
+  it('shows a URL it cannot use with its credentials redacted', async () => {
+    const cli = run(['--device', VIDEOPROC_FILE, '--mqtt', 'http://panel:s3cret@127.0.0.1:1']);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr()).toContain('got http://panel:***@127.0.0.1:1');
+    expect(cli.stderr()).not.toContain('s3cret');
   });
 
   it('names the file and the bad entry of an invalid device description', async () => {

@@ -8,10 +8,16 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import http from 'node:http';
+import type http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { DeviceBridge } from './bridge.js';
+import { createCliHttpServer } from './cli/http-server.js';
+import { isLoopbackHost } from './cli/loopback.js';
+import { mqttUrlProblem } from './cli/mqtt-url.js';
+import { hasSecretFlag, readPassword, warnAboutExposedSecretFiles } from './cli/secrets.js';
+import { readTlsPair, reloadTls, type TlsFiles, type TlsPair } from './cli/tls.js';
 import { loadDeviceFile, type DeviceDescription } from './device/index.js';
 import { EMBEDDED_BROKER_DEFAULTS, startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import type { Logger, LogFn } from './logger.js';
@@ -23,7 +29,12 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type Level = (typeof LEVELS)[number];
 
 /** The defaults of the flags that are not the SDK's own (those come from `DEFAULTS` and `EMBEDDED_BROKER_DEFAULTS`). */
-const CLI_DEFAULTS = Object.freeze({ port: 8080, host: '127.0.0.1', logLevel: 'info' as Level });
+const CLI_DEFAULTS = Object.freeze({
+  port: 8080,
+  host: '127.0.0.1',
+  logLevel: 'info' as Level,
+  headersTimeoutMs: 10_000,
+});
 
 /** A logger writing one line per entry to stderr, so stdout carries only what scripts read. */
 function stderrLogger(minLevel: Level): Logger {
@@ -55,6 +66,12 @@ function milliseconds(value: string): number {
   return n;
 }
 
+function positiveMilliseconds(value: string): number {
+  const n = milliseconds(value);
+  if (n === 0) throw new InvalidArgumentError('expected a whole number of milliseconds, at least 1');
+  return n;
+}
+
 function envName(value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new InvalidArgumentError('expected an environment variable name');
   return value;
@@ -74,8 +91,14 @@ interface CliOptions {
   mqttKey?: string;
   brokerPort: number;
   brokerHost: string;
+  brokerUsername?: string;
+  brokerPasswordFile?: string;
+  brokerPasswordEnv?: string;
   port: number;
   host: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  headersTimeoutMs: number;
   path: string;
   guardMs: number;
   origin: string[];
@@ -111,13 +134,31 @@ function program(): Command {
     )
     .option(
       '--broker-host <host>',
-      'interface of the embedded broker (only without --mqtt)',
+      'interface of the embedded broker (only without --mqtt); one other than loopback needs --broker-username and a password',
       EMBEDDED_BROKER_DEFAULTS.host,
+    )
+    .option('--broker-username <name>', 'user name MQTT clients must log in to the embedded broker with')
+    .option('--broker-password-file <file>', "read the embedded broker's password from this file")
+    .addOption(
+      new Option(
+        '--broker-password-env <NAME>',
+        "read the embedded broker's password from this environment variable",
+      ).argParser(envName),
     )
     .addOption(
       new Option('--port <port>', 'HTTP/WebSocket port; 0 picks a free one').argParser(port).default(CLI_DEFAULTS.port),
     )
     .option('--host <host>', 'interface to listen on', CLI_DEFAULTS.host)
+    .option(
+      '--tls-cert <file>',
+      'serve HTTPS/wss:// with this certificate (PEM, with any intermediates); needs --tls-key',
+    )
+    .option('--tls-key <file>', 'private key (PEM) of --tls-cert; SIGHUP re-reads both')
+    .addOption(
+      new Option('--headers-timeout-ms <ms>', 'time a client has to send its request headers (and finish TLS)')
+        .argParser(positiveMilliseconds)
+        .default(CLI_DEFAULTS.headersTimeoutMs),
+    )
     .option('--path <path>', 'WebSocket path', DEFAULTS.path)
     .addOption(
       new Option('--guard-ms <ms>', 'reconnect guard: writes refused after a page reconnects; 0 disables')
@@ -151,10 +192,16 @@ function program(): Command {
         '  live-device-server --device videoproc.json --mqtt mqtt://127.0.0.1:1883 --port 8080',
         '  MQTT_PASSWORD=… live-device-server --device videoproc.json --mqtt mqtts://broker:8883 \\',
         '      --mqtt-username panel --mqtt-password-env MQTT_PASSWORD --mqtt-ca ca.pem --origin https://panel.example.com',
-        '  live-device-server --device videoproc.json --broker-port 1883   # embedded broker',
+        '  live-device-server --device videoproc.json --broker-port 1883   # embedded broker, loopback only',
+        '  BROKER_PASSWORD=… live-device-server --device videoproc.json --broker-host 0.0.0.0 --broker-port 1883 \\',
+        '      --broker-username panel --broker-password-env BROKER_PASSWORD   # embedded broker for the LAN',
+        '  live-device-server --device videoproc.json --host 0.0.0.0 --port 8443 \\',
+        '      --tls-cert fullchain.pem --tls-key privkey.pem --origin https://panel.example.com   # wss://',
         '',
-        'Prints "listening on ws://HOST:PORT/PATH" once every device\'s retained state is in (at most 2 s after start;',
-        'a warning names the devices that were not ready); logs go to stderr. SIGINT/SIGTERM shut it down cleanly.',
+        'Prints "listening on ws://HOST:PORT/PATH" (wss:// with --tls-cert) once every device\'s retained state is in',
+        '(at most 2 s after start; a warning names the devices that were not ready); logs go to stderr.',
+        'SIGINT/SIGTERM shut it down cleanly; SIGHUP re-reads --tls-cert and --tls-key.',
+        'Security: docs/security.md.',
       ].join('\n'),
     )
     .version('0.1.0');
@@ -163,7 +210,7 @@ function program(): Command {
 /** Everything the process holds, for a clean shutdown. */
 interface Running {
   live?: LiveDeviceServer;
-  httpServer?: http.Server;
+  httpServer?: http.Server | https.Server;
   bridges: DeviceBridge[];
   broker?: EmbeddedBroker;
   /** Set when shutting down: a start still waiting for readiness prints nothing more. */
@@ -182,33 +229,42 @@ async function shutdown(running: Running): Promise<void> {
   if (running.broker) await running.broker.close();
 }
 
-async function readSecretFile(path: string): Promise<string> {
-  return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
-}
-
 async function start(opts: CliOptions, log: Logger, running: Running, fail: (message: string) => never): Promise<void> {
   if (opts.device.length === 0) fail('at least one --device FILE is needed');
   if (opts.mqttPasswordFile !== undefined && opts.mqttPasswordEnv !== undefined) {
     fail('use one of --mqtt-password-file and --mqtt-password-env, not both');
   }
+  if (opts.brokerPasswordFile !== undefined && opts.brokerPasswordEnv !== undefined) {
+    fail('use one of --broker-password-file and --broker-password-env, not both');
+  }
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
+    fail('--tls-cert and --tls-key go together: give both or neither');
+  }
   const usesEmbedded = opts.mqtt === undefined;
+  const brokerCredentialsGiven =
+    opts.brokerUsername !== undefined || opts.brokerPasswordFile !== undefined || opts.brokerPasswordEnv !== undefined;
   if (!usesEmbedded) {
     for (const [flag, given] of [
       ['--broker-port', opts.brokerPort !== EMBEDDED_BROKER_DEFAULTS.port],
       ['--broker-host', opts.brokerHost !== EMBEDDED_BROKER_DEFAULTS.host],
+      ['--broker-username/--broker-password-*', brokerCredentialsGiven],
     ] as const) {
       if (given) fail(`${flag} is for the embedded broker; it cannot be combined with --mqtt`);
     }
-    let url: URL;
-    try {
-      url = new URL(opts.mqtt as string);
-    } catch {
-      fail(`--mqtt: not a URL: ${opts.mqtt}`);
-    }
-    if (!/^(mqtts?|wss?):$/.test(url.protocol))
-      fail(`--mqtt: expected an mqtt://, mqtts://, ws:// or wss:// URL, got ${opts.mqtt}`);
-    if (url.password) fail('--mqtt: the URL holds a password; use --mqtt-password-file or --mqtt-password-env');
+    const problem = mqttUrlProblem(opts.mqtt as string);
+    if (problem !== undefined) fail(problem);
+  } else if (
+    brokerCredentialsGiven &&
+    (opts.mqttUsername !== undefined || opts.mqttPasswordFile !== undefined || opts.mqttPasswordEnv !== undefined)
+  ) {
+    fail(
+      '--mqtt-username/--mqtt-password-* are for an external broker (--mqtt); the CLI logs in to its embedded broker with --broker-username/--broker-password-*',
+    );
   }
+  await warnAboutExposedSecretFiles(
+    [opts.mqttPasswordFile, opts.brokerPasswordFile, opts.mqttKey, opts.tlsKey].filter((f) => f !== undefined),
+    log,
+  );
 
   const devices: DeviceDescription[] = [];
   const problems: string[] = [];
@@ -232,23 +288,53 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
 
   const bridgeOptions: MqttBridgeOptions = { logger: log };
   if (opts.mqttUsername !== undefined) bridgeOptions.username = opts.mqttUsername;
+  let brokerPassword: string | undefined;
+  let tls: TlsPair | undefined;
   try {
-    if (opts.mqttPasswordFile !== undefined) bridgeOptions.password = await readSecretFile(opts.mqttPasswordFile);
+    const mqttPassword = await readPassword('--mqtt-password', opts.mqttPasswordFile, opts.mqttPasswordEnv);
+    if (mqttPassword !== undefined) bridgeOptions.password = mqttPassword;
+    brokerPassword = await readPassword('--broker-password', opts.brokerPasswordFile, opts.brokerPasswordEnv);
+    if (opts.tlsCert !== undefined && opts.tlsKey !== undefined) {
+      tls = await readTlsPair({ certFile: opts.tlsCert, keyFile: opts.tlsKey });
+    }
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  try {
     if (opts.mqttCa !== undefined) bridgeOptions.ca = await readFile(opts.mqttCa);
     if (opts.mqttCert !== undefined) bridgeOptions.cert = await readFile(opts.mqttCert);
     if (opts.mqttKey !== undefined) bridgeOptions.key = await readFile(opts.mqttKey);
   } catch (err) {
     fail(`cannot read a file: ${(err as Error).message}`);
   }
-  if (opts.mqttPasswordEnv !== undefined) {
-    const password = process.env[opts.mqttPasswordEnv];
-    if (password === undefined)
-      fail(`--mqtt-password-env: the environment variable ${opts.mqttPasswordEnv} is not set`);
-    bridgeOptions.password = password;
-  }
 
   if (usesEmbedded) {
-    running.broker = await startEmbeddedBroker({ port: opts.brokerPort, host: opts.brokerHost });
+    if ((opts.brokerUsername === undefined) !== (brokerPassword === undefined)) {
+      fail('--broker-username and --broker-password-file/--broker-password-env go together: give both or neither');
+    }
+    if (!isLoopbackHost(opts.brokerHost)) {
+      // Anyone who reaches the broker can publish to the action topics, past the guard, the
+      // revisions, the Origin check and the token.
+      if (opts.brokerUsername === undefined) {
+        fail(
+          `--broker-host ${opts.brokerHost}: an embedded broker reachable from other machines needs credentials: ` +
+            'add --broker-username with --broker-password-file or --broker-password-env, or keep it on 127.0.0.1',
+        );
+      }
+      log.warn(
+        { host: opts.brokerHost },
+        'the embedded MQTT broker listens on a non-loopback interface: other machines can reach it (with its credentials)',
+      );
+    }
+    running.broker = await startEmbeddedBroker({
+      port: opts.brokerPort,
+      host: opts.brokerHost,
+      ...(opts.brokerUsername === undefined ? {} : { username: opts.brokerUsername, password: brokerPassword }),
+    });
+    if (opts.brokerUsername !== undefined) {
+      bridgeOptions.username = opts.brokerUsername;
+      bridgeOptions.password = brokerPassword;
+    }
     bridgeOptions.url = running.broker.url;
     process.stdout.write(`embedded MQTT broker on ${running.broker.url}\n`);
   } else {
@@ -265,12 +351,20 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
     ...(token === undefined ? {} : { token }),
   });
   running.live = live;
-  const server = http.createServer((_req, res) => {
-    res
-      .writeHead(426, { 'content-type': 'text/plain; charset=utf-8' })
-      .end(`live-device-server: connect a WebSocket (ldf.v1) to ${opts.path}\n`);
+  const server = createCliHttpServer({
+    headersTimeoutMs: opts.headersTimeoutMs,
+    ...(tls === undefined ? {} : { tls }),
+    onRequest: (_req, res) => {
+      res
+        .writeHead(426, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(`live-device-server: connect a WebSocket (ldf.v1) to ${opts.path}\n`);
+    },
   });
   running.httpServer = server;
+  if (server instanceof https.Server && opts.tlsCert !== undefined && opts.tlsKey !== undefined) {
+    const files: TlsFiles = { certFile: opts.tlsCert, keyFile: opts.tlsKey };
+    process.on('SIGHUP', () => void reloadTls(server, files, log));
+  }
   live.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -292,18 +386,15 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
   }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  process.stdout.write(`listening on ws://${host}:${address.port}${opts.path}\n`);
+  const scheme = tls === undefined ? 'ws' : 'wss';
+  process.stdout.write(`listening on ${scheme}://${host}:${address.port}${opts.path}\n`);
 }
 
 async function main(argv: readonly string[]): Promise<void> {
   // Refused before parsing, with a useful message: a password on the command line leaks (ps, history).
-  if (
-    argv.some(
-      (a) => a === '--mqtt-password' || a.startsWith('--mqtt-password=') || a === '--token' || a.startsWith('--token='),
-    )
-  ) {
+  if (hasSecretFlag(argv)) {
     process.stderr.write(
-      'live-device-server: error: passwords and tokens are never taken on the command line; use --mqtt-password-file, --mqtt-password-env or --token-env\n',
+      'live-device-server: error: passwords and tokens are never taken on the command line; use --mqtt-password-file, --mqtt-password-env, --broker-password-file, --broker-password-env or --token-env\n',
     );
     process.exit(1);
   }

@@ -40,6 +40,7 @@ import { checkedDevice, type DeviceDescription } from './device/index.js';
 import { throttleLogger, type ThrottledLogger } from './log-throttle.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { checkNumber, invalidOption, MAX_TIMER_MS, withDefaults } from './option-checks.js';
+import { redactUrl } from './redact.js';
 
 /** The broker link, one state at a time. */
 export const LinkState = {
@@ -296,7 +297,9 @@ class MqttBridgeImpl implements MqttBridge {
       );
     }
     if (o.url !== undefined && !/^(mqtts?|wss?|tcp|ssl|tls):\/\//.test(o.url)) {
-      throw invalidOption(`The "url" option must start with mqtt://, mqtts://, ws:// or wss://, got "${o.url}"`);
+      throw invalidOption(
+        `The "url" option must start with mqtt://, mqtts://, ws:// or wss://, got "${redactUrl(o.url)}"`,
+      );
     }
     this.url = o.url;
     const own: IClientOptions = {};
@@ -462,7 +465,10 @@ class MqttBridgeImpl implements MqttBridge {
     if (gen !== this.generation || this.state !== LinkState.Connecting) return;
     this.state = LinkState.Subscribing;
     this.failedAttempts = 0;
-    this.log.info({ device: this.id, broker: this.url ?? this.clientOptions.host }, 'connected to the MQTT broker');
+    this.log.info(
+      { device: this.id, broker: this.url === undefined ? this.clientOptions.host : redactUrl(this.url) },
+      'connected to the MQTT broker',
+    );
     const topics = Object.fromEntries(this.codec.statusTopics.map((t) => [t, { qos: 1 as const }]));
     // Status topics first, availability in a second SUBSCRIBE: brokers answer in order, so the retained
     // statuses usually arrive before the device is reported online, and the first resync is complete.

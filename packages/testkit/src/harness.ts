@@ -138,6 +138,8 @@ export interface ConnectOptions {
   headers?: Record<string, string>;
   /** Answer WebSocket pings. Defaults to true. */
   autoPong?: boolean;
+  /** CA certificate(s) to trust for `wss://`. Defaults to Node's. */
+  ca?: string | Buffer;
 }
 
 interface Waiter {
@@ -184,6 +186,7 @@ export class TestClient {
       headers,
       autoPong: options.autoPong ?? true,
       ...(options.origin !== undefined ? { origin: options.origin } : {}),
+      ...(options.ca !== undefined ? { ca: options.ca } : {}),
     });
     return new Promise((resolve, reject) => {
       const client = new TestClient(ws);

@@ -16,6 +16,8 @@ export * from './bridge-events.js';
 export * from './echo-device.js';
 export * from './devices.js';
 export * from './harness.js';
+export * from './cli-process.js';
+export * from './tls-cert.js';
 export * from './stats.js';
 export * from './fresh-values.js';
 export * from './raw-ws.js';

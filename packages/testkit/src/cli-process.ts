@@ -1,0 +1,97 @@
+/**
+ * The `live-device-server` bin as shipped (`packages/server/dist/cli.js`), spawned with plain
+ * `node`, its stdout lines awaited. For the CLI's tests.
+ * @module
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Where the built bin is. */
+export const CLI_PATH = fileURLToPath(new URL('../../server/dist/cli.js', import.meta.url));
+
+/** Builds protocol and server (`tsc -b`, incremental: a no-op when dist is current); throws with tsc's output on failure. */
+export function buildCli(): void {
+  const tsc = createRequire(`${ROOT}package.json`).resolve('typescript/bin/tsc');
+  const r = spawnSync(process.execPath, [tsc, '-b', 'packages/protocol', 'packages/server'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
+}
+
+/** A running `live-device-server`. */
+export interface CliProcess {
+  child: ChildProcess;
+  /** Everything written to stdout so far. */
+  stdout: () => string;
+  /** Everything written to stderr (the log) so far. */
+  stderr: () => string;
+  /** Resolves with the first stdout line matching, or rejects if the process exits first. */
+  line(match: RegExp): Promise<string>;
+  /** Resolves with the exit code (`null` when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+const running = new Set<CliProcess>();
+
+/** Spawns the bin with `args`, and `env` over this process's environment. */
+export function runCli(args: string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let waiters: { match: RegExp; resolve: (l: string) => void }[] = [];
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const l of out.split('\n').slice(0, -1)) {
+      waiters = waiters.filter((w) => {
+        if (!w.match.test(l)) return true;
+        w.resolve(l);
+        return false;
+      });
+    }
+  });
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const cli: CliProcess = {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    line(match) {
+      const seen = out.split('\n').find((l) => match.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        waiters.push({ match, resolve });
+        void exited.then((code) =>
+          reject(new Error(`live-device-server exited (${code}) before printing ${match}:\n${out}\n${err}`)),
+        );
+      });
+    },
+  };
+  running.add(cli);
+  return cli;
+}
+
+/** Waits for `listening on ws://127.0.0.1:PORT/live` (or `wss://`) and returns the URL. */
+export async function listeningUrl(cli: CliProcess): Promise<string> {
+  const line = await cli.line(/^listening on /);
+  const url = /^listening on (wss?:\/\/127\.0\.0\.1:\d+\/live)$/.exec(line)?.[1];
+  if (!url) throw new Error(`unexpected line: ${line}`);
+  return url;
+}
+
+/** Kills (SIGKILL) every process {@link runCli} started that still runs, and waits for them; for `afterEach`. */
+export async function stopCliProcesses(): Promise<void> {
+  for (const cli of running) {
+    if (cli.child.exitCode === null && cli.child.pid !== undefined) cli.child.kill('SIGKILL');
+    await cli.exited;
+  }
+  running.clear();
+}
