@@ -29,8 +29,8 @@ export interface CliProcess {
   stdout: () => string;
   /** Everything written to stderr (the log) so far. */
   stderr: () => string;
-  /** Resolves with the first stdout line matching, or rejects if the process exits first. */
-  line(match: RegExp): Promise<string>;
+  /** Resolves with the first line of `stream` (stdout by default) matching, or rejects if the process exits first. */
+  line(match: RegExp, stream?: 'stdout' | 'stderr'): Promise<string>;
   /** Resolves with the exit code (`null` when killed by a signal). */
   exited: Promise<number | null>;
 }
@@ -44,33 +44,35 @@ export function runCli(args: string[], env: Record<string, string> = {}): CliPro
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  let waiters: { match: RegExp; resolve: (l: string) => void }[] = [];
+  const text = { stdout: '', stderr: '' };
+  let waiters: { match: RegExp; stream: 'stdout' | 'stderr'; resolve: (l: string) => void }[] = [];
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-    for (const l of out.split('\n').slice(0, -1)) {
-      waiters = waiters.filter((w) => {
-        if (!w.match.test(l)) return true;
-        w.resolve(l);
-        return false;
-      });
-    }
-  });
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  for (const stream of ['stdout', 'stderr'] as const) {
+    child[stream]?.on('data', (d: Buffer) => {
+      text[stream] += d.toString();
+      for (const l of text[stream].split('\n').slice(0, -1)) {
+        waiters = waiters.filter((w) => {
+          if (w.stream !== stream || !w.match.test(l)) return true;
+          w.resolve(l);
+          return false;
+        });
+      }
+    });
+  }
   const cli: CliProcess = {
     child,
-    stdout: () => out,
-    stderr: () => err,
+    stdout: () => text.stdout,
+    stderr: () => text.stderr,
     exited,
-    line(match) {
-      const seen = out.split('\n').find((l) => match.test(l));
+    line(match, stream = 'stdout') {
+      const seen = text[stream].split('\n').find((l) => match.test(l));
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        waiters.push({ match, resolve });
+        waiters.push({ match, stream, resolve });
         void exited.then((code) =>
-          reject(new Error(`live-device-server exited (${code}) before printing ${match}:\n${out}\n${err}`)),
+          reject(
+            new Error(`live-device-server exited (${code}) before printing ${match}:\n${text.stdout}\n${text.stderr}`),
+          ),
         );
       });
     },
