@@ -161,12 +161,13 @@ describe('live-device-server over TLS (--tls-cert, --tls-key)', () => {
     cleanups.push(() => browser.close());
     const page = await browser.newPage();
     await page.goto(`${pageOrigin}/?src=${encodeURIComponent(url)}`);
+    // Evaluated in the page (a string: this package's tests are typed without the DOM).
     await page.waitForFunction(
-      () => {
-        const form = document.querySelector('live-device-form') as (HTMLElement & { state?: string }) | null;
-        const input = form?.shadowRoot?.querySelector<HTMLInputElement>('#ldf-genlock_phase_h');
+      `(() => {
+        const form = document.querySelector('live-device-form');
+        const input = form?.shadowRoot?.querySelector('#ldf-genlock_phase_h');
         return form?.state === 'live' && input?.value === '-25';
-      },
+      })()`,
       undefined,
       { timeout: 20_000, polling: 50 },
     );
