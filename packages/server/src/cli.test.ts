@@ -177,7 +177,7 @@ async function mqttLogin(url: string, username?: string, password?: string): Pro
 }
 
 describe('live-device-server: an embedded broker beyond loopback', () => {
-  it('refuses --broker-host 0.0.0.0 without credentials, and a user name without a password', async () => {
+  it('refuses --broker-host 0.0.0.0 without credentials, a user name without a password, an empty password', async () => {
     const open = run(['--device', VIDEOPROC_FILE, '--broker-host', '0.0.0.0']);
     const nameOnly = run(['--device', VIDEOPROC_FILE, '--broker-username', 'panel']);
     expect(await open.exited).toBe(1);
@@ -189,6 +189,14 @@ describe('live-device-server: an embedded broker beyond loopback', () => {
     expect(nameOnly.stderr()).toContain(
       '--broker-username and --broker-password-file/--broker-password-env go together',
     );
+    const empty = run(
+      ['--device', VIDEOPROC_FILE, '--broker-username', 'panel', '--broker-password-env', 'LDF_EMPTY'],
+      {
+        LDF_EMPTY: '',
+      },
+    );
+    expect(await empty.exited).toBe(1);
+    expect(empty.stderr()).toContain('error: --broker-username/--broker-password-*: empty');
   });
 
   it('with credentials: warns, refuses anonymous and wrong logins, and its own bridge logs in (a write round trip)', async () => {

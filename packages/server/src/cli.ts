@@ -312,6 +312,7 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
     if ((opts.brokerUsername === undefined) !== (brokerPassword === undefined)) {
       fail('--broker-username and --broker-password-file/--broker-password-env go together: give both or neither');
     }
+    if (opts.brokerUsername === '' || brokerPassword === '') fail('--broker-username/--broker-password-*: empty');
     if (!isLoopbackHost(opts.brokerHost)) {
       // Anyone who reaches the broker can publish to the action topics, past the guard, the
       // revisions, the Origin check and the token.
