@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { DeviceBridge } from './bridge.js';
 import { createCliHttpServer } from './cli/http-server.js';
-import { isLoopbackHost } from './cli/loopback.js';
+import { isLoopbackHost } from './loopback.js';
 import { mqttUrlProblem } from './cli/mqtt-url.js';
 import { hasSecretFlag, readPassword, warnAboutExposedSecretFiles } from './cli/secrets.js';
 import { readTlsPair, reloadTls, type TlsFiles, type TlsPair } from './cli/tls.js';

@@ -54,4 +54,18 @@ describe('embedded broker credentials', () => {
     await expect(startEmbeddedBroker({ password: 's3cret' })).rejects.toThrow(TypeError);
     await expect(startEmbeddedBroker({ username: 'panel', password: '' })).rejects.toThrow('must not be empty');
   });
+
+  it('refuses a host other than loopback without credentials, before binding anything', async () => {
+    for (const host of ['0.0.0.0', '::', '192.0.2.1']) {
+      await expect(startEmbeddedBroker({ host })).rejects.toMatchObject({
+        name: 'TypeError',
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringContaining('reachable from other machines without credentials') as unknown,
+      });
+    }
+    for (const host of ['127.0.0.2', 'localhost', '::1']) {
+      const b = await broker({ host });
+      expect(await login(b.url)).toBe('connected');
+    }
+  });
 });

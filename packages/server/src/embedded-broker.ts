@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
+import { isLoopbackHost } from './loopback.js';
 import { checkNumber, invalidOption, withDefaults } from './option-checks.js';
 
 /** Options of {@link startEmbeddedBroker}. */
@@ -15,7 +16,7 @@ export interface EmbeddedBrokerOptions {
   /**
    * Interface to listen on. Defaults to `'127.0.0.1'` (loopback only). Any client that reaches the
    * broker can publish to the devices' action topics, past the server's guard, revisions, Origin
-   * check and token: on any other interface, set `username` and `password`.
+   * check and token: on any other interface `username` and `password` are required.
    */
   host?: string;
   /**
@@ -56,7 +57,8 @@ function sameSecret(given: string | Buffer, expected: string): boolean {
 /**
  * Starts an aedes broker on `host:port`; with `username` and `password`, clients must log in with
  * them (others are refused with CONNACK code 4). Rejects if the port cannot be bound, or with a
- * `TypeError` (code `ERR_INVALID_OPTION`) for an invalid port or only one of `username`/`password`.
+ * `TypeError` (code `ERR_INVALID_OPTION`) for an invalid port, only one of `username`/`password`, or
+ * a `host` other than loopback without them.
  *
  * @example
  * const broker = await startEmbeddedBroker();
@@ -73,6 +75,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
   }
   if (username === '' || password === '')
     throw invalidOption('The "username" and "password" options must not be empty');
+  if (username === undefined && !isLoopbackHost(host)) {
+    throw invalidOption(
+      `The embedded broker on "${host}" would be reachable from other machines without credentials: ` +
+        'set "username" and "password", or keep "host" on loopback (docs/security.md, The embedded broker)',
+    );
+  }
   const broker = await Aedes.createBroker();
   if (username !== undefined && password !== undefined) {
     broker.authenticate = (_client, givenUser, givenPassword, done) => {

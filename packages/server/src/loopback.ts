@@ -1,5 +1,5 @@
 /**
- * Whether an interface the CLI binds is reachable from this machine only.
+ * Whether an interface a server binds is reachable from this machine only.
  * @module
  */
 import { isIPv4, isIPv6 } from 'node:net';
