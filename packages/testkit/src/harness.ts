@@ -138,6 +138,8 @@ export interface ConnectOptions {
   headers?: Record<string, string>;
   /** Answer WebSocket pings. Defaults to true. */
   autoPong?: boolean;
+  /** Local address to connect from (any of 127.0.0.0/8 on Linux: a second client source). */
+  localAddress?: string;
   /** CA certificate(s) to trust for `wss://`. Defaults to Node's. */
   ca?: string | Buffer;
 }
@@ -187,6 +189,7 @@ export class TestClient {
       autoPong: options.autoPong ?? true,
       ...(options.origin !== undefined ? { origin: options.origin } : {}),
       ...(options.ca !== undefined ? { ca: options.ca } : {}),
+      ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
     });
     return new Promise((resolve, reject) => {
       const client = new TestClient(ws);
