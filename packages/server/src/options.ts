@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type HelloFrame, MAX_FRAME_BYTES } from '@live-device-form/protocol';
 import type { DeviceBridge } from './bridge.js';
+import { type HostRules, hostRules, isHostRule } from './host.js';
 import { type ThrottledLogger, throttleLogger } from './log-throttle.js';
 import { type Logger, consoleLogger } from './logger.js';
 import { checkBoolean, checkNumber, invalidOption, MAX_TIMER_MS, withDefaults } from './option-checks.js';
@@ -49,6 +50,37 @@ export interface RateLimit {
  */
 export const FLOOD_FACTOR = 4;
 
+/**
+ * Caps on the sockets a server holds at once (connection-limits.ts). An upgrade over a cap is
+ * refused at the handshake: 429 for a per-address cap, 503 for a server-wide one. A socket counts
+ * from its upgrade until it closes, and as "before hello" until its hello is accepted (token and
+ * `authorize` passed). The address is the socket's peer (with `trustProxy`, the forwarded client);
+ * an IPv6 client is counted by its /64. `Infinity` turns a cap off.
+ *
+ * The defaults are sized for a process allowed 20,000 file descriptors (`ulimit -n`; one socket is
+ * one descriptor): 15,000 sockets leave 5,000 for connections not yet upgraded, the broker link,
+ * files and the application's own HTTP traffic, so a flood fills a cap, not the process's table.
+ * One address gets at most 1,000 (a NAT'd site of many pages; a lone attacker address can take a
+ * fifteenth of the total, not all of it). Behind a reverse proxy without `trustProxy`, every page
+ * comes from the proxy's address: set `trustProxy`, or raise `perAddress`. Raise the caps with
+ * the process's descriptor limit.
+ */
+export interface ConnectionLimits {
+  /** Sockets at once in total; more → 503. Defaults to `15000`. */
+  total: number;
+  /** Sockets at once from one address; more → 429. Defaults to `1000`. */
+  perAddress: number;
+  /**
+   * Sockets at once that have not had their hello accepted yet, in total; more → 503. Pages pass
+   * this phase in a round trip; sockets that linger in it (until `helloTimeoutMs`) are the ones an
+   * attacker without the token can hold, so they get a small share: the rest stays for pages that
+   * said hello. Defaults to `2000`.
+   */
+  preHello: number;
+  /** Sockets at once from one address that have not had their hello accepted yet; more → 429. Defaults to `200`. */
+  preHelloPerAddress: number;
+}
+
 /** Options of {@link createLiveDeviceServer}. Only `devices` is required. */
 export interface LiveDeviceServerOptions {
   /** The devices this server serves; `hello.device` picks one by its `id`. Ids must be unique. */
@@ -77,6 +109,18 @@ export interface LiveDeviceServerOptions {
   allowedOrigins?: string[];
   /** Whether an upgrade without an `Origin` header (a non-browser client) is refused with 403. Defaults to `false`. */
   requireOrigin?: boolean;
+  // -- The upgrade gate: Host check (host.ts) and connection caps (connection-limits.ts).
+  /**
+   * Host names, besides IP literals, `localhost`, `*.localhost` and the hosts of `allowedOrigins`,
+   * that an upgrade's `Host` header (with `trustProxy`, `X-Forwarded-Host`) may name; any other
+   * `Host` is refused with HTTP 403 whatever its `Origin` (DNS rebinding: an attacker's page whose
+   * name now points at this server would pass the Origin rule's "own host" match). A leading dot
+   * (`.example.com`) allows the domain and every subdomain. Ports are not compared. List the name
+   * pages reach this server by when it is a name. Defaults to `[]`.
+   */
+  allowedHosts?: string[];
+  /** Caps on the sockets held at once; see {@link ConnectionLimits}. Defaults to `{ total: 15000, perAddress: 1000, preHello: 2000, preHelloPerAddress: 200 }`. */
+  connectionLimits?: Partial<ConnectionLimits>;
   /**
    * Whether this server sits behind a reverse proxy whose `X-Forwarded-For`, `X-Forwarded-Host`
    * and `X-Forwarded-Proto` headers are to be believed: the client's address (for per-address
@@ -177,6 +221,8 @@ export const DEFAULTS = Object.freeze({
   checkRevisions: true,
   allowedOrigins: Object.freeze([] as string[]),
   requireOrigin: false,
+  allowedHosts: Object.freeze([] as string[]),
+  connectionLimits: Object.freeze({ total: 15_000, perAddress: 1000, preHello: 2000, preHelloPerAddress: 200 }),
   trustProxy: false,
   rateLimit: Object.freeze({ burst: 50, perSecond: 50 }),
   deviceRateLimit: Object.freeze({ burst: 200, perSecond: 200 }),
@@ -201,6 +247,8 @@ export interface ResolvedOptions {
   readonly checkRevisions: boolean;
   readonly allowedOrigins: ReadonlySet<string>;
   readonly requireOrigin: boolean;
+  readonly allowedHosts: HostRules;
+  readonly connectionLimits: Readonly<ConnectionLimits>;
   readonly trustProxy: boolean;
   readonly authorize: AuthorizeHook | undefined;
   readonly token: string | undefined;
@@ -225,6 +273,12 @@ const MAX_FIRST_REVISION = 2 ** 52;
 /** Checks a millisecond duration that is also a guard/protection setting (shared with `setProtection`). @internal */
 export function checkGuardMs(value: number): number {
   return checkNumber('guardMs', value, 0, MAX_TIMER_MS);
+}
+
+/** Checks a cap of `connectionLimits`: a whole number of at least 1, or `Infinity`. */
+function checkCap(name: keyof ConnectionLimits, value: unknown): number {
+  if (value === Infinity) return value;
+  return checkNumber(`connectionLimits.${name}`, value, 1, Number.MAX_SAFE_INTEGER, { integer: true });
 }
 
 function normaliseOrigin(origin: string): string {
@@ -323,6 +377,23 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     throw invalidOption(`The "firstRevision" option must be an integer from 0 to ${MAX_FIRST_REVISION}`);
   const { allowedOrigins } = o;
   if (!Array.isArray(allowedOrigins)) throw invalidOption('The "allowedOrigins" option must be an array of origins');
+  const origins = new Set(allowedOrigins.map(normaliseOrigin));
+  const { allowedHosts } = o;
+  if (!Array.isArray(allowedHosts)) throw invalidOption('The "allowedHosts" option must be an array of host names');
+  for (const entry of allowedHosts) {
+    if (!isHostRule(entry)) {
+      throw invalidOption(
+        `The "allowedHosts" option must hold host names like "panel.example.com" or ".example.com" (no scheme, no port), got ${JSON.stringify(entry)}`,
+      );
+    }
+  }
+  const caps = withDefaults(DEFAULTS.connectionLimits, options.connectionLimits ?? {});
+  const connectionLimits: ConnectionLimits = {
+    total: checkCap('total', caps.total),
+    perAddress: checkCap('perAddress', caps.perAddress),
+    preHello: checkCap('preHello', caps.preHello),
+    preHelloPerAddress: checkCap('preHelloPerAddress', caps.preHelloPerAddress),
+  };
   return Object.freeze({
     devices: Object.freeze([...devices]),
     path,
@@ -331,8 +402,10 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     readyTimeoutMs: checkNumber('readyTimeoutMs', o.readyTimeoutMs, 0, MAX_TIMER_MS),
     echoTimeoutMs: checkNumber('echoTimeoutMs', o.echoTimeoutMs, 1, MAX_TIMER_MS),
     checkRevisions: checkBoolean('checkRevisions', o.checkRevisions),
-    allowedOrigins: new Set(allowedOrigins.map(normaliseOrigin)),
+    allowedOrigins: origins,
     requireOrigin: checkBoolean('requireOrigin', o.requireOrigin),
+    allowedHosts: hostRules(allowedHosts, origins),
+    connectionLimits: Object.freeze(connectionLimits),
     trustProxy: checkBoolean('trustProxy', o.trustProxy),
     authorize: o.authorize,
     token: o.token,

@@ -14,13 +14,19 @@ function withPort(hostname: string, port: string, protocol: string): string {
 
 /**
  * Whether an upgrade may proceed. Allowed: no `Origin` header unless `requireOrigin`; an origin
- * whose host (and port) is the request's own `Host`; an origin in `allowed` (normalised
+ * whose host (and port) is the request's own host; an origin in `allowed` (normalised
  * `scheme://host[:port]` strings). Everything else, including `Origin: null`, is refused.
+ *
+ * `own` is what the server may believe about the request (forwarded.ts `requestFacts`: with
+ * `trustProxy`, the forwarded host and scheme). Its host must already have passed the Host check
+ * (host.ts): matching it proves nothing against DNS rebinding. Over a secure connection an `http:`
+ * origin of the same name is refused (any network hop can script that page); over a plain one the
+ * scheme is not compared, since a TLS-terminating proxy may be in front without `trustProxy`.
  * @internal
  */
 export function isOriginAllowed(
   origin: string | undefined,
-  host: string | undefined,
+  own: { readonly host: string | undefined; readonly secure: boolean },
   allowed: ReadonlySet<string>,
   requireOrigin: boolean,
 ): boolean {
@@ -33,15 +39,17 @@ export function isOriginAllowed(
   }
   if (url.origin === 'null') return false;
   if (allowed.has(url.origin)) return true;
+  const { host, secure } = own;
   if (host === undefined || host === '') return false;
-  let own: URL;
+  if (secure && url.protocol !== 'https:') return false;
+  let ownUrl: URL;
   try {
     // The Host header carries no scheme; the origin's scheme gives the default port to compare.
-    own = new URL(`${url.protocol}//${host}`);
+    ownUrl = new URL(`${url.protocol}//${host}`);
   } catch {
     return false;
   }
-  return withPort(url.hostname, url.port, url.protocol) === withPort(own.hostname, own.port, own.protocol);
+  return withPort(url.hostname, url.port, url.protocol) === withPort(ownUrl.hostname, ownUrl.port, ownUrl.protocol);
 }
 
 /** Whether a `Sec-WebSocket-Protocol` header offers `protocol`. @internal */

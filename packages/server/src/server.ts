@@ -9,12 +9,16 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SUBPROTOCOL } from '@live-device-form/protocol';
+import { CAP_STATUS, ConnectionCounter, type ConnectionTicket } from './connection-limits.js';
 import { codedTypeError, ServerErrorCode } from './errors.js';
+import { requestFacts } from './forwarded.js';
+import { isHostAllowed } from './host.js';
 import { DeviceHub } from './hub.js';
 import { checkBoolean } from './option-checks.js';
 import { type LiveDeviceServerOptions, type ResolvedOptions, checkGuardMs, resolveOptions } from './options.js';
 import { isOriginAllowed, offersSubprotocol } from './origin.js';
 import { DeviceReadiness, type ReadyReport } from './readiness.js';
+import { RefusalLog } from './refusal-log.js';
 import { type ServerStats, type SessionInfo, Session, type SessionHost } from './session.js';
 import { DeviceStore } from './store.js';
 import { TokenThrottle } from './token-throttle.js';
@@ -63,7 +67,7 @@ export interface LiveDeviceServer {
   ready(): Promise<ReadyReport>;
   /**
    * Handles an HTTP upgrade if its path is this server's `path`: returns `true` and takes the socket
-   * (upgrading it, or refusing it with 400/403/503). Returns `false` and does nothing otherwise, so
+   * (upgrading it, or refusing it with 400/403/429/503). Returns `false` and does nothing otherwise, so
    * another handler (Vite's HMR socket, say) can take it.
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
@@ -119,7 +123,10 @@ class LiveServer implements LiveDeviceServer, SessionHost {
   readonly tokenThrottle: TokenThrottle | undefined;
   private readonly hubs = new Map<string, DeviceHub>();
   private readonly readiness = new Map<string, DeviceReadiness>();
-  private readonly open = new Set<Session>();
+  /** Every open session, with its place in the connection caps. */
+  private readonly open = new Map<Session, ConnectionTicket>();
+  private readonly connections: ConnectionCounter;
+  private readonly refusals: RefusalLog;
   private readonly wss: WebSocketServer;
   private readonly detachers = new Set<() => void>();
   private readonly listeners: { [E in keyof LiveDeviceServerEvents]: Set<LiveDeviceServerEvents[E]> } = {
@@ -136,6 +143,8 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     this.writeRates = new WriteRates(o);
     this.tokenThrottle =
       o.token !== undefined && o.tokenThrottle ? new TokenThrottle(o.tokenThrottle, o.logger) : undefined;
+    this.connections = new ConnectionCounter(o.connectionLimits);
+    this.refusals = new RefusalLog(o.logger);
     this.protection = { guardMs: o.guardMs, checkRevisions: o.checkRevisions };
     for (const bridge of o.devices) {
       const store = new DeviceStore(bridge, {
@@ -154,24 +163,9 @@ class LiveServer implements LiveDeviceServer, SessionHost {
       perMessageDeflate: false,
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
       verifyClient: (info, done) => {
-        const { req } = info;
-        if (!isOriginAllowed(info.origin, req.headers.host, o.allowedOrigins, o.requireOrigin)) {
-          o.logger.warn(
-            { origin: info.origin ?? null, host: req.headers.host, remote: req.socket.remoteAddress },
-            'upgrade refused: origin not allowed',
-          );
-          done(false, 403, 'Origin not allowed');
-          return;
-        }
-        if (!offersSubprotocol(req.headers['sec-websocket-protocol'], SUBPROTOCOL)) {
-          o.logger.warn(
-            { remote: req.socket.remoteAddress },
-            `upgrade refused: subprotocol ${SUBPROTOCOL} not offered`,
-          );
-          done(false, 400, `Sec-WebSocket-Protocol must offer ${SUBPROTOCOL}`);
-          return;
-        }
-        done(true);
+        const refusal = this.gate(info.req, info.origin);
+        if (refusal) done(false, refusal.status, refusal.message);
+        else done(true);
       },
     });
     this.wss.on('error', (err) => o.logger.error({ err }, 'WebSocket server error'));
@@ -181,7 +175,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     });
     if (o.heartbeatMs > 0) {
       this.heartbeatTimer = setInterval(() => {
-        for (const session of this.open) session.heartbeat();
+        for (const session of this.open.keys()) session.heartbeat();
       }, o.heartbeatMs);
       this.heartbeatTimer.unref();
     }
@@ -189,6 +183,46 @@ class LiveServer implements LiveDeviceServer, SessionHost {
 
   get epoch(): string {
     return this.options.epoch;
+  }
+
+  /**
+   * The upgrade gate, in order: the `Host` (DNS rebinding, host.ts), the `Origin` (cross-site
+   * pages, origin.ts), the subprotocol, the connection caps (connection-limits.ts). Returns why an
+   * upgrade is refused, or `undefined` to accept it. Refusals are logged at most every 10 s per
+   * kind. ws completes an accepted upgrade synchronously, so the caps checked here are the caps
+   * counted in `startSession`: no upgrade slips in between.
+   */
+  private gate(req: IncomingMessage, origin: string | undefined): { status: number; message: string } | undefined {
+    const o = this.options;
+    const facts = requestFacts(req, o.trustProxy);
+    if (!isHostAllowed(facts.host, o.allowedHosts)) {
+      this.refusals.refused('upgrade refused: host not allowed', { host: facts.host ?? null, remote: facts.address });
+      return { status: 403, message: 'Host not allowed' };
+    }
+    if (!isOriginAllowed(origin, facts, o.allowedOrigins, o.requireOrigin)) {
+      this.refusals.refused('upgrade refused: origin not allowed', {
+        origin: origin ?? null,
+        host: facts.host,
+        remote: facts.address,
+      });
+      return { status: 403, message: 'Origin not allowed' };
+    }
+    if (!offersSubprotocol(req.headers['sec-websocket-protocol'], SUBPROTOCOL)) {
+      this.refusals.refused(`upgrade refused: subprotocol ${SUBPROTOCOL} not offered`, { remote: facts.address });
+      return { status: 400, message: `Sec-WebSocket-Protocol must offer ${SUBPROTOCOL}` };
+    }
+    const cap = this.connections.refusal(facts.address);
+    if (cap !== undefined) {
+      const status = CAP_STATUS[cap];
+      this.refusals.refused(`upgrade refused: connection limit ${cap}`, {
+        cap,
+        limit: o.connectionLimits[cap],
+        remote: facts.address,
+        ...(status === 429 && !o.trustProxy ? { hint: 'behind a reverse proxy? set trustProxy' } : {}),
+      });
+      return { status, message: status === 429 ? 'Too many connections from this address' : 'Server full' };
+    }
+    return undefined;
   }
 
   get sessionCount(): number {
@@ -256,7 +290,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
   }
 
   sessions(): SessionInfo[] {
-    return [...this.open].map((s) => s.info());
+    return [...this.open.keys()].map((s) => s.info());
   }
 
   on<E extends keyof LiveDeviceServerEvents>(event: E, listener: LiveDeviceServerEvents[E]): () => void {
@@ -270,15 +304,23 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     return () => set.delete(listener);
   }
 
+  sessionStarted(session: Session): void {
+    this.open.get(session)?.greeted();
+  }
+
   sessionClosed(session: Session, code: number): void {
     if (!this.open.delete(session)) return;
     this.emit('session-close', { ...session.info(), code });
   }
 
   private startSession(ws: WebSocket, request: IncomingMessage): void {
+    const address = requestFacts(request, this.options.trustProxy).address;
+    // Counted from here until the socket closes, whatever the session does.
+    const ticket = this.connections.opened(address);
+    ws.once('close', () => ticket.closed());
     const session = new Session(String(++this.nextId), ws, request, this);
-    this.open.add(session);
-    this.options.logger.debug({ session: session.id, remote: request.socket.remoteAddress }, 'socket open');
+    this.open.set(session, ticket);
+    this.options.logger.debug({ session: session.id, remote: address }, 'socket open');
     this.emit('session-open', session.info());
   }
 
@@ -297,7 +339,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     clearInterval(this.heartbeatTimer);
     // First, so upgrades arriving while sessions close are refused (503) rather than started.
     const wssClosed = new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    await Promise.all([...this.open].map((s) => s.shutdown(CLOSE_GRACE_MS)));
+    await Promise.all([...this.open.keys()].map((s) => s.shutdown(CLOSE_GRACE_MS)));
     await wssClosed;
     for (const hub of this.hubs.values()) hub.close();
     for (const readiness of this.readiness.values()) readiness.close();
@@ -312,9 +354,11 @@ class LiveServer implements LiveDeviceServer, SessionHost {
  * per write, bridged to devices. It listens to nothing by itself; hand it upgrades with
  * `attach(httpServer)` or `handleUpgrade(req, socket, head)`.
  *
- * At the handshake (before any frame): a foreign `Origin` is refused with HTTP 403; an upgrade
- * that does not offer the subprotocol `ldf.v1` with HTTP 400 (a client of another protocol version
- * must not get a socket whose frames it would misread); an upgrade while closing with 503.
+ * At the handshake (before any frame): a `Host` that is neither an IP literal, `localhost` nor an
+ * allowed name is refused with HTTP 403 (DNS rebinding); a foreign `Origin` with 403; an upgrade
+ * that does not offer the subprotocol `ldf.v1` with 400 (a client of another protocol version
+ * must not get a socket whose frames it would misread); one over a per-address connection cap
+ * with 429, over a server-wide cap with 503; an upgrade while closing with 503.
  *
  * @throws TypeError when an option is invalid (code `ERR_INVALID_OPTION`); the message names it.
  *

@@ -101,6 +101,8 @@ export interface SessionHost {
   device(id: string): DeviceHub | undefined;
   /** Whether a device's first resyncs still wait for its bridge. */
   deviceReadiness(id: string): DeviceReadiness | undefined;
+  /** Its hello was accepted (token and `authorize` passed): it leaves the pre-hello connection caps. */
+  sessionStarted(session: Session): void;
   sessionClosed(session: Session, code: number): void;
 }
 
@@ -383,6 +385,7 @@ export class Session implements HubMember {
     hub.join(this);
     const guardMs = this.host.protection.guardMs;
     logger.info({ session: this.id, device: hub.store.id, user: grant.user, mounts: hello.mounts }, 'session started');
+    this.host.sessionStarted(this);
     if (hello.mounts > 0 && guardMs > 0) {
       this.state = SessionState.Guarded;
       this.guardTimer = setTimeout(() => this.terminateOnThrow('guard timer', () => this.endGuard()), guardMs);

@@ -1,0 +1,162 @@
+/**
+ * Connection caps: how many upgraded sockets the server holds at once, in total and from one
+ * address, and how many of them may still be waiting for `hello` (the cheap ones: an attacker
+ * needs no token to hold them). An upgrade over a cap is refused at the handshake, before any
+ * frame: 429 for a cap of one address, 503 for a cap of the whole server. A socket counts from
+ * the moment it is accepted until it closes; it stops counting as "before hello" once its hello is
+ * accepted (token and `authorize` passed). Also the CLI's guard against TCP connections that never
+ * upgrade ({@link limitConnectionsPerAddress}).
+ * @module
+ */
+import type { Server, Socket } from 'node:net';
+import { isIP } from 'node:net';
+import { normaliseAddress } from './forwarded.js';
+import type { Logger } from './logger.js';
+import type { ConnectionLimits } from './options.js';
+import { RefusalLog } from './refusal-log.js';
+
+/** Which cap refused an upgrade. */
+export const ConnectionCap = {
+  /** `connectionLimits.perAddress`: HTTP 429. */
+  PerAddress: 'perAddress',
+  /** `connectionLimits.preHelloPerAddress`: HTTP 429. */
+  PreHelloPerAddress: 'preHelloPerAddress',
+  /** `connectionLimits.total`: HTTP 503. */
+  Total: 'total',
+  /** `connectionLimits.preHello`: HTTP 503. */
+  PreHello: 'preHello',
+} as const;
+export type ConnectionCap = (typeof ConnectionCap)[keyof typeof ConnectionCap];
+
+/** The HTTP status an upgrade over each cap is refused with. */
+export const CAP_STATUS: Readonly<Record<ConnectionCap, 429 | 503>> = Object.freeze({
+  perAddress: 429,
+  preHelloPerAddress: 429,
+  total: 503,
+  preHello: 503,
+});
+
+/**
+ * The key a client's address is counted under: an IPv4 address as it is, an IPv6 address by its
+ * /64 prefix (`2001:db8:1:2::/64`), since one IPv6 host usually holds a whole /64 and could
+ * otherwise take a new address for every connection. `address` is normalised (forwarded.ts).
+ * @internal
+ */
+export function addressKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const bare = address.split('%')[0] as string;
+  const [head = '', tail] = bare.split('::');
+  // A dotted IPv4 tail (`64:ff9b::192.0.2.1`) stands for two groups; only the count matters here.
+  const groups = (s: string): string[] =>
+    s === '' ? [] : s.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
+  const first = groups(head);
+  const last = tail === undefined ? [] : groups(tail);
+  const all = [...first, ...Array<string>(Math.max(0, 8 - first.length - last.length)).fill('0'), ...last];
+  return `${all
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
+interface AddressCount {
+  open: number;
+  preHello: number;
+}
+
+/** One counted socket. Both methods are idempotent. @internal */
+export interface ConnectionTicket {
+  /** Its hello was accepted: it no longer counts against the pre-hello caps. */
+  greeted(): void;
+  /** It closed: it no longer counts at all. */
+  closed(): void;
+}
+
+/** Counts the server's upgraded sockets against its {@link ConnectionLimits}. @internal */
+export class ConnectionCounter {
+  private open = 0;
+  private preHello = 0;
+  private readonly byAddress = new Map<string, AddressCount>();
+
+  constructor(private readonly limits: Readonly<ConnectionLimits>) {}
+
+  /** The cap a new socket from `address` would exceed, if any (per-address caps first). */
+  refusal(address: string): ConnectionCap | undefined {
+    const mine = this.byAddress.get(addressKey(address));
+    if (mine !== undefined && mine.open >= this.limits.perAddress) return ConnectionCap.PerAddress;
+    if (mine !== undefined && mine.preHello >= this.limits.preHelloPerAddress) return ConnectionCap.PreHelloPerAddress;
+    if (this.open >= this.limits.total) return ConnectionCap.Total;
+    if (this.preHello >= this.limits.preHello) return ConnectionCap.PreHello;
+    return undefined;
+  }
+
+  /** Counts a socket from `address` that was just accepted (not yet past hello). */
+  opened(address: string): ConnectionTicket {
+    const key = addressKey(address);
+    let mine = this.byAddress.get(key);
+    if (mine === undefined) {
+      mine = { open: 0, preHello: 0 };
+      this.byAddress.set(key, mine);
+    }
+    const count = mine;
+    count.open++;
+    count.preHello++;
+    this.open++;
+    this.preHello++;
+    let waitingForHello = true;
+    let open = true;
+    const greeted = (): void => {
+      if (!waitingForHello) return;
+      waitingForHello = false;
+      count.preHello--;
+      this.preHello--;
+    };
+    return {
+      greeted,
+      closed: () => {
+        if (!open) return;
+        greeted();
+        open = false;
+        count.open--;
+        this.open--;
+        if (count.open === 0) this.byAddress.delete(key);
+      },
+    };
+  }
+
+  /** Sockets counted now, for tests and diagnostics. */
+  counts(address?: string): { open: number; preHello: number } {
+    if (address === undefined) return { open: this.open, preHello: this.preHello };
+    const mine = this.byAddress.get(addressKey(address));
+    return { open: mine?.open ?? 0, preHello: mine?.preHello ?? 0 };
+  }
+}
+
+/**
+ * Closes, as soon as it is accepted, every TCP connection to `server` from an address (IPv6: a
+ * /64) that already has `max` open, upgraded or not: connections that never send a request, or
+ * never upgrade, cannot pile up from one address. Refusals are logged at most every 10 s. Meant
+ * for a server that takes connections straight from clients (the CLI's): behind a reverse proxy
+ * every connection comes from the proxy. Returns the function that removes the guard.
+ * @internal
+ */
+export function limitConnectionsPerAddress(server: Server, max: number, logger: Logger): () => void {
+  const counts = new Map<string, number>();
+  const log = new RefusalLog(logger);
+  const onConnection = (socket: Socket): void => {
+    const key = addressKey(normaliseAddress(socket.remoteAddress ?? 'unknown'));
+    const n = counts.get(key) ?? 0;
+    if (n >= max) {
+      log.refused('connection closed: too many from one address', { address: key, limit: max });
+      socket.destroy();
+      return;
+    }
+    counts.set(key, n + 1);
+    socket.once('close', () => {
+      const left = (counts.get(key) ?? 1) - 1;
+      if (left === 0) counts.delete(key);
+      else counts.set(key, left);
+    });
+  };
+  server.on('connection', onConnection);
+  return () => server.off('connection', onConnection);
+}
