@@ -3,6 +3,7 @@
  * `node dist/cli.js`, talked to with a real WebSocket client and real MQTT brokers.
  */
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
@@ -17,6 +18,7 @@ import {
   freePort,
   listeningUrl as listening,
   runCli as run,
+  refusal,
   runMosquittoTests,
   startMosquitto,
   startWitness,
@@ -88,6 +90,9 @@ describe('live-device-server --help', () => {
       '--path <path>',
       '--guard-ms <ms>',
       '--origin <origin>',
+      '--allowed-host <host>',
+      '--max-connections <n>',
+      '--max-connections-per-address <n>',
       '--token-env <NAME>',
       '--log-level <level>',
       '--help',
@@ -510,5 +515,45 @@ describe('live-device-server refuses bad configuration', () => {
     expect(none.stderr()).toContain('at least one --device FILE is needed');
     expect(await twice.exited).toBe(1);
     expect(twice.stderr()).toContain('two device files describe the device "videoproc"');
+  });
+});
+
+describe('live-device-server: the upgrade gate', () => {
+  it('refuses an upgrade whose Host is a name it was not given (DNS rebinding) with 403; --allowed-host admits one', async () => {
+    const cli = run(['--device', VIDEOPROC_FILE, '--port', '0', '--allowed-host', 'panel.example.com']);
+    const url = await listening(cli);
+    const port = new URL(url).port;
+    const rebound = `attacker.example:${port}`;
+    expect(await refusal(url, { headers: { host: rebound }, origin: `http://${rebound}` })).toBe(403);
+    const named = `panel.example.com:${port}`;
+    const ok = await TestClient.connect(url, { headers: { host: named }, origin: `http://${named}` });
+    ok.ws.close();
+    expect(cli.stderr()).toContain('upgrade refused: host not allowed');
+  });
+
+  it('closes idle TCP connections over --max-connections-per-address at once; a page from another address still gets in', async () => {
+    const cli = run(['--device', VIDEOPROC_FILE, '--port', '0', '--max-connections-per-address', '20']);
+    const url = await listening(cli);
+    const port = Number(new URL(url).port);
+    const idle: Socket[] = [];
+    cleanups.push(() => idle.forEach((s) => s.destroy()));
+    /** A TCP connection from 127.0.0.2 that sends nothing; resolves once the server accepted it. */
+    const open = () =>
+      new Promise<Socket>((resolve, reject) => {
+        const s = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' }, () => resolve(s));
+        idle.push(s);
+        s.once('error', reject);
+      });
+    for (let i = 0; i < 20; i++) await open();
+    // The 21st is accepted by the kernel and closed by the server, before any byte.
+    const over = await open();
+    await new Promise<void>((resolve) => over.once('close', () => resolve()));
+    expect(over.bytesRead).toBe(0);
+    // The 20 are still open, and a page from 127.0.0.1 gets in, resyncs and is acked.
+    expect(idle.slice(0, 20).every((s) => !s.destroyed)).toBe(true);
+    const { client, resync } = await page(url);
+    client.set(1, 'genlock_phase_h', 5, resync.fields.genlock_phase_h?.rev ?? 0);
+    expect((await client.ack(1, 10_000)).type).toBe('ack');
+    expect(cli.stderr()).toContain('connection closed: too many from one address');
   });
 });

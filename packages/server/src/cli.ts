@@ -19,7 +19,9 @@ import { mqttUrlProblem } from './cli/mqtt-url.js';
 import { hasSecretFlag, readPassword, warnAboutExposedSecretFiles } from './cli/secrets.js';
 import { readTlsPair, reloadTls, type TlsFiles, type TlsPair } from './cli/tls.js';
 import { loadDeviceFile, type DeviceDescription } from './device/index.js';
+import { guardTcpConnections } from './connection-limits.js';
 import { EMBEDDED_BROKER_DEFAULTS, startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+import { isHostRule } from './host.js';
 import type { Logger, LogFn } from './logger.js';
 import { createMqttBridge, type MqttBridgeOptions } from './mqtt-bridge.js';
 import { DEFAULTS } from './options.js';
@@ -79,6 +81,21 @@ function envName(value: string): string {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+function count(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
+
+function allowedHost(value: string, previous: string[]): string[] {
+  if (!isHostRule(value))
+    throw new InvalidArgumentError(
+      'expected a host name like panel.example.com, or .example.com for every subdomain (no scheme, no port)',
+    );
+  return [...previous, value];
+}
+
 /** Parsed command-line options. */
 interface CliOptions {
   device: string[];
@@ -102,6 +119,9 @@ interface CliOptions {
   path: string;
   guardMs: number;
   origin: string[];
+  allowedHost: string[];
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
   tokenEnv?: string;
   logLevel: Level;
 }
@@ -170,6 +190,25 @@ function program(): Command {
       "allow pages from this origin (besides the server's own host); repeatable",
       collect,
       [],
+    )
+    .option(
+      '--allowed-host <host>',
+      'accept upgrades whose Host is this name (.example.com: and its subdomains) besides IP addresses and localhost; repeatable',
+      allowedHost,
+      [],
+    )
+    .addOption(
+      new Option('--max-connections <n>', 'connections held at once in total; more are refused')
+        .argParser(count)
+        .default(DEFAULTS.connectionLimits.total),
+    )
+    .addOption(
+      new Option(
+        '--max-connections-per-address <n>',
+        'connections held at once from one client address; more are refused',
+      )
+        .argParser(count)
+        .default(DEFAULTS.connectionLimits.perAddress),
     )
     .addOption(
       new Option(
@@ -348,6 +387,8 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
     path: opts.path,
     guardMs: opts.guardMs,
     allowedOrigins: opts.origin,
+    allowedHosts: opts.allowedHost,
+    connectionLimits: { total: opts.maxConnections, perAddress: opts.maxConnectionsPerAddress },
     logger: log,
     ...(token === undefined ? {} : { token }),
   });
@@ -366,6 +407,8 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
     const files: TlsFiles = { certFile: opts.tlsCert, keyFile: opts.tlsKey };
     process.on('SIGHUP', () => void reloadTls(server, files, log));
   }
+  // This server is the CLI's own: the caps apply to its TCP connections too, so connections that never upgrade cannot pile up.
+  guardTcpConnections(server, { total: opts.maxConnections, perAddress: opts.maxConnectionsPerAddress }, log);
   live.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

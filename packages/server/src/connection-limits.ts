@@ -5,7 +5,7 @@
  * frame: 429 for a cap of one address, 503 for a cap of the whole server. A socket counts from
  * the moment it is accepted until it closes; it stops counting as "before hello" once its hello is
  * accepted (token and `authorize` passed). Also the CLI's guard against TCP connections that never
- * upgrade ({@link limitConnectionsPerAddress}).
+ * upgrade ({@link guardTcpConnections}).
  * @module
  */
 import type { Server, Socket } from 'node:net';
@@ -132,21 +132,26 @@ export class ConnectionCounter {
 }
 
 /**
- * Closes, as soon as it is accepted, every TCP connection to `server` from an address (IPv6: a
- * /64) that already has `max` open, upgraded or not: connections that never send a request, or
- * never upgrade, cannot pile up from one address. Refusals are logged at most every 10 s. Meant
- * for a server that takes connections straight from clients (the CLI's): behind a reverse proxy
- * every connection comes from the proxy. Returns the function that removes the guard.
+ * Guards a server that takes TCP connections straight from clients (the CLI's) against connections
+ * that never upgrade, or never send a request: Node closes those beyond `total` at once
+ * (`server.maxConnections`), and this closes, as soon as it is accepted, every connection from an
+ * address (IPv6: a /64) that already has `perAddress` open, upgraded or not. Both are logged at
+ * most every 10 s. Not for a server behind a reverse proxy: every connection comes from the proxy.
+ * Returns the function that removes the guard.
  * @internal
  */
-export function limitConnectionsPerAddress(server: Server, max: number, logger: Logger): () => void {
+export function guardTcpConnections(
+  server: Server,
+  caps: { readonly total: number; readonly perAddress: number },
+  logger: Logger,
+): () => void {
   const counts = new Map<string, number>();
   const log = new RefusalLog(logger);
   const onConnection = (socket: Socket): void => {
     const key = addressKey(normaliseAddress(socket.remoteAddress ?? 'unknown'));
     const n = counts.get(key) ?? 0;
-    if (n >= max) {
-      log.refused('connection closed: too many from one address', { address: key, limit: max });
+    if (n >= caps.perAddress) {
+      log.refused('connection closed: too many from one address', { address: key, limit: caps.perAddress });
       socket.destroy();
       return;
     }
@@ -157,6 +162,14 @@ export function limitConnectionsPerAddress(server: Server, max: number, logger: 
       else counts.set(key, left);
     });
   };
+  const onDrop = (): void => log.refused('connection closed: too many in total', { limit: caps.total });
+  const before = server.maxConnections;
+  server.maxConnections = caps.total;
   server.on('connection', onConnection);
-  return () => server.off('connection', onConnection);
+  server.on('drop', onDrop);
+  return () => {
+    server.maxConnections = before;
+    server.off('connection', onConnection);
+    server.off('drop', onDrop);
+  };
 }
