@@ -103,7 +103,10 @@ if (impl === Impl.Ldf) {
     schema,
     values: { n: 0, ...Object.fromEntries(schema.slice(1).map((f) => [f.name, ''])) },
   });
-  live = createLiveDeviceServer({ devices: [bridge], logger: silentLogger });
+  // Every bench client connects from 127.0.0.1: the connection caps (which protect a deployment
+  // from one address's flood) are lifted for this fleet. Their checks still run on every upgrade.
+  const NO_CAPS = { total: Infinity, perAddress: Infinity, preHello: Infinity, preHelloPerAddress: Infinity };
+  live = createLiveDeviceServer({ devices: [bridge], logger: silentLogger, connectionLimits: NO_CAPS });
   live.attach(httpServer);
   live.on('session-open', () => checkWaiters());
   live.on('session-close', () => checkWaiters());

@@ -74,7 +74,9 @@ export interface LiveDeviceServer {
   /**
    * Listens to an HTTP(S) server's `upgrade` events. Upgrades to other paths are left to the
    * server's other `upgrade` listeners; when there are none, they are answered 404. Returns the
-   * detach function. `close()` detaches too.
+   * detach function. `close()` detaches too. The connection caps apply to upgrades only: the
+   * server's own TCP connections (which carry the application's requests too) are left to its
+   * `maxConnections`, `headersTimeout` and `requestTimeout`, or to a proxy in front.
    */
   attach(httpServer: EventEmitter): () => void;
   /**
