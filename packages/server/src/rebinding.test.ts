@@ -6,7 +6,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genlockDevice, launchChromium, startWitness, whenOnline, type Witness } from '@live-device-form/testkit';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
@@ -36,6 +35,8 @@ interface Attempt {
   ack?: string;
   closeCode?: number;
 }
+
+type Browser = Awaited<ReturnType<typeof launchChromium>>;
 
 let broker: EmbeddedBroker;
 let bridge: MqttBridge;
@@ -79,10 +80,7 @@ async function attemptFrom(origin: string, value: number): Promise<Attempt> {
   const page = await browser.newPage();
   try {
     await page.goto(`${origin}/`);
-    return await page.evaluate(
-      (v) => (window as unknown as { attempt(v: number): Promise<Attempt> }).attempt(v),
-      value,
-    );
+    return (await page.evaluate(`window.attempt(${value})`)) as Attempt;
   } finally {
     await page.close();
   }

@@ -35,7 +35,11 @@ export interface IngressFloodOptions {
   durationMs?: number;
   /** Pages that never read. Defaults to `1000`. */
   idle?: number;
-  /** Loopback addresses the idle pages connect from, in turn. Defaults to 127.0.0.2–127.0.0.5. */
+  /**
+   * Loopback addresses the idle pages connect from, in turn. Defaults to 127.0.0.2–127.0.0.5, and
+   * more for over 2,000 idle pages (500 an address), so the server's default per-address
+   * connection cap (1,000) stays in force and does not refuse them.
+   */
   localAddresses?: readonly string[];
   /** Milliseconds between the reading page's pings (and writes: one every fourth ping). Defaults to `250`. */
   probeEveryMs?: number;
@@ -79,7 +83,9 @@ export async function runIngressFlood(options: IngressFloodOptions): Promise<Ing
   const rate = options.rate ?? 2000;
   const durationMs = options.durationMs ?? 8000;
   const idle = options.idle ?? 1000;
-  const localAddresses = options.localAddresses ?? ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'];
+  const localAddresses =
+    options.localAddresses ??
+    Array.from({ length: Math.max(4, Math.ceil(idle / 500)) }, (_, i) => `127.0.${(i + 2) >> 8}.${(i + 2) & 255}`);
   const probeEveryMs = options.probeEveryMs ?? 250;
   const answerTimeoutMs = options.answerTimeoutMs ?? 15_000;
   const prefix = `flood-${process.pid}-${++runs}`;
