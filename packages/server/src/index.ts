@@ -20,7 +20,14 @@ export type { CodedTypeError } from './errors.js';
 export { createLiveDeviceServer } from './server.js';
 export type { LiveDeviceServer, LiveDeviceServerEvents, Protection, SessionCloseInfo } from './server.js';
 export { DEFAULTS, FLOOD_FACTOR } from './options.js';
-export type { AuthorizeGrant, AuthorizeHook, AuthorizeResult, LiveDeviceServerOptions, RateLimit } from './options.js';
+export type {
+  AuthorizeGrant,
+  AuthorizeHook,
+  AuthorizeResult,
+  ConnectionLimits,
+  LiveDeviceServerOptions,
+  RateLimit,
+} from './options.js';
 export type { ReadyReport } from './readiness.js';
 export type { TokenThrottleOptions } from './token-throttle.js';
 export { SessionState } from './session.js';
