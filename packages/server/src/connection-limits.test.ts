@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionCap, ConnectionCounter, addressKey } from './connection-limits.js';
 import { recordingLogger } from './logger.js';
-import { RefusalLog } from './refusal-log.js';
 
 describe('ConnectionCounter', () => {
   const limits = { total: 4, perAddress: 3, preHello: 3, preHelloPerAddress: 2 };
@@ -60,25 +59,5 @@ describe('addressKey', () => {
     expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
     expect(addressKey('64:ff9b::192.0.2.1')).toBe('64:ff9b:0:0::/64');
     expect(addressKey('unknown')).toBe('unknown');
-  });
-});
-
-describe('RefusalLog', () => {
-  it('logs the first refusal of a kind, counts the rest for the interval, then logs again with the count', () => {
-    const log = recordingLogger();
-    let now = 0;
-    const refusals = new RefusalLog(log, 10_000, () => now);
-    refusals.refused('a', { n: 1 });
-    refusals.refused('a', { n: 2 });
-    refusals.refused('b', { n: 3 });
-    now = 9_999;
-    refusals.refused('a', { n: 4 });
-    now = 10_000;
-    refusals.refused('a', { n: 5 });
-    expect(log.entries).toEqual([
-      { level: 'warn', msg: 'a', obj: { n: 1 } },
-      { level: 'warn', msg: 'b', obj: { n: 3 } },
-      { level: 'warn', msg: 'a', obj: { n: 5, suppressed: 2 } },
-    ]);
   });
 });

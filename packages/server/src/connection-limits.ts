@@ -13,7 +13,7 @@ import { isIP } from 'node:net';
 import { normaliseAddress } from './forwarded.js';
 import type { Logger } from './logger.js';
 import type { ConnectionLimits } from './options.js';
-import { RefusalLog } from './refusal-log.js';
+import { throttleLogger } from './log-throttle.js';
 
 /** Which cap refused an upgrade. */
 export const ConnectionCap = {
@@ -135,8 +135,8 @@ export class ConnectionCounter {
  * Guards a server that takes TCP connections straight from clients (the CLI's) against connections
  * that never upgrade, or never send a request: Node closes those beyond `total` at once
  * (`server.maxConnections`), and this closes, as soon as it is accepted, every connection from an
- * address (IPv6: a /64) that already has `perAddress` open, upgraded or not. Both are logged at
- * most every 10 s. Not for a server behind a reverse proxy: every connection comes from the proxy.
+ * address (IPv6: a /64) that already has `perAddress` open, upgraded or not. Both are logged
+ * through a `throttleLogger` (2 lines per kind per 10 s, then a count). Not for a server behind a reverse proxy: every connection comes from the proxy.
  * Returns the function that removes the guard.
  * @internal
  */
@@ -146,12 +146,13 @@ export function guardTcpConnections(
   logger: Logger,
 ): () => void {
   const counts = new Map<string, number>();
-  const log = new RefusalLog(logger);
+  // A flood of refused connections must not become a flood of lines: 2 per 10 s, then a count.
+  const log = throttleLogger(logger, { levels: ['warn'] });
   const onConnection = (socket: Socket): void => {
     const key = addressKey(normaliseAddress(socket.remoteAddress ?? 'unknown'));
     const n = counts.get(key) ?? 0;
     if (n >= caps.perAddress) {
-      log.refused('connection closed: too many from one address', { address: key, limit: caps.perAddress });
+      log.warn({ address: key, limit: caps.perAddress }, 'connection closed: too many from one address');
       socket.destroy();
       return;
     }
@@ -162,7 +163,7 @@ export function guardTcpConnections(
       else counts.set(key, left);
     });
   };
-  const onDrop = (): void => log.refused('connection closed: too many in total', { limit: caps.total });
+  const onDrop = (): void => log.warn({ limit: caps.total }, 'connection closed: too many in total');
   const before = server.maxConnections;
   server.maxConnections = caps.total;
   server.on('connection', onConnection);
@@ -171,5 +172,6 @@ export function guardTcpConnections(
     server.maxConnections = before;
     server.off('connection', onConnection);
     server.off('drop', onDrop);
+    log.close();
   };
 }

@@ -18,7 +18,6 @@ import { checkBoolean } from './option-checks.js';
 import { type LiveDeviceServerOptions, type ResolvedOptions, checkGuardMs, resolveOptions } from './options.js';
 import { isOriginAllowed, offersSubprotocol } from './origin.js';
 import { DeviceReadiness, type ReadyReport } from './readiness.js';
-import { RefusalLog } from './refusal-log.js';
 import { type ServerStats, type SessionInfo, Session, type SessionHost } from './session.js';
 import { DeviceStore } from './store.js';
 import { TokenThrottle } from './token-throttle.js';
@@ -128,7 +127,6 @@ class LiveServer implements LiveDeviceServer, SessionHost {
   /** Every open session, with its place in the connection caps. */
   private readonly open = new Map<Session, ConnectionTicket>();
   private readonly connections: ConnectionCounter;
-  private readonly refusals: RefusalLog;
   private readonly wss: WebSocketServer;
   private readonly detachers = new Set<() => void>();
   private readonly listeners: { [E in keyof LiveDeviceServerEvents]: Set<LiveDeviceServerEvents[E]> } = {
@@ -146,7 +144,6 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     this.tokenThrottle =
       o.token !== undefined && o.tokenThrottle ? new TokenThrottle(o.tokenThrottle, o.logger) : undefined;
     this.connections = new ConnectionCounter(o.connectionLimits);
-    this.refusals = new RefusalLog(o.logger);
     this.protection = { guardMs: o.guardMs, checkRevisions: o.checkRevisions };
     for (const bridge of o.devices) {
       const store = new DeviceStore(bridge, {
@@ -198,30 +195,39 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     const o = this.options;
     const facts = requestFacts(req, o.trustProxy);
     if (!isHostAllowed(facts.host, o.allowedHosts)) {
-      this.refusals.refused('upgrade refused: host not allowed', { host: facts.host ?? null, remote: facts.address });
+      this.options.logger.warn(
+        { host: facts.host ?? null, remote: facts.address },
+        'upgrade refused: host not allowed',
+      );
       return { status: 403, message: 'Host not allowed' };
     }
     if (!isOriginAllowed(origin, facts, o.allowedOrigins, o.requireOrigin)) {
-      this.refusals.refused('upgrade refused: origin not allowed', {
-        origin: origin ?? null,
-        host: facts.host,
-        remote: facts.address,
-      });
+      this.options.logger.warn(
+        {
+          origin: origin ?? null,
+          host: facts.host,
+          remote: facts.address,
+        },
+        'upgrade refused: origin not allowed',
+      );
       return { status: 403, message: 'Origin not allowed' };
     }
     if (!offersSubprotocol(req.headers['sec-websocket-protocol'], SUBPROTOCOL)) {
-      this.refusals.refused(`upgrade refused: subprotocol ${SUBPROTOCOL} not offered`, { remote: facts.address });
+      this.options.logger.warn({ remote: facts.address }, `upgrade refused: subprotocol ${SUBPROTOCOL} not offered`);
       return { status: 400, message: `Sec-WebSocket-Protocol must offer ${SUBPROTOCOL}` };
     }
     const cap = this.connections.refusal(facts.address);
     if (cap !== undefined) {
       const status = CAP_STATUS[cap];
-      this.refusals.refused(`upgrade refused: connection limit ${cap}`, {
-        cap,
-        limit: o.connectionLimits[cap],
-        remote: facts.address,
-        ...(status === 429 && !o.trustProxy ? { hint: 'behind a reverse proxy? set trustProxy' } : {}),
-      });
+      this.options.logger.warn(
+        {
+          cap,
+          limit: o.connectionLimits[cap],
+          remote: facts.address,
+          ...(status === 429 && !o.trustProxy ? { hint: 'behind a reverse proxy? set trustProxy' } : {}),
+        },
+        `upgrade refused: connection limit ${cap}`,
+      );
       return { status, message: status === 429 ? 'Too many connections from this address' : 'Server full' };
     }
     return undefined;

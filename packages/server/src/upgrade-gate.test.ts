@@ -107,10 +107,13 @@ describe('Host check (DNS rebinding)', () => {
     expect(await refusal(proxied.url, { headers: good, origin: 'http://panel.example.com' })).toBe(403);
   });
 
-  it('logs refusals at most once per interval, with how many went unlogged', async () => {
-    const h = await startServer();
+  it('logs refusals rate-limited (logThrottleMs): 2 lines, then one summary with the count', async () => {
+    const h = await startServer({ logThrottleMs: 60_000 });
     for (let i = 0; i < 5; i++) expect(await refusal(h.url, { headers: { host: 'attacker.example' } })).toBe(403);
-    expect(h.log.entries.filter((e) => e.msg === 'upgrade refused: host not allowed')).toHaveLength(1);
+    const lines = () => h.log.entries.filter((e) => e.msg.startsWith('upgrade refused: host not allowed'));
+    expect(lines()).toHaveLength(2);
+    await h.live.close();
+    expect(lines().at(-1)?.obj).toMatchObject({ suppressed: 3, host: 'attacker.example' });
   });
 });
 
