@@ -556,4 +556,21 @@ describe('live-device-server: the upgrade gate', () => {
     expect((await client.ack(1, 10_000)).type).toBe('ack');
     expect(cli.stderr()).toContain('connection closed: too many from one address');
   });
+
+  it('with --trust-proxy, the per-address cap counts the forwarded address, not the proxy’s', async () => {
+    const cli = run(['--device', VIDEOPROC_FILE, '--port', '0', '--trust-proxy', '--max-connections-per-address', '3']);
+    const url = await listening(cli);
+    // Every connection comes from 127.0.0.1, as through a proxy; X-Forwarded-For names the client.
+    const from = (client: string) => ({ headers: { 'x-forwarded-for': client } });
+    const held: TestClient[] = [];
+    cleanups.push(() => held.forEach((c) => c.ws.terminate()));
+    for (let i = 0; i < 3; i++) held.push(await TestClient.connect(url, from('198.51.100.7')));
+    expect(await refusal(url, from('198.51.100.7'))).toBe(429);
+    // Another client behind the same proxy still gets in, and is served.
+    held.push(await TestClient.connect(url, from('198.51.100.8')));
+    const last = held.at(-1) as TestClient;
+    last.hello(0);
+    await last.next((f) => f.type === 'resync', 10_000);
+    expect(cli.stderr()).toContain('upgrade refused: connection limit perAddress');
+  });
 });

@@ -122,6 +122,7 @@ interface CliOptions {
   allowedHost: string[];
   maxConnections: number;
   maxConnectionsPerAddress: number;
+  trustProxy?: boolean;
   tokenEnv?: string;
   logLevel: Level;
 }
@@ -196,6 +197,10 @@ function program(): Command {
       'accept upgrades whose Host is this name (.example.com: and its subdomains) besides IP addresses and localhost; repeatable',
       allowedHost,
       [],
+    )
+    .option(
+      '--trust-proxy',
+      'a reverse proxy in front: believe its X-Forwarded-For/-Host/-Proto (only if every connection comes through it)',
     )
     .addOption(
       new Option('--max-connections <n>', 'connections held at once in total; more are refused')
@@ -389,6 +394,7 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
     allowedOrigins: opts.origin,
     allowedHosts: opts.allowedHost,
     connectionLimits: { total: opts.maxConnections, perAddress: opts.maxConnectionsPerAddress },
+    trustProxy: opts.trustProxy === true,
     logger: log,
     ...(token === undefined ? {} : { token }),
   });
@@ -407,8 +413,14 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
     const files: TlsFiles = { certFile: opts.tlsCert, keyFile: opts.tlsKey };
     process.on('SIGHUP', () => void reloadTls(server, files, log));
   }
-  // This server is the CLI's own: the caps apply to its TCP connections too, so connections that never upgrade cannot pile up.
-  guardTcpConnections(server, { total: opts.maxConnections, perAddress: opts.maxConnectionsPerAddress }, log);
+  // This server is the CLI's own: the caps apply to its TCP connections too, so connections that never
+  // upgrade cannot pile up. Behind a proxy every TCP connection is the proxy's: only the total applies
+  // there, and the per-address cap is the SDK's, on the forwarded address.
+  guardTcpConnections(
+    server,
+    { total: opts.maxConnections, perAddress: opts.trustProxy ? Infinity : opts.maxConnectionsPerAddress },
+    log,
+  );
   live.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
