@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBPROTOCOL } from '@live-device-form/protocol';
-import { RawWsClient, TestClient } from '@live-device-form/testkit';
+import { DEFAULTS } from '@live-device-form/server';
+import { RawWsClient, TestClient, refusal } from '@live-device-form/testkit';
 import { type Stack, startStack } from '../src/stack.js';
 
 const ATTACKER = '127.0.0.2';
@@ -103,5 +104,66 @@ describe('token guessing', () => {
     expect(codes.slice(5).every((c) => c === 4429)).toBe(true);
     expect(sdkPublishes(stack).some((p) => /8\d{6}/.test(p.payload))).toBe(false);
     await pageStillWorks(stack, 8_100_001, 'correct horse battery staple');
+  }, 60_000);
+});
+
+describe('DNS rebinding and connection floods (default caps)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  it('a rebound name (Origin and Host agree on attacker.example) is refused 403 before any frame', async () => {
+    const port = new URL(stack.url).port;
+    for (const host of [`attacker.example:${port}`, `attacker.example`, `panel.attacker.example:${port}`]) {
+      const origin = `http://${host}`;
+      expect(await refusal(stack.url, { headers: { host }, origin })).toBe(403);
+      expect(await refusal(stack.url, { headers: { host } })).toBe(403);
+    }
+    expect(sdkPublishes(stack)).toEqual([]);
+    await pageStillWorks(stack, 9_100_001);
+  });
+
+  it('floods from second addresses stop at the per-address caps; a page from 127.0.0.1 gets in, resyncs and is acked', async () => {
+    const url = new URL(stack.url);
+    const target = { host: url.hostname, port: Number(url.port), path: url.pathname, protocol: SUBPROTOCOL };
+    const { preHelloPerAddress, perAddress } = DEFAULTS.connectionLimits;
+    /** Opens `n` sockets from `address`, 50 at a time; resolves with the open ones and the refusals. */
+    const flood = async (address: string, n: number, hello: string | undefined) => {
+      const open: RawWsClient[] = [];
+      const refused: string[] = [];
+      for (let i = 0; i < n; i += 50) {
+        await Promise.all(
+          Array.from({ length: Math.min(50, n - i) }, async (_, j) => {
+            const c = new RawWsClient(i + j, { onText() {}, onClose() {} });
+            try {
+              await c.open({ ...target, localAddress: address }, hello, true);
+              open.push(c);
+            } catch (err) {
+              refused.push((err as Error).message);
+            }
+          }),
+        );
+      }
+      return { open, refused };
+    };
+    // Sockets that never say hello: only preHelloPerAddress of them are held.
+    const silent = await flood('127.0.0.2', preHelloPerAddress + 100, undefined);
+    // Sockets that say hello (and then never read): only perAddress of them.
+    const hello = JSON.stringify({ type: 'hello', device: 'dev1', mounts: 0 });
+    const chatty = await flood('127.0.0.3', perAddress + 100, hello);
+    try {
+      expect(silent.open).toHaveLength(preHelloPerAddress);
+      expect(silent.refused).toHaveLength(100);
+      expect(new Set(silent.refused)).toEqual(new Set(['upgrade refused: HTTP/1.1 429 Too Many Requests']));
+      expect(chatty.open).toHaveLength(perAddress);
+      expect(chatty.refused).toHaveLength(100);
+      await pageStillWorks(stack, 9_200_001);
+    } finally {
+      for (const c of [...silent.open, ...chatty.open]) c.destroy();
+    }
   }, 60_000);
 });

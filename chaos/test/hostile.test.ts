@@ -102,9 +102,19 @@ describe('hostile clients against the real stack', () => {
       client.set(++id, field, 1, 0);
       expect(await client.ack(id)).toMatchObject({ status: 'rejected', reason: 'invalid' });
     }
-    // Text values: a separator of the payload, control characters and NUL are refused; the rest is
+    // Text values: a separator of the payload, control characters (C0, C1 with NEL), NUL, U+2028
+    // and lone surrogates are refused; the rest is
     // payload on the device's own action topic, never a topic.
-    const refused = ['x;y', 'a\u0000b', 'line\nbreak', 'tab\there'];
+    const refused = [
+      'x;y',
+      'a\u0000b',
+      'line\nbreak',
+      'tab\there',
+      'nel\u0085level 999999',
+      'ls\u2028x',
+      'c1\u009b',
+      'lone\ud800',
+    ];
     for (const value of refused) {
       client.set(++id, 'name', value, rev('name'));
       expect(await client.ack(id)).toMatchObject({ status: 'rejected', reason: 'invalid' });
