@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { type HelloFrame, MAX_FRAME_BYTES } from '@live-device-form/protocol';
+import { type HelloFrame, MAX_FRAME_BYTES, MAX_SERVER_FRAME_BYTES, maxResyncBytes } from '@live-device-form/protocol';
 import type { DeviceBridge } from './bridge.js';
 import { type HostRules, hostRules, isHostRule } from './host.js';
 import { type ThrottledLogger, throttleLogger } from './log-throttle.js';
@@ -350,6 +350,14 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     }
     if (ids.has(d.id))
       throw invalidOption(`Two entries of the "devices" option have the id "${d.id}"; ids must be unique`);
+    // Any bridge, described or built in code: a resync no client accepts would never reach a page.
+    const bytes = maxResyncBytes(d.schema);
+    if (bytes > MAX_SERVER_FRAME_BYTES) {
+      throw invalidOption(
+        `The device "${d.id}" could need a resync of ${bytes} bytes (its schema, every value at its longest), ` +
+          `over the ${MAX_SERVER_FRAME_BYTES}-byte frame limit of every client: use fewer fields or options, or shorter ones`,
+      );
+    }
     ids.add(d.id);
   }
   const { path } = o;

@@ -140,6 +140,17 @@ describe('options', () => {
 
   it('throws a TypeError naming the option at fault', () => {
     expect(() => make({ devices: [makeBridge(), makeBridge()] })).toThrow(/"devices".*unique/);
+    // A bridge built in code whose resync no client would accept (six enums of 256 × 1,000 characters).
+    const huge = Array.from({ length: 6 }, (_, i) => ({
+      name: `e${i}`,
+      label: `E${i}`,
+      type: 'enum' as const,
+      options: Array.from({ length: 256 }, (_, j) => ({ value: `${j}`.padEnd(1000, 'x'), label: `${j}` })),
+      writable: true,
+    }));
+    expect(() => make({ devices: [makeBridge({ schema: huge, values: {}, composite: [] })] })).toThrow(
+      /"videoproc" could need a resync of \d+ bytes .* over the 1048576-byte frame limit/,
+    );
     expect(() => make({ path: 'live' })).toThrow(/"path"/);
     expect(() => make({ guardMs: -1 })).toThrow(/"guardMs"/);
     expect(() => make({ maxFrameBytes: 1 << 20 })).toThrow(/"maxFrameBytes"/);
