@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionCap, ConnectionCounter, addressKey } from './connection-limits.js';
-import { recordingLogger } from './logger.js';
 
 describe('ConnectionCounter', () => {
   const limits = { total: 4, perAddress: 3, preHello: 3, preHelloPerAddress: 2 };
