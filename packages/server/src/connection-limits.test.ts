@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionCap, ConnectionCounter, addressKey } from './connection-limits.js';
+import { ConnectionCap, ConnectionCounter } from './connection-limits.js';
+import { addressKey } from './forwarded.js';
 
 describe('ConnectionCounter', () => {
   const limits = { total: 4, perAddress: 3, preHello: 3, preHelloPerAddress: 2 };

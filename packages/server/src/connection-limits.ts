@@ -9,8 +9,7 @@
  * @module
  */
 import type { Server, Socket } from 'node:net';
-import { isIP } from 'node:net';
-import { normaliseAddress } from './forwarded.js';
+import { addressKey, normaliseAddress } from './forwarded.js';
 import type { Logger } from './logger.js';
 import type { ConnectionLimits } from './options.js';
 import { throttleLogger } from './log-throttle.js';
@@ -35,28 +34,6 @@ export const CAP_STATUS: Readonly<Record<ConnectionCap, 429 | 503>> = Object.fre
   total: 503,
   preHello: 503,
 });
-
-/**
- * The key a client's address is counted under: an IPv4 address as it is, an IPv6 address by its
- * /64 prefix (`2001:db8:1:2::/64`), since one IPv6 host usually holds a whole /64 and could
- * otherwise take a new address for every connection. `address` is normalised (forwarded.ts).
- * @internal
- */
-export function addressKey(address: string): string {
-  if (isIP(address) !== 6) return address;
-  const bare = address.split('%')[0] as string;
-  const [head = '', tail] = bare.split('::');
-  // A dotted IPv4 tail (`64:ff9b::192.0.2.1`) stands for two groups; only the count matters here.
-  const groups = (s: string): string[] =>
-    s === '' ? [] : s.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
-  const first = groups(head);
-  const last = tail === undefined ? [] : groups(tail);
-  const all = [...first, ...Array<string>(Math.max(0, 8 - first.length - last.length)).fill('0'), ...last];
-  return `${all
-    .slice(0, 4)
-    .map((g) => parseInt(g, 16).toString(16))
-    .join(':')}::/64`;
-}
 
 interface AddressCount {
   open: number;

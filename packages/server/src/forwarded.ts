@@ -3,6 +3,7 @@
  * it came over TLS. Read from the socket and the `Host` header; behind a reverse proxy, and only
  * when `trustProxy` is set, from the `X-Forwarded-For`, `X-Forwarded-Host` and `X-Forwarded-Proto`
  * headers the proxy adds. Without `trustProxy` those headers are ignored: any client can send them.
+ * Also the key an address is counted under by the per-address limits (`addressKey`).
  * @module
  */
 import type { IncomingMessage } from 'node:http';
@@ -73,4 +74,27 @@ export function requestFacts(request: IncomingMessage, trustProxy: boolean): Req
     if (proto !== undefined) secure = proto === 'https' || proto === 'wss';
   }
   return { address, host: host === '' ? undefined : host, secure };
+}
+
+/**
+ * The key a client's address is counted under: an IPv4 address as it is, an IPv6 address by its
+ * /64 prefix (`2001:db8:1:2::/64`), since one IPv6 host usually holds a whole /64 and could
+ * otherwise take a new address for every connection. `address` is normalised (forwarded.ts).
+ * Shared by the connection caps and the token throttle.
+ * @internal
+ */
+export function addressKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const bare = address.split('%')[0] as string;
+  const [head = '', tail] = bare.split('::');
+  // A dotted IPv4 tail (`64:ff9b::192.0.2.1`) stands for two groups; only the count matters here.
+  const groups = (s: string): string[] =>
+    s === '' ? [] : s.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
+  const first = groups(head);
+  const last = tail === undefined ? [] : groups(tail);
+  const all = [...first, ...Array<string>(Math.max(0, 8 - first.length - last.length)).fill('0'), ...last];
+  return `${all
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }

@@ -48,7 +48,10 @@ interface Window {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
-const span = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+/** `10 s`, or `250 ms` for an interval that is not whole seconds: how log lines name a window. @internal */
+export function formatInterval(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
 
 /**
  * Wraps `inner` so that repeated entries of one kind are counted rather than logged (see the module
@@ -73,7 +76,7 @@ export function throttleLogger(inner: Logger, options: LogThrottleOptions = {}):
     const count = w.suppressed.toLocaleString('en-US');
     inner[w.level](
       { ...w.last, suppressed: w.suppressed, intervalMs },
-      `${w.msg} (and ${count} more in the last ${span(intervalMs)})`,
+      `${w.msg} (and ${count} more in the last ${formatInterval(intervalMs)})`,
     );
   };
 

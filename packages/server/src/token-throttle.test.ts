@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ErrorFrame, SUBPROTOCOL } from '@live-device-form/protocol';
 import { type Harness, RawWsClient, startServer, stopAll, until } from '@live-device-form/testkit';
 import { recordingLogger } from './logger.js';
-import { TOKEN_THROTTLE_DEFAULTS, TokenThrottle, type TokenThrottleOptions, addressKey } from './token-throttle.js';
+import { TOKEN_THROTTLE_DEFAULTS, TokenThrottle, type TokenThrottleOptions } from './token-throttle.js';
+import { addressKey } from './forwarded.js';
 
 afterEach(stopAll);
 

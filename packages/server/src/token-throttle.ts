@@ -10,7 +10,8 @@
  * each of its 2^64 addresses apart would let it guess without limit.
  * @module
  */
-import { isIP } from 'node:net';
+import { addressKey } from './forwarded.js';
+import { formatInterval } from './log-throttle.js';
 import type { Logger } from './logger.js';
 
 /** Options of the token-guessing throttle (`tokenThrottle`). */
@@ -56,26 +57,6 @@ interface AddressRecord {
 interface Tally {
   failed: number;
   refused: number;
-}
-
-/**
- * The key an address is counted under: IPv6 by its /64 prefix (`2001:db8:0:1::/64`), anything
- * else as it is (an IPv4 address, `unknown`). @internal
- */
-export function addressKey(address: string): string {
-  const bare = address.split('%')[0] as string;
-  if (isIP(bare) !== 6) return address;
-  const groupsOf = (part: string): string[] =>
-    part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
-  const [left = '', right] = bare.split('::');
-  const head = groupsOf(left);
-  const tail = right === undefined ? [] : groupsOf(right);
-  const groups =
-    right === undefined ? head : [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => parseInt(g, 16).toString(16))
-    .join(':')}::/64`;
 }
 
 /** The token-guessing throttle of one server. @internal */
@@ -184,7 +165,7 @@ export class TokenThrottle {
    * busiest first; beyond {@link MAX_SUMMARY_LINES}, one line adds up the rest.
    */
   private summarise(): void {
-    const interval = duration(this.options.summaryIntervalMs);
+    const interval = formatInterval(this.options.summaryIntervalMs);
     const rows = [...this.tallies]
       .filter(([, t]) => t.failed > 1 || t.refused > 0)
       .sort(([, a], [, b]) => b.failed + b.refused - (a.failed + a.refused));
@@ -217,11 +198,6 @@ export class TokenThrottle {
     this.overflow.failed = 0;
     this.overflow.refused = 0;
   }
-}
-
-/** `10 s`, or `250 ms` for an interval that is not whole seconds. */
-function duration(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 function count(n: number): string {
