@@ -16,6 +16,7 @@ const TS_PROJECTS = [
   './packages/testkit/tsconfig.json',
   './chaos/tsconfig.json',
   './bench/tsconfig.json',
+  './examples/tsconfig.json',
 ];
 
 /** A package is used through its name, never by reaching into another package's sources. */
