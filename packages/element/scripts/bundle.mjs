@@ -51,6 +51,40 @@ const literals = {
 };
 
 /**
+ * Keeps each locale other than English out of the bundle (docs/element.md, "Languages"): the
+ * element's `import('./locales/de.js')` stays a dynamic import of the module beside the bundle,
+ * `dist/locales/de.js`, fetched only by a page that shows German.
+ */
+const localesApart = {
+  name: 'locales-apart',
+  setup(build) {
+    build.onResolve({ filter: /[\\/]locales[\\/][\w-]+\.js$/ }, (args) =>
+      args.kind === 'dynamic-import'
+        ? { path: `./locales/${args.path.split(/[\\/]/).pop()}`, external: true }
+        : undefined,
+    );
+  },
+};
+
+/**
+ * Minifies one locale module as a page fetches it (`dist/locales/<lang>.js`), for `scripts/size.mjs`.
+ * @returns {Promise<string>} the minified code
+ */
+export async function bundleLocale(lang) {
+  const result = await esbuild.build({
+    entryPoints: [`${pkgDir}dist/locales/${lang}.js`],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: 'es2022',
+    write: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  return result.outputFiles[0].text;
+}
+
+/**
  * Bundles `entry`; `withLit: false` leaves `lit` and its subpaths external (what a page that
  * already loads Lit pays).
  * @returns {Promise<string>} the minified code
@@ -63,7 +97,7 @@ export async function bundle({ withLit = true, outfile } = {}) {
     format: 'esm',
     target: 'es2022',
     external: withLit ? [] : ['lit', 'lit/*', '@lit/*'],
-    plugins: [literals],
+    plugins: [literals, localesApart],
     write: false,
     outfile: outfile ?? 'out.js',
     metafile: true,

@@ -176,6 +176,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 const IMMEDIATE_RETRY_GAP_MS = 1000;
 
+/**
+ * After this many handshake failures in a row (sockets that closed without ever opening, the
+ * connect timeout aside) the connection reports `refused` and the element shows its hint. Browsers
+ * do not tell a page why a handshake failed: an HTTP 403 for an `Origin` or `Host` the server does
+ * not allow, a draining server's 503 and a closed port all look the same, so none of them is
+ * fatal and the attempts go on with backoff (docs/element.md, "When the server refuses").
+ */
+export const REFUSED_AFTER_FAILURES = 3;
+
 /** Close code the client uses when it gives up on a socket itself (heartbeat, bad frame). */
 const CLIENT_DROP_CODE = 4000;
 
@@ -289,6 +298,10 @@ export class Connection implements ReactiveController {
   #setId = 0;
   #lastImmediateRetryAt = -Infinity;
   #retryAt = 0;
+  /** Sockets in a row that closed before they opened (see {@link REFUSED_AFTER_FAILURES}); 0 after an open. */
+  #handshakeFailures = 0;
+  /** `refused` as last reported with a state: a change is reported even when the state stays. */
+  #reportedRefused = false;
   /** The current socket's `error` frame: the close that follows says whether it is fatal. */
   #serverError: ErrorFrame | null = null;
   /** Sets sent on the current socket and not answered yet, by id. */
@@ -324,6 +337,15 @@ export class Connection implements ReactiveController {
   /** The `mounts` the next `hello` carries: how many earlier sockets completed a resync. */
   get mounts(): number {
     return this.#mounts;
+  }
+
+  /**
+   * Whether the last {@link REFUSED_AFTER_FAILURES} or more attempts in a row failed their
+   * handshake: the server (or something before it) refuses the connection, most often for its
+   * `Origin` or `Host`. The attempts go on; it is `false` again once a socket opens.
+   */
+  get refused(): boolean {
+    return this.#handshakeFailures >= REFUSED_AFTER_FAILURES;
   }
 
   /** When `reconnecting`: the clock time of the next attempt (equal to now or earlier once it is under way). */
@@ -433,6 +455,7 @@ export class Connection implements ReactiveController {
 
   #start(): void {
     this.#error = null;
+    this.#handshakeFailures = 0;
     this.#serverError = null;
     this.#backoff.reset();
     this.#listenForWake(true);
@@ -470,10 +493,11 @@ export class Connection implements ReactiveController {
     this.#socket = socket;
     this.#opened = this.#synced = false;
     this.#epoch = null;
-    this.#attemptTimer = this.#clock.setTimeout(() => this.#drop('connect timeout'), this.#connectTimeoutMs);
+    this.#attemptTimer = this.#clock.setTimeout(() => this.#drop('connect timeout', false), this.#connectTimeoutMs);
     socket.onopen = () => {
       this.#clearTimers();
       this.#opened = true;
+      this.#handshakeFailures = 0;
       this.#sendFrame(
         token
           ? { type: 'hello', device: endpoint.device, mounts: this.#mounts, token }
@@ -526,8 +550,10 @@ export class Connection implements ReactiveController {
     }
   }
 
-  #onClose(code: number, reason: string): void {
+  /** `handshake`: a close before the socket opened counts as a handshake failure (not after a connect timeout). */
+  #onClose(code: number, reason: string, handshake = true): void {
     const socket = this.#socket;
+    if (socket && !this.#opened && handshake) this.#handshakeFailures++;
     if (socket) this.#detach(socket);
     this.#socket = null;
     this.#generation++;
@@ -560,7 +586,7 @@ export class Connection implements ReactiveController {
   }
 
   /** Gives up on the current socket without waiting for its closing handshake (which a dead link never completes). */
-  #drop(reason: string): void {
+  #drop(reason: string, handshake = true): void {
     const socket = this.#socket;
     if (!socket) return;
     this.#detach(socket);
@@ -569,7 +595,7 @@ export class Connection implements ReactiveController {
     } catch {
       /* nothing to close */
     }
-    this.#onClose(1006, reason);
+    this.#onClose(1006, reason, handshake);
   }
 
   #fail(code: number, reason: ConnectionErrorReason, message: string): void {
@@ -624,8 +650,10 @@ export class Connection implements ReactiveController {
   }
 
   #setState(state: ConnectionState): void {
-    if (state === this.#state && state !== ConnectionState.Reconnecting) return;
+    const refused = this.refused;
+    if (state === this.#state && state !== ConnectionState.Reconnecting && refused === this.#reportedRefused) return;
     this.#state = state;
+    this.#reportedRefused = refused;
     this.#handlers.onState(state);
   }
 }

@@ -21,6 +21,12 @@ export interface StateDetail {
   retryIn: number;
   /** Set when `state` is `failed`. */
   error: ConnectionError | null;
+  /**
+   * Several quick handshake failures in a row (`REFUSED_AFTER_FAILURES`): the server refuses the
+   * connection, most often for its `Origin` or `Host`. The element keeps retrying and shows a hint;
+   * `false` again once a socket opens.
+   */
+  refused: boolean;
 }
 
 /** `ldf-resync`: a fresh snapshot arrived; the form now shows it. */

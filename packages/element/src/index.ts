@@ -10,7 +10,18 @@
 import './define.js';
 
 export { LiveDeviceForm } from './live-device-form.js';
-export { CONNECTION_DEFAULTS, Connection, ConnectionState, resolveSocketUrl, systemClock } from './connection.js';
+export {
+  CONNECTION_DEFAULTS,
+  Connection,
+  ConnectionState,
+  REFUSED_AFTER_FAILURES,
+  resolveSocketUrl,
+  systemClock,
+} from './connection.js';
+export { SHIPPED_LOCALES, registerLocale, resolveLang } from './localize.js';
+export type { LocaleLoader, LocaleMessages } from './localize.js';
+export { en } from './locales/en.js';
+export type { Messages } from './locales/en.js';
 export type {
   Clock,
   ConnectionError,

@@ -83,6 +83,11 @@ export const styles = css`
     border-radius: 50%;
     background: var(--_dot);
   }
+  /* Empty, it takes no room; it stays in the tree so its words are announced when they appear. */
+  [part~='hint']:not(:empty) {
+    margin-bottom: 6px;
+    font-size: 0.86em;
+  }
 
   [part~='field'] {
     display: grid;

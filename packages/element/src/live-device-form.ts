@@ -24,6 +24,7 @@ import { FieldModel } from './fields/field-model.js';
 import { reasonText, statusText } from './fields/messages.js';
 import { controlId, renderField, renderNote } from './fields/render.js';
 import { Gestures } from './gestures.js';
+import { type LocaleMessages, Localize } from './localize.js';
 import { styles } from './live-device-form.styles.js';
 
 type Queued = {
@@ -48,7 +49,7 @@ type Queued = {
  * <script type="module" src="https://cdn.example/live-device-form.js"></script>
  * <live-device-form src="/ldf" device="videoproc"></live-device-form>
  *
- * @event ldf-state - `StateDetail`: the connection state changed (`state`, `retryIn`, `error`).
+ * @event ldf-state - `StateDetail`: the connection state changed (`state`, `retryIn`, `error`, `refused`).
  * @event ldf-resync - `ResyncDetail`: a fresh snapshot arrived and is shown.
  * @event ldf-update - `UpdateDetail`: a field changed on the device; `echo` is true for this element's own writes.
  * @event ldf-write - `WriteDetail`: a `set` was sent.
@@ -62,6 +63,7 @@ type Queued = {
  * @csspart status - The status line (a flex row: dot, text, countdown).
  * @csspart status-text - The status words; an ARIA live region.
  * @csspart countdown - "in 3 s" while reconnecting (hidden from screen readers).
+ * @csspart hint - Under the status line: "The server refuses the connection …" after several quick handshake failures; an ARIA live region.
  * @csspart fields - The container of rendered fields.
  * @csspart field - One rendered field (a grid row: label, control, note).
  * @csspart label - A field's label.
@@ -114,6 +116,7 @@ export class LiveDeviceForm extends LitElement {
     token: { attribute: false },
     tokenProvider: { attribute: false },
     throttle: { type: Number },
+    messages: { attribute: false },
   };
 
   /** The WebSocket endpoint: a `ws:`/`wss:` URL, or a path resolved against the page (`/ldf` → `wss://host/ldf` on https). */
@@ -131,6 +134,13 @@ export class LiveDeviceForm extends LitElement {
   /** Least milliseconds between writes while a slider is dragged; the value at release is always sent. */
   throttle = 50;
 
+  /**
+   * This element's own words, over those of the language it speaks (its `lang`, else the nearest
+   * ancestor's or `<html lang>`); a message left out comes from that language, then English.
+   * Property only. See docs/element.md, "Languages".
+   */
+  messages: LocaleMessages | undefined = undefined;
+
   /** The models in schema order (every change to it is followed by a `requestUpdate()`). */
   #fields: FieldModel[] = [];
   /** Bound mode: the light DOM holds named controls (set by `#scan`, which requests an update). */
@@ -147,6 +157,7 @@ export class LiveDeviceForm extends LitElement {
   #ticker: unknown;
   #refocus = '';
   readonly #observer = new MutationObserver(() => this.#scan());
+  readonly #localize = new Localize(this, () => this.messages);
 
   constructor() {
     super();
@@ -227,18 +238,20 @@ export class LiveDeviceForm extends LitElement {
   }
 
   protected override render(): TemplateResult {
+    const w = this.#localize.words;
     const state = this.#connection.state;
     const left = state === ConnectionState.Reconnecting ? this.#connection.retryAt - this.#clock.now() : 0;
     return html`<div part="status" class="status">
         <span class="dot" aria-hidden="true"></span>
-        <span part="status-text" role="status">${statusText(state, this.#connection.error)}</span>
-        ${left >= 1000 ? html`<span part="countdown" aria-hidden="true">in ${Math.ceil(left / 1000)} s</span>` : nothing}
+        <span part="status-text" role="status">${statusText(w, state, this.#connection.error)}</span>
+        ${left >= 1000 ? html`<span part="countdown" aria-hidden="true">${w.t.countdown({ seconds: w.number(Math.ceil(left / 1000)) })}</span>` : nothing}
       </div>
+      <div part="hint" class="hint" role="status">${this.#connection.refused ? w.t.refusedHint : nothing}</div>
       <slot></slot>
       ${
         this.#bound
-          ? html`<div part="notes">${this.#fields.filter((m) => this.#controls.has(m.schema.name) && (m.note || m.pending)).map((m) => renderNote(m, true))}</div>`
-          : html`<div part="fields">${this.#fields.map(renderField)}</div>`
+          ? html`<div part="notes">${this.#fields.filter((m) => this.#controls.has(m.schema.name) && (m.note || m.pending)).map((m) => renderNote(w, m, true))}</div>`
+          : html`<div part="fields">${this.#fields.map((m) => renderField(w, m))}</div>`
       }`;
   }
 
@@ -295,7 +308,7 @@ export class LiveDeviceForm extends LitElement {
   #onState(s: ConnectionState): void {
     const retryIn = s === ConnectionState.Reconnecting ? Math.max(0, this.#connection.retryAt - this.#clock.now()) : 0;
     if (s !== ConnectionState.Live) this.#gestures?.cancelWrites(this.#models.values());
-    this.#queue('ldf-state', { state: s, retryIn, error: this.#connection.error });
+    this.#queue('ldf-state', { state: s, retryIn, error: this.#connection.error, refused: this.#connection.refused });
     if (s === ConnectionState.Failed && this.#connection.error) this.#queue('ldf-error', this.#connection.error);
     this.#tick();
   }
@@ -361,7 +374,9 @@ export class LiveDeviceForm extends LitElement {
     if (ack.status === 'unknown') this.#queue('ldf-unconfirmed', { ...wire(set), cause: 'unknown' });
     if (ack.status === 'rejected') {
       const current = ack.value !== undefined && ack.rev !== undefined ? { value: ack.value, rev: ack.rev } : null;
-      const message = m ? reasonText(m.schema, ack.reason, current?.value ?? m.device.value, ack.message) : ack.reason;
+      const message = m
+        ? reasonText(this.#localize.words, m.schema, ack.reason, current?.value ?? m.device.value, ack.message)
+        : ack.reason;
       this.#queue('ldf-rejected', { ...wire(set), reason: ack.reason, message, current });
     }
   }
@@ -400,7 +415,7 @@ export class LiveDeviceForm extends LitElement {
     if (this.#locked(m)) return false;
     const check = checkValue(m.schema, value);
     if (!check.ok) {
-      m.invalid(check.message);
+      m.invalid(check.problem, check.message);
       this.requestUpdate();
       return false;
     }

@@ -35,17 +35,18 @@ describe('checkValue', () => {
   });
 
   it('refuses out of range, off-step and wrong types with a specific message', () => {
-    expect(checkValue(int, 512)).toEqual({ ok: false, message: 'above the maximum 511' });
-    expect(checkValue(int, -513)).toEqual({ ok: false, message: 'below the minimum -512' });
-    expect(checkValue(int, 1.5)).toEqual({ ok: false, message: 'expected an integer' });
-    expect(checkValue(int, '1')).toEqual({ ok: false, message: 'expected a number' });
-    expect(checkValue(int, Number.NaN)).toEqual({ ok: false, message: 'expected a number' });
-    expect(checkValue(num, 0.05)).toEqual({ ok: false, message: 'not on a step of 0.1' });
-    expect(checkValue(bool, 1)).toEqual({ ok: false, message: 'expected true or false' });
-    expect(checkValue(en, 'secam').ok).toBe(false);
-    expect(checkValue(text, 'way too long').ok).toBe(false);
+    expect(checkValue(int, 512)).toEqual({ ok: false, problem: 'above-max', message: 'above the maximum 511' });
+    expect(checkValue(int, -513)).toEqual({ ok: false, problem: 'below-min', message: 'below the minimum -512' });
+    expect(checkValue(int, 1.5)).toEqual({ ok: false, problem: 'not-integer', message: 'expected an integer' });
+    expect(checkValue(int, '1')).toEqual({ ok: false, problem: 'not-number', message: 'expected a number' });
+    expect(checkValue(int, Number.NaN)).toEqual({ ok: false, problem: 'not-number', message: 'expected a number' });
+    expect(checkValue(num, 0.05)).toEqual({ ok: false, problem: 'off-step', message: 'not on a step of 0.1' });
+    expect(checkValue(bool, 1)).toEqual({ ok: false, problem: 'not-boolean', message: 'expected true or false' });
+    expect(checkValue(en, 'secam')).toMatchObject({ ok: false, problem: 'not-option' });
+    expect(checkValue(text, 'way too long')).toMatchObject({ ok: false, problem: 'too-long' });
     expect(checkValue(text, 'a\nb')).toEqual({
       ok: false,
+      problem: 'bad-text',
       message: 'contains a newline or control character (U+000A)',
     });
   });
@@ -105,6 +106,7 @@ describe('text values: what a line-based device could read as the end of a comma
     expect(checkValue(en, 'pal').ok).toBe(true);
     expect(checkValue(text, 'a\u0085')).toEqual({
       ok: false,
+      problem: 'bad-text',
       message: 'contains a newline or control character (U+0085)',
     });
   });

@@ -6,7 +6,29 @@
 import type { FieldSchema, WritableValue } from './frames.js';
 import { MAX_TEXT_LENGTH } from './limits.js';
 
-export type ValueCheck = { ok: true; value: WritableValue } | { ok: false; message: string };
+/**
+ * Why {@link checkValue} refused a value, as a stable code a page can put in its own words
+ * (the element's notes do): `below-min`, `above-max` and `off-step` go with the field's `min`,
+ * `max` and `step`; `too-long` with its `maxLength`.
+ */
+export type ValueProblem =
+  | 'not-number'
+  | 'not-integer'
+  | 'below-min'
+  | 'above-max'
+  | 'off-step'
+  | 'not-boolean'
+  | 'not-option'
+  | 'not-text'
+  | 'too-long'
+  | 'bad-text'
+  | 'bad-type';
+
+/**
+ * The result of a value check. A failure has `message` in English words and, from
+ * {@link checkValue}, a `problem` code (checks built elsewhere may leave it out).
+ */
+export type ValueCheck = { ok: true; value: WritableValue } | { ok: false; message: string; problem?: ValueProblem };
 
 /**
  * Unicode category Cc: the C0 controls (U+0000–U+001F, tab and newline among them), DEL and the C1
@@ -58,40 +80,47 @@ function isOnStep(value: number, step: number, base: number): boolean {
  *
  * @example
  * checkValue({ name: 'h', label: 'H', type: 'integer', min: -512, max: 511, writable: true }, 600)
- * // → { ok: false, message: 'above the maximum 511' }
+ * // → { ok: false, problem: 'above-max', message: 'above the maximum 511' }
  */
 export function checkValue(field: FieldSchema, value: unknown): ValueCheck {
   switch (field.type) {
     case 'number':
     case 'integer': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false, message: 'expected a number' };
-      if (field.type === 'integer' && !Number.isInteger(value)) return { ok: false, message: 'expected an integer' };
-      if (field.min !== undefined && value < field.min) return { ok: false, message: `below the minimum ${field.min}` };
-      if (field.max !== undefined && value > field.max) return { ok: false, message: `above the maximum ${field.max}` };
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        return { ok: false, problem: 'not-number', message: 'expected a number' };
+      if (field.type === 'integer' && !Number.isInteger(value))
+        return { ok: false, problem: 'not-integer', message: 'expected an integer' };
+      if (field.min !== undefined && value < field.min)
+        return { ok: false, problem: 'below-min', message: `below the minimum ${field.min}` };
+      if (field.max !== undefined && value > field.max)
+        return { ok: false, problem: 'above-max', message: `above the maximum ${field.max}` };
       if (field.step !== undefined && !isOnStep(value, field.step, field.min ?? 0)) {
-        return { ok: false, message: `not on a step of ${field.step}` };
+        return { ok: false, problem: 'off-step', message: `not on a step of ${field.step}` };
       }
       return { ok: true, value };
     }
     case 'boolean':
-      return typeof value === 'boolean' ? { ok: true, value } : { ok: false, message: 'expected true or false' };
+      return typeof value === 'boolean'
+        ? { ok: true, value }
+        : { ok: false, problem: 'not-boolean', message: 'expected true or false' };
     case 'enum': {
-      if (typeof value !== 'string') return { ok: false, message: 'expected one of the options' };
+      if (typeof value !== 'string')
+        return { ok: false, problem: 'not-option', message: 'expected one of the options' };
       const options = field.options ?? [];
       return options.some((o) => o.value === value)
         ? { ok: true, value }
-        : { ok: false, message: `not one of ${options.map((o) => o.value).join(', ')}` };
+        : { ok: false, problem: 'not-option', message: `not one of ${options.map((o) => o.value).join(', ')}` };
     }
     case 'text': {
-      if (typeof value !== 'string') return { ok: false, message: 'expected text' };
+      if (typeof value !== 'string') return { ok: false, problem: 'not-text', message: 'expected text' };
       const max = field.maxLength ?? MAX_TEXT_LENGTH;
-      if (value.length > max) return { ok: false, message: `longer than ${max} characters` };
+      if (value.length > max) return { ok: false, problem: 'too-long', message: `longer than ${max} characters` };
       const problem = textValueProblem(value);
-      return problem === undefined ? { ok: true, value } : { ok: false, message: problem };
+      return problem === undefined ? { ok: true, value } : { ok: false, problem: 'bad-text', message: problem };
     }
     default: {
       const never: never = field.type;
-      return { ok: false, message: `unknown field type ${String(never)}` };
+      return { ok: false, problem: 'bad-type', message: `unknown field type ${String(never)}` };
     }
   }
 }

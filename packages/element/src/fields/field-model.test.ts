@@ -1,9 +1,11 @@
 import { expect } from '@open-wc/testing';
 import type { FieldSchema, SetFrame } from '@live-device-form/protocol';
 import { FieldModel } from './field-model.js';
+import { wordsFor } from '../localize.js';
 import { noteText } from './messages.js';
 
 const schema: FieldSchema = { name: 'h', label: 'H', type: 'integer', min: -512, max: 511, unit: 'px', writable: true };
+const en = wordsFor('en', undefined);
 let nextId = 0;
 const set = (value: number, rev: number): SetFrame => ({
   type: 'set',
@@ -91,7 +93,7 @@ describe('FieldModel', () => {
       m.ack(a, { type: 'ack', id: a.id, status: 'rejected', reason: 'stale', field: 'h', value: -25, rev: 12 });
       expect(m.note).to.deep.equal({ kind: 'conflict', mine: 22 });
       expect(m.value).to.equal(-25);
-      expect(noteText(schema, m.note!, m.device.value)).to.equal(
+      expect(noteText(en, schema, m.note!, m.device.value)).to.equal(
         'Not applied: the device changed to -25 px before your change arrived. Yours: 22 px.',
       );
       expect(m.applyMine()).to.equal(22);
@@ -118,7 +120,7 @@ describe('FieldModel', () => {
       const b = set(2, 10);
       m.sent(b);
       m.unconfirmed(b);
-      expect(noteText(schema, m.note!, 0)).to.match(/^Not confirmed: the connection dropped/);
+      expect(noteText(en, schema, m.note!, 0)).to.match(/^Not confirmed: the connection dropped/);
     });
 
     it('reverts to the device value after a refusal and says why', () => {
@@ -127,7 +129,7 @@ describe('FieldModel', () => {
       m.sent(a);
       m.ack(a, { type: 'ack', id: a.id, status: 'rejected', reason: 'offline', field: 'h', value: 0, rev: 10 });
       expect(m.value).to.equal(0);
-      expect(noteText(schema, m.note!, 0)).to.equal('Not applied: the device is offline.');
+      expect(noteText(en, schema, m.note!, 0)).to.equal('Not applied: the device is offline.');
     });
   });
 

@@ -13,6 +13,7 @@ import type {
   SetFrame,
   Unrecognized,
   UpdateFrame,
+  ValueProblem,
   WritableValue,
 } from '@live-device-form/protocol';
 
@@ -26,8 +27,8 @@ export type Note =
   | { kind: 'conflict'; mine: WritableValue }
   /** The write may or may not have reached the device. */
   | { kind: 'unconfirmed'; cause: 'disconnected' | 'unknown' }
-  /** Not sent: `checkValue` refused it. */
-  | { kind: 'invalid'; message: string };
+  /** Not sent: `checkValue` refused it (`problem` says why, `message` in English words). */
+  | { kind: 'invalid'; problem: ValueProblem | undefined; message: string };
 
 /** @internal */
 export class FieldModel {
@@ -174,8 +175,8 @@ export class FieldModel {
   }
 
   /** Refused locally by `checkValue`. */
-  invalid(message: string): void {
-    this.note = { kind: 'invalid', message };
+  invalid(problem: ValueProblem | undefined, message: string): void {
+    this.note = { kind: 'invalid', problem, message };
   }
 
   /** "Keep device value": the control already shows it; the choice is closed. */

@@ -1,58 +1,85 @@
 /**
- * Every word the element shows, in one place.
+ * The words of the status line and the notes, from the element's messages (src/locales/en.ts and
+ * the locale it speaks, docs/element.md "Languages"), with numbers in the locale's format.
  * @module
  */
 import type { FieldSchema, FieldValue, RejectReason, Unrecognized } from '@live-device-form/protocol';
 import type { ConnectionError, ConnectionState } from '../connection.js';
+import type { Words } from '../localize.js';
+import type { Messages } from '../locales/en.js';
 import type { Note } from './field-model.js';
 
-/** A value as the user reads it: unit, option label, On/Off. */
-export function formatValue(schema: FieldSchema, value: FieldValue): string {
+/**
+ * A value as the user reads it: numbers in the locale's format with the schema's unit, an enum
+ * option's label from the schema, On/Off, text in the locale's quotes.
+ */
+export function formatValue(w: Words, schema: FieldSchema, value: FieldValue): string {
   if (value === null) return '—';
-  if (typeof value === 'boolean') return value ? 'On' : 'Off';
+  if (typeof value === 'boolean') return value ? w.t.on : w.t.off;
   if (schema.type === 'enum') return schema.options?.find((o) => o.value === value)?.label ?? String(value);
-  if (typeof value === 'number') return schema.unit ? `${value} ${schema.unit}` : String(value);
-  return `“${value}”`;
+  if (typeof value === 'number') {
+    const number = w.number(value);
+    return schema.unit ? w.t.withUnit({ number, unit: schema.unit }) : number;
+  }
+  return w.t.quoted({ text: value });
 }
 
-const REASONS: Record<Exclude<RejectReason, 'stale' | 'invalid'>, string> = {
-  forbidden: 'you may not change this setting',
-  rate: 'too many changes at once; try again',
-  guard: 'the connection was just re-established; try again',
-  offline: 'the device is offline',
+/** The messages of the reasons a write can be refused for, besides `stale` and `invalid`. */
+const REASONS: Record<Exclude<RejectReason, 'stale' | 'invalid'>, keyof Messages> = {
+  forbidden: 'reasonForbidden',
+  rate: 'reasonRate',
+  guard: 'reasonGuard',
+  offline: 'reasonOffline',
 };
-
-/** A reason from a newer server that this version does not know. */
-const REFUSED = 'the server refused this change';
 
 /** Why a write was refused, in words; a reason this version does not know, in general words. */
 export function reasonText(
+  w: Words,
   schema: FieldSchema,
   reason: RejectReason | Unrecognized,
   device: FieldValue,
   message?: string,
 ): string {
-  if (reason === 'stale')
-    return `Not applied: the device changed to ${formatValue(schema, device)} before your change arrived.`;
-  if (reason === 'invalid') return `Not applied: ${message ?? 'the device does not accept this value'}.`;
-  return `Not applied: ${Object.hasOwn(REASONS, reason) ? REASONS[reason as keyof typeof REASONS] : REFUSED}.`;
+  if (reason === 'stale') return w.t.stale({ value: formatValue(w, schema, device) });
+  if (reason === 'invalid') return w.t.rejected({ reason: message ?? w.t.reasonInvalid });
+  const key = Object.hasOwn(REASONS, reason) ? REASONS[reason as keyof typeof REASONS] : 'reasonOther';
+  return w.t.rejected({ reason: w.t[key] as string });
+}
+
+/** Why the element did not send a value (`checkValue` refused it), with the field's limits. */
+function invalidText(w: Words, schema: FieldSchema, note: Extract<Note, { kind: 'invalid' }>): string {
+  const n = (x: number | undefined) => w.number(x ?? 0);
+  switch (note.problem) {
+    case 'below-min':
+      return w.t.belowMin({ min: n(schema.min) });
+    case 'above-max':
+      return w.t.aboveMax({ max: n(schema.max) });
+    case 'off-step':
+      return w.t.offStep({ step: n(schema.step) });
+    case 'not-integer':
+      return w.t.notInteger;
+    case 'not-number':
+      return w.t.notNumber;
+    case 'too-long':
+      return w.t.tooLong({ max: n(schema.maxLength) });
+    default:
+      return w.t.notSent({ message: note.message });
+  }
 }
 
 /** The note under a field. */
-export function noteText(schema: FieldSchema, note: Note, device: FieldValue): string {
+export function noteText(w: Words, schema: FieldSchema, note: Note, device: FieldValue): string {
   switch (note.kind) {
     case 'saving':
-      return 'Saving…';
+      return w.t.saving;
     case 'rejected':
-      return reasonText(schema, note.reason, device, note.message);
+      return reasonText(w, schema, note.reason, device, note.message);
     case 'conflict':
-      return `${reasonText(schema, 'stale', device)} Yours: ${formatValue(schema, note.mine)}.`;
+      return w.t.conflict({ value: formatValue(w, schema, device), mine: formatValue(w, schema, note.mine) });
     case 'unconfirmed':
-      return note.cause === 'unknown'
-        ? 'Not confirmed: the link to the device dropped before it answered. The value shown is the latest the device reported.'
-        : 'Not confirmed: the connection dropped before the device answered. The value shown is the latest the device reported.';
+      return note.cause === 'unknown' ? w.t.unconfirmedUnknown : w.t.unconfirmedDisconnected;
     case 'invalid':
-      return `${/^(below|above)/.test(note.message) ? 'Out of range' : 'Not sent'}: ${note.message}.`;
+      return invalidText(w, schema, note);
     default: {
       const never: never = note;
       return never;
@@ -60,33 +87,25 @@ export function noteText(schema: FieldSchema, note: Note, device: FieldValue): s
   }
 }
 
-const FATAL: Record<number, string> = {
-  4400: 'Protocol error',
-  4401: 'Not authorised: the server refused the credentials',
-  4403: 'Access denied',
-  4404: 'Unknown device',
-};
-
-/** The status words of every state but `failed`. */
-const STATUS: Record<Exclude<ConnectionState, 'failed'>, string> = {
-  connecting: 'Connecting…',
-  resyncing: 'Resyncing…',
-  live: 'Live',
-  offline: 'Device offline',
-  lagging: 'Catching up',
-  reconnecting: 'Reconnecting',
-  closed: 'Not connected',
+/** The heading of `failed` for each fatal close code. */
+const FATAL: Record<number, keyof Messages> = {
+  4400: 'protocolError',
+  4401: 'unauthorized',
+  4403: 'accessDenied',
+  4404: 'unknownDevice',
 };
 
 /**
  * The status line's words (announced by the live region). The countdown of `reconnecting` is
  * rendered beside it, outside the live region, so screen readers are not told every second.
  */
-export function statusText(state: ConnectionState, error: ConnectionError | null): string {
-  if (state !== 'failed') return STATUS[state];
-  const head = (error && FATAL[error.code]) || 'Cannot connect';
+export function statusText(w: Words, state: ConnectionState, error: ConnectionError | null): string {
+  if (state !== 'failed') return w.t[state];
+  const head = w.t[(error && FATAL[error.code]) || 'cannotConnect'] as string;
   const msg = error?.message;
   if (!msg) return head;
   // The server's words often repeat the heading ("unknown device …"): say it once.
-  return msg.toLowerCase().startsWith(head.toLowerCase()) ? msg[0]!.toUpperCase() + msg.slice(1) : `${head}: ${msg}`;
+  return msg.toLowerCase().startsWith(head.toLowerCase())
+    ? msg[0]!.toUpperCase() + msg.slice(1)
+    : w.t.failedBecause({ heading: head, message: msg });
 }

@@ -6,6 +6,7 @@
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { FieldSchema } from '@live-device-form/protocol';
+import type { Words } from '../localize.js';
 import type { FieldModel } from './field-model.js';
 import { formatValue, noteText } from './messages.js';
 
@@ -18,27 +19,27 @@ function step(s: FieldSchema): string {
 }
 
 /** The note below a field (also used in the bound mode's note list). */
-export function renderNote(m: FieldModel, withLabel: boolean): TemplateResult {
+export function renderNote(w: Words, m: FieldModel, withLabel: boolean): TemplateResult {
   const s = m.schema;
   const note = m.note;
   const kind = m.pending ? 'pending' : (note?.kind ?? 'none');
   let body: unknown = nothing;
   if (m.pending) {
-    body = html`<span part="pending">Device changed to ${formatValue(s, m.pending.value)}</span>`;
+    body = html`<span part="pending">${w.t.pending({ value: formatValue(w, s, m.pending.value) })}</span>`;
   } else if (note?.kind === 'saving') {
-    body = html`<span aria-hidden="true">Saving…</span>`;
+    body = html`<span aria-hidden="true">${w.t.saving}</span>`;
   } else if (note) {
-    body = html`${noteText(s, note, m.device.value)}${
+    body = html`${noteText(w, s, note, m.device.value)}${
       note.kind === 'conflict'
         ? html`<span class="choice">
-          <button type="button" part="button keep-button" data-action="keep" data-field=${s.name}>Keep device value</button>
-          <button type="button" part="button apply-button" data-action="apply" data-field=${s.name}>Apply mine</button>
+          <button type="button" part="button keep-button" data-action="keep" data-field=${s.name}>${w.t.keep}</button>
+          <button type="button" part="button apply-button" data-action="apply" data-field=${s.name}>${w.t.apply}</button>
         </span>`
         : nothing
     }`;
   }
   return html`<div part="note note-${kind}" class="note ${kind}" id="${controlId(s.name)}-note" aria-live="polite">${
-    withLabel && body !== nothing ? html`<strong>${s.label}:</strong> ` : nothing
+    withLabel && body !== nothing ? html`<strong>${w.t.noteLabel({ label: s.label })}</strong> ` : nothing
   }${body}</div>`;
 }
 
@@ -47,13 +48,13 @@ export function renderNote(m: FieldModel, withLabel: boolean): TemplateResult {
  * the live `aria-*` states are set on the controls after each render by `syncControl`, the same
  * code that drives bound light-DOM controls.
  */
-export function renderField(m: FieldModel): TemplateResult {
+export function renderField(w: Words, m: FieldModel): TemplateResult {
   const s = m.schema;
   const id = controlId(s.name);
   const note = `${id}-note`;
   let control: TemplateResult;
   if (!s.writable) {
-    control = html`<output part="value" id=${id} aria-describedby=${note}>${formatValue(s, m.value)}</output>`;
+    control = html`<output part="value" id=${id} aria-describedby=${note}>${formatValue(w, s, m.value)}</output>`;
   } else {
     switch (s.type) {
       case 'number':
@@ -65,7 +66,7 @@ export function renderField(m: FieldModel): TemplateResult {
         control =
           s.min !== undefined && s.max !== undefined
             ? html`<input type="range" part="slider" name=${s.name} id="${id}-slider" min=${s.min} max=${s.max} step=${step(s)}
-                  aria-labelledby="${id}-label" aria-valuetext=${formatValue(s, m.bySlider ? Number(m.draft) : m.value)}
+                  aria-labelledby="${id}-label" aria-valuetext=${formatValue(w, s, m.bySlider ? Number(m.draft) : m.value)}
                   aria-describedby=${note} />${box}`
             : box;
         break;
@@ -92,6 +93,6 @@ export function renderField(m: FieldModel): TemplateResult {
   return html`<div part="field" class="field ${s.type}">
     <label part="label" id="${id}-label" for=${id}>${s.label}</label>
     <div part="control" class="control">${control}</div>
-    ${renderNote(m, false)}
+    ${renderNote(w, m, false)}
   </div>`;
 }
