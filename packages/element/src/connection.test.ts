@@ -5,6 +5,7 @@ import {
   type ConnectionOptions,
   type ConnectionState,
   Connection,
+  REFUSED_AFTER_FAILURES,
   resolveSocketUrl,
 } from './connection.js';
 import { FakeClock, socketFactory } from '../test/fakes.js';
@@ -318,6 +319,56 @@ describe('Connection', () => {
       clock.advance(1);
       expect(factory.sockets[0]!.closedWith).to.not.equal(undefined);
       expect(conn.state).to.equal('reconnecting');
+    });
+  });
+
+  describe('refused handshakes (REFUSED_AFTER_FAILURES)', () => {
+    /** Fails the latest socket's handshake and lets the backoff run out. */
+    const refuse = (factory: ReturnType<typeof socketFactory>, clock: FakeClock) => {
+      factory.last().serverClose(1006);
+      clock.advance(clock.nextDelay!);
+    };
+
+    it('reports refused after that many sockets in a row closed before opening, keeps retrying, and clears it at the next open', () => {
+      const { conn, factory, clock } = setup();
+      conn.attach();
+      for (let i = 1; i < REFUSED_AFTER_FAILURES; i++) refuse(factory, clock);
+      expect(conn.refused).to.equal(false);
+      refuse(factory, clock);
+      expect(conn.refused).to.equal(true);
+      refuse(factory, clock);
+      expect(conn.refused).to.equal(true);
+      expect(conn.state).to.equal('connecting');
+      expect(factory.sockets).to.have.length(REFUSED_AFTER_FAILURES + 2);
+      factory.last().open();
+      expect(conn.refused).to.equal(false);
+    });
+
+    it('reports the change with a state even when the state stays (connecting → connecting at the open)', () => {
+      const reported: [ConnectionState, boolean][] = [];
+      let conn!: Connection;
+      const s = setup({}, { onState: (state) => reported.push([state, conn.refused]) });
+      conn = s.conn;
+      conn.attach();
+      for (let i = 0; i < REFUSED_AFTER_FAILURES; i++) refuse(s.factory, s.clock);
+      expect(reported.at(-2)).to.deep.equal(['reconnecting', true]);
+      reported.length = 0;
+      s.factory.last().open();
+      expect(reported).to.deep.equal([['connecting', false]]);
+    });
+
+    it('does not count a socket that opened and then closed, nor the connect timeout', () => {
+      const { conn, factory, clock } = setup({ connectTimeoutMs: 3000 });
+      conn.attach();
+      for (let i = 1; i < REFUSED_AFTER_FAILURES; i++) refuse(factory, clock);
+      clock.advance(3000); // the connect timeout: a black hole is not a refusal
+      clock.advance(clock.nextDelay!);
+      expect(conn.refused).to.equal(false);
+      factory.last().open();
+      factory.last().serverClose(1006); // opened, then closed: the count starts again
+      clock.advance(clock.nextDelay ?? 0);
+      for (let i = 1; i < REFUSED_AFTER_FAILURES; i++) refuse(factory, clock);
+      expect(conn.refused).to.equal(false);
     });
   });
 

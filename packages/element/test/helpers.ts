@@ -24,6 +24,8 @@ export interface EnvOptions {
   echoDelayMs?: number;
   token?: string;
   deny?: boolean;
+  /** The one origin the server allows. Defaults to this page's. */
+  origin?: string;
 }
 
 const made: Env[] = [];
@@ -31,10 +33,7 @@ const mounted: HTMLElement[] = [];
 
 /** A fresh device, server SDK instance and proxy for this test. */
 export async function makeEnv(options: EnvOptions = {}): Promise<Env> {
-  const env = await executeServerCommand<Env, EnvOptions & { origin: string }>('ldf:env', {
-    ...options,
-    origin: location.origin,
-  });
+  const env = await executeServerCommand<Env, EnvOptions>('ldf:env', { origin: location.origin, ...options });
   made.push(env);
   return env;
 }
@@ -69,10 +68,10 @@ export const FAST: ConnectionOptions = {
   backoff: { initialMs: 50, maxMs: 200 },
 };
 
-/** Mounts `<live-device-form>` (with optional light-DOM children) connected to `env`. */
+/** Mounts `<live-device-form>` (with optional light-DOM children) connected to `env`, in `parent` (default `<body>`). */
 export function mount(
   env: Env,
-  init: { children?: string; options?: ConnectionOptions; throttle?: number } = {},
+  init: { children?: string; options?: ConnectionOptions; throttle?: number; parent?: HTMLElement } = {},
 ): LiveDeviceForm {
   const el = document.createElement('live-device-form');
   el.connectionOptions = init.options ?? FAST;
@@ -80,7 +79,7 @@ export function mount(
   if (init.children) el.innerHTML = init.children;
   el.src = env.src;
   el.device = env.device;
-  document.body.append(el);
+  (init.parent ?? document.body).append(el);
   mounted.push(el);
   return el;
 }

@@ -14,6 +14,9 @@
  * - `ldf:wait`       waits (event-driven, in Node) for `{ open }` connections or `{ frames }` sent frames
  * - `ldf:info`       open connections, server sessions and stats
  * - `ldf:shutdown`   the SDK closes every session (1001, "server shutting down") and restarts
+ * - `ldf:allow`      restarts the SDK allowing only `origin` (a server whose allowed origins change)
+ * - `ldf:closed-port` a loopback port nothing listens on
+ * - `ldf:bundle`     the element's bundle (Lit external) and its German module, as scripts/size.mjs makes them
  * - `ldf:dispose`    tears an env down
  *
  * Each test makes its own env, so tests never share a device, a server or a proxy.
@@ -25,7 +28,7 @@
 import http from 'node:http';
 import { createLiveDeviceServer } from '@live-device-form/server';
 import { MemoryBridge } from '@live-device-form/server/testing';
-import { startFaultProxy, wsFrameTap } from '@live-device-form/testkit';
+import { freePort, startFaultProxy, wsFrameTap } from '@live-device-form/testkit';
 
 /** The device every env gets unless the test passes its own schema. */
 export const DEFAULT_SCHEMA = [
@@ -227,6 +230,21 @@ export function ldfServerPlugin() {
           env.http.removeAllListeners('upgrade');
           env.live.attach(env.http);
           return true;
+        }
+        case 'ldf:allow': {
+          const env = envOf(payload);
+          env.options.allowedOrigins = [payload.origin];
+          env.live.close();
+          env.live = createLiveDeviceServer(env.options);
+          env.http.removeAllListeners('upgrade');
+          env.live.attach(env.http);
+          return true;
+        }
+        case 'ldf:closed-port':
+          return freePort();
+        case 'ldf:bundle': {
+          const { bundle, bundleLocale } = await import('../../scripts/bundle.mjs');
+          return { base: await bundle({ withLit: false }), de: await bundleLocale('de') };
         }
         case 'ldf:dispose':
           await dispose(envOf(payload));
