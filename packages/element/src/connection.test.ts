@@ -346,10 +346,8 @@ describe('Connection', () => {
 
     it('reports the change with a state even when the state stays (connecting → connecting at the open)', () => {
       const reported: [ConnectionState, boolean][] = [];
-      let conn!: Connection;
-      const s = setup({}, { onState: (state) => reported.push([state, conn.refused]) });
-      conn = s.conn;
-      conn.attach();
+      const s = setup({}, { onState: (state) => reported.push([state, s.conn.refused]) });
+      s.conn.attach();
       for (let i = 0; i < REFUSED_AFTER_FAILURES; i++) refuse(s.factory, s.clock);
       expect(reported.at(-2)).to.deep.equal(['reconnecting', true]);
       reported.length = 0;
