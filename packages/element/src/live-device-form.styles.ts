@@ -1,11 +1,85 @@
 import { css } from 'lit';
 
 /**
+ * The look of a note and its conflict buttons, shared by the element's shadow root (rendered
+ * fields) and the shadow root of each note it places beside a bound control in the page
+ * (`fields/bound-notes.ts`). The `--_*` colours are set on the element's host and inherited.
+ *
+ * Every text colour of the light and dark defaults is at least 4.5:1 (WCAG AA, small text) on the
+ * element's, an input's and a read-only box's background: muted 5.17:1, success 4.59:1, warning
+ * 4.67:1 and danger 5.41:1 at worst (light, on `#f3f5f8`); the dark theme is higher. axe checks
+ * it in every state (test/a11y.test.ts).
+ */
+export const noteStyles = css`
+  [part~='note'] {
+    margin-top: 6px;
+    font-size: 0.86em;
+    color: var(--_muted);
+  }
+  [part~='note']:empty {
+    display: none;
+  }
+  .rejected,
+  .conflict,
+  .invalid {
+    color: var(--_bad);
+  }
+  .unconfirmed,
+  .pending {
+    color: var(--_warn);
+  }
+  .choice {
+    display: inline-flex;
+    flex-wrap: wrap;
+    gap: 8px;
+    margin-left: 8px;
+  }
+  button {
+    height: 28px;
+    padding: 0 12px;
+    font: inherit;
+    font-size: 0.95em;
+    color: var(--_fg);
+    border: 1px solid var(--_border);
+    border-radius: var(--_r);
+    background: var(--_field);
+    cursor: pointer;
+  }
+  [part~='apply-button'] {
+    border-color: transparent;
+    background: var(--_accent);
+    color: var(--_on-accent);
+  }
+  :focus-visible {
+    outline: 2px solid var(--ldf-focus-color, var(--_accent));
+    outline-offset: 2px;
+  }
+`;
+
+/**
+ * The shadow root of a note beside a bound control: it adds no box of its own (`display:
+ * contents`), so an empty note takes no room in the page's layout.
+ */
+export const boundNoteStyles = [
+  css`
+    :host {
+      display: contents;
+    }
+  `,
+  noteStyles,
+];
+
+/**
  * Default look: a quiet settings card. Each colour is an internal `--_*` variable taken from a
  * public `--ldf-*` custom property, falling back to a light or dark default by
  * `prefers-color-scheme`; every visible piece is also a `::part()`.
+ *
+ * Locked controls are dimmed by colour, never by opacity: boxes and selects show muted text on the
+ * read-only background (5.17:1 light, 6.10:1 dark), so their value stays readable at WCAG AA;
+ * sliders and switches, which show no text, fade to 60 %.
  */
 export const styles = css`
+  ${noteStyles}
   :host {
     --_fg: var(--ldf-color, #1b2330);
     --_muted: var(--ldf-muted-color, #5d6878);
@@ -77,7 +151,8 @@ export const styles = css`
   :host([state='failed']) [part~='status'] {
     color: var(--_dot);
   }
-  .dot {
+  [part~='status-dot'] {
+    flex: none;
     width: 8px;
     height: 8px;
     border-radius: 50%;
@@ -103,59 +178,31 @@ export const styles = css`
   [part~='label'] {
     font-weight: 500;
   }
+  [part~='field'] [part~='note'] {
+    grid-column: 2;
+  }
   [part~='control'] {
     display: flex;
     align-items: center;
     gap: 10px;
     min-height: var(--_h);
   }
-  [part~='note'] {
-    grid-column: 2;
-    margin-top: 6px;
-    font-size: 0.86em;
-    color: var(--_muted);
-  }
-  [part~='note']:empty {
-    display: none;
-  }
   @container (max-width: 420px) {
     [part~='field'] {
       grid-template-columns: minmax(0, 1fr);
     }
-    [part~='note'] {
+    [part~='field'] [part~='note'] {
       grid-column: 1;
     }
   }
-  .rejected,
-  .conflict,
-  .invalid {
-    color: var(--_bad);
-  }
-  .unconfirmed,
-  .pending {
-    color: var(--_warn);
-  }
-  .choice {
-    display: inline-flex;
-    flex-wrap: wrap;
-    gap: 8px;
-    margin-left: 8px;
-  }
-  [part~='notes'] [part~='note'] {
-    grid-column: auto;
-  }
 
   input,
-  select,
-  button {
+  select {
     font: inherit;
     color: var(--_fg);
     border: 1px solid var(--_border);
     border-radius: var(--_r);
     background: var(--_field);
-  }
-  input,
-  select {
     height: var(--_h);
     padding: 0 10px;
     min-width: 0;
@@ -217,31 +264,20 @@ export const styles = css`
     translate: 18px;
   }
 
-  button {
-    height: 28px;
-    padding: 0 12px;
-    font-size: 0.95em;
-    cursor: pointer;
-  }
-  [part~='apply-button'] {
-    border-color: transparent;
-    background: var(--_accent);
-    color: var(--_on-accent);
-  }
-
-  :focus-visible {
-    outline: 2px solid var(--ldf-focus-color, var(--_accent));
-    outline-offset: 2px;
-  }
   [aria-invalid='true'] {
     border-color: var(--_bad);
   }
   [aria-readonly='true'] {
     cursor: not-allowed;
-    opacity: 0.6;
   }
-  [readonly] {
+  [readonly],
+  select[aria-readonly='true'] {
+    color: var(--_muted);
     background: var(--_ro);
+  }
+  [part~='slider'][aria-readonly='true'],
+  [part~='switch'][aria-readonly='true'] {
+    opacity: 0.6;
   }
 
   @media (prefers-reduced-motion: no-preference) {
@@ -249,7 +285,7 @@ export const styles = css`
       transition: translate 0.15s;
     }
     /* connecting, resyncing, reconnecting */
-    :host([state$='ing']) .dot {
+    :host([state$='ing']) [part~='status-dot'] {
       animation: pulse 1.2s infinite;
     }
     @keyframes pulse {

@@ -20,9 +20,10 @@ import {
 } from './connection.js';
 import { type LiveDeviceFormEventMap, type WriteDetail, emit } from './events.js';
 import { type Control, scanControls, syncControl } from './fields/bind.js';
+import { BoundNotes, isBoundNote } from './fields/bound-notes.js';
 import { FieldModel } from './fields/field-model.js';
 import { reasonText, statusText } from './fields/messages.js';
-import { controlId, renderField, renderNote } from './fields/render.js';
+import { controlId, renderField } from './fields/render.js';
 import { Gestures } from './gestures.js';
 import { type LocaleMessages, Localize } from './localize.js';
 import { styles } from './live-device-form.styles.js';
@@ -38,7 +39,9 @@ type Queued = {
  * With no form controls inside, it renders the device's fields from the server's schema: numbers
  * as a slider and a number box with the unit, booleans as a switch, enums as a select, text as a
  * text box, read-only fields as text. With controls inside (`<input name="genlock_phase_h">`,
- * `<select>`, `<textarea>`), it binds them by `name` instead and leaves their markup alone.
+ * `<select>`, `<textarea>`), it binds them by `name` instead and leaves their markup alone, apart
+ * from one `<span data-ldf-note>` it places beside each bound field's control and links by
+ * `aria-describedby` (fields/bound-notes.ts).
  *
  * Inputs are read-only from the moment the link is lost until the server's next `resync`, while
  * the device is offline, and while the server catches up with it ("Catching up"). Nothing is queued while disconnected and nothing is re-sent after a
@@ -61,6 +64,7 @@ type Queued = {
  * @slot - Your own form controls, bound to fields by `name`. Without any, fields are rendered from the schema.
  *
  * @csspart status - The status line (a flex row: dot, text, countdown).
+ * @csspart status-dot - The coloured dot of the status line (pulses while connecting; hidden from screen readers).
  * @csspart status-text - The status words; an ARIA live region.
  * @csspart countdown - "in 3 s" while reconnecting (hidden from screen readers).
  * @csspart hint - Under the status line: "The server refuses the connection …" after several quick handshake failures; an ARIA live region.
@@ -75,10 +79,17 @@ type Queued = {
  * @csspart select - The select of an enum field.
  * @csspart text - The text box of a text field.
  * @csspart value - The value of a read-only field.
- * @csspart note - A field's note (also `note-saving`, `note-rejected`, `note-conflict`, `note-unconfirmed`, `note-invalid`, `note-pending`).
- * @csspart pending - "Device changed to …" while the user holds the control.
- * @csspart notes - In bound mode, the list of notes below your controls.
- * @csspart button - The conflict buttons (also `keep-button`, `apply-button`).
+ * @csspart note - A field's note, below the field (empty and hidden while there is nothing to say). In bound mode notes are beside your controls, outside the shadow root: style them with `live-device-form [data-ldf-note]::part(note)`.
+ * @csspart note-saving - A note while a write awaits its ack ("Saving…").
+ * @csspart note-rejected - A note of a write the server refused ("Not applied: …").
+ * @csspart note-conflict - A note of a write the device overtook, with the Keep/Apply buttons.
+ * @csspart note-unconfirmed - A note of a write that may or may not have reached the device ("Not confirmed: …").
+ * @csspart note-invalid - A note of a value refused before sending ("Out of range: …", "Not sent: …").
+ * @csspart note-pending - A note of a device change held back while the user holds the control ("Device changed to …").
+ * @csspart pending - The words of a `note-pending` note.
+ * @csspart button - Each conflict button.
+ * @csspart keep-button - The "Keep device value" button.
+ * @csspart apply-button - The "Apply mine" button.
  *
  * @cssprop [--ldf-font=14px/1.45 system-ui] - Font shorthand.
  * @cssprop --ldf-color - Text colour.
@@ -156,7 +167,14 @@ export class LiveDeviceForm extends LitElement {
   #outbox: Queued[] = [];
   #ticker: unknown;
   #refocus = '';
-  readonly #observer = new MutationObserver(() => this.#scan());
+  /** Bound mode: the notes placed beside the page's controls. */
+  readonly #notes = new BoundNotes(this);
+  /** Rescans on the page's changes; placing a note of our own is none. */
+  readonly #observer = new MutationObserver((records) => {
+    const own = (r: MutationRecord) =>
+      r.type === 'childList' && [...r.addedNodes, ...r.removedNodes].every((n) => isBoundNote(n));
+    if (!records.every(own)) this.#scan();
+  });
   readonly #localize = new Localize(this, () => this.messages);
 
   constructor() {
@@ -212,7 +230,12 @@ export class LiveDeviceForm extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.#observer.observe(this, { childList: true, subtree: true, attributes: true, attributeFilter: ['name'] });
+    this.#observer.observe(this, {
+      childList: true,
+      subtree: true,
+      attributes: true,
+      attributeFilter: ['name', 'aria-describedby'],
+    });
     this.#scan();
   }
 
@@ -242,17 +265,13 @@ export class LiveDeviceForm extends LitElement {
     const state = this.#connection.state;
     const left = state === ConnectionState.Reconnecting ? this.#connection.retryAt - this.#clock.now() : 0;
     return html`<div part="status" class="status">
-        <span class="dot" aria-hidden="true"></span>
+        <span part="status-dot" aria-hidden="true"></span>
         <span part="status-text" role="status">${statusText(w, state, this.#connection.error)}</span>
         ${left >= 1000 ? html`<span part="countdown" aria-hidden="true">${w.t.countdown({ seconds: w.number(Math.ceil(left / 1000)) })}</span>` : nothing}
       </div>
       <div part="hint" class="hint" role="status">${this.#connection.refused ? w.t.refusedHint : nothing}</div>
       <slot></slot>
-      ${
-        this.#bound
-          ? html`<div part="notes">${this.#fields.filter((m) => this.#controls.has(m.schema.name) && (m.note || m.pending)).map((m) => renderNote(w, m, true))}</div>`
-          : html`<div part="fields">${this.#fields.map((m) => renderField(w, m))}</div>`
-      }`;
+      ${this.#bound ? nothing : html`<div part="fields">${this.#fields.map((m) => renderField(w, m))}</div>`}`;
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -262,6 +281,7 @@ export class LiveDeviceForm extends LitElement {
       const m = this.#models.get(name);
       for (const el of els) syncControl(el, m, this.#locked(m));
     }
+    this.#notes.sync(this.#bound ? this.#controls : new Map(), (name) => this.#models.get(name), this.#localize.words);
     if (this.#refocus) {
       const name = this.#refocus;
       this.#refocus = '';

@@ -291,7 +291,7 @@ describe('editing (real server)', () => {
         <input name="unrelated" value="left alone">
       </form>`;
 
-    it('manages value, read-only state and aria-* of the inputs by name, without changing their markup', async () => {
+    it('manages value, read-only state and aria-* of the inputs by name; adds only a note beside each', async () => {
       const env = await makeEnv();
       const el = mount(env, { children });
       const h = el.querySelector<HTMLInputElement>('[name=genlock_phase_h]')!;
@@ -307,6 +307,14 @@ describe('editing (real server)', () => {
 
       await inState(el, 'live');
       expect(el.shadowRoot!.querySelector('[part=fields]')).to.equal(null);
+      // One note per bound field, right after the label that wraps its control; none for `unrelated`.
+      const notes = [...el.querySelectorAll<HTMLElement>('[data-ldf-note]')];
+      expect(notes.map((n) => [n.dataset.ldfNote, n.previousElementSibling])).to.deep.equal([
+        ['genlock_phase_h', h.closest('label')],
+        ['genlock_phase_v', v.closest('label')],
+        ['enabled', en.closest('label')],
+        ['standard', std],
+      ]);
       expect([h.value, v.value, en.checked, std.value]).to.deep.equal(['-25', '10', true, 'pal']);
       expect([h.readOnly, h.getAttribute('aria-readonly'), v.getAttribute('aria-readonly')]).to.deep.equal([
         false,
@@ -315,12 +323,12 @@ describe('editing (real server)', () => {
       ]);
       expect(unrelated.hasAttribute('aria-readonly')).to.equal(false);
       expect(unrelated.value).to.equal('left alone');
-      // Same nodes; attributes only ever gain aria-readonly/aria-busy/aria-invalid.
-      expect([...el.querySelectorAll('*')]).to.deep.equal(before);
+      // Same nodes besides the notes; attributes only ever gain aria-readonly/busy/invalid/describedby.
+      expect([...el.querySelectorAll('*')].filter((n) => !notes.includes(n as HTMLElement))).to.deep.equal(before);
       for (const [n, names] of attrs) {
         const added = n.getAttributeNames().filter((a) => !names.includes(a));
         expect(
-          added.every((a) => ['aria-readonly', 'aria-busy', 'aria-invalid'].includes(a)),
+          added.every((a) => ['aria-readonly', 'aria-busy', 'aria-invalid', 'aria-describedby'].includes(a)),
           `${n.outerHTML}`,
         ).to.equal(true);
       }
@@ -362,7 +370,7 @@ describe('editing (real server)', () => {
       expect((await sentSets(env)).map((s) => s.field)).to.deep.equal(['genlock_phase_h', 'enabled']);
     });
 
-    it('shows notes for bound fields below the slot', async () => {
+    it('shows a bound field’s note beside its control', async () => {
       const env = await makeEnv();
       const el = mount(env, { children });
       await inState(el, 'live');
@@ -370,8 +378,11 @@ describe('editing (real server)', () => {
       typeInto(h, '9000');
       await el.updateComplete;
       expect(h.getAttribute('aria-invalid')).to.equal('true');
-      expect(el.shadowRoot!.querySelector('[part~=notes]')!.textContent!.replace(/\s+/g, ' ').trim()).to.equal(
-        'Phase horizontal: Out of range: above the maximum 511.',
+      const note = h.closest('label')!.nextElementSibling!;
+      expect(note.getAttribute('data-ldf-note')).to.equal('genlock_phase_h');
+      expect(h.getAttribute('aria-describedby')).to.equal(note.id);
+      expect(note.shadowRoot!.querySelector('[part~=note-invalid]')!.textContent!.trim()).to.equal(
+        'Out of range: above the maximum 511.',
       );
     });
   });

@@ -18,11 +18,15 @@ function step(s: FieldSchema): string {
   return s.step !== undefined ? String(s.step) : s.type === 'integer' ? '1' : 'any';
 }
 
-/** The note below a field (also used in the bound mode's note list). */
-export function renderNote(w: Words, m: FieldModel, withLabel: boolean): TemplateResult {
+/**
+ * A field's note: below a rendered field, or beside a bound control in the page
+ * (`bound-notes.ts`). It is the control's `aria-describedby` target and a polite live region, there
+ * before anything is said in it (a region created together with its words is often not announced).
+ */
+export function renderNote(w: Words, m: FieldModel): TemplateResult {
   const s = m.schema;
   const note = m.note;
-  const kind = m.pending ? 'pending' : (note?.kind ?? 'none');
+  const kind = m.pending ? 'pending' : note?.kind;
   let body: unknown = nothing;
   if (m.pending) {
     body = html`<span part="pending">${w.t.pending({ value: formatValue(w, s, m.pending.value) })}</span>`;
@@ -38,9 +42,7 @@ export function renderNote(w: Words, m: FieldModel, withLabel: boolean): Templat
         : nothing
     }`;
   }
-  return html`<div part="note note-${kind}" class="note ${kind}" id="${controlId(s.name)}-note" aria-live="polite">${
-    withLabel && body !== nothing ? html`<strong>${w.t.noteLabel({ label: s.label })}</strong> ` : nothing
-  }${body}</div>`;
+  return html`<div part=${kind ? `note note-${kind}` : 'note'} class="note ${kind ?? ''}" id="${controlId(s.name)}-note" aria-live="polite">${body}</div>`;
 }
 
 /**
@@ -93,6 +95,6 @@ export function renderField(w: Words, m: FieldModel): TemplateResult {
   return html`<div part="field" class="field ${s.type}">
     <label part="label" id="${id}-label" for=${id}>${s.label}</label>
     <div part="control" class="control">${control}</div>
-    ${renderNote(w, m, false)}
+    ${renderNote(w, m)}
   </div>`;
 }

@@ -37,7 +37,6 @@ const de: Messages = {
   quoted: ({ text }) => `„${text}“`,
   withUnit: ({ number, unit }) => `${number} ${unit}`,
 
-  noteLabel: ({ label }) => `${label}:`,
   saving: 'Wird gespeichert…',
   pending: ({ value }) => `Gerät wurde auf ${value} geändert`,
   stale: ({ value }) => `Nicht übernommen: Das Gerät wurde auf ${value} geändert, bevor Ihre Änderung ankam.`,

@@ -62,8 +62,6 @@ export interface Messages {
   withUnit(p: { number: string; unit: string }): string;
 
   // ---------------------------------------------------------------- notes and buttons
-  /** In bound mode, the field's label before its note. */
-  noteLabel(p: { label: string }): string;
   /** A write awaits its acknowledgement (shown, not announced). */
   saving: string;
   /** While the user holds a control, the device reported another value. */
@@ -133,7 +131,6 @@ export const en: Messages = {
   quoted: ({ text }) => `“${text}”`,
   withUnit: ({ number, unit }) => `${number} ${unit}`,
 
-  noteLabel: ({ label }) => `${label}:`,
   saving: 'Saving…',
   pending: ({ value }) => `Device changed to ${value}`,
   stale: ({ value }) => `Not applied: the device changed to ${value} before your change arrived.`,
