@@ -109,7 +109,7 @@ try {
       await box(p, 'genlock_phase_v').fill('12');
       await box(p, 'genlock_phase_v').press('Enter');
       await p.waitForTimeout(50);
-      env.proxy.set('cut');
+      env.proxy.cut();
       await state(p, 'live');
       // Out of range, still in the box.
       await box(p, 'gain').fill('30');
@@ -118,7 +118,7 @@ try {
   });
   await scene('reconnecting', {
     act: async (p, env) => {
-      env.proxy.set('refuse');
+      env.proxy.refuse();
       await p.waitForFunction(() =>
         /in \d+ s/.test(document.querySelector('live-device-form')?.shadowRoot?.textContent ?? ''),
       );
