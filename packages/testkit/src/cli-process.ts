@@ -37,10 +37,18 @@ export interface CliProcess {
 
 const running = new Set<CliProcess>();
 
+/** Options of {@link runCli}. */
+export interface RunCliOptions {
+  /** The bin to run with `node`, e.g. an installed app's `node_modules/.bin/live-device-server`. Defaults to {@link CLI_PATH}. */
+  bin?: string;
+  /** Working directory. Defaults to the workspace root. */
+  cwd?: string;
+}
+
 /** Spawns the bin with `args`, and `env` over this process's environment. */
-export function runCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], {
-    cwd: ROOT,
+export function runCli(args: string[], env: Record<string, string> = {}, options: RunCliOptions = {}): CliProcess {
+  const child = spawn(process.execPath, [options.bin ?? CLI_PATH, ...args], {
+    cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
