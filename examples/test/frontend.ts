@@ -6,10 +6,10 @@
  * Each app follows the same page contract, so one driver checks them all:
  * - `<live-device-form id="auto">` renders the device's fields from the schema;
  * - `<live-device-form id="bound">` binds the app's own `<input name="genlock_phase_h">` (bound mode);
- * - `[data-testid=last-ack]` shows the `status` of the last `ldf-ack`, written by the framework's
+ * - `#last-ack` shows the `status` of the last `ldf-ack`, written by the framework's
  *   own event handler;
- * - `[data-testid=rerender]` re-renders the component that holds the bound input, and
- *   `[data-testid=renders]` shows how many times it did;
+ * - `#rerender` re-renders the component that holds the bound input, and
+ *   `#renders` shows how many times it did;
  * - the WebSocket URL comes from `?src=` (the test's CLI port); `?variant=trap` (where an app has it)
  *   binds the input the wrong way (`v-model`, a controlled `value`), which the docs warn against.
  * @module
@@ -122,14 +122,14 @@ export async function expectEditAcked(page: Page, witness: Witness): Promise<voi
   await box.press('Enter');
   const m = await witness.waitFor((x) => x.topic === TOPICS.set, 'the set from the page', { from: mark });
   expect(m.payload).toBe(`genlock ${DEVICE_H} 42`);
-  await expect.poll(() => page.textContent('[data-testid=last-ack]')).toBe('accepted');
+  await expect.poll(() => page.textContent('#last-ack')).toBe('accepted');
 }
 
 /** Clicks the app's re-render button and waits until the component has rendered again. */
 export async function rerender(page: Page): Promise<void> {
-  const before = await page.textContent('[data-testid=renders]');
-  await page.click('[data-testid=rerender]');
-  await expect.poll(() => page.textContent('[data-testid=renders]')).not.toBe(before);
+  const before = await page.textContent('#renders');
+  await page.click('#rerender');
+  await expect.poll(() => page.textContent('#renders')).not.toBe(before);
 }
 
 /** The bound input's value and what the element knows as the device's value. */

@@ -17,7 +17,7 @@ export function App() {
       {/* Rendered from the device's schema. React 19 adds an `onldf-ack` prop as an `ldf-ack` listener. */}
       <live-device-form id="auto" src={src} device="videoproc" onldf-ack={(e) => setLastAck(e.detail.status)} />
       <p>
-        Last write: <span data-testid="last-ack">{lastAck}</span>
+        Last write: <span id="last-ack">{lastAck}</span>
       </p>
 
       {/* Bound mode: your own input. Leave it uncontrolled (no `value`, no `defaultValue` that changes):
@@ -28,10 +28,10 @@ export function App() {
         </label>
       </live-device-form>
 
-      <button type="button" data-testid="rerender" onClick={() => setRenders((n) => n + 1)}>
+      <button type="button" id="rerender" onClick={() => setRenders((n) => n + 1)}>
         Re-render
       </button>
-      <span data-testid="renders">{renders}</span>
+      <span id="renders">{renders}</span>
     </main>
   );
 }

@@ -12,11 +12,11 @@ auto.src = src;
 bound.src = src;
 
 auto.addEventListener('ldf-ack', (e) => {
-  document.querySelector('[data-testid=last-ack]')!.textContent = e.detail.status;
+  document.querySelector('#last-ack')!.textContent = e.detail.status;
 });
 
 // A plain page has nothing to re-render; this redraws the counter beside the bound form.
 let renders = 1;
-document.querySelector('[data-testid=rerender]')!.addEventListener('click', () => {
-  document.querySelector('[data-testid=renders]')!.textContent = String(++renders);
+document.querySelector('#rerender')!.addEventListener('click', () => {
+  document.querySelector('#renders')!.textContent = String(++renders);
 });
