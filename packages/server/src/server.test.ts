@@ -5,7 +5,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { DEFAULTS, type LiveDeviceServerOptions } from './options.js';
 import { createLiveDeviceServer } from './server.js';
 import { silentLogger } from './logger.js';
-import { TestClient, makeBridge, refusal, startServer, stopAll } from '@live-device-form/testkit';
+import { RawWsClient, TestClient, makeBridge, refusal, startServer, stopAll } from '@live-device-form/testkit';
 
 afterEach(stopAll);
 
@@ -112,6 +112,28 @@ describe('close()', () => {
     await h.live.close();
     expect(await refusal(h.url)).toBe(503);
     h.bridge.setStatus({ gain: 5 }); // nothing listens, nothing throws
+  });
+
+  it('attached, answers upgrades 503 until it has closed, then detaches', async () => {
+    // A page whose socket has closed reconnects at once, while close() still waits for the others:
+    // that upgrade is refused (503, Connection: close), not handed to the application as a plain
+    // request (a 404 on a keep-alive connection that can hold the HTTP server's close for 5 s).
+    const h = await startServer();
+    let onCloseFrame!: () => void;
+    const closeFrame = new Promise<void>((resolve) => (onCloseFrame = resolve));
+    // Ignores the closing handshake, so close() waits for it (CLOSE_GRACE_MS).
+    const slow = new RawWsClient(
+      0,
+      { onText() {}, onClose() {}, onCloseFrame: () => onCloseFrame() },
+      { answerClose: false },
+    );
+    await slow.open({ host: '127.0.0.1', port: h.port, path: '/live', protocol: 'ldf.v1' }, undefined);
+    const closing = h.live.close();
+    await closeFrame;
+    expect(await refusal(h.url)).toBe(503);
+    await closing;
+    expect(h.http.listenerCount('upgrade')).toBe(0);
+    slow.destroy();
   });
 });
 

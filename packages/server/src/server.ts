@@ -80,9 +80,10 @@ export interface LiveDeviceServer {
   attach(httpServer: EventEmitter): () => void;
   /**
    * Ends every session with close code 1001 (a socket that does not finish its closing handshake
-   * within a second is terminated), refuses new upgrades with 503, stops the heartbeat and
-   * detaches from every server and store. The bridges are the caller's and stay open. Resolves
-   * when every socket has closed. Safe to call twice.
+   * within a second is terminated), stops the heartbeat and refuses new upgrades with 503; once
+   * every socket has closed, stops following the bridges, detaches from every server and
+   * resolves. Close the HTTP server after it: open pages' sockets hold it open until then. The
+   * bridges are the caller's and stay open. Safe to call twice.
    */
   close(): Promise<void>;
   /**
@@ -343,12 +344,15 @@ class LiveServer implements LiveDeviceServer, SessionHost {
   }
 
   private async shutdown(): Promise<void> {
-    for (const detach of [...this.detachers]) detach();
     clearInterval(this.heartbeatTimer);
     // First, so upgrades arriving while sessions close are refused (503) rather than started.
     const wssClosed = new Promise<void>((resolve) => this.wss.close(() => resolve()));
     await Promise.all([...this.open.keys()].map((s) => s.shutdown(CLOSE_GRACE_MS)));
     await wssClosed;
+    // Detached last: a page that reconnects while other sessions still close gets that 503 (with
+    // `Connection: close`), not the application's answer to a plain request on a keep-alive
+    // connection, which would hold the HTTP server's close() for its keepAliveTimeout.
+    for (const detach of [...this.detachers]) detach();
     for (const hub of this.hubs.values()) hub.close();
     for (const readiness of this.readiness.values()) readiness.close();
     this.tokenThrottle?.close();
