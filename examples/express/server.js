@@ -1,0 +1,37 @@
+// An Express 5 backend with <live-device-form>: one page, the element's prebuilt bundle and the
+// SDK's WebSocket on one port, bridged to the MQTT broker at $MQTT_URL (docs/server.md, "Express").
+//
+//   MQTT_URL=mqtt://127.0.0.1:1883 PORT=3000 node server.js
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import { createLiveDeviceServer, createMqttBridge, loadDeviceFile } from '@live-device-form/server';
+
+const device = await loadDeviceFile(join(import.meta.dirname, 'device.json'));
+const bridge = createMqttBridge(device, { url: process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883' });
+const live = createLiveDeviceServer({ devices: [bridge] });
+
+// The element's bundle (Lit included), from the installed package.
+const bundle = fileURLToPath(import.meta.resolve('@live-device-form/element/bundle.js'));
+
+const app = express();
+app.use('/assets', express.static(dirname(bundle))); // /assets/live-device-form.bundle.js
+app.get('/', (_req, res) => res.sendFile('index.html', { root: import.meta.dirname }));
+
+const server = app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1', async (err) => {
+  if (err) throw err;
+  const { port } = server.address();
+  const report = await live.ready(); // every device's retained state is in, or 2 s passed
+  if (!report.ready) console.warn('devices not ready yet:', report.notReady.join(', '));
+  console.log(`listening on http://${process.env.HOST ?? '127.0.0.1'}:${port}`);
+});
+live.attach(server); // ws://…/live on the same port
+
+// The SDK first (every page gets 1001 and its socket ends), then the HTTP server, then the bridge.
+async function shutdown() {
+  await live.close();
+  await new Promise((resolve) => server.close(resolve));
+  await bridge.close();
+}
+process.once('SIGTERM', shutdown);
+process.once('SIGINT', shutdown);
