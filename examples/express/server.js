@@ -2,6 +2,7 @@
 // SDK's WebSocket on one port, bridged to the MQTT broker at $MQTT_URL (docs/server.md, "Express").
 //
 //   MQTT_URL=mqtt://127.0.0.1:1883 PORT=3000 node server.js
+import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
@@ -18,14 +19,13 @@ const app = express();
 app.use('/assets', express.static(dirname(bundle))); // /assets/live-device-form.bundle.js
 app.get('/', (_req, res) => res.sendFile('index.html', { root: import.meta.dirname }));
 
-const server = app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1', async (err) => {
-  if (err) throw err;
-  const { port } = server.address();
-  const report = await live.ready(); // every device's retained state is in, or 2 s passed
-  if (!report.ready) console.warn('devices not ready yet:', report.notReady.join(', '));
-  console.log(`listening on http://${process.env.HOST ?? '127.0.0.1'}:${port}`);
-});
+const host = process.env.HOST ?? '127.0.0.1';
+const server = app.listen(Number(process.env.PORT ?? 3000), host);
 live.attach(server); // ws://…/live on the same port
+await once(server, 'listening'); // throws if the port is taken
+const report = await live.ready(); // every device's retained state is in, or 2 s passed
+if (!report.ready) console.warn('devices not ready yet:', report.notReady.join(', '));
+console.log(`listening on http://${host}:${server.address().port}`);
 
 // The SDK first (every page gets 1001 and its socket ends), then the HTTP server, then the bridge.
 async function shutdown() {

@@ -2,6 +2,7 @@
 // WebSocket on one port, bridged to the MQTT broker at $MQTT_URL (docs/server.md, "Koa").
 //
 //   MQTT_URL=mqtt://127.0.0.1:1883 PORT=3000 node server.js
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,12 +29,12 @@ app.use(async (ctx, next) => {
 });
 
 const host = process.env.HOST ?? '127.0.0.1';
-const server = app.listen(Number(process.env.PORT ?? 3000), host, async () => {
-  const report = await live.ready(); // every device's retained state is in, or 2 s passed
-  if (!report.ready) console.warn('devices not ready yet:', report.notReady.join(', '));
-  console.log(`listening on http://${host}:${server.address().port}`);
-});
+const server = app.listen(Number(process.env.PORT ?? 3000), host);
 live.attach(server); // ws://…/live on the same port
+await once(server, 'listening'); // throws if the port is taken
+const report = await live.ready(); // every device's retained state is in, or 2 s passed
+if (!report.ready) console.warn('devices not ready yet:', report.notReady.join(', '));
+console.log(`listening on http://${host}:${server.address().port}`);
 
 // The SDK first (every page gets 1001 and its socket ends), then the HTTP server, then the bridge.
 async function shutdown() {
