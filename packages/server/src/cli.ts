@@ -7,13 +7,16 @@
  * live-device-server --device videoproc.json --mqtt mqtt://127.0.0.1:1883 --port 8080 --origin http://localhost:5173
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { DeviceBridge } from './bridge.js';
+import { bundlePath, bundleRoutes, loadElementBundle } from './cli/bundle-route.js';
 import { createCliHttpServer } from './cli/http-server.js';
+import { createRouter, upgradeRequiredRoute } from './cli/router.js';
 import { isLoopbackHost } from './loopback.js';
 import { mqttUrlProblem } from './cli/mqtt-url.js';
 import { hasSecretFlag, readPassword, warnAboutExposedSecretFiles } from './cli/secrets.js';
@@ -26,6 +29,11 @@ import type { Logger, LogFn } from './logger.js';
 import { createMqttBridge, type MqttBridgeOptions } from './mqtt-bridge.js';
 import { DEFAULTS } from './options.js';
 import { createLiveDeviceServer, type LiveDeviceServer } from './server.js';
+
+/** This package's version (`--version`), from its package.json: one place to bump at a release. */
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type Level = (typeof LEVELS)[number];
@@ -248,7 +256,7 @@ function program(): Command {
         'Security: docs/security.md.',
       ].join('\n'),
     )
-    .version('0.1.0');
+    .version(PACKAGE_VERSION);
 }
 
 /** Everything the process holds, for a clean shutdown. */
@@ -399,14 +407,16 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
     ...(token === undefined ? {} : { token }),
   });
   running.live = live;
+  const bundle = await loadElementBundle();
+  if (bundle === undefined) {
+    log.warn(
+      'no element bundle in this build (dist/assets/): /live-device-form.bundle.js answers 404; run `pnpm run build`',
+    );
+  }
   const server = createCliHttpServer({
     headersTimeoutMs: opts.headersTimeoutMs,
     ...(tls === undefined ? {} : { tls }),
-    onRequest: (_req, res) => {
-      res
-        .writeHead(426, { 'content-type': 'text/plain; charset=utf-8' })
-        .end(`live-device-server: connect a WebSocket (ldf.v1) to ${opts.path}\n`);
-    },
+    onRequest: createRouter([upgradeRequiredRoute(opts.path), ...bundleRoutes(bundle)]),
   });
   running.httpServer = server;
   if (server instanceof https.Server && opts.tlsCert !== undefined && opts.tlsKey !== undefined) {
@@ -443,6 +453,9 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const scheme = tls === undefined ? 'ws' : 'wss';
+  if (bundle !== undefined) {
+    log.info({ path: bundlePath(bundle.version) }, 'serving the element bundle at /live-device-form.bundle.js');
+  }
   process.stdout.write(`listening on ${scheme}://${host}:${address.port}${opts.path}\n`);
 }
 

@@ -22,6 +22,19 @@ export function buildCli(): void {
   if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
 }
 
+/**
+ * {@link buildCli}, then the element bundle the CLI serves (`packages/server/scripts/element-bundle.mjs`:
+ * compiles and bundles the element, copies it to `packages/server/dist/assets/`).
+ */
+export function buildCliWithBundle(): void {
+  buildCli();
+  const r = spawnSync(process.execPath, [`${ROOT}packages/server/scripts/element-bundle.mjs`], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`element bundle failed:\n${r.stdout}${r.stderr}`);
+}
+
 /** A running `live-device-server`. */
 export interface CliProcess {
   child: ChildProcess;

@@ -21,7 +21,7 @@ export interface CliHttpServerOptions {
    * within that much more.
    */
   headersTimeoutMs: number;
-  /** Answers plain HTTP requests (the upgrades go to the `upgrade` listener). */
+  /** Answers plain HTTP requests (the CLI's router, cli/router.ts; the upgrades go to the `upgrade` listener). */
   onRequest: http.RequestListener;
 }
 
@@ -29,7 +29,7 @@ export interface CliHttpServerOptions {
 export function createCliHttpServer(options: CliHttpServerOptions): http.Server | https.Server {
   const timeouts: http.ServerOptions = {
     headersTimeout: options.headersTimeoutMs,
-    // The server takes no request bodies (a plain request is answered 426): the whole request is
+    // The server takes no request bodies (its routes are GET and HEAD only): the whole request is
     // its headers.
     requestTimeout: options.headersTimeoutMs,
     // Node's default of 30 s would let a dribbling client hold its socket that long whatever the timeout.
