@@ -27,7 +27,7 @@ import {
   startMosquitto,
   startWitness,
 } from '@live-device-form/testkit';
-import { type StaticServer, serveStatic } from './static-server.js';
+import { type StaticServer, startStaticServer } from './static-server.js';
 
 /** The device of every frontend app's `device.json`. */
 export const TOPICS = {
@@ -63,7 +63,7 @@ export async function startStack(appDir: string, distDir: string): Promise<Stack
     for (const c of closers.reverse()) await c().catch(() => undefined);
   };
   try {
-    const site = await serveStatic(distDir);
+    const site = await startStaticServer(distDir);
     closers.push(() => site.close());
     const mosquitto: Mosquitto = await startMosquitto();
     closers.push(() => mosquitto.close());

@@ -52,15 +52,21 @@ const running = new Set<CliProcess>();
 
 /** Options of {@link runCli}. */
 export interface RunCliOptions {
-  /** The bin to run with `node`, e.g. an installed app's `node_modules/.bin/live-device-server`. Defaults to {@link CLI_PATH}. */
+  /**
+   * An installed bin to run instead of the workspace's `dist/cli.js` (e.g. an app's
+   * `node_modules/.bin/live-device-server`), executed as it is (its shebang). Defaults to
+   * `node` {@link CLI_PATH}.
+   */
   bin?: string;
-  /** Working directory. Defaults to the workspace root. */
+  /** The working directory. Defaults to the workspace root. */
   cwd?: string;
 }
 
 /** Spawns the bin with `args`, and `env` over this process's environment. */
 export function runCli(args: string[], env: Record<string, string> = {}, options: RunCliOptions = {}): CliProcess {
-  const child = spawn(process.execPath, [options.bin ?? CLI_PATH, ...args], {
+  const [command, argv] =
+    options.bin === undefined ? [process.execPath, [CLI_PATH, ...args]] : [options.bin, args];
+  const child = spawn(command, argv, {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
