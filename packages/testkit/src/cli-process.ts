@@ -64,8 +64,7 @@ export interface RunCliOptions {
 
 /** Spawns the bin with `args`, and `env` over this process's environment. */
 export function runCli(args: string[], env: Record<string, string> = {}, options: RunCliOptions = {}): CliProcess {
-  const [command, argv] =
-    options.bin === undefined ? [process.execPath, [CLI_PATH, ...args]] : [options.bin, args];
+  const [command, argv] = options.bin === undefined ? [process.execPath, [CLI_PATH, ...args]] : [options.bin, args];
   const child = spawn(command, argv, {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...env },
