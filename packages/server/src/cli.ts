@@ -14,7 +14,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { DeviceBridge } from './bridge.js';
-import { bundlePath, bundleRoutes, loadElementBundle } from './cli/bundle-route.js';
+import { bundlePath, bundleRoutes, loadElementBundle, prepareBundle } from './cli/bundle-route.js';
 import { createCliHttpServer } from './cli/http-server.js';
 import { createRouter, upgradeRequiredRoute } from './cli/router.js';
 import { isLoopbackHost } from './loopback.js';
@@ -332,6 +332,15 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup !== undefined) fail(`two device files describe the device "${dup}"`);
 
+  // Read and compressed before any MQTT link starts settling on its retained messages.
+  const loaded = await loadElementBundle();
+  if (loaded === undefined) {
+    log.warn(
+      'no element bundle in this build (dist/assets/): /live-device-form.bundle.js answers 404; run `pnpm run build`',
+    );
+  }
+  const bundle = loaded === undefined ? undefined : await prepareBundle(loaded);
+
   let token: string | undefined;
   if (opts.tokenEnv !== undefined) {
     token = process.env[opts.tokenEnv];
@@ -407,12 +416,6 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
     ...(token === undefined ? {} : { token }),
   });
   running.live = live;
-  const bundle = await loadElementBundle();
-  if (bundle === undefined) {
-    log.warn(
-      'no element bundle in this build (dist/assets/): /live-device-form.bundle.js answers 404; run `pnpm run build`',
-    );
-  }
   const server = createCliHttpServer({
     headersTimeoutMs: opts.headersTimeoutMs,
     ...(tls === undefined ? {} : { tls }),

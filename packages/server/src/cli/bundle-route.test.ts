@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BUNDLE_ALIAS_PATH, bundlePath, bundleRoutes, type ElementBundle } from './bundle-route.js';
+import { BUNDLE_ALIAS_PATH, bundlePath, bundleRoutes, type ElementBundle, prepareBundle } from './bundle-route.js';
 import { createRouter, upgradeRequiredRoute } from './router.js';
 
 /** A stand-in bundle: JavaScript text, large enough for compression to matter, with non-ASCII. */
@@ -34,7 +34,7 @@ afterEach(async () => {
 });
 
 async function serve(withBundle = true): Promise<string> {
-  const routes = [upgradeRequiredRoute('/live'), ...bundleRoutes(withBundle ? BUNDLE : undefined)];
+  const routes = [upgradeRequiredRoute('/live'), ...bundleRoutes(withBundle ? await prepareBundle(BUNDLE) : undefined)];
   const server = http.createServer(createRouter(routes));
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

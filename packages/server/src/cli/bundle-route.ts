@@ -1,7 +1,7 @@
 /**
  * The element bundle route: `GET /live-device-form@<version>.bundle.js` serves the prebuilt
  * `<live-device-form>` bundle (Lit included) that the server's build copied into `dist/assets/`,
- * compressed once at start (brotli and gzip) and chosen per `Accept-Encoding`, cached for a year
+ * compressed once at start (brotli and gzip, {@link prepareBundle}) and chosen per `Accept-Encoding`, cached for a year
  * (`immutable`: a new version is a new URL). `/live-device-form.bundle.js` redirects to it and is
  * never cached, so a page always gets the bundle of the server it talks to. Both allow any origin
  * (`Access-Control-Allow-Origin: *`): a `<script type="module">` from another origin is fetched in
@@ -11,7 +11,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type http from 'node:http';
-import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlib, gzip as gzipAsync } from 'node:zlib';
 import Negotiator from 'negotiator';
 import { type Route, sendText } from './router.js';
 
@@ -72,21 +73,41 @@ const CACHED_HEADERS = Object.freeze({
   'access-control-allow-origin': '*',
 });
 
-/** Compresses `code` once per encoding, at the highest levels (done once, at start). */
-function representations(code: Buffer): Record<(typeof ENCODINGS)[number], Representation> {
+/** The bundle compressed once per encoding, ready to serve: see {@link prepareBundle}. */
+export interface PreparedBundle {
+  readonly version: string;
+  readonly representations: Readonly<Record<(typeof ENCODINGS)[number], Representation>>;
+}
+
+const brotli = promisify(brotliCompress);
+const gzip = promisify(gzipAsync);
+
+/**
+ * Compresses the bundle once per encoding, at the highest levels. Asynchronous, in libuv's thread
+ * pool: brotli at quality 11 takes ~130 ms for the bundle, which must not stall the event loop
+ * while the MQTT bridges are settling on their retained messages.
+ */
+export async function prepareBundle(bundle: ElementBundle): Promise<PreparedBundle> {
+  const { code } = bundle;
   // A strong ETag per representation (they differ in bytes), from the uncompressed content.
   const hash = createHash('sha256').update(code).digest('base64url').slice(0, 22);
-  const br = brotliCompressSync(code, {
-    params: {
-      [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
-      [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
-      [zlib.BROTLI_PARAM_SIZE_HINT]: code.length,
-    },
-  });
+  const [br, gz] = await Promise.all([
+    brotli(code, {
+      params: {
+        [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+        [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
+        [zlib.BROTLI_PARAM_SIZE_HINT]: code.length,
+      },
+    }),
+    gzip(code, { level: 9 }),
+  ]);
   return {
-    br: { body: br, etag: `"${hash}-br"`, encoding: 'br' },
-    gzip: { body: gzipSync(code, { level: 9 }), etag: `"${hash}-gz"`, encoding: 'gzip' },
-    identity: { body: code, etag: `"${hash}"`, encoding: 'identity' },
+    version: bundle.version,
+    representations: {
+      br: { body: br, etag: `"${hash}-br"`, encoding: 'br' },
+      gzip: { body: gz, etag: `"${hash}-gz"`, encoding: 'gzip' },
+      identity: { body: code, etag: `"${hash}"`, encoding: 'identity' },
+    },
   };
 }
 
@@ -117,7 +138,7 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
  * The two routes of `bundle`: the versioned path and the unversioned alias. Without a bundle,
  * the alias answers 404 saying how to build one.
  */
-export function bundleRoutes(bundle: ElementBundle | undefined): Route[] {
+export function bundleRoutes(bundle: PreparedBundle | undefined): Route[] {
   if (bundle === undefined) {
     return [
       {
@@ -133,7 +154,7 @@ export function bundleRoutes(bundle: ElementBundle | undefined): Route[] {
     ];
   }
   const versioned = bundlePath(bundle.version);
-  const reps = representations(bundle.code);
+  const reps = bundle.representations;
   const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chosen = negotiateEncoding(req);
     // Nothing acceptable (`identity;q=0` and neither br nor gzip): send it plain all the same
