@@ -161,6 +161,16 @@ export function checkAcross(unpacked) {
       if (!existsSync(built) || !readFileSync(asset).equals(readFileSync(built))) {
         problems.push("@live-device-form/server: dist/assets/live-device-form.bundle.js is not the element's bundle");
       }
+      // Every language the bundle loads from beside itself (`./locales/<lang>.js`) is served too.
+      const locales = join(element.dir, 'package/dist/locales');
+      for (const file of existsSync(locales) ? readdirSync(locales) : []) {
+        if (!/^[\w-]+\.js$/.test(file) || file === 'en.js') continue;
+        if (!existsSync(join(server.dir, 'package/dist/assets/locales', file))) {
+          problems.push(
+            `@live-device-form/server: no dist/assets/locales/${file}: the bundle's ${file} would be a 404`,
+          );
+        }
+      }
       const { version } = JSON.parse(readFileSync(meta, 'utf8'));
       if (version !== element.pkg.version) {
         problems.push(

@@ -3,7 +3,7 @@
 //
 //   MQTT_URL=mqtt://127.0.0.1:1883 PORT=3000 node server.js
 import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { createLiveDeviceServer, createMqttBridge, loadDeviceFile } from '@live-device-form/server';
@@ -21,6 +21,10 @@ fastify.get('/', (_req, reply) =>
 );
 fastify.get('/assets/live-device-form.bundle.js', (_req, reply) =>
   reply.type('text/javascript').send(createReadStream(bundle)),
+);
+// The bundle loads each language but English from beside itself, on first use.
+fastify.get('/assets/locales/de.js', (_req, reply) =>
+  reply.type('text/javascript').send(createReadStream(join(dirname(bundle), 'locales/de.js'))),
 );
 
 live.attach(fastify.server); // ws://…/live on the same port

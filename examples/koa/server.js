@@ -4,7 +4,7 @@
 //   MQTT_URL=mqtt://127.0.0.1:1883 PORT=3000 node server.js
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Koa from 'koa';
 import { createLiveDeviceServer, createMqttBridge, loadDeviceFile } from '@live-device-form/server';
@@ -18,6 +18,8 @@ const bundle = fileURLToPath(import.meta.resolve('@live-device-form/element/bund
 const files = new Map([
   ['/', { path: join(import.meta.dirname, 'index.html'), type: 'html' }],
   ['/assets/live-device-form.bundle.js', { path: bundle, type: 'js' }],
+  // The bundle loads each language but English from beside itself, on first use.
+  ['/assets/locales/de.js', { path: join(dirname(bundle), 'locales/de.js'), type: 'js' }],
 ]);
 
 const app = new Koa();

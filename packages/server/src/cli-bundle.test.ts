@@ -79,7 +79,7 @@ describe('live-device-server serves the element bundle', () => {
     expect((await get(`${base}/favicon.ico`)).res.statusCode).toBe(404);
   });
 
-  it('a Chromium page on another origin loads it with one <script type="module"> and gets <live-device-form> defined', async () => {
+  it('a Chromium page on another origin loads it with one <script type="module">, gets <live-device-form> defined, and German from /locales/de.js', async () => {
     const base = await cli();
     const page = http.createServer((_req, res) => {
       res
@@ -87,7 +87,8 @@ describe('live-device-server serves the element bundle', () => {
         .end(
           `<!doctype html><meta charset="utf-8">` +
             `<script type="module" src="${base}/live-device-form.bundle.js"></script>` +
-            `<live-device-form device="videoproc" src="${base.replace('http:', 'ws:')}/live"></live-device-form>`,
+            `<live-device-form device="videoproc" src="${base.replace('http:', 'ws:')}/live"></live-device-form>` +
+            `<live-device-form lang="de" device="nope" src="ws://127.0.0.1:1/live"></live-device-form>`,
         );
     });
     await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
@@ -107,6 +108,16 @@ describe('live-device-server serves the element bundle', () => {
     // Evaluated in the page (a string: this package's tests are typed without the DOM).
     await tab
       .waitForFunction(`customElements.get('live-device-form') !== undefined`, undefined, { timeout: 15_000 })
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\n${failed.join('\n')}`);
+      });
+    // The German element's words come from /locales/de.js, which the bundle imports from the CLI.
+    await tab
+      .waitForFunction(
+        `document.querySelector('[lang=de]').shadowRoot?.querySelector('[part=status-text]')?.textContent.includes('Verbindung')`,
+        undefined,
+        { timeout: 15_000 },
+      )
       .catch((err: Error) => {
         throw new Error(`${err.message}\n${failed.join('\n')}`);
       });

@@ -7,7 +7,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BUNDLE_ALIAS_PATH, bundlePath, bundleRoutes, type ElementBundle, prepareBundle } from './bundle-route.js';
+import {
+  BUNDLE_ALIAS_PATH,
+  bundlePath,
+  bundleRoutes,
+  type ElementBundle,
+  localePath,
+  prepareBundle,
+} from './bundle-route.js';
 import { createRouter, upgradeRequiredRoute } from './router.js';
 
 /** A stand-in bundle: JavaScript text, large enough for compression to matter, with non-ASCII. */
@@ -16,6 +23,7 @@ const BUNDLE: ElementBundle = {
   code: Buffer.from(
     Array.from({ length: 2000 }, (_, i) => `export const f${i} = () => 'Genlock phase ${i} – ±';\n`).join(''),
   ),
+  locales: { de: Buffer.from(`export default { live: 'Live', offline: 'Gerät offline' };\n`.repeat(20)) },
 };
 const VERSIONED = bundlePath(BUNDLE.version);
 
@@ -154,6 +162,25 @@ describe('GET /live-device-form.bundle.js', () => {
     const r = await request(base + BUNDLE_ALIAS_PATH);
     expect(r.status).toBe(404);
     expect(r.body.toString()).toContain('this build has no element bundle');
+  });
+});
+
+describe('GET /locales/<lang>.js', () => {
+  it('serves a language module the bundle imports from beside itself, compressed, revalidated at each use, open to every origin', async () => {
+    const base = await serve();
+    const a = await request(`${base}${localePath('de')}`, { 'accept-encoding': 'gzip, br' });
+    expect(a.status).toBe(200);
+    expect(a.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(a.body).equals(BUNDLE.locales!.de!)).toBe(true);
+    expect(a.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(a.headers['cache-control']).toBe('no-cache');
+    expect(a.headers['access-control-allow-origin']).toBe('*');
+    const again = await request(`${base}${localePath('de')}`, {
+      'accept-encoding': 'gzip, br',
+      'if-none-match': a.headers.etag!,
+    });
+    expect(again.status).toBe(304);
+    expect((await request(`${base}${localePath('fr')}`)).status).toBe(404);
   });
 });
 

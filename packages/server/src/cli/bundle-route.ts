@@ -3,13 +3,15 @@
  * `<live-device-form>` bundle (Lit included) that the server's build copied into `dist/assets/`,
  * compressed once at start (brotli and gzip, {@link prepareBundle}) and chosen per `Accept-Encoding`, cached for a year
  * (`immutable`: a new version is a new URL). `/live-device-form.bundle.js` redirects to it and is
- * never cached, so a page always gets the bundle of the server it talks to. Both allow any origin
+ * never cached, so a page always gets the bundle of the server it talks to. The bundle imports
+ * each language but English from beside itself, `/locales/<lang>.js`, on first use: those are
+ * revalidated on every use (`no-cache` with an ETag), since their URL has no version. All allow any origin
  * (`Access-Control-Allow-Origin: *`): a `<script type="module">` from another origin is fetched in
  * CORS mode, and the bundle is public code. See docs/cli.md, *The element bundle*.
  * @module
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type http from 'node:http';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip as gzipAsync } from 'node:zlib';
@@ -30,7 +32,12 @@ export interface ElementBundle {
   readonly version: string;
   /** The bundle's bytes (UTF-8 JavaScript, an ES module). */
   readonly code: Buffer;
+  /** The language modules it loads on demand (`./locales/<lang>.js`), by language tag. Defaults to none. */
+  readonly locales?: Readonly<Record<string, Buffer>>;
 }
+
+/** A language module's file name in `dist/assets/locales/`, and the tag it is served under. */
+const LOCALE_FILE = /^([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.js$/;
 
 /** Where the server's build puts the bundle (`dist/assets/`, beside `dist/cli/`). */
 const ASSETS = new URL('../assets/', import.meta.url);
@@ -54,7 +61,17 @@ export async function loadElementBundle(dir: URL = ASSETS): Promise<ElementBundl
   if (typeof version !== 'string' || !/^[0-9A-Za-z.+-]+$/.test(version)) {
     throw new Error(`live-device-form.bundle.json in ${dir.pathname}: no valid "version"`);
   }
-  return { version, code };
+  const locales: Record<string, Buffer> = {};
+  const localeDir = new URL('locales/', dir);
+  const files = await readdir(localeDir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+  for (const file of files) {
+    const lang = LOCALE_FILE.exec(file)?.[1];
+    if (lang !== undefined) locales[lang] = await readFile(new URL(file, localeDir));
+  }
+  return { version, code, locales };
 }
 
 /** One encoding of the bundle, ready to send. */
@@ -73,10 +90,27 @@ const CACHED_HEADERS = Object.freeze({
   'access-control-allow-origin': '*',
 });
 
-/** The bundle compressed once per encoding, ready to serve: see {@link prepareBundle}. */
+/** One file in every encoding. */
+type Representations = Readonly<Record<(typeof ENCODINGS)[number], Representation>>;
+
+/** The bundle and its language modules compressed once per encoding, ready to serve: see {@link prepareBundle}. */
 export interface PreparedBundle {
   readonly version: string;
-  readonly representations: Readonly<Record<(typeof ENCODINGS)[number], Representation>>;
+  readonly representations: Representations;
+  /** The language modules, by language tag. */
+  readonly locales: Readonly<Record<string, Representations>>;
+}
+
+/** Headers of every answer of a language module (200 and 304): revalidated at each use. */
+const LOCALE_HEADERS = Object.freeze({
+  'cache-control': 'no-cache',
+  vary: 'Accept-Encoding',
+  'access-control-allow-origin': '*',
+});
+
+/** The path of a language module, relative to the bundle's (`./locales/<lang>.js`). */
+export function localePath(lang: string): string {
+  return `/locales/${lang}.js`;
 }
 
 const brotli = promisify(brotliCompress);
@@ -88,8 +122,13 @@ const gzip = promisify(gzipAsync);
  * while the MQTT bridges are settling on their retained messages.
  */
 export async function prepareBundle(bundle: ElementBundle): Promise<PreparedBundle> {
-  const { code } = bundle;
-  // A strong ETag per representation (they differ in bytes), from the uncompressed content.
+  const locales: Record<string, Representations> = {};
+  for (const [lang, code] of Object.entries(bundle.locales ?? {})) locales[lang] = await compress(code);
+  return { version: bundle.version, representations: await compress(bundle.code), locales };
+}
+
+/** `code` in every encoding, with a strong ETag per representation (they differ in bytes). */
+async function compress(code: Buffer): Promise<Representations> {
   const hash = createHash('sha256').update(code).digest('base64url').slice(0, 22);
   const [br, gz] = await Promise.all([
     brotli(code, {
@@ -102,12 +141,9 @@ export async function prepareBundle(bundle: ElementBundle): Promise<PreparedBund
     gzip(code, { level: 9 }),
   ]);
   return {
-    version: bundle.version,
-    representations: {
-      br: { body: br, etag: `"${hash}-br"`, encoding: 'br' },
-      gzip: { body: gz, etag: `"${hash}-gz"`, encoding: 'gzip' },
-      identity: { body: code, etag: `"${hash}"`, encoding: 'identity' },
-    },
+    br: { body: br, etag: `"${hash}-br"`, encoding: 'br' },
+    gzip: { body: gz, etag: `"${hash}-gz"`, encoding: 'gzip' },
+    identity: { body: code, etag: `"${hash}"`, encoding: 'identity' },
   };
 }
 
@@ -154,27 +190,6 @@ export function bundleRoutes(bundle: PreparedBundle | undefined): Route[] {
     ];
   }
   const versioned = bundlePath(bundle.version);
-  const reps = bundle.representations;
-  const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const chosen = negotiateEncoding(req);
-    // Nothing acceptable (`identity;q=0` and neither br nor gzip): send it plain all the same
-    // (RFC 9110 §12.5.3 allows it), rather than a 406 the browser would not explain.
-    const rep = reps[chosen ?? 'identity'];
-    if (matches(req.headers['if-none-match'], rep.etag)) {
-      res.writeHead(304, { ...CACHED_HEADERS, etag: rep.etag }).end();
-      return;
-    }
-    res
-      .writeHead(200, {
-        ...CACHED_HEADERS,
-        'content-type': 'text/javascript; charset=utf-8',
-        'content-length': rep.body.length,
-        'x-content-type-options': 'nosniff',
-        etag: rep.etag,
-        ...(rep.encoding === 'identity' ? {} : { 'content-encoding': rep.encoding }),
-      })
-      .end(rep.body);
-  };
   const redirect = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
     res
       .writeHead(302, {
@@ -188,7 +203,36 @@ export function bundleRoutes(bundle: PreparedBundle | undefined): Route[] {
       .end(`${versioned}\n`);
   };
   return [
-    { path: versioned, methods: ['GET'], handle: serve },
+    { path: versioned, methods: ['GET'], handle: serveFile(bundle.representations, CACHED_HEADERS) },
     { path: BUNDLE_ALIAS_PATH, methods: ['GET'], handle: redirect },
+    ...Object.entries(bundle.locales).map(([lang, reps]): Route => ({
+      path: localePath(lang),
+      methods: ['GET'],
+      handle: serveFile(reps, LOCALE_HEADERS),
+    })),
   ];
+}
+
+/** A handler sending one of `reps` per `Accept-Encoding`, or 304 for a matching `If-None-Match`. */
+function serveFile(reps: Representations, headers: Readonly<Record<string, string>>): Route['handle'] {
+  return (req, res) => {
+    const chosen = negotiateEncoding(req);
+    // Nothing acceptable (`identity;q=0` and neither br nor gzip): send it plain all the same
+    // (RFC 9110 §12.5.3 allows it), rather than a 406 the browser would not explain.
+    const rep = reps[chosen ?? 'identity'];
+    if (matches(req.headers['if-none-match'], rep.etag)) {
+      res.writeHead(304, { ...headers, etag: rep.etag }).end();
+      return;
+    }
+    res
+      .writeHead(200, {
+        ...headers,
+        'content-type': 'text/javascript; charset=utf-8',
+        'content-length': rep.body.length,
+        'x-content-type-options': 'nosniff',
+        etag: rep.etag,
+        ...(rep.encoding === 'identity' ? {} : { 'content-encoding': rep.encoding }),
+      })
+      .end(rep.body);
+  };
 }
