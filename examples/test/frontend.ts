@@ -14,6 +14,7 @@
  *   binds the input the wrong way (`v-model`, a controlled `value`), which the docs warn against.
  * @module
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -27,6 +28,7 @@ import {
   startMosquitto,
   startWitness,
 } from '@live-device-form/testkit';
+import { npm } from './apps.js';
 import { type StaticServer, startStaticServer } from './static-server.js';
 
 /** The device of every frontend app's `device.json`. */
@@ -159,4 +161,46 @@ export async function expectTrapOverwrites(page: Page): Promise<void> {
   // …until the framework rendered its model over it.
   await rerender(page);
   expect(await boundState(page)).toEqual({ input: '0', device: DEVICE_H });
+}
+
+/** Opens the app's page and checks everything every frontend app must do (see the module's comment). */
+export async function expectPageWorks(stack: Stack): Promise<void> {
+  const page = await stack.open();
+  await expectRegistered(page);
+  await expectLiveValues(page);
+  await expectEditAcked(page, stack.witness);
+  await expectBoundSurvivesRerender(page);
+}
+
+/**
+ * Shows that a check of the app depends on something in its sources: with `from` replaced by `to`
+ * in `file`, `npm run <script>` fails with `error`; with the file restored, it passes (run again
+ * unless `rerun` is false: when the next test runs it anyway).
+ */
+export async function expectCheckNeeds(
+  dir: string,
+  check: {
+    file: string;
+    from: string;
+    to: string;
+    script: string;
+    error: RegExp;
+    env?: NodeJS.ProcessEnv;
+    rerun?: boolean;
+  },
+): Promise<void> {
+  const path = join(dir, check.file);
+  const source = readFileSync(path, 'utf8');
+  expect(source).toContain(check.from);
+  writeFileSync(path, source.replace(check.from, check.to));
+  try {
+    const failed = await npm(dir, ['run', check.script], check.env).then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(failed).toMatch(check.error);
+  } finally {
+    writeFileSync(path, source);
+  }
+  if (check.rerun !== false) await npm(dir, ['run', check.script], check.env);
 }

@@ -6,14 +6,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, it } from 'vitest';
 import { describeApp, installApp, npm } from './apps.js';
-import {
-  type Stack,
-  expectBoundSurvivesRerender,
-  expectEditAcked,
-  expectLiveValues,
-  expectRegistered,
-  startStack,
-} from './frontend.js';
+import { type Stack, expectPageWorks, startStack } from './frontend.js';
 
 describeApp('vite-vanilla', () => {
   let dir: string;
@@ -33,10 +26,6 @@ describeApp('vite-vanilla', () => {
   it('builds for production and serves a page with the element registered and live', async () => {
     await npm(dir, ['run', 'build']);
     stack = await startStack(dir, join(dir, 'dist'));
-    const page = await stack.open();
-    await expectRegistered(page);
-    await expectLiveValues(page);
-    await expectEditAcked(page, stack.witness);
-    await expectBoundSurvivesRerender(page);
+    await expectPageWorks(stack);
   });
 });
