@@ -4,10 +4,12 @@
  * page driven in Chromium, then SIGTERM with the page still open.
  * @module
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   launchChromium,
+  spawnWatched,
   startEchoDevice,
+  stopCliProcesses,
   startMosquitto,
   startWitness,
   VP,
@@ -39,12 +41,10 @@ export interface AppProcess {
   readonly exited: Promise<Exit>;
 }
 
-const running = new Set<ChildProcess>();
-
 /**
  * Starts `node <script>` in `dir` on a free port (`PORT=0`, `HOST=127.0.0.1`) with `env`, and waits
  * for its `listening on http://…` line. Rejects with its output if it exits first or prints nothing
- * within `timeoutMs`.
+ * within `timeoutMs`. The testkit's `stopCliProcesses` stops it.
  */
 export async function startApp(
   dir: string,
@@ -52,51 +52,24 @@ export async function startApp(
   script = 'server.js',
   timeoutMs = 30_000,
 ): Promise<AppProcess> {
-  const child = spawn(process.execPath, [script], {
+  const app = spawnWatched(process.execPath, [script], {
     cwd: dir,
-    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...env, PORT: '0', HOST: '127.0.0.1' },
+    name: script,
   });
-  running.add(child);
-  let output = '';
-  const exited = new Promise<Exit>((resolve) =>
-    child.once('exit', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
+  const exited = new Promise<Exit>((resolve) => app.child.once('exit', (code, signal) => resolve({ code, signal })));
+  const output = (): string => app.stdout() + app.stderr();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const line = await Promise.race([
+    app.line(/^listening on http:\/\/127\.0\.0\.1:\d+$/),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${script} printed no "listening on" line within ${timeoutMs} ms:\n${output()}`)),
+        timeoutMs,
+      );
     }),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${script} printed no "listening on" line within ${timeoutMs} ms:\n${output}`)),
-      timeoutMs,
-    );
-    const onData = (d: Buffer): void => {
-      output += d.toString();
-      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((e) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited (${e.code ?? e.signal}) before listening:\n${output}`));
-    });
-  });
-  return { child, url, output: () => output, exited };
-}
-
-/** SIGKILLs every app {@link startApp} started that still runs, and waits for it; for `afterAll`. */
-export async function stopApps(): Promise<void> {
-  await Promise.all(
-    [...running].map((child) => {
-      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGKILL');
-      return gone;
-    }),
-  );
+  ]).finally(() => clearTimeout(timer));
+  return { child: app.child, url: line.slice('listening on '.length), output, exited };
 }
 
 /** Resolves with how the process ended, or `'still running'` after `ms`. */
@@ -144,7 +117,7 @@ export function backendWorld(app: string): () => BackendWorld {
     world.browser = await launchChromium();
   });
   afterAll(async () => {
-    await stopApps();
+    await stopCliProcesses();
     await world.browser?.close();
     await world.device?.close();
     await world.witness?.close();

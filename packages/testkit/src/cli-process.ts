@@ -65,9 +65,29 @@ export interface RunCliOptions {
 /** Spawns the bin with `args`, and `env` over this process's environment. */
 export function runCli(args: string[], env: Record<string, string> = {}, options: RunCliOptions = {}): CliProcess {
   const [command, argv] = options.bin === undefined ? [process.execPath, [CLI_PATH, ...args]] : [options.bin, args];
+  return spawnWatched(command, argv, { cwd: options.cwd, env, name: 'live-device-server' });
+}
+
+/** Options of {@link spawnWatched}. */
+export interface SpawnWatchedOptions {
+  /** The working directory. Defaults to the workspace root. */
+  cwd?: string | undefined;
+  /** Variables over this process's environment. Defaults to none. */
+  env?: Record<string, string>;
+  /** What error messages call the process. Defaults to the command. */
+  name?: string;
+}
+
+/**
+ * Spawns any command with its output collected and its lines awaitable ({@link CliProcess}); it is
+ * stopped by {@link stopCliProcesses} like the bin. For the CLI and for other servers a test runs
+ * as a child (the consumer suite's backend apps).
+ */
+export function spawnWatched(command: string, argv: string[], options: SpawnWatchedOptions = {}): CliProcess {
+  const name = options.name ?? command;
   const child = spawn(command, argv, {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const text = { stdout: '', stderr: '' };
@@ -96,9 +116,7 @@ export function runCli(args: string[], env: Record<string, string> = {}, options
       return new Promise((resolve, reject) => {
         waiters.push({ match, stream, resolve });
         void exited.then((code) =>
-          reject(
-            new Error(`live-device-server exited (${code}) before printing ${match}:\n${text.stdout}\n${text.stderr}`),
-          ),
+          reject(new Error(`${name} exited (${code}) before printing ${match}:\n${text.stdout}\n${text.stderr}`)),
         );
       });
     },
@@ -115,7 +133,7 @@ export async function listeningUrl(cli: CliProcess): Promise<string> {
   return url;
 }
 
-/** Kills (SIGKILL) every process {@link runCli} started that still runs, and waits for them; for `afterEach`. */
+/** Kills (SIGKILL) every process {@link runCli} or {@link spawnWatched} started that still runs, and waits for them; for `afterEach`. */
 export async function stopCliProcesses(): Promise<void> {
   for (const cli of running) {
     if (cli.child.exitCode === null && cli.child.pid !== undefined) cli.child.kill('SIGKILL');
