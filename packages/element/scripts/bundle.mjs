@@ -85,12 +85,14 @@ export async function bundleLocale(lang) {
 }
 
 /**
- * Bundles `entry`; `withLit: false` leaves `lit` and its subpaths external (what a page that
- * already loads Lit pays).
- * @returns {Promise<string>} the minified code
+ * Runs esbuild on the element's entry; `withLit: false` leaves `lit` and its subpaths external
+ * (what a page that already loads Lit pays). `sourcemap: true` adds the linked source map as a
+ * second output file (for `scripts/parts.mjs`). The code is esbuild's, before
+ * `collapseTemplateWhitespace`.
+ * @returns {Promise<import('esbuild').BuildResult & { outputFiles: import('esbuild').OutputFile[] }>}
  */
-export async function bundle({ withLit = true, outfile } = {}) {
-  const result = await esbuild.build({
+export function build({ withLit = true, sourcemap = false, outfile } = {}) {
+  return esbuild.build({
     entryPoints: [`${pkgDir}dist/index.js`],
     bundle: true,
     minify: true,
@@ -99,12 +101,22 @@ export async function bundle({ withLit = true, outfile } = {}) {
     external: withLit ? [] : ['lit', 'lit/*', '@lit/*'],
     plugins: [literals, localesApart],
     write: false,
-    outfile: outfile ?? 'out.js',
+    outfile: outfile ?? `${pkgDir}dist/out.js`,
+    sourcemap: sourcemap ? 'external' : false,
     metafile: true,
     legalComments: 'none',
     logLevel: 'warning',
   });
-  const code = collapseTemplateWhitespace(result.outputFiles[0].text);
+}
+
+/**
+ * Bundles the element; `withLit: false` leaves `lit` and its subpaths external (what a page that
+ * already loads Lit pays).
+ * @returns {Promise<string>} the minified code
+ */
+export async function bundle({ withLit = true, outfile } = {}) {
+  const result = await build({ withLit, outfile });
+  const code = collapseTemplateWhitespace(result.outputFiles.find((f) => f.path.endsWith('.js')).text);
   if (outfile) await writeFile(outfile, code);
   return code;
 }
