@@ -2,9 +2,10 @@
  * What each part of the element's bundle costs, for `node scripts/size.mjs --parts` and the bench's
  * bundle figure (`extra.parts`).
  *
- * Every byte of the bundle is traced to the source file it came from through esbuild's source map
- * (which follows the compiled files' own maps back to `src/*.ts`); bytes no source claims (the
- * `import … from "lit"` line, the bundler's glue) are `glue`. Each file belongs to one part
+ * Every byte of the bundle is traced to the source file it came from through the source map of the
+ * bundle (esbuild's, which follows the compiled files' own maps back to `src/*.ts`, carried through
+ * the whitespace collapse and terser); bytes no source claims (the `import … from "lit"` line, the
+ * bundler's glue) are `glue`. Each file belongs to one part
  * (`PARTS`). Then two gzip figures per part:
  *
  * - `gz`: its bytes in the bundle. The bundle is cut into runs of one part each, in bundle order,
@@ -12,7 +13,7 @@
  *   gzip(code up to the run's end) − gzip(code up to its start). The costs add up to the bundle's
  *   gzipped size exactly. A part pays less for words and code shapes already seen earlier in the
  *   bundle (esbuild puts a module's dependencies first: protocol, then connection, …, the element
- *   last), as the real download does.
+ *   last), as the real download does. The first run also pays gzip's 18 bytes of header and trailer.
  * - `alone`: its runs gzipped by themselves: what the part would weigh with nothing to share.
  *
  * Usage: `import { bundleParts } from './parts.mjs'`, after `tsc -b`.
@@ -20,7 +21,7 @@
 import { dirname, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { decode } from '@jridgewell/sourcemap-codec';
-import { build, collapseTemplateWhitespace } from './bundle.mjs';
+import { build, bundle, finish } from './bundle.mjs';
 
 /**
  * The parts, each by the source paths it owns (matched against the absolute paths of the source
@@ -56,8 +57,8 @@ const gz = (text) => (text ? gzipSync(text, { level: 9 }).length : 0);
  * position to the next segment's (across line breaks, which only template literals hold).
  * @returns {{ part: string; text: string }[]}
  */
-export function runsOf(code, map, mapDir) {
-  const parts = map.sources.map((source) => partOf(resolve(mapDir, source)));
+export function runsOf(code, map) {
+  const parts = map.sources.map((source) => partOf(source));
   const lineStarts = [0];
   for (let i = code.indexOf('\n'); i >= 0; i = code.indexOf('\n', i + 1)) lineStarts.push(i + 1);
   const marks = [];
@@ -83,17 +84,13 @@ export function runsOf(code, map, mapDir) {
  */
 export async function bundleParts({ withLit = true } = {}) {
   const result = await build({ withLit, sourcemap: true });
-  const code = result.outputFiles.find((f) => f.path.endsWith('.js')).text;
   const mapFile = result.outputFiles.find((f) => f.path.endsWith('.map'));
-  const map = JSON.parse(mapFile.text);
-  // The whitespace of html`` templates is collapsed run by run: no run boundary falls inside a
-  // template literal, so this is the bundle `bundle()` makes, which is checked.
-  const runs = runsOf(code, map, dirname(mapFile.path)).map((r) => ({
-    ...r,
-    text: collapseTemplateWhitespace(r.text),
-  }));
-  const final = collapseTemplateWhitespace(code);
-  if (runs.map((r) => r.text).join('') !== final) throw new Error('parts: the runs do not make up the bundle');
+  const esbuildMap = JSON.parse(mapFile.text);
+  // Sources as absolute paths, so that the parts are matched whatever the map's paths are relative to.
+  esbuildMap.sources = esbuildMap.sources.map((source) => resolve(dirname(mapFile.path), source));
+  const { code, map } = await finish(result.outputFiles.find((f) => f.path.endsWith('.js')).text, esbuildMap);
+  if (code !== (await bundle({ withLit }))) throw new Error('parts: not the bundle that bundle() makes');
+  const runs = runsOf(code, map);
   const byPart = new Map();
   let prefix = '';
   let before = 0;
@@ -110,5 +107,5 @@ export async function bundleParts({ withLit = true } = {}) {
   const parts = [...byPart.values()]
     .map(({ part, min, gz: g, text }) => ({ part, min, gz: g, alone: gz(text) }))
     .sort((a, b) => b.gz - a.gz);
-  return { min: final.length, gz: gz(final), parts };
+  return { min: code.length, gz: gz(code), parts };
 }
