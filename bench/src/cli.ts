@@ -1,13 +1,23 @@
 /**
  * `pnpm run bench` — every figure of BENCHMARKS.md, each beside a bare baseline in the same run; prints
  * the table and writes `bench/results.json`, the plots in `bench/plots/` and the results block of
- * BENCHMARKS.md.
+ * BENCHMARKS.md. Groups (`--only` names) and their figures:
+ *
+ * - `bundle`: 6, the element bundle's size;
+ * - `dom`: 1, status change → DOM; `reconnect`: 2, reconnect → editable and a black-holed link;
+ * - `write`: 5, the write path; `fanout`: 3, 4, 7, fan-out and memory per session; `slow`: 8, slow consumers;
+ * - `first-load`: 9, first load → first live value (the CLI's bundle route, fresh browser contexts);
+ * - `flood`: 10, status floods at 100 and 1,000 pages (Mosquitto), the rate stepped up.
+ *
+ * The plots (`report.ts` `plots()`) include how cost grows with sessions and pages: fan-out, memory
+ * per session, server CPU per delivered update, and the absorbed flood rate and its lag curve.
  *
  * `pnpm run bench:smoke` (`--smoke`) runs every figure at tiny sizes, writes to `bench/out/` only,
  * and fails only when something crashes, never on a timing.
  *
- * Options: `--only dom,reconnect,write,fanout,slow,bundle` runs some figures; `--no-build` skips
- * `tsc -b` (the packages' `dist/` must then be current).
+ * Options:
+ * - `--only GROUP,…` runs some groups (results then go to `bench/out/`);
+ * - `--no-build` skips `tsc -b` and the CLI's element bundle (the packages' `dist/` must be current).
  * @module
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -22,12 +32,14 @@ import { machine, markdownTable, plots, replaceBlock, textTable } from './report
 import type { Figure, Results } from './results.js';
 import { bundleSize } from './figures/bundle-size.js';
 import { fanOutAndMemory } from './figures/fanout.js';
+import { firstLoad } from './figures/first-load.js';
 import { statusToDom } from './figures/latency.js';
 import { reconnect } from './figures/reconnect.js';
 import { slowConsumers } from './figures/slow-consumers.js';
+import { statusFlood } from './figures/status-flood.js';
 import { writePath } from './figures/write-path.js';
 
-const GROUPS = ['bundle', 'dom', 'reconnect', 'write', 'fanout', 'slow'] as const;
+const GROUPS = ['bundle', 'dom', 'reconnect', 'write', 'fanout', 'slow', 'first-load', 'flood'] as const;
 type Group = (typeof GROUPS)[number];
 
 function parseArgs(argv: string[]): { smoke: boolean; only: Set<Group>; build: boolean } {
@@ -50,6 +62,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const ctx: BenchContext = {
     smoke: args.smoke,
+    build: args.build,
     log: (message) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}`),
   };
   const m = machine();
@@ -94,6 +107,8 @@ async function main(): Promise<void> {
   await run('write', 'figure 5: write path', () => writePath(ctx));
   await run('fanout', 'figures 3, 4, 7: fan-out and memory per session', () => fanOutAndMemory(ctx));
   await run('slow', 'figure 8: slow consumers', () => slowConsumers(ctx));
+  await run('first-load', 'figure 9: first load → first live value', () => firstLoad(ctx));
+  await run('flood', 'figure 10: status floods', () => statusFlood(ctx));
 
   figures.sort((a, b) => a.figure - b.figure);
   m.loadEnd = loadavg().map((v) => Number(v.toFixed(2)));

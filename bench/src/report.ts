@@ -1,9 +1,12 @@
 /**
  * Output of a run: the table on the terminal, `results.json`, the plots, and the results block of
  * BENCHMARKS.md (between `<!-- results:start -->` and `<!-- results:end -->`, full runs only).
+ * The plots show how cost grows (issue 14 target 8): fan-out, memory and server CPU per delivered
+ * update against sessions, and the status flood's absorbed rate against pages beside its lag curve.
  * @module
  */
 import { cpus, loadavg, totalmem } from 'node:os';
+import type { StatusFloodSeries } from './figures/status-flood.js';
 import type { Figure, Machine, Results } from './results.js';
 import { compact, lineChart } from './svg.js';
 
@@ -170,6 +173,72 @@ export function plots(results: Results): Record<string, string> {
           points: slow.bare.map((p) => [p.t / 1000, p.rssMiB]),
           dashed: true,
         },
+      ],
+    });
+  }
+  const cpu = results.figures
+    .filter((f) => f.id.startsWith('fan-out/'))
+    .map((f) => ({
+      n: Number(f.id.slice('fan-out/'.length)),
+      ldf: f.extra?.serverCpuUsPerMsgLdf,
+      bare: f.extra?.serverCpuUsPerMsgBare,
+    }))
+    .filter(
+      (p): p is { n: number; ldf: number; bare: number } => typeof p.ldf === 'number' && typeof p.bare === 'number',
+    )
+    .sort((a, b) => a.n - b.n);
+  if (cpu.length) {
+    out['cpu-per-update.svg'] = lineChart({
+      title: 'Server CPU per delivered update',
+      subtitle: 'fan-out rounds (figures 3, 7): server CPU time ÷ (updates × sessions)',
+      footer: stamp,
+      xLabel: 'open sessions (log scale)',
+      yLabel: 'µs of CPU per delivered message',
+      xLog: true,
+      series: [
+        { name: 'live-device-form SDK', color: PROJECT, points: cpu.map((p) => [p.n, p.ldf]) },
+        { name: 'bare ws broadcast', color: BARE, points: cpu.map((p) => [p.n, p.bare]), dashed: true },
+      ],
+    });
+  }
+  const flood = results.series?.statusFlood as StatusFloodSeries | undefined;
+  if (flood?.climbs.length) {
+    const shades: Record<string, string> = { sdk: PROJECT, bare: BARE };
+    const darker: Record<string, string> = { sdk: '#2563eb', bare: '#a16207' };
+    const pageCounts = [...new Set(flood.climbs.map((c) => c.pages))].sort((a, b) => a - b);
+    out['status-flood-lag.svg'] = lineChart({
+      title: "Status flood: the reading page's lag p99 vs the offered rate",
+      width: 800,
+      subtitle: `one relay process; pages that never read + 1 reading page; steps of ${flood.stepMs / 1000} s; both axes log`,
+      footer: stamp,
+      xLabel: 'status messages / s offered (log scale)',
+      yLabel: 'lag p99 (ms, log scale)',
+      xLog: true,
+      yLog: true,
+      reference: { y: flood.lagLimitMs, label: `limit ${flood.lagLimitMs} ms` },
+      series: flood.climbs.map((c) => ({
+        name: `${c.relay === 'sdk' ? 'SDK' : 'bare relay'}, ${c.pages.toLocaleString('en')} pages`,
+        color: (c.pages === pageCounts[0] ? shades : darker)[c.relay] ?? PROJECT,
+        points: c.steps.map((s): [number, number] => [s.rate, s.lagP99Ms]),
+        dashed: c.relay === 'bare',
+      })),
+    });
+    const absorbed = (relay: string): [number, number][] =>
+      flood.climbs
+        .filter((c) => c.relay === relay && c.absorbed !== null)
+        .map((c): [number, number] => [c.pages, c.absorbed as number])
+        .sort((a, b) => a[0] - b[0]);
+    out['status-flood-absorbed.svg'] = lineChart({
+      title: 'Status flood: messages / s absorbed',
+      subtitle: `highest offered rate with the reading page's lag p99 ≤ ${flood.lagLimitMs} ms; y log`,
+      footer: stamp,
+      xLabel: 'pages on the relay (log scale)',
+      yLabel: 'status messages / s (log scale)',
+      xLog: true,
+      yLog: true,
+      series: [
+        { name: 'live-device-form SDK', color: PROJECT, points: absorbed('sdk') },
+        { name: 'bare mqtt.js → ws relay', color: BARE, points: absorbed('bare'), dashed: true },
       ],
     });
   }

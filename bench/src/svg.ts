@@ -1,6 +1,7 @@
 /**
  * Line charts as standalone SVG, with no plotting dependency: axes with round ticks (linear or
- * log₁₀), one polyline with markers per series, a legend. Enough to show a curve honestly.
+ * log₁₀, either axis), one polyline with markers per series, a legend. Enough to show a curve
+ * honestly. On a log axis, points at or below 0 are left out.
  * @module
  */
 
@@ -19,6 +20,8 @@ export interface ChartOptions {
   xLabel: string;
   yLabel: string;
   xLog?: boolean;
+  /** A log₁₀ y axis (for curves spanning decades, e.g. a lag that runs away). Defaults to linear. */
+  yLog?: boolean;
   series: Series[];
   width?: number;
   height?: number;
@@ -58,7 +61,9 @@ export function lineChart(o: ChartOptions): string {
   const m = { l: 70, r: 24, t: o.subtitle ? 58 : 42, b: o.footer ? 92 : 78 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
-  const all = o.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const plottable = ([x, y]: [number, number]): boolean =>
+    Number.isFinite(x) && Number.isFinite(y) && (!o.xLog || x > 0) && (!o.yLog || y > 0);
+  const all = o.series.flatMap((s) => s.points).filter(plottable);
   const xs = all.map(([x]) => x);
   const ys = all.map(([, y]) => y);
   if (o.reference) ys.push(o.reference.y);
@@ -80,10 +85,22 @@ export function lineChart(o: ChartOptions): string {
     const b = xTicks[xTicks.length - 1] as number;
     xMap = (x) => m.l + ((x - a) / (b - a)) * pw;
   }
-  const yTicks = niceTicks(Math.min(0, ...ys), Math.max(...ys, 1e-9));
-  const y0 = yTicks[0] as number;
-  const y1 = yTicks[yTicks.length - 1] as number;
-  const yMap = (y: number): number => m.t + ph - ((y - y0) / (y1 - y0)) * ph;
+  let yTicks: number[];
+  let yMap: (y: number) => number;
+  if (o.yLog) {
+    const lo = Math.floor(Math.log10(Math.min(...ys, 1e9)));
+    const hi = Math.ceil(Math.log10(Math.max(...ys, 1)));
+    yTicks = [];
+    for (let e = lo; e <= Math.max(hi, lo + 1); e++) yTicks.push(10 ** e);
+    const a = Math.log10(yTicks[0] as number);
+    const b = Math.log10(yTicks[yTicks.length - 1] as number);
+    yMap = (y) => m.t + ph - ((Math.log10(y) - a) / (b - a)) * ph;
+  } else {
+    yTicks = niceTicks(Math.min(0, ...ys), Math.max(...ys, 1e-9));
+    const y0 = yTicks[0] as number;
+    const y1 = yTicks[yTicks.length - 1] as number;
+    yMap = (y) => m.t + ph - ((y - y0) / (y1 - y0)) * ph;
+  }
 
   const parts: string[] = [];
   parts.push(
@@ -119,9 +136,7 @@ export function lineChart(o: ChartOptions): string {
     );
   }
   for (const s of o.series) {
-    const pts = s.points
-      .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
-      .map(([x, y]) => `${xMap(x).toFixed(1)},${yMap(y).toFixed(1)}`);
+    const pts = s.points.filter(plottable).map(([x, y]) => `${xMap(x).toFixed(1)},${yMap(y).toFixed(1)}`);
     if (pts.length === 0) continue;
     parts.push(
       `<polyline points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2.2"${s.dashed ? ' stroke-dasharray="7 4"' : ''}/>`,

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { StatusFloodSeries } from '../src/figures/status-flood.js';
 import type { Results } from '../src/results.js';
 
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -46,6 +47,9 @@ describe('bench smoke run', () => {
       'bundle/with-lit',
       'bundle/without-lit',
       'slow-consumers/rss-growth',
+      'first-load/time',
+      'first-load/bytes',
+      'status-flood/',
     ]) {
       expect(
         ids.some((id) => id.startsWith(prefix)),
@@ -55,11 +59,18 @@ describe('bench smoke run', () => {
     for (const f of results.figures) {
       expect(typeof f.name).toBe('string');
       expect(typeof f.unit).toBe('string');
+      // A flood's absorbed rate is itself a timing: `null` when even the first rate was over the
+      // lag limit (a loaded machine). Its climbs must have run (below).
+      if (f.id.startsWith('status-flood/')) continue;
       // Measured, with a baseline beside it (the black hole's bare page has none: it never notices).
       expect(Number.isFinite(f.value), f.id).toBe(true);
       if (f.id !== 'blackhole-to-readonly') expect(Number.isFinite(f.baseline), f.id).toBe(true);
     }
+    const flood = results.series?.statusFlood as StatusFloodSeries | undefined;
+    expect(flood?.climbs.map((c) => c.relay).sort()).toEqual(['bare', 'sdk']);
+    for (const c of flood?.climbs ?? []) expect(c.steps.length, `${c.relay} steps`).toBeGreaterThan(0);
     expect(results.series?.scaling).toBeDefined();
     expect(results.series?.slowConsumers).toBeDefined();
+    expect(results.series?.statusFlood).toBeDefined();
   }, 150_000);
 });

@@ -22,4 +22,5 @@ export * from './stats.js';
 export * from './fresh-values.js';
 export * from './raw-ws.js';
 export * from './flood-publisher.js';
+export * from './bare-relay.js';
 export * from './ingress-flood.js';
