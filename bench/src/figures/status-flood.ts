@@ -173,7 +173,7 @@ async function climb(
       step.attempts = attempts;
       steps.push(step);
       ctx.log(
-        `status flood: ${relay}, ${pages} pages, ${rate} msg/s offered (${step.sentRate} sent): lag p50 ${step.lagP50Ms} / p99 ${step.lagP99Ms} ms over ${step.updates} values, RSS ${step.rssPeakMiB} MiB${step.passed ? '' : ' — over'}${attempts > 1 ? ` (better of ${attempts} attempts)` : ''}`,
+        `status flood: ${relay}, ${pages} pages, ${rate} msg/s offered (${step.sentRate} sent): lag p50 ${step.lagP50Ms} / p99 ${step.lagP99Ms} ms over ${step.updates} values, RSS ${step.rssPeakMiB} MiB (broker ${step.brokerRssPeakMiB} MiB)${step.passed ? '' : ' — over'}${attempts > 1 ? ` (better of ${attempts} attempts)` : ''}`,
       );
       if (step.stoppedAtRssLimit) endedBy = ClimbEnd.Rss;
       else if (!step.passed) endedBy = ClimbEnd.Lag;
