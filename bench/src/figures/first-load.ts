@@ -314,6 +314,7 @@ const LDF_MARKS = [
   'defined',
   'wsCreated',
   'wsOpen',
+  'wsSent',
   'wsMessage',
   'live',
   'resync',

@@ -31,7 +31,7 @@ const RSS_LIMIT_BYTES = 2 * 2 ** 30;
 /** A step whose publisher sent less than this share of the offered rate ends the climb (the machine offers no more). */
 const PUBLISHER_SHARE = 0.9;
 /** Offered rates, messages a second (1-2-5 steps). */
-const RATES = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000];
+const RATES = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000];
 const MiB = 2 ** 20;
 
 /** One step of a climb, as the plots and results.json keep it. */
