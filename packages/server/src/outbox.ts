@@ -16,6 +16,9 @@ import type { Logger } from './logger.js';
 /** `ws.send` options of every frame: the bytes are always UTF-8 JSON text. */
 const TEXT = Object.freeze({ binary: false });
 
+/** Longest header of an unmasked frame a server sends (RFC 6455 section 5.2: 2 + 8 bytes). */
+const FRAME_HEADER_MAX = 10;
+
 /** The `device lagging` frame (docs/protocol.md rule 11). */
 const LAGGING = encodeFrame({ type: 'device', status: 'lagging' });
 
@@ -76,7 +79,7 @@ export class Outbox {
   send(data: string | Buffer): boolean {
     if (this.ws.readyState !== this.ws.OPEN) return false;
     try {
-      this.ws.send(data, TEXT, this.onSent);
+      this.ws.send(data, TEXT, this.needsNotice(data) ? this.onSent : undefined);
     } catch (err) {
       this.log.warn({ session: this.owner.id, err }, 'send failed');
       return false;
@@ -189,7 +192,28 @@ export class Outbox {
     }
   }
 
-  /** Every send's callback: when the last buffered byte is written out, held frames may go. */
+  /**
+   * Whether this frame's send must call {@link onSent} back when its bytes are written out. A write
+   * callback takes Node's socket writes off their fast path (an after-write record and a
+   * `process.nextTick` per frame; BENCHMARKS.md, "SDK bottlenecks" 1), so a frame that goes
+   * straight to the kernel, as nearly every frame to a reader that keeps up does, goes without one.
+   *
+   * Held frames are sent from the notice of the last frame written before them, so the last frame
+   * of any backlog must carry one: a frame sent while bytes are already waiting does (it is the
+   * newest of them, and Node calls writes back in order), and so does every frame while something
+   * is held or a resync is due. A frame sent to an empty buffer can leave at most its own bytes
+   * waiting: it needs a notice only if those alone could pass `sendBufferLimit` (a big resync, or
+   * a small limit), or updates would be held with no notice to come.
+   */
+  private needsNotice(data: string | Buffer): boolean {
+    if (this.ws.bufferedAmount > 0 || this.updates.size > 0 || this.resyncDue) return true;
+    // Bytes on the wire: the payload (a string's UTF-8 is at most 3 bytes per UTF-16 unit) and a
+    // frame header of at most 10 bytes.
+    const wireBytes = (typeof data === 'string' ? data.length * 3 : data.length) + FRAME_HEADER_MAX;
+    return wireBytes > this.sendBufferLimit;
+  }
+
+  /** The notice of a send that carried one: the frame is written out, held frames may go. */
   private readonly onSent = (err?: Error): void => {
     if (!err && (this.updates.size > 0 || this.resyncDue)) this.owner.terminateOnThrow('flush', () => this.flush());
   };
