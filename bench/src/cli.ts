@@ -17,7 +17,10 @@
  *
  * Options:
  * - `--only GROUP,…` runs some groups (results then go to `bench/out/`);
- * - `--no-build` skips `tsc -b` and the CLI's element bundle (the packages' `dist/` must be current).
+ * - `--no-build` skips `tsc -b` and the CLI's element bundle (the packages' `dist/` must be current);
+ * - `--profile` has every child process write a V8 CPU profile into `bench/out/profiles/<date>/`
+ *   (or `BENCH_PROFILE`), and the fan-out and write figures carry their server's top five
+ *   self-time functions in `extra.profile`.
  * @module
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -42,7 +45,7 @@ import { writePath } from './figures/write-path.js';
 const GROUPS = ['bundle', 'dom', 'reconnect', 'write', 'fanout', 'slow', 'first-load', 'flood'] as const;
 type Group = (typeof GROUPS)[number];
 
-function parseArgs(argv: string[]): { smoke: boolean; only: Set<Group>; build: boolean } {
+function parseArgs(argv: string[]): { smoke: boolean; only: Set<Group>; build: boolean; profile: boolean } {
   const smoke = argv.includes('--smoke');
   const at = argv.indexOf('--only');
   const only = new Set<Group>(GROUPS);
@@ -54,7 +57,7 @@ function parseArgs(argv: string[]): { smoke: boolean; only: Set<Group>; build: b
       only.add(g as Group);
     }
   }
-  return { smoke, only, build: !argv.includes('--no-build') };
+  return { smoke, only, build: !argv.includes('--no-build'), profile: argv.includes('--profile') };
 }
 
 async function main(): Promise<void> {
@@ -69,6 +72,11 @@ async function main(): Promise<void> {
   ctx.log(
     `${args.smoke ? 'smoke run' : 'full run'} on ${m.cpus} × ${m.cpuModel}, Node ${m.node}, load ${m.loadStart.join(' ')}`,
   );
+  if (args.profile) {
+    process.env.BENCH_PROFILE ??= join(BENCH_DIR, 'out', 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
+    await mkdir(process.env.BENCH_PROFILE, { recursive: true });
+    ctx.log(`CPU profiles of every child process go to ${process.env.BENCH_PROFILE}`);
+  }
   if (args.build) {
     ctx.log('building packages (tsc -b)');
     await buildPackages();

@@ -5,9 +5,25 @@
  * - `ldf`: the SDK (`createLiveDeviceServer`) with a `MemoryBridge` device `bench`, so the figures
  *   measure sessions, store and hub, not a broker;
  * - `bare`: a bare `ws` server (same `ws` options as the SDK) that keeps its sockets in a Set,
- *   answers the first frame with the same resync bytes, and broadcasts the same update bytes.
+ *   answers the first frame with the same resync bytes, and broadcasts the same update bytes, each
+ *   update to every socket as it comes;
+ * - `bare-batched` (A/B only): the same, but the updates emitted in one turn of the event loop go
+ *   out together, socket by socket, as the SDK's fan-out rounds hand them out — the SDK's own cost
+ *   per frame, without the advantage of its batching.
  *
- * Both produce byte-identical `update` frames: `{"type":"update","field":"n","value":K,"rev":K}`.
+ * `argv[4]`, for the SDK, is its `lagLimitMs` (default: the SDK's). The fan-out figures raise it: on a
+ * loaded machine a round that falls a second behind would resync the pages instead of sending them
+ * each update, and the figure measures fan-out, not the lagging protocol (status floods have their own).
+ *
+ * `argv[3]` is the number of counter fields `n0`, `n1`, … (default 1). Update `k` of a fan-out run
+ * changes field `n{k mod fields}` to `k`: with as many fields as the fan-out's window, no two
+ * updates waiting at once change the same field, so the SDK's ingress coalescing (the latest value
+ * per field, docs/protocol.md rule 11) has nothing to merge and every update reaches every socket
+ * as a frame of its own, as with bare `ws`.
+ *
+ * Both produce `update` frames of the same bytes and length,
+ * `{"type":"update","field":"n3","value":K,"rev":R}`, with `R` counted from `Date.now() × 1000`
+ * as the SDK's revisions are.
  * @module
  */
 import http from 'node:http';
@@ -21,14 +37,32 @@ import * as sdkTesting from '@live-device-form/server/testing';
 import type { MemoryBridge } from '@live-device-form/server/testing';
 import { type MemoryReading, memoryNow, settledMemory } from './memory.js';
 import { sendEvent, serveCalls } from './proc.js';
+import { profileClock } from './profile-summary.js';
 
-export const Impl = { Ldf: 'ldf', Bare: 'bare' } as const;
+export const Impl = { Ldf: 'ldf', Bare: 'bare', BareBatched: 'bare-batched' } as const;
 export type Impl = (typeof Impl)[keyof typeof Impl];
 
-/** Fields of the bench device: `n` for fan-out, `t0`…`t15` (text) for the slow-consumer flood. */
+/** Text fields `t0`…`t15` of the bench device, for the slow-consumer flood. */
 export const TEXT_FIELDS = 16;
+
+const impl = process.argv[2] as Impl;
+if (!(Object.values(Impl) as string[]).includes(impl))
+  throw new Error(`usage: server-proc.ts ldf|bare|bare-batched [counter fields] [lagLimitMs] (got ${String(impl)})`);
+const lagLimitMs = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
+const counters = Number(process.argv[3] ?? 1);
+if (!Number.isInteger(counters) || counters < 1)
+  throw new Error(`counter fields: a positive integer (got ${counters})`);
+
+/** Fields of the bench device: counters `n0`… for fan-out, `t0`…`t15` (text) for the slow-consumer flood. */
 const schema: FieldSchema[] = [
-  { name: 'n', label: 'Counter', type: 'integer', min: 0, max: 1e12, writable: false },
+  ...Array.from({ length: counters }, (_, i): FieldSchema => ({
+    name: `n${i}`,
+    label: `Counter ${i}`,
+    type: 'integer',
+    min: 0,
+    max: 1e12,
+    writable: false,
+  })),
   ...Array.from({ length: TEXT_FIELDS }, (_, i): FieldSchema => ({
     name: `t${i}`,
     label: `Text ${i}`,
@@ -52,6 +86,11 @@ export interface MemorySample extends MemoryReading {
 export interface EmitArgs {
   count: number;
   window: number;
+  /**
+   * `burst` (default): every update the window allows is emitted at once, in one turn of the event
+   * loop, as statuses that arrive together from the broker are. `spaced`: one update per turn.
+   */
+  pacing?: 'burst' | 'spaced';
 }
 export interface FloodArgs {
   /** Updates per second. */
@@ -61,9 +100,6 @@ export interface FloodArgs {
   /** Length of each text value. */
   valueLength: number;
 }
-
-const impl = process.argv[2] as Impl;
-if (impl !== Impl.Ldf && impl !== Impl.Bare) throw new Error(`usage: server-proc.ts ldf|bare (got ${String(impl)})`);
 
 const httpServer = http.createServer((_req, res) => {
   res.writeHead(404).end();
@@ -87,7 +123,8 @@ function checkWaiters(): void {
 }
 let bridge: MemoryBridge | undefined;
 const bare = new Set<WebSocket>();
-let bareRev = 0;
+/** Revisions of the bare server, counted from where the SDK's start (its default `firstRevision`). */
+let bareRev = Date.now() * 1000;
 
 if (impl === Impl.Ldf) {
   // BENCH_SDK=<path to a build's dist/index.js> measures another build of the SDK (a candidate fix,
@@ -101,18 +138,31 @@ if (impl === Impl.Ldf) {
   bridge = new MemoryBridge({
     id: 'bench',
     schema,
-    values: { n: 0, ...Object.fromEntries(schema.slice(1).map((f) => [f.name, ''])) },
+    values: Object.fromEntries(schema.map((f) => [f.name, f.type === 'text' ? '' : 0])),
   });
   // Every bench client connects from 127.0.0.1: the connection caps (which protect a deployment
   // from one address's flood) are lifted for this fleet. Their checks still run on every upgrade.
   const NO_CAPS = { total: Infinity, perAddress: Infinity, preHello: Infinity, preHelloPerAddress: Infinity };
-  live = createLiveDeviceServer({ devices: [bridge], logger: silentLogger, connectionLimits: NO_CAPS });
+  // BENCH_LOG=1 prints the SDK's warnings and errors (a lagging fan-out, a client cut off).
+  const logger = process.env.BENCH_LOG
+    ? {
+        ...silentLogger,
+        warn: (...a: unknown[]) => console.warn('sdk warn', ...a),
+        error: (...a: unknown[]) => console.error('sdk error', ...a),
+      }
+    : silentLogger;
+  live = createLiveDeviceServer({
+    devices: [bridge],
+    logger,
+    connectionLimits: NO_CAPS,
+    ...(lagLimitMs === undefined ? {} : { lagLimitMs }),
+  });
   live.attach(httpServer);
   live.on('session-open', () => checkWaiters());
   live.on('session-close', () => checkWaiters());
 } else {
-  const fields: Record<string, FieldState> = { n: { value: 0, rev: 0 } };
-  for (const f of schema.slice(1)) fields[f.name] = { value: '', rev: 0 };
+  const fields: Record<string, FieldState> = {};
+  for (const f of schema) fields[f.name] = { value: f.type === 'text' ? '' : 0, rev: bareRev };
   const resync = Buffer.from(encodeFrame({ type: 'resync', epoch: 'bare', device: 'online', schema, fields }));
   const wss = new WebSocketServer({
     noServer: true,
@@ -142,7 +192,19 @@ function emitOne(field: string, value: number | string): void {
     return;
   }
   const data = Buffer.from(encodeFrame({ type: 'update', field, value, rev: ++bareRev }));
+  if (impl === Impl.BareBatched) {
+    if (batch.length === 0) setImmediate(sendBatch);
+    batch.push(data);
+    return;
+  }
   for (const ws of bare) ws.send(data, { binary: false });
+}
+
+/** `bare-batched`: the updates of this turn, sent socket by socket at the next. */
+const batch: Buffer[] = [];
+function sendBatch(): void {
+  for (const ws of bare) for (const data of batch) ws.send(data, { binary: false });
+  batch.length = 0;
 }
 
 // ---------------------------------------------------------------- fan-out with a window
@@ -153,10 +215,23 @@ let target = 0;
 let window = 1;
 
 /** Update `k` of a run carries the value `k`: the clients tell how far they are by the value (rounds alternate 1…M, M ≠ 1). */
+let spaced = false;
+let pumpScheduled = false;
+const pumpLater = (): void => {
+  pumpScheduled = false;
+  pump();
+};
+
 function pump(): void {
   while (emitted < target && emitted - completed < window) {
+    if (spaced && pumpScheduled) return;
     emitted++;
-    emitOne('n', emitted);
+    emitOne(`n${emitted % counters}`, emitted);
+    if (spaced) {
+      pumpScheduled = true;
+      setImmediate(pumpLater);
+      return;
+    }
   }
 }
 
@@ -250,11 +325,14 @@ serveCalls(
       return new Promise<void>((resolve) => sessionWaiters.add({ n: args.n, resolve }));
     },
     cpu: (): NodeJS.CpuUsage => process.cpuUsage(),
+    /** This process's profile clock (see profile-summary.ts), to mark the measured part of its profile. */
+    clock: (): number => profileClock(),
     emit(args: EmitArgs): void {
       emitted = 0;
       completed = 0;
       target = args.count;
       window = args.window;
+      spaced = args.pacing === 'spaced';
       pump();
     },
 

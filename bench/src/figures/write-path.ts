@@ -1,12 +1,14 @@
 /**
  * Figure 5: the write path. A `set` from a WebSocket client → SDK checks → store → MQTT bridge →
- * QoS 1 PUBLISH → broker PUBACK → `ack` back to the client; beside a bare mqtt.js client
- * publishing the same bytes (`brightness X` on the same action topic) at QoS 1 to the same broker
- * and waiting for the PUBACK. Server and broker share a child process (`write-proc.ts`); both
- * clients run in the driver.
+ * QoS 1 PUBLISH → broker PUBACK → `ack` back to the client. Baseline: a bare relay
+ * (`write-proc.ts`) that makes the same three loopback hops without any check — the same `set`
+ * frame, JSON-parsed, published at QoS 1 with mqtt.js, PUBACK, `ack`. Second reference: a bare
+ * mqtt.js client publishing the same bytes (`brightness X` on the same action topic) at QoS 1 to
+ * the same broker and waiting for the PUBACK (one hop). SDK, relay and broker share a child
+ * process; the clients run in the driver.
  *
- * Latency: one write at a time, samples alternating project/baseline. Throughput: 32 writes in
- * flight, rounds alternating, median round reported.
+ * Latency: one write at a time, samples of the three rotating. Throughput: 32 writes in flight,
+ * rounds rotating, median round reported.
  * @module
  */
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
@@ -16,6 +18,7 @@ import { Child } from '../proc.js';
 import { type Figure, latencyFields, ratio } from '../results.js';
 import { median, round, summarize } from '@live-device-form/testkit';
 import { withTimeout } from '../util.js';
+import { type ProfileWindow, childProfile, formatSummary } from '../profile-summary.js';
 
 const ACTION_TOPIC = 'cy-vp4/videoproc/action/set/brightness';
 
@@ -101,79 +104,134 @@ export async function throughput(
   return total / ((performance.now() - t0) / 1000);
 }
 
+/** Figure 5's targets (issue 14), against the bare relay. */
+export const WRITE_TARGETS = {
+  /** Throughput with 32 writes in flight: at least this share of the relay's. */
+  throughput: 0.85,
+  /** p50 latency one write at a time: at most this multiple of the relay's. */
+  latencyP50: 1.2,
+} as const;
+
+/** The three ways a write is made: the SDK, the bare relay, a bare mqtt.js publish. */
+type Way = 'ldf' | 'relay' | 'publish';
+const WAYS: readonly Way[] = ['ldf', 'relay', 'publish'];
+
 export async function writePath(ctx: BenchContext): Promise<FigureOutput> {
   const server = await Child.start('write-server', './write-proc.ts');
-  let writer: Writer | undefined;
+  const writers: Writer[] = [];
   let client: MqttClient | undefined;
+  let figures: Figure[];
+  // The throughput rounds' parts of the server's CPU profile (with --profile), per way.
+  const windows: Record<Way, ProfileWindow[]> = { ldf: [], relay: [], publish: [] };
   try {
-    const { port, mqttUrl } = await server.call<{ port: number; mqttUrl: string }>('info');
-    writer = await Writer.open(port);
+    const { port, relayPort, mqttUrl } = await server.call<{ port: number; relayPort: number; mqttUrl: string }>(
+      'info',
+    );
+    const sdkWriter = await Writer.open(port);
+    writers.push(sdkWriter);
+    const relayWriter = await Writer.open(relayPort);
+    writers.push(relayWriter);
     client = mqttConnect(mqttUrl, { clientId: 'bench-bare-writer', reconnectPeriod: 0 });
     await new Promise<void>((resolve, reject) => {
       client?.once('connect', () => resolve());
       client?.once('error', reject);
     });
-    const w = writer;
     const c = client;
+    const write: Record<Way, (v: number) => Promise<string>> = {
+      ldf: (v) => sdkWriter.write(v),
+      relay: (v) => relayWriter.write(v),
+      publish: (v) => publish(c, v),
+    };
     const samples = ctx.smoke ? 20 : 3000;
-    const mine: number[] = [];
-    const base: number[] = [];
+    const latencies: Record<Way, number[]> = { ldf: [], relay: [], publish: [] };
     for (let i = -50; i < samples; i++) {
-      const runs: [number[], () => Promise<string>][] = [
-        [mine, () => w.write(value(i + 200))],
-        [base, () => publish(c, value(i + 200))],
-      ];
-      if (i % 2) runs.reverse();
-      for (const [into, run] of runs) {
+      // Rotate which goes first, so drift in machine load hits all three alike.
+      const order = WAYS.map((_, k) => WAYS[(k + i + 50) % WAYS.length] as Way);
+      for (const way of order) {
         const t0 = performance.now();
-        const status = await run();
+        const status = await write[way](value(i + 200));
         const ms = performance.now() - t0;
-        if (status !== 'accepted') throw new Error(`write ${i} answered ${status}`);
-        if (i >= 0) into.push(ms);
+        if (status !== 'accepted') throw new Error(`${way} write ${i} answered ${status}`);
+        if (i >= 0) latencies[way].push(ms);
       }
     }
     const total = ctx.smoke ? 200 : 20_000;
     const rounds = ctx.smoke ? 1 : 3;
-    const rates = { ldf: [] as number[], bare: [] as number[] };
+    const rates: Record<Way, number[]> = { ldf: [], relay: [], publish: [] };
     for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? (['ldf', 'bare'] as const) : (['bare', 'ldf'] as const);
-      for (const impl of order) {
-        rates[impl].push(
-          await throughput(impl === 'ldf' ? (i) => w.write(value(i)) : (i) => publish(c, value(i)), total, 32),
-        );
+      const order = WAYS.map((_, k) => WAYS[(k + r) % WAYS.length] as Way);
+      for (const way of order) {
+        const fromUs = await server.call<number>('clock');
+        rates[way].push(await throughput((i) => write[way](value(i)), total, 32));
+        windows[way].push({ fromUs, toUs: await server.call<number>('clock') });
       }
     }
     const stats = await server.call<{ sets: number; acks: number }>('stats');
-    const m = summarize(mine);
-    const b = summarize(base);
-    const rateLdf = median(rates.ldf);
-    const rateBare = median(rates.bare);
-    const figures: Figure[] = [
+    const lat = (way: Way) => summarize(latencies[way]);
+    const rate = (way: Way): number => median(rates[way]);
+    const rateNotes = `${total} writes per round, median of ${rounds} rounds (the order rotating); rate limit raised for the bench (default 50/s per socket); every write accepted (server counted ${stats.sets} sets, ${stats.acks} acks).`;
+    const where = 'SDK, relay and broker in one child process, the clients in the driver; samples of the three rotate.';
+    const latencyMet = lat('ldf').p50 <= WRITE_TARGETS.latencyP50 * lat('relay').p50;
+    const throughputMet = rate('ldf') >= WRITE_TARGETS.throughput * rate('relay');
+    figures = [
       {
         id: 'write-path/latency',
         figure: 5,
-        name: 'Write round trip: set → broker PUBACK → ack (one at a time)',
-        ...latencyFields(m, b),
-        notes:
-          'baseline: bare mqtt.js QoS 1 publish of the same payload to the same broker, until its PUBACK; SDK and broker in one child process, both clients in the driver.',
+        name: 'Write round trip: set → broker PUBACK → ack (one at a time), vs a bare relay',
+        ...latencyFields(lat('ldf'), lat('relay')),
+        target: `p50 ≤ ${WRITE_TARGETS.latencyP50} × the bare relay`,
+        met: ctx.smoke ? null : latencyMet,
+        notes: `baseline: a bare relay (plain ws server: JSON.parse the set, mqtt.js QoS 1 publish of the same payload to the same topic, PUBACK, ack; no checks), the same three loopback hops; ${where}`,
       },
       {
         id: 'write-path/throughput',
         figure: 5,
-        name: 'Write round trips per second (32 in flight)',
-        value: round(rateLdf),
+        name: 'Write round trips per second (32 in flight), vs a bare relay',
+        value: round(rate('ldf')),
         unit: 'writes/s',
-        baseline: round(rateBare),
-        ratio: ratio(rateLdf, rateBare),
+        baseline: round(rate('relay')),
+        ratio: ratio(rate('ldf'), rate('relay')),
         better: 'higher',
-        notes: `${total} writes per round, median of ${rounds} alternating rounds; rate limit raised for the bench (default 50/s per socket); every write accepted (server counted ${stats.sets} sets, ${stats.acks} acks).`,
-        extra: { roundsLdf: rates.ldf.map((x) => round(x)), roundsBare: rates.bare.map((x) => round(x)) },
+        target: `≥ ${WRITE_TARGETS.throughput} × the bare relay`,
+        met: ctx.smoke ? null : throughputMet,
+        notes: `baseline: the bare relay; ${rateNotes}`,
+        extra: { roundsLdf: rates.ldf.map((x) => round(x)), roundsRelay: rates.relay.map((x) => round(x)) },
+      },
+      {
+        id: 'write-path/latency-vs-publish',
+        figure: 5,
+        name: 'Write round trip (one at a time), vs a bare mqtt.js publish',
+        ...latencyFields(lat('ldf'), lat('publish')),
+        notes: `second reference: a bare mqtt.js QoS 1 publish of the same payload to the same broker, until its PUBACK — one loopback hop where the SDK makes three; ${where}`,
+      },
+      {
+        id: 'write-path/throughput-vs-publish',
+        figure: 5,
+        name: 'Write round trips per second (32 in flight), vs a bare mqtt.js publish',
+        value: round(rate('ldf')),
+        unit: 'writes/s',
+        baseline: round(rate('publish')),
+        ratio: ratio(rate('ldf'), rate('publish')),
+        better: 'higher',
+        notes: `second reference: the bare mqtt.js publisher; ${rateNotes}`,
+        extra: { roundsLdf: rates.ldf.map((x) => round(x)), roundsPublish: rates.publish.map((x) => round(x)) },
       },
     ];
-    return { figures };
   } finally {
-    writer?.close();
+    for (const w of writers) w.close();
     await client?.endAsync(true);
     await server.stop();
   }
+  // With --profile: the server process's top functions (SDK or relay, and the broker: they share it)
+  // during the SDK's throughput rounds and during the relay's.
+  const [profile, profileRelay] = await Promise.all([
+    childProfile(server, windows.ldf),
+    childProfile(server, windows.relay),
+  ]);
+  if (profile && profileRelay) {
+    for (const f of figures) f.extra = { ...f.extra, profile, profileRelay };
+    ctx.log(formatSummary(profile, 'write server during the SDK rounds (SDK and broker)'));
+    ctx.log(formatSummary(profileRelay, 'write server during the relay rounds (relay and broker)'));
+  }
+  return { figures };
 }
