@@ -2,13 +2,14 @@
  * Figures 3, 4 and 7: fan-out throughput and memory per session at N = 100, 1,000 and 10,000,
  * the SDK beside a bare `ws` server.
  *
- * For each N four processes run: the SDK server and the bare server (each alone in its process,
+ * For each N four processes run (twice: once for memory, once for fan-out): the SDK server and the bare server (each alone in its process,
  * with `--expose-gc`), and one client process for each (raw WebSocket clients, see the testkit's `raw-ws.ts`).
  * The clients never share a server's event loop.
  *
  * Memory: after a warm-up (clients connected and gone, so code is compiled and pools exist), a
  * settled reading with no session; then N clients say hello and receive their resync; a settled
- * reading again. Per session = difference ÷ N.
+ * reading again. Per session = difference ÷ N. The device has one counter field here; the fan-out
+ * then runs in fresh processes whose device has W (below), whose larger resyncs would swell RSS.
  *
  * Fan-out: the server emits `M` updates (each to all N sockets) with at most `W` updates not yet
  * received by every client (the clients' process reports the highest update all of them have);
@@ -61,15 +62,15 @@ export const FAN_OUT_LAG_LIMIT_MS = 60_000;
 /** The target of figures 3 and 7 (issue 14): the SDK's fan-out within 10 % of bare `ws`. */
 export const FAN_OUT_TARGET = 0.9;
 
-async function startSide(impl: Impl, n: number): Promise<Side> {
+/**
+ * A server and its clients' process. For `memory`, the device has one counter field (and the SDK
+ * its defaults): the readings are not swollen by the fan-out's larger resyncs. For `fanout`, as
+ * many counter fields as updates in flight, so every update goes out as its own frame.
+ */
+async function startSide(impl: Impl, n: number, phase: 'memory' | 'fanout'): Promise<Side> {
+  const args = phase === 'memory' ? [impl] : [impl, String(fanOutWindow(n)), String(FAN_OUT_LAG_LIMIT_MS)];
   const [server, clients] = await Promise.all([
-    // As many counter fields as updates in flight: every update goes out as its own frame.
-    Child.start(
-      `server-${impl}`,
-      './server-proc.ts',
-      [impl, String(fanOutWindow(n)), String(FAN_OUT_LAG_LIMIT_MS)],
-      ['--expose-gc'],
-    ),
+    Child.start(`server-${impl}`, './server-proc.ts', args, ['--expose-gc']),
     Child.start(`clients-${impl}`, './clients-proc.ts'),
   ]);
   const { port, controlPort } = await server.call<{ port: number; controlPort: number }>('listen');
@@ -134,15 +135,22 @@ export async function fanOutAndMemory(ctx: BenchContext): Promise<FigureOutput> 
   const curve: Record<string, unknown>[] = [];
   for (const n of sizes) {
     ctx.log(`fan-out/memory: N = ${n}`);
-    const sides = {} as Record<Impl, Side>;
+    const running: Side[] = [];
+    const start = async (phase: 'memory' | 'fanout'): Promise<Record<Impl, Side>> => {
+      const started = await Promise.all(IMPLS.map((impl) => startSide(impl, n, phase)));
+      running.push(...started);
+      return { ldf: started[0] as Side, bare: started[1] as Side };
+    };
+    const stop = (list: Side[]): Promise<unknown> =>
+      Promise.all(list.flatMap((s) => [s.clients.stop(), s.server.stop()]));
+    let sides = {} as Record<Impl, Side>;
     let fanFigure: Figure | undefined;
     let roundWindows: Record<Impl, ProfileWindow[]> | undefined;
     try {
-      const started = await Promise.all(IMPLS.map((impl) => startSide(impl, n)));
-      IMPLS.forEach((impl, i) => (sides[impl] = started[i] as Side));
+      const memorySides = await start('memory');
       const mem: Record<Impl, { none: MemoryReading; idle: MemoryReading; connectMs: number }> = {} as never;
       for (const impl of IMPLS) {
-        const side = sides[impl];
+        const side = memorySides[impl];
         // Warm-up: compile the paths and fill the pools a first session creates.
         await side.clients.call('connect', { ...connectArgs(side, 50) });
         await side.clients.call('close');
@@ -152,6 +160,13 @@ export async function fanOutAndMemory(ctx: BenchContext): Promise<FigureOutput> 
         await side.server.call('waitSessions', { n }, 30_000);
         const idle = await side.server.call<MemoryReading>('mem');
         mem[impl] = { none, idle, connectMs: ms };
+      }
+      await stop(Object.values(memorySides));
+      // The fan-out in fresh processes, with as many counter fields as updates in flight.
+      sides = await start('fanout');
+      for (const impl of IMPLS) {
+        await sides[impl].clients.call('connect', connectArgs(sides[impl], n), 300_000);
+        await sides[impl].server.call('waitSessions', { n }, 30_000);
       }
       const perRound: Record<Impl, RoundResult[]> = { ldf: [], bare: [] };
       // The rounds' part of each server's CPU profile (with --profile).
@@ -251,7 +266,7 @@ export async function fanOutAndMemory(ctx: BenchContext): Promise<FigureOutput> 
         heapKiBBare: per('bare', 'heapUsed'),
       });
     } finally {
-      await Promise.all(Object.values(sides).flatMap((s) => [s.clients.stop(), s.server.stop()]));
+      await stop(running);
     }
     // With --profile: each server's top functions during the fan-out rounds.
     if (fanFigure && roundWindows) {
