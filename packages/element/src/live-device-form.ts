@@ -23,9 +23,9 @@ import { type Control, scanControls, syncControl } from './fields/bind.js';
 import { BoundNotes, isBoundNote } from './fields/bound-notes.js';
 import { FieldModel } from './fields/field-model.js';
 import { reasonText, statusText } from './fields/messages.js';
-import { controlId, renderField } from './fields/render.js';
+import { controlId, renderFields } from './fields/render.js';
 import { Gestures } from './gestures.js';
-import { type LocaleMessages, Localize } from './localize.js';
+import { type LocaleMessages, Localize, type Words } from './localize.js';
 import { styles } from './live-device-form.styles.js';
 
 type Queued = {
@@ -154,6 +154,11 @@ export class LiveDeviceForm extends LitElement {
 
   /** The models in schema order (every change to it is followed by a `requestUpdate()`). */
   #fields: FieldModel[] = [];
+  /** Rendered mode: what each field was last rendered from, by position (`renderFields`); emptied in bound mode. */
+  #rendered: (readonly unknown[])[] = [];
+  /** Rendered mode: the rendered controls, scanned again when `#fields` changes (`#scanned` is what they were scanned for). */
+  #renderedControls = new Map<string, Control[]>();
+  #scanned: FieldModel[] | undefined;
   /** Bound mode: the light DOM holds named controls (set by `#scan`, which requests an update). */
   #bound = false;
   #connection: Connection;
@@ -165,6 +170,8 @@ export class LiveDeviceForm extends LitElement {
   #controls = new Map<string, Control[]>();
   #synced = false;
   #outbox: Queued[] = [];
+  /** The last `src` resolved by `#socketUrl`, against which base, to which URL. */
+  #resolved: { src: string; base: string; url: string } | undefined;
   #ticker: unknown;
   #refocus = '';
   /** Bound mode: the notes placed beside the page's controls. */
@@ -271,17 +278,45 @@ export class LiveDeviceForm extends LitElement {
       </div>
       <div part="hint" class="hint" role="status">${this.#connection.refused ? w.t.refusedHint : nothing}</div>
       <slot></slot>
-      ${this.#bound ? nothing : html`<div part="fields">${this.#fields.map((m) => renderField(w, m))}</div>`}`;
+      ${this.#renderFields(w)}`;
+  }
+
+  /** The fields' container, re-rendering only the fields that changed; nothing in bound mode. */
+  #renderFields(w: Words): unknown {
+    if (this.#bound) {
+      // The container goes: the next one in rendered mode starts from nothing.
+      this.#rendered = [];
+      this.#scanned = undefined;
+      return nothing;
+    }
+    return html`<div part="fields">${renderFields(w, this.#fields, this.#rendered)}</div>`;
+  }
+
+  /** The controls to keep in line with their fields: the page's in bound mode, else the rendered ones. */
+  #syncedControls(): Map<string, Control[]> {
+    if (this.#bound) return this.#controls;
+    // A field's controls change only when the fields do (a resync).
+    if (this.#scanned !== this.#fields) {
+      this.#renderedControls = scanControls(this.renderRoot);
+      this.#scanned = this.#fields;
+    }
+    return this.#renderedControls;
   }
 
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
     if (this.getAttribute('state') !== this.#connection.state) this.setAttribute('state', this.#connection.state);
-    for (const [name, els] of this.#bound ? this.#controls : scanControls(this.renderRoot)) {
+    for (const [name, els] of this.#syncedControls()) {
       const m = this.#models.get(name);
       for (const el of els) syncControl(el, m, this.#locked(m));
     }
-    this.#notes.sync(this.#bound ? this.#controls : new Map(), (name) => this.#models.get(name), this.#localize.words);
+    if (this.#bound || this.#notes.placed) {
+      this.#notes.sync(
+        this.#bound ? this.#controls : new Map(),
+        (name) => this.#models.get(name),
+        this.#localize.words,
+      );
+    }
     if (this.#refocus) {
       const name = this.#refocus;
       this.#refocus = '';
@@ -302,8 +337,7 @@ export class LiveDeviceForm extends LitElement {
     return new Connection(
       null,
       {
-        endpoint: () =>
-          this.src && this.device ? { url: resolveSocketUrl(this.src, document.baseURI), device: this.device } : null,
+        endpoint: () => (this.src && this.device ? { url: this.#socketUrl(), device: this.device } : null),
         token: () => (this.tokenProvider ? this.tokenProvider() : this.token),
         onFrame: (f) => this.#onFrame(f),
         onAck: (set, ack) => this.#onAck(set, ack),
@@ -317,6 +351,20 @@ export class LiveDeviceForm extends LitElement {
       },
       options,
     );
+  }
+
+  /**
+   * `src` resolved against the page (`resolveSocketUrl`; throws for an unusable one). The
+   * connection reads its endpoint before every render, so the last resolution is kept while `src`
+   * and the page's base URL stay the same.
+   */
+  #socketUrl(): string {
+    const base = document.baseURI;
+    const last = this.#resolved;
+    if (last?.src === this.src && last.base === base) return last.url;
+    const url = resolveSocketUrl(this.src, base);
+    this.#resolved = { src: this.src, base, url };
+    return url;
   }
 
   /** Events are dispatched after the render that shows their effect. */

@@ -58,9 +58,18 @@ export function scanControls(root: ParentNode): Map<string, Control[]> {
 const touched = new WeakMap<Control, boolean>();
 
 /**
+ * Sets an attribute only when its value differs: an unchanged `setAttribute` still queues a
+ * mutation record for every observer of the page and invalidates styles that select on it, and
+ * `syncControl` runs for every control after every render.
+ */
+function setAttr(el: Element, name: string, value: string): void {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}
+
+/**
  * Brings a bound control in line with its field. `m` undefined with `locked`: before the first
  * resync every named control is held read-only; `m` undefined without `locked`: the control is not
- * a field of this device and is handed back as it was.
+ * a field of this device and is handed back as it was. Touches only what differs.
  */
 export function syncControl(el: Control, m: FieldModel | undefined, locked: boolean): void {
   const textLike = controlKind(el) === 'box' && !(el instanceof HTMLSelectElement);
@@ -74,15 +83,18 @@ export function syncControl(el: Control, m: FieldModel | undefined, locked: bool
     touched.delete(el);
     return;
   }
-  if (textLike) (el as HTMLInputElement).readOnly = locked || touched.get(el)!;
-  el.setAttribute('aria-readonly', String(locked));
+  if (textLike) {
+    const readOnly = locked || touched.get(el)!;
+    if ((el as HTMLInputElement).readOnly !== readOnly) (el as HTMLInputElement).readOnly = readOnly;
+  }
+  setAttr(el, 'aria-readonly', String(locked));
   if (!m) return;
   const k = m.note?.kind;
-  el.setAttribute('aria-busy', String(m.inflight.size > 0));
-  el.setAttribute('aria-invalid', String(k === 'invalid' || k === 'rejected' || k === 'conflict'));
+  setAttr(el, 'aria-busy', String(m.inflight.size > 0));
+  setAttr(el, 'aria-invalid', String(k === 'invalid' || k === 'rejected' || k === 'conflict'));
   // A held field keeps the user's value (and a number box follows its slider being dragged).
   if (m.held) {
-    if (m.bySlider && m.draft !== undefined && el.type === 'number') el.value = m.draft;
+    if (m.bySlider && m.draft !== undefined && el.type === 'number' && el.value !== m.draft) el.value = m.draft;
     return;
   }
   const v = m.value;

@@ -59,6 +59,11 @@ export class BoundNotes {
     this.#owner = owner;
   }
 
+  /** Whether any note is in the page (else `sync` with no controls has nothing to do). */
+  get placed(): boolean {
+    return this.#hosts.size > 0 || this.#described.size > 0;
+  }
+
   /**
    * Places, renders and links the note of every bound control that is a field (`field(name)`),
    * and takes away the notes and `aria-describedby` tokens of controls that no longer are.

@@ -4,7 +4,7 @@
  * and keeps their values and states in line with `syncControl`, as for bound controls.
  * @module
  */
-import { html, nothing, type TemplateResult } from 'lit';
+import { html, noChange, nothing, type TemplateResult } from 'lit';
 import type { FieldSchema } from '@live-device-form/protocol';
 import type { Words } from '../localize.js';
 import type { FieldModel } from './field-model.js';
@@ -97,4 +97,33 @@ export function renderField(w: Words, m: FieldModel): TemplateResult {
     <div part="control" class="control">${control}</div>
     ${renderNote(w, m)}
   </div>`;
+}
+
+/**
+ * Everything a field's template is made from (`renderField`, `renderNote`, `formatValue`,
+ * `noteText`): when none of it changed, neither did the template.
+ */
+function templateInputs(w: Words, m: FieldModel): readonly unknown[] {
+  return [m, w, m.schema, m.value, m.bySlider, m.draft, m.pending, m.note, m.device];
+}
+
+/**
+ * The fields in schema order, each as its template, or Lit's `noChange` for a field whose template
+ * inputs are those it was last rendered from at the same position: a status update re-renders one
+ * field, and Lit leaves the others' DOM alone without walking their parts.
+ *
+ * `last` holds what was rendered at each position; it belongs to one container (the fields'
+ * `<div>`): pass an empty one for a new container.
+ */
+export function renderFields(w: Words, fields: readonly FieldModel[], last: (readonly unknown[])[]): unknown[] {
+  const out = fields.map((m, i) => {
+    const inputs = templateInputs(w, m);
+    const before = last[i];
+    if (before?.every((v, k) => Object.is(v, inputs[k]))) return noChange;
+    last[i] = inputs;
+    return renderField(w, m);
+  });
+  // Positions past the end are gone from the DOM: a field that comes back there is new.
+  last.length = fields.length;
+  return out;
 }

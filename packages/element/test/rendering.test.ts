@@ -1,0 +1,170 @@
+/**
+ * What a render touches (real server): a device change re-renders its own field and leaves the
+ * others' DOM and attributes alone, and the fields still follow every change of their list — a
+ * schema in another order, the page's own controls coming and going.
+ */
+import { expect, waitUntil } from '@open-wc/testing';
+import type { LiveDeviceForm } from '../src/live-device-form.js';
+import { cmd, control, inState, makeEnv, mount, next } from './helpers.js';
+
+/** Counts the numbers formatted for display (`Intl.NumberFormat#format`) while `fn` runs. */
+async function formatsDuring(fn: () => Promise<void>): Promise<number> {
+  const proto = Intl.NumberFormat.prototype;
+  const own = Object.getOwnPropertyDescriptor(proto, 'format')!;
+  let count = 0;
+  Object.defineProperty(proto, 'format', {
+    ...own,
+    get(this: Intl.NumberFormat) {
+      const format = own.get!.call(this) as (n: number) => string;
+      return (n: number) => {
+        count++;
+        return format(n);
+      };
+    },
+  });
+  try {
+    await fn();
+  } finally {
+    Object.defineProperty(proto, 'format', own);
+  }
+  return count;
+}
+
+/** Every rendered control with its name, value and lock. */
+function controls(el: LiveDeviceForm): string[] {
+  return [
+    ...el.shadowRoot!.querySelectorAll<HTMLInputElement>('[part=fields] input[name], [part=fields] select[name]'),
+  ].map(
+    (c) =>
+      `${c.name}=${c.type === 'checkbox' ? c.checked : c.value}${c.getAttribute('aria-readonly') === 'true' ? ' (locked)' : ''}`,
+  );
+}
+
+describe('rendering (real server)', () => {
+  it('a device change re-renders its own field only: no other field is formatted, no other attribute rewritten', async () => {
+    const env = await makeEnv();
+    const el = mount(env);
+    await inState(el, 'live');
+    const root = el.shadowRoot!;
+    const before = [...root.querySelectorAll('[part=field]')];
+    const records: MutationRecord[] = [];
+    const observer = new MutationObserver((r) => records.push(...r));
+    observer.observe(root, { subtree: true, childList: true, characterData: true, attributes: true });
+    // A text field: nothing of it is a number, so no number anywhere should be formatted.
+    const formatted = await formatsDuring(async () => {
+      const updated = next(el, 'ldf-update', (d) => d.field === 'name');
+      await cmd(env, 'status', { values: { name: 'Studio B' } });
+      await updated;
+      await el.updateComplete;
+    });
+    records.push(...observer.takeRecords());
+    observer.disconnect();
+    expect(control(el, '#ldf-name').value).to.equal('Studio B');
+    expect(formatted, 'numbers formatted while only the name changed').to.equal(0);
+    // `value` is a property: the text box changes without a mutation record, and nothing else does.
+    expect(records.map((r) => `${r.type} ${(r.target as Element).id ?? ''} ${r.attributeName ?? ''}`)).to.deep.equal(
+      [],
+    );
+    expect([...root.querySelectorAll('[part=field]')]).to.deep.equal(before);
+
+    // A number field: its own slider's aria-valuetext and box change, nothing of the other fields.
+    records.length = 0;
+    observer.observe(root, { subtree: true, childList: true, characterData: true, attributes: true });
+    const updated = next(el, 'ldf-update', (d) => d.field === 'gain');
+    await cmd(env, 'status', { values: { gain: 3.5 } });
+    await updated;
+    await el.updateComplete;
+    records.push(...observer.takeRecords());
+    observer.disconnect();
+    const changed = records.map((r) => `${(r.target as Element).id} ${r.attributeName}`);
+    expect(changed).to.deep.equal(['ldf-gain-slider aria-valuetext']);
+    expect(control(el, '#ldf-gain-slider').getAttribute('aria-valuetext')).to.equal('3.5 dB');
+    expect([control(el, '#ldf-gain').value, control(el, '#ldf-gain-slider').value]).to.deep.equal(['3.5', '3.5']);
+  });
+
+  it('a resync whose schema comes in another order shows the fields in that order, each with its own value', async () => {
+    const first = await makeEnv();
+    const el = mount(first);
+    const resync = next(el, 'ldf-resync');
+    await inState(el, 'live');
+    const { schema } = await resync;
+    const reversed = await makeEnv({
+      schema: [...schema].reverse(),
+      values: {
+        genlock_phase_h: 1,
+        genlock_phase_v: 2,
+        gain: 3,
+        enabled: false,
+        standard: 'ntsc',
+        name: 'Other',
+        temperature: 20,
+      },
+    });
+    const resynced = next(el, 'ldf-resync');
+    el.src = reversed.src;
+    el.device = reversed.device;
+    await resynced;
+    await inState(el, 'live');
+    const labels = [...el.shadowRoot!.querySelectorAll('label')].map((l) => l.textContent);
+    expect(labels).to.deep.equal([
+      'Temperature',
+      'Name',
+      'Video standard',
+      'Output enabled',
+      'Gain',
+      'Phase vertical',
+      'Phase horizontal',
+    ]);
+    expect(control<HTMLOutputElement>(el, '#ldf-temperature').textContent).to.equal('20 °C');
+    expect(controls(el)).to.deep.equal([
+      'name=Other',
+      'standard=ntsc',
+      'enabled=false',
+      'gain=3',
+      'gain=3',
+      'genlock_phase_v=2',
+      'genlock_phase_v=2',
+      'genlock_phase_h=1',
+      'genlock_phase_h=1',
+    ]);
+  });
+
+  it('renders and drives its fields again when the page’s own controls are taken away', async () => {
+    const env = await makeEnv();
+    const el = mount(env);
+    await inState(el, 'live');
+    expect(controls(el)).to.have.length(9);
+    // The page puts its own control in: bound mode, no rendered fields.
+    const own = document.createElement('input');
+    own.name = 'name';
+    el.append(own);
+    await waitUntil(() => !el.shadowRoot!.querySelector('[part=fields]'), 'bound mode');
+    await waitUntil(() => own.value === 'Studio A', 'the page’s control shows the value');
+    // A change while bound: the rendered fields, when they come back, show it.
+    const updated = next(el, 'ldf-update', (d) => d.field === 'gain');
+    await cmd(env, 'status', { values: { gain: -2 } });
+    await updated;
+    own.remove();
+    await waitUntil(() => el.shadowRoot!.querySelector('[part=fields]'), 'rendered mode again');
+    await el.updateComplete;
+    expect(controls(el)).to.deep.equal([
+      'genlock_phase_h=-25',
+      'genlock_phase_h=-25',
+      'genlock_phase_v=10',
+      'genlock_phase_v=10',
+      'gain=-2',
+      'gain=-2',
+      'enabled=true',
+      'standard=pal',
+      'name=Studio A',
+    ]);
+    expect(control(el, '#ldf-temperature').textContent).to.equal('41.5 °C');
+    expect(el.querySelectorAll('[data-ldf-note]').length, 'the bound control’s note goes with it').to.equal(0);
+    // And they are driven: the link goes, every one of them is locked at once.
+    const reconnecting = next(el, 'ldf-state', (d) => d.state === 'reconnecting');
+    await cmd(env, 'net', { action: 'cut' });
+    await reconnecting;
+    expect(controls(el).every((c) => c.endsWith('(locked)'))).to.equal(true);
+    expect(control(el, '#ldf-name').readOnly).to.equal(true);
+  });
+});
