@@ -2,11 +2,13 @@
  * The in-process lab of the browser figures (1 and 2), on one loopback HTTP server:
  *
  * - an embedded aedes broker, and an mqtt.js publisher playing the hardware;
- * - the project: the MQTT bridge on `packages/server/examples/videoproc.json` and two SDK servers
- *   on it, `/live` (default guard, 500 ms) and `/live-g0` (`guardMs: 0`);
+ * - the project: MQTT bridges on `packages/server/examples/videoproc.json` ({@link DEVICE_COPIES}
+ *   copies of it on their own topics, one per measured page) and two SDK servers on them, `/live`
+ *   (default guard, 500 ms) and `/live-g0` (`guardMs: 0`);
  * - the baseline: a bare relay — an mqtt.js subscriber on `bench/bare/#` and a bare `ws` server on
- *   `/bare` that forwards each message as `"<last topic level> <payload>"` to every socket, and
- *   sends the latest values to a socket when it connects;
+ *   `/bare` that forwards each message as `"<last topic level> <payload>"` to every socket of its
+ *   device copy (`/bare?d=d<k>` for `bench/bare/d<k>/…`, plain `/bare` for `bench/bare/…`), and
+ *   sends that copy's latest values to a socket when it connects;
  * - the pages (`/ldf.html`, `/bare.html`) and the element bundle (`/ldf.js`).
  *
  * Every upgraded TCP socket is tracked by path, so a figure can make the server close one.
@@ -21,6 +23,7 @@ import {
   createLiveDeviceServer,
   createMqttBridge,
   loadDeviceFile,
+  parseDeviceDescription,
   silentLogger,
   startEmbeddedBroker,
   type EmbeddedBroker,
@@ -28,35 +31,71 @@ import {
   type MqttBridge,
 } from '@live-device-form/server';
 import { now } from './clock.js';
-import { BARE_PAGE, LDF_PAGE } from './pages.js';
+import { BARE_PAGE, ldfPage } from './pages.js';
 
-/** Status topics the figures publish to. */
-export const TOPICS = {
-  text: 'cy-vp4/videoproc/status/input_signal',
-  brightness: 'cy-vp4/videoproc/status/brightness',
-  bareText: 'bench/bare/input_signal',
-  bareBrightness: 'bench/bare/brightness',
-} as const;
+/**
+ * How many copies of the videoproc device the lab serves (`videoproc`, `videoproc-1`, …), each on
+ * its own topics and bridge, with a bare twin each (`/bare?d=<k>`). Every page a figure measures
+ * gets a device of its own, so a status published for one page is rendered by that page only —
+ * as on the bare side — and never by the other pages open beside it (on a 2-core machine their
+ * renders would land in the measured page's time).
+ */
+export const DEVICE_COPIES = 12;
 
-/** Retained statuses, so the device is online and every field known. */
-const INITIAL: [string, string][] = [
-  ['cy-vp4/videoproc/status/volatile/genlock_phase', '-25 10'],
-  ['cy-vp4/videoproc/status/freeze', '0'],
-  ['cy-vp4/videoproc/status/output_format', '1'],
-  [TOPICS.brightness, '50'],
-  ['cy-vp4/audio/status/delay', '40'],
-  [TOPICS.text, 'init'],
-  [TOPICS.bareBrightness, '50'],
-  [TOPICS.bareText, 'init'],
-  ['cy-vp4/status/online', '1'],
-];
+/** The topics, device id and bare socket query of device copy `k` (0 … DEVICE_COPIES − 1). */
+export interface LabDevice {
+  /** `videoproc`, `videoproc-1`, … */
+  readonly id: string;
+  /** `''` for copy 0, else `d<k>`: the bare page's `?d=` and its topics' level. */
+  readonly bare: string;
+  readonly text: string;
+  readonly brightness: string;
+  readonly bareText: string;
+  readonly bareBrightness: string;
+}
+
+export function labDevice(k: number): LabDevice {
+  if (!(Number.isInteger(k) && k >= 0 && k < DEVICE_COPIES)) throw new RangeError(`no lab device ${k}`);
+  const prefix = k ? `cy-vp4-${k}` : 'cy-vp4';
+  const bare = k ? `d${k}` : '';
+  const barePrefix = k ? `bench/bare/${bare}` : 'bench/bare';
+  return {
+    id: k ? `videoproc-${k}` : 'videoproc',
+    bare,
+    text: `${prefix}/videoproc/status/input_signal`,
+    brightness: `${prefix}/videoproc/status/brightness`,
+    bareText: `${barePrefix}/input_signal`,
+    bareBrightness: `${barePrefix}/brightness`,
+  };
+}
+
+/** Status topics of device copy 0 (`videoproc`, and the bare sockets without `?d=`). */
+export const TOPICS = labDevice(0);
+
+/** Retained statuses of device copy `k`, so it is online and every field known. */
+function initialStatuses(k: number): [string, string][] {
+  const d = labDevice(k);
+  const prefix = k ? `cy-vp4-${k}` : 'cy-vp4';
+  return [
+    [`${prefix}/videoproc/status/volatile/genlock_phase`, '-25 10'],
+    [`${prefix}/videoproc/status/freeze`, '0'],
+    [`${prefix}/videoproc/status/output_format`, '1'],
+    [d.brightness, '50'],
+    [`${prefix}/audio/status/delay`, '40'],
+    [d.text, 'init'],
+    [d.bareBrightness, '50'],
+    [d.bareText, 'init'],
+    [`${prefix}/status/online`, '1'],
+  ];
+}
 
 export interface Lab {
   readonly origin: string;
   readonly port: number;
   readonly broker: EmbeddedBroker;
   readonly publisher: MqttClient;
-  readonly bridge: MqttBridge;
+  /** The bridges of the device copies, `videoproc` first. */
+  readonly bridges: readonly MqttBridge[];
   readonly live: LiveDeviceServer;
   readonly liveG0: LiveDeviceServer;
   /**
@@ -86,20 +125,36 @@ export function serverClose(socket: Socket): void {
   socket.end(Buffer.from([0x88, 0x02, 0x03, 0xe9]));
 }
 
-export async function startLab(elementBundle: string): Promise<Lab> {
+/**
+ * Starts the lab. `elementBundle` is served as `/ldf.js`; each of `candidates` (name → code) as
+ * `/ldf-<name>.js`, loaded by `/ldf.html?bundle=<name>` instead (A/B runs of element builds:
+ * `ab-browser.ts`). Defaults to none.
+ */
+export async function startLab(
+  elementBundle: string,
+  candidates: ReadonlyMap<string, string> = new Map(),
+): Promise<Lab> {
   const broker = await startEmbeddedBroker();
   const publisher = mqttConnect(broker.url, { clientId: 'bench-hardware', reconnectPeriod: 0 });
   await new Promise<void>((resolve, reject) => {
     publisher.once('connect', () => resolve());
     publisher.once('error', reject);
   });
-  for (const [topic, payload] of INITIAL) await publish(publisher, topic, payload, true);
+  const copies = Array.from({ length: DEVICE_COPIES }, (_, k) => k);
+  for (const k of copies)
+    for (const [topic, payload] of initialStatuses(k)) await publish(publisher, topic, payload, true);
 
   const device = await loadDeviceFile(VIDEOPROC_FILE);
-  const bridge = createMqttBridge(device, { url: broker.url, logger: silentLogger });
-  await whenOnline(bridge);
-  const live = createLiveDeviceServer({ devices: [bridge], logger: silentLogger });
-  const liveG0 = createLiveDeviceServer({ devices: [bridge], logger: silentLogger, path: '/live-g0', guardMs: 0 });
+  const bridges = copies.map((k) => {
+    const copy = k
+      ? parseDeviceDescription(JSON.parse(JSON.stringify(device).replaceAll('cy-vp4/', `cy-vp4-${k}/`)))
+      : { ok: true as const, device };
+    if (!copy.ok) throw new Error(`lab device ${k}: ${copy.issues.join('; ')}`);
+    return createMqttBridge({ ...copy.device, id: labDevice(k).id }, { url: broker.url, logger: silentLogger });
+  });
+  await Promise.all(bridges.map((b) => whenOnline(b)));
+  const live = createLiveDeviceServer({ devices: bridges, logger: silentLogger });
+  const liveG0 = createLiveDeviceServer({ devices: bridges, logger: silentLogger, path: '/live-g0', guardMs: 0 });
   const upgrades: { path: string; t: number }[] = [];
   for (const [name, server] of [
     ['open/live', live],
@@ -108,19 +163,28 @@ export async function startLab(elementBundle: string): Promise<Lab> {
     server.on('session-open', () => upgrades.length < 10_000 && upgrades.push({ path: name, t: now() }));
   }
 
-  // The baseline relay.
-  const latest = new Map<string, string>();
-  const bareSockets = new Set<WebSocket>();
+  // The baseline relay: bench/bare/[d<k>/]<key> → "<key> <payload>" to the bare sockets of that device copy.
+  const latest = new Map<string, Map<string, string>>();
+  const bareSockets = new Map<string, Set<WebSocket>>();
+  const bareOf = (d: string): Set<WebSocket> => {
+    let set = bareSockets.get(d);
+    if (!set) bareSockets.set(d, (set = new Set()));
+    return set;
+  };
   const relay = mqttConnect(broker.url, { clientId: 'bench-bare-relay', reconnectPeriod: 0 });
   await new Promise<void>((resolve, reject) => {
     relay.once('connect', () => resolve());
     relay.once('error', reject);
   });
   relay.on('message', (topic, payload) => {
-    const key = topic.slice(topic.lastIndexOf('/') + 1);
+    const levels = topic.split('/');
+    const key = levels[levels.length - 1] ?? '';
+    const d = levels.length > 3 ? (levels[2] ?? '') : '';
     const frame = `${key} ${payload.toString('utf8')}`;
-    latest.set(key, frame);
-    for (const ws of bareSockets) ws.send(frame);
+    let values = latest.get(d);
+    if (!values) latest.set(d, (values = new Map()));
+    values.set(key, frame);
+    for (const ws of bareOf(d)) ws.send(frame);
   });
   await relay.subscribeAsync('bench/bare/#', { qos: 1 });
   const wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false });
@@ -138,13 +202,23 @@ export async function startLab(elementBundle: string): Promise<Lab> {
   };
 
   const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/ldf.js') {
+    const url = new URL(req.url ?? '/', 'http://lab');
+    // Cross-origin isolated, so the pages' clock ticks in microseconds (5 µs in Chromium) rather
+    // than the 100 µs steps of a page that is not.
+    res.setHeader('cross-origin-opener-policy', 'same-origin');
+    res.setHeader('cross-origin-embedder-policy', 'require-corp');
+    const path = url.pathname;
+    const candidate = /^\/ldf-([\w-]+)\.js$/.exec(path)?.[1];
+    const bundle = url.searchParams.get('bundle');
+    if (path === '/ldf.js' || (candidate && candidates.has(candidate))) {
       res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' });
-      res.end(elementBundle);
-    } else if (path === '/ldf.html' || path === '/bare.html') {
+      res.end(candidate ? candidates.get(candidate) : elementBundle);
+    } else if (path === '/ldf.html' && (!bundle || candidates.has(bundle))) {
       res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' });
-      res.end(path === '/ldf.html' ? LDF_PAGE : BARE_PAGE);
+      res.end(ldfPage(bundle ? `/ldf-${bundle}.js` : '/ldf.js'));
+    } else if (path === '/bare.html') {
+      res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' });
+      res.end(BARE_PAGE);
     } else {
       res.writeHead(404).end();
     }
@@ -172,11 +246,13 @@ export async function startLab(elementBundle: string): Promise<Lab> {
     }
     if (path === '/bare') {
       track(url, socket);
+      const d = new URL(url, 'http://x').searchParams.get('d') ?? '';
       wss.handleUpgrade(req, socket, head, (ws) => {
-        bareSockets.add(ws);
+        const set = bareOf(d);
+        set.add(ws);
         ws.on('error', () => {});
-        ws.on('close', () => bareSockets.delete(ws));
-        for (const frame of latest.values()) ws.send(frame);
+        ws.on('close', () => set.delete(ws));
+        for (const frame of latest.get(d)?.values() ?? []) ws.send(frame);
       });
       return;
     }
@@ -190,7 +266,7 @@ export async function startLab(elementBundle: string): Promise<Lab> {
     port,
     broker,
     publisher,
-    bridge,
+    bridges,
     live,
     liveG0,
     sockets,
@@ -202,12 +278,12 @@ export async function startLab(elementBundle: string): Promise<Lab> {
     },
     async close() {
       await Promise.all([live.close(), liveG0.close()]);
-      for (const ws of bareSockets) ws.terminate();
+      for (const set of bareSockets.values()) for (const ws of set) ws.terminate();
       for (const ws of clocks.values()) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await bridge.close();
+      await Promise.all(bridges.map((b) => b.close()));
       await relay.endAsync(true);
       await publisher.endAsync(true);
       await broker.close();

@@ -7,14 +7,18 @@
  * - `__expectEditable(value)`: the next time the number input is editable and shows `value`, report;
  * - `__clock()`: the shared clock (`performance.timeOrigin + performance.now()`).
  * Reports go to the `__sample(tag, time)` binding the driver exposes. The moment is taken in a
- * MutationObserver callback: the DOM has changed, in the same task that changed it.
+ * MutationObserver callback: the DOM has changed, in the same task that changed it. With
+ * `wsdebug=1` either page logs its sockets' events (`ws-new`, `ws-made`, `ws-open`, `ws-message`,
+ * `ws-close`) into `__stateLog` (BENCH_DEBUG timelines).
  *
- * - `ldf.html?src=…&n=…&ping=…&states=1`: `n` `<live-device-form device="videoproc">` elements (the
- *   first is the one measured); `ping` shortens the element's heartbeat (smoke runs only); with
- *   `states`, each element reports `left-live:<i>:<k>` the k-th time its state leaves `live`.
- * - `bare.html?src=…&n=…`: the baseline — a bare WebSocket per `<output>` + `<input>` pair; a frame
- *   `"input_signal X"` sets the output's textContent, `"brightness X"` sets the input's value and
- *   makes it editable; a close makes it read-only and reconnects at once.
+ * - `ldf.html?src=…&device=…&n=…&ping=…&states=1`: `n` `<live-device-form>` elements of `device`
+ *   (defaults to `videoproc`; the first element is the one measured); `ping` shortens the element's
+ *   heartbeat (smoke runs only); with `states`, each element reports `left-live:<i>:<k>` the k-th
+ *   time its state leaves `live`; `bundle=<name>` loads a candidate build (lab.ts).
+ * - `bare.html?src=…&n=…`: the baseline — a bare WebSocket per `<output>` + `<input>` pair (the
+ *   device copy is in `src`: `/bare?d=d1`); a frame `"input_signal X"` sets the output's
+ *   textContent, `"brightness X"` sets the input's value and makes it editable; a close makes it
+ *   read-only and reconnects at once.
  * @module
  */
 
@@ -34,6 +38,20 @@ window.__watch = (root) => {
     const ws = new WebSocket(new URL('/clock?id=' + id, location.href.replace(/^http/, 'ws')));
     ws.onmessage = () => ws.send(String(window.__clock()));
   }
+}
+if (new URLSearchParams(location.search).get('wsdebug')) {
+  // Diagnostics: the raw socket events of the page's sockets (the clock link's aside), beside its state events.
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(url, protocols) {
+      const t = window.__clock();
+      super(url, protocols);
+      window.__stateLog.push(['ws-new', t], ['ws-made', window.__clock()]);
+      this.addEventListener('open', () => window.__stateLog.push(['ws-open', window.__clock()]));
+      this.addEventListener('message', () => window.__stateLog.push(['ws-message', window.__clock()]));
+      this.addEventListener('close', () => window.__stateLog.push(['ws-close', window.__clock()]));
+    }
+  };
 }
 window.__check = () => {
   const s = window.__state;
@@ -63,24 +81,11 @@ ${shared}
 const params = new URLSearchParams(location.search);
 const n = Number(params.get('n') || 1);
 const ping = Number(params.get('ping') || 0);
-if (params.get('wsdebug')) {
-  // Diagnostics: the raw socket events of the elements, beside their state events.
-  const Native = window.WebSocket;
-  window.WebSocket = class extends Native {
-    constructor(url, protocols) {
-      super(url, protocols);
-      window.__stateLog.push(['ws-new', window.__clock()]);
-      this.addEventListener('open', () => window.__stateLog.push(['ws-open', window.__clock()]));
-      this.addEventListener('message', () => window.__stateLog.push(['ws-message', window.__clock()]));
-      this.addEventListener('close', () => window.__stateLog.push(['ws-close', window.__clock()]));
-    }
-  };
-}
 window.__elements = [];
 for (let i = 0; i < n; i++) {
   const el = document.createElement('live-device-form');
   if (ping > 0) el.connectionOptions = { pingIntervalMs: ping, pingTimeoutMs: ping };
-  el.setAttribute('device', 'videoproc');
+  el.setAttribute('device', params.get('device') || 'videoproc');
   el.setAttribute('src', params.get('src'));
   window.__elements.push(el);
   document.body.append(el);
@@ -149,6 +154,11 @@ function html(script: string, head = ''): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench</title>${head}</head><body><script type="module">${script}</script></body></html>`;
 }
 
-/** The element page: the bundle is loaded first, so the tag is defined when the script runs. */
-export const LDF_PAGE = html(`import '/ldf.js';\n${ldfScript}`);
+/**
+ * The element page: the bundle (`/ldf.js`, or a candidate build's URL in A/B runs) is loaded
+ * first, so the tag is defined when the script runs.
+ */
+export function ldfPage(bundle = '/ldf.js'): string {
+  return html(`import ${JSON.stringify(bundle)};\n${ldfScript}`);
+}
 export const BARE_PAGE = html(bareScript);
