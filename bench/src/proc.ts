@@ -29,6 +29,11 @@ interface EventMessage {
 }
 type Message = CallMessage | ReplyMessage | EventMessage;
 
+/** A child did not answer a call in time (it may be busy without bound: a figure can say so). */
+export class CallTimeoutError extends Error {
+  override name = 'CallTimeoutError';
+}
+
 /** A running child, with its calls and events. */
 export class Child {
   private nextId = 0;
@@ -85,13 +90,13 @@ export class Child {
     return this.proc.pid;
   }
 
-  /** Calls a command of the child; rejects after `timeoutMs`. */
+  /** Calls a command of the child; rejects with a {@link CallTimeoutError} after `timeoutMs`. */
   call<T>(cmd: string, args: unknown = {}, timeoutMs = 60_000): Promise<T> {
     const id = ++this.nextId;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`${this.name}: "${cmd}" took longer than ${timeoutMs} ms`));
+        reject(new CallTimeoutError(`${this.name}: "${cmd}" took longer than ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       this.proc.send({ kind: 'call', id, cmd, args } satisfies CallMessage);

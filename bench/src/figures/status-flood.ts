@@ -14,7 +14,7 @@
  * @module
  */
 import type { BenchContext, FigureOutput } from '../context.js';
-import { Child } from '../proc.js';
+import { CallTimeoutError, Child } from '../proc.js';
 import { type Figure, ratio } from '../results.js';
 import {
   type FloodRelay,
@@ -33,6 +33,11 @@ const PUBLISHER_SHARE = 0.9;
 /** Offered rates, messages a second (1-2-5 steps). */
 const RATES = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000];
 const MiB = 2 ** 20;
+/**
+ * How long after a step should have ended its report may take before the relay counts as stalled:
+ * a relay that far behind cannot even answer, and would otherwise hold the bench until it drained.
+ */
+const STALL_GRACE_MS = 20_000;
 
 /** One step of a climb, as the plots and results.json keep it. */
 export interface FloodStep {
@@ -63,6 +68,8 @@ export const ClimbEnd = {
   Rss: 'rss',
   /** The publisher could not offer the rate (the machine's ceiling, not the relay's). */
   Publisher: 'publisher',
+  /** The relay's process did not report a step within the step's time + {@link STALL_GRACE_MS}: behind without bound. */
+  Stalled: 'stalled',
   /** Every rate of the ladder passed. */
   Top: 'top',
 } as const;
@@ -76,6 +83,8 @@ export interface FloodClimb {
   /** The highest rate that passed; `null` when even the first failed. */
   absorbed: number | null;
   endedBy: ClimbEnd;
+  /** The rate at which the relay's process stopped answering (`endedBy` `stalled`). */
+  stalledAt?: number;
 }
 
 /** The `statusFlood` series of results.json. */
@@ -146,6 +155,7 @@ async function climb(
   const child = await Child.start(`flood-${relay}-${pages}`, './flood-proc.ts');
   const steps: FloodStep[] = [];
   let endedBy: ClimbEnd = ClimbEnd.Top;
+  let stalledAt: number | undefined;
   try {
     const options: IngressFloodOptions = {
       brokerUrl: broker.url,
@@ -158,11 +168,23 @@ async function climb(
     };
     await child.call('open', options, 120_000);
     const flood = async (rate: number, durationMs: number): Promise<FloodStep> =>
-      toStep(await child.call<IngressFloodReport>('flood', { rate, durationMs }, durationMs + 60_000));
+      toStep(await child.call<IngressFloodReport>('flood', { rate, durationMs }, durationMs + STALL_GRACE_MS));
     // Warm-up at the first rate (code compiled, pools filled); not counted.
     await flood(p.rates[relay][0] as number, p.warmUpMs);
     for (const rate of p.rates[relay]) {
-      let step = await flood(rate, p.stepMs);
+      let step: FloodStep;
+      try {
+        step = await flood(rate, p.stepMs);
+      } catch (err) {
+        if (!(err instanceof CallTimeoutError)) throw err;
+        // So far behind that it cannot even report: the step is over the limit, and the climb ends.
+        ctx.log(
+          `status flood: ${relay}, ${pages} pages, ${rate} msg/s offered: no report within ${STALL_GRACE_MS / 1000} s of the step's end — stopped`,
+        );
+        endedBy = ClimbEnd.Stalled;
+        stalledAt = rate;
+        break;
+      }
       let attempts = 1;
       // A step over the limit runs once more: one hiccup of a shared machine is not a ceiling.
       if (!step.passed && !step.stoppedAtRssLimit) {
@@ -185,7 +207,14 @@ async function climb(
   }
   // A rate counts when it passed and was really offered.
   const absorbed = steps.filter((s) => s.passed && s.sentRate >= PUBLISHER_SHARE * s.rate).map((s) => s.rate);
-  return { relay, pages, steps, absorbed: absorbed.length ? Math.max(...absorbed) : null, endedBy };
+  return {
+    relay,
+    pages,
+    steps,
+    absorbed: absorbed.length ? Math.max(...absorbed) : null,
+    endedBy,
+    ...(stalledAt === undefined ? {} : { stalledAt }),
+  };
 }
 
 function howEnded(c: FloodClimb): string {
@@ -194,6 +223,7 @@ function howEnded(c: FloodClimb): string {
     lag: `lag p99 ${last?.lagP99Ms} ms at ${last?.rate} msg/s`,
     rss: `its process reached ${RSS_LIMIT_BYTES / 2 ** 30} GiB RSS at ${last?.rate} msg/s`,
     publisher: `the publisher sent only ${last?.sentRate} of ${last?.rate} msg/s (the machine's ceiling)`,
+    stalled: `its process stopped answering at ${c.stalledAt} msg/s (no report ${STALL_GRACE_MS / 1000} s after the step)`,
     top: `every rate up to ${last?.rate} msg/s passed`,
   };
   return how[c.endedBy];
