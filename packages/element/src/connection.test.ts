@@ -311,6 +311,25 @@ describe('Connection', () => {
       expect(conn.state).to.equal('reconnecting');
     });
 
+    it('closes the socket on a bad frame whose message is longer than a close reason may be', () => {
+      const { conn, factory, goLive } = setup();
+      conn.attach();
+      goLive();
+      // The parser's message names the 64-character field: with the prefix, 153 bytes.
+      const name = 'a'.repeat(64);
+      const bad = {
+        ...resync(),
+        schema: [{ ...resync().schema[0]!, name }],
+        fields: { [name]: { value: {}, rev: 1 } },
+      };
+      factory.last().receive(JSON.stringify(bad));
+      const closed = factory.sockets[0]!.closedWith;
+      expect(closed?.code).to.equal(4000);
+      expect(new TextEncoder().encode(closed?.reason).length).to.be.within(100, 123);
+      expect(closed?.reason).to.match(/^bad frame from server: /);
+      expect(conn.state).to.equal('reconnecting');
+    });
+
     it('gives up on a socket that does not open within connectTimeoutMs', () => {
       const { conn, factory, clock } = setup({ connectTimeoutMs: 3000 });
       conn.attach();

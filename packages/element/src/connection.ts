@@ -188,6 +188,18 @@ export const REFUSED_AFTER_FAILURES = 3;
 /** Close code the client uses when it gives up on a socket itself (heartbeat, bad frame). */
 const CLIENT_DROP_CODE = 4000;
 
+/** The most UTF-8 bytes a close reason may have (RFC 6455 §5.5: 125 less the code); `close()` throws on more. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** `reason` cut to fit a close frame, at a code point boundary. */
+function closeReason(reason: string): string {
+  const bytes = new TextEncoder().encode(reason);
+  if (bytes.length <= MAX_CLOSE_REASON_BYTES) return reason;
+  let end = MAX_CLOSE_REASON_BYTES;
+  while ((bytes[end]! & 0xc0) === 0x80) end--; // not inside a multi-byte character
+  return new TextDecoder().decode(bytes.subarray(0, end));
+}
+
 /** The endpoint key while `endpoint()` throws (a real key is `device url`, never this). */
 const UNUSABLE_ENDPOINT = '!';
 
@@ -591,7 +603,7 @@ export class Connection implements ReactiveController {
     if (!socket) return;
     this.#detach(socket);
     try {
-      socket.close(CLIENT_DROP_CODE, reason);
+      socket.close(CLIENT_DROP_CODE, closeReason(reason));
     } catch {
       /* nothing to close */
     }

@@ -72,7 +72,10 @@ export class FakeSocket implements SocketLike {
     this.sent.push(JSON.parse(data) as ClientFrame);
   }
 
+  /** Throws as a browser's does (WHATWG WebSockets): a reason over 123 UTF-8 bytes is a `SyntaxError`. */
   close(code?: number, reason?: string): void {
+    if (reason !== undefined && new TextEncoder().encode(reason).length > 123)
+      throw new DOMException('The close reason must not be greater than 123 UTF-8 bytes.', 'SyntaxError');
     this.closedWith = { code, reason };
     this.readyState = 3;
   }
