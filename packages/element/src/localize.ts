@@ -162,6 +162,11 @@ export function wordsFor(lang: string, own: LocaleMessages | undefined): Words {
 /**
  * The words of one element, as a Lit reactive controller: watches `lang` attributes while the
  * host is connected and re-renders it when its language or its locale's messages change.
+ *
+ * The language is resolved once and kept while the host is connected (a render does not walk the
+ * ancestors again): every `lang` attribute it can come from is watched — the document's, and those
+ * in each shadow root the host is inside — and a change of one, a (re)connect or a locale arriving
+ * resolves it again.
  * @internal
  */
 export class Localize implements ReactiveController {
@@ -169,7 +174,11 @@ export class Localize implements ReactiveController {
   readonly #own: () => LocaleMessages | undefined;
   #observer: MutationObserver | undefined;
   #words: Words | undefined;
-  #key = '';
+  /** The resolved language while connected and no watched `lang` changed since; else undefined. */
+  #lang: string | undefined;
+  /** The words' language and locale version. */
+  #wordsLang = '';
+  #wordsVersion = -1;
   #ownSeen: LocaleMessages | undefined;
 
   /** `own` returns the element's `messages` property. */
@@ -179,14 +188,23 @@ export class Localize implements ReactiveController {
     host.addController(this);
   }
 
+  /** The language the host speaks now; resolved again only after a change that may alter it. */
+  #currentLang(): string {
+    if (this.#lang !== undefined) return this.#lang;
+    const lang = resolveLang(this.#host);
+    // Kept only while connected: only then are the `lang` attributes it comes from watched.
+    if (connected.has(this)) this.#lang = lang;
+    return lang;
+  }
+
   /** The words to render with now (cached until the language, the locales or `messages` change). */
   get words(): Words {
-    const lang = resolveLang(this.#host);
+    const lang = this.#currentLang();
     const own = this.#own();
-    const key = `${version} ${lang}`;
-    if (!this.#words || key !== this.#key || own !== this.#ownSeen) {
+    if (!this.#words || lang !== this.#wordsLang || version !== this.#wordsVersion || own !== this.#ownSeen) {
       this.#words = wordsFor(lang, own);
-      this.#key = key;
+      this.#wordsLang = lang;
+      this.#wordsVersion = version;
       this.#ownSeen = own;
     }
     return this.#words;
@@ -194,23 +212,29 @@ export class Localize implements ReactiveController {
 
   /** Re-renders the host if its words are out of date. */
   refresh(): void {
-    if (`${version} ${resolveLang(this.#host)}` !== this.#key) this.#host.requestUpdate();
+    if (this.#currentLang() !== this.#wordsLang || version !== this.#wordsVersion) this.#host.requestUpdate();
   }
 
   hostConnected(): void {
     connected.add(this);
-    this.#observer ??= new MutationObserver(() => this.refresh());
+    this.#lang = undefined;
+    this.#observer ??= new MutationObserver(() => {
+      this.#lang = undefined;
+      this.refresh();
+    });
     const options = { attributes: true, attributeFilter: ['lang'], subtree: true };
     this.#observer.observe(document.documentElement, options);
-    // Inside another component's shadow root, the document's observer does not see the host or
-    // its nearest ancestors.
-    const root = this.#host.getRootNode();
-    if (root instanceof ShadowRoot) this.#observer.observe(root, options);
+    // Inside other components' shadow roots, the document's observer does not see the host or
+    // its ancestors there: each shadow root up to the document is watched too.
+    for (let root = this.#host.getRootNode(); root instanceof ShadowRoot; root = root.host.getRootNode()) {
+      this.#observer.observe(root, options);
+    }
     this.refresh();
   }
 
   hostDisconnected(): void {
     connected.delete(this);
+    this.#lang = undefined;
     this.#observer?.disconnect();
   }
 }

@@ -140,6 +140,32 @@ describe('languages (real server)', () => {
     await statusIs(el, 'Gerät offline');
   });
 
+  it('follows lang inside other components’ shadow roots, and when moved to another container', async () => {
+    const env = await makeEnv({ online: false });
+    // <div lang=sv> → outer host → its shadow root → <section> → inner host → its shadow root → the element.
+    const outer = document.createElement('div');
+    inLang('sv').append(outer);
+    const section = document.createElement('section');
+    outer.attachShadow({ mode: 'open' }).append(section);
+    const inner = document.createElement('div');
+    section.append(inner);
+    const holder = document.createElement('div');
+    inner.attachShadow({ mode: 'open' }).append(holder);
+    const el = mount(env, { parent: holder });
+    await inState(el, 'offline');
+    await statusIs(el, 'Device offline');
+    // Neither in the document's tree nor in the element's own shadow root: in the one between.
+    section.lang = 'de';
+    await statusIs(el, 'Gerät offline');
+    section.lang = 'sv';
+    await statusIs(el, 'Device offline');
+    // Moved (disconnected and connected again): the language of where it is now.
+    inLang('de').append(el);
+    await statusIs(el, 'Gerät offline');
+    inLang('sv').append(el);
+    await statusIs(el, 'Device offline');
+  });
+
   it('the countdown in the locale’s words, and a page’s own messages at run time', async () => {
     document.documentElement.lang = 'de';
     const env = await makeEnv({ guardMs: 0 });
