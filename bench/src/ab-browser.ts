@@ -9,13 +9,14 @@
  * open session, one page of each variant. Make a candidate bundle with
  * `node -e "import('./packages/element/scripts/bundle.mjs').then(async (b) => process.stdout.write(await b.bundle({ withLit: true })))" > /tmp/x.js`
  * after `tsc -b packages/element` on the candidate sources. Prints p50 / p90 / p99 per variant
- * and, for reconnect, the medians of the phases (BENCH_DEBUG=1 for every sample's timeline).
+ * and, for reconnect, the medians of the phases (BENCH_DEBUG=1 for every sample's timeline); for
+ * dom with BENCH_DEBUG=1, the medians of publish → the page's `message` event and of that event → DOM.
  * @module
  */
 import { readFile } from 'node:fs/promises';
 import { launchChromium, quantile, round, summarize } from '@live-device-form/testkit';
 import { MeasuredPage } from './browser.js';
-import { sample } from './figures/latency.js';
+import { timedSample } from './figures/latency.js';
 import { type ReconnectSample, reconnectSample } from './figures/reconnect.js';
 import { labDevice, startLab } from './lab.js';
 import { elementBundler } from './prepare.js';
@@ -118,15 +119,31 @@ try {
     for (const p of pages.values()) await p.page.until('window.__allLive()');
     for (const p of pages.values()) await p.page.calibrate();
     const results = new Map<string, number[]>(variants.map((v) => [v, []]));
+    // With BENCH_DEBUG: publish → the page's `message` event, and that event → DOM, per variant.
+    const split = new Map<string, { wire: number[]; page: number[] }>(variants.map((v) => [v, { wire: [], page: [] }]));
     for (let i = -10; i < cycles; i++) {
       for (const v of [...variants].sort(() => Math.random() - 0.5)) {
         const p = pages.get(v)!;
-        const ms = await sample(p.page, lab, p.text, `ab-${v}-${i}`);
+        const { ms, publishedAt } = await timedSample(p.page, lab, p.text, `ab-${v}-${i}`);
         if (i >= 0) results.get(v)!.push(ms);
+        if (debug) {
+          const log = await p.page.eval<[string, number][]>('window.__stateLog.splice(0)');
+          const message = log.filter((e) => e[0] === 'ws-message').pop();
+          if (i >= 0 && message) {
+            const wire = p.page.local(message[1]) - publishedAt;
+            split.get(v)!.wire.push(wire);
+            split.get(v)!.page.push(ms - wire);
+          }
+        }
         await pause(4 + Math.random() * 8);
       }
     }
     for (const [v, list] of results) console.log(show(v, list));
+    if (debug)
+      for (const [v, s] of split)
+        console.log(
+          `${v.padEnd(10)} medians: publish → message ${round(summarize(s.wire).p50)}, message → DOM ${round(summarize(s.page).p50)}`,
+        );
   }
 } finally {
   await browser.close();

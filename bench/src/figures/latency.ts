@@ -27,12 +27,22 @@ import { pause } from '../util.js';
 /** The target, as ratios to the bare baseline measured in the same run (issue 14). */
 export const TARGET = { p50: 1.15, p99: 1.2 } as const;
 
-export async function sample(page: MeasuredPage, lab: Lab, topic: string, tag: string): Promise<number> {
+/** One sample: publish `tag` on `topic` until the page shows it; ms, and when it was published (shared clock). */
+export async function timedSample(
+  page: MeasuredPage,
+  lab: Lab,
+  topic: string,
+  tag: string,
+): Promise<{ ms: number; publishedAt: number }> {
   await page.eval(`window.__expectText(${JSON.stringify(tag)})`);
   const reported = page.next(tag);
   const t0 = now();
   lab.publisher.publish(topic, tag, { qos: 0 });
-  return page.local(await reported) - t0;
+  return { ms: page.local(await reported) - t0, publishedAt: t0 };
+}
+
+export async function sample(page: MeasuredPage, lab: Lab, topic: string, tag: string): Promise<number> {
+  return (await timedSample(page, lab, topic, tag)).ms;
 }
 
 export async function statusToDom(ctx: BenchContext, lab: Lab, browser: Browser): Promise<FigureOutput> {
