@@ -38,14 +38,32 @@ export interface StackOptions extends Pick<DemoOptions, 'protection' | 'initial'
   viaProxy?: boolean;
 }
 
+/** Attempts at a free port before {@link startDemoOnFreePort} gives up. */
+const PORT_ATTEMPTS = 5;
+
+/**
+ * Starts the demo on a free port. The port is picked before the demo listens (its allowed origin
+ * names it), and another socket may take it in between — an outgoing connection's ephemeral port
+ * (seen in CI: `EADDRINUSE`). Then the demo has cleaned up after itself, and it starts again on
+ * another port.
+ */
+async function startDemoOnFreePort(options: (port: number) => DemoOptions): Promise<Demo> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDemo(options(await freePort()));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= PORT_ATTEMPTS) throw err;
+    }
+  }
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const closers: (() => Promise<unknown>)[] = [];
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await c().catch(() => {});
   };
   try {
-    const port = await freePort();
-    const demo = await startDemo({
+    const demo = await startDemoOnFreePort((port) => ({
       port,
       hmr: options.hmr ?? false,
       logger: silentLogger,
@@ -54,7 +72,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       allowedOrigins: [`http://127.0.0.1:${port}`],
       ...(options.protection !== undefined ? { protection: options.protection } : {}),
       ...(options.initial ? { initial: options.initial } : {}),
-    });
+    }));
     closers.push(() => demo.close());
     const proxy = await startFaultProxy({ target: { port: demo.port } });
     closers.push(() => proxy.close());

@@ -133,7 +133,7 @@ describe('outbox', () => {
     expect(outbox.queuedUpdates).toBe(0);
   });
 
-  it('asks for a write notice only when bytes may be left waiting (BENCHMARKS.md, SDK bottlenecks 1)', () => {
+  it('asks for a write notice only when bytes may be left waiting (BENCHMARKS.md, What changed in this round)', () => {
     const { ws, outbox } = setup();
     // A reader that keeps up: every frame goes straight out, none with a callback.
     outbox.update('a', update('a', 1));

@@ -195,7 +195,7 @@ export class Outbox {
   /**
    * Whether this frame's send must call {@link onSent} back when its bytes are written out. A write
    * callback takes Node's socket writes off their fast path (an after-write record and a
-   * `process.nextTick` per frame; BENCHMARKS.md, "SDK bottlenecks" 1), so a frame that goes
+   * `process.nextTick` per frame; BENCHMARKS.md, "What changed in this round"), so a frame that goes
    * straight to the kernel, as nearly every frame to a reader that keeps up does, goes without one.
    *
    * Held frames are sent from the notice of the last frame written before them, so the last frame
