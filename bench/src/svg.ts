@@ -55,6 +55,25 @@ export function compact(v: number): string {
   return String(Number(v.toPrecision(3)));
 }
 
+/**
+ * An axis over `values`: its ticks, and where a value falls between the first tick and the last
+ * (0 to 1). Log: the powers of ten around the values (at least two); linear: nice ticks from 0 (or
+ * below) to at least `minTop`.
+ */
+function axis(values: number[], log: boolean, minTop: number): { ticks: number[]; at: (v: number) => number } {
+  if (log) {
+    const lo = Math.floor(Math.log10(Math.min(...values, 1e9)));
+    const hi = Math.max(Math.ceil(Math.log10(Math.max(...values, 1))), lo + 1);
+    const ticks: number[] = [];
+    for (let e = lo; e <= hi; e++) ticks.push(10 ** e);
+    return { ticks, at: (v) => (Math.log10(v) - lo) / (hi - lo) };
+  }
+  const ticks = niceTicks(Math.min(0, ...values), Math.max(...values, minTop));
+  const first = ticks[0] as number;
+  const last = ticks[ticks.length - 1] as number;
+  return { ticks, at: (v) => (v - first) / (last - first) };
+}
+
 export function lineChart(o: ChartOptions): string {
   const W = o.width ?? 640;
   const H = o.height ?? 380;
@@ -69,38 +88,12 @@ export function lineChart(o: ChartOptions): string {
   if (o.reference) ys.push(o.reference.y);
   const fx = o.xFormat ?? compact;
   const fy = o.yFormat ?? compact;
-  let xTicks: number[];
-  let xMap: (x: number) => number;
-  if (o.xLog) {
-    const lo = Math.floor(Math.log10(Math.min(...xs, 1e9)));
-    const hi = Math.ceil(Math.log10(Math.max(...xs, 1)));
-    xTicks = [];
-    for (let e = lo; e <= Math.max(hi, lo + 1); e++) xTicks.push(10 ** e);
-    const a = Math.log10(xTicks[0] as number);
-    const b = Math.log10(xTicks[xTicks.length - 1] as number);
-    xMap = (x) => m.l + ((Math.log10(x) - a) / (b - a)) * pw;
-  } else {
-    xTicks = niceTicks(Math.min(...xs, 0), Math.max(...xs, 1));
-    const a = xTicks[0] as number;
-    const b = xTicks[xTicks.length - 1] as number;
-    xMap = (x) => m.l + ((x - a) / (b - a)) * pw;
-  }
-  let yTicks: number[];
-  let yMap: (y: number) => number;
-  if (o.yLog) {
-    const lo = Math.floor(Math.log10(Math.min(...ys, 1e9)));
-    const hi = Math.ceil(Math.log10(Math.max(...ys, 1)));
-    yTicks = [];
-    for (let e = lo; e <= Math.max(hi, lo + 1); e++) yTicks.push(10 ** e);
-    const a = Math.log10(yTicks[0] as number);
-    const b = Math.log10(yTicks[yTicks.length - 1] as number);
-    yMap = (y) => m.t + ph - ((Math.log10(y) - a) / (b - a)) * ph;
-  } else {
-    yTicks = niceTicks(Math.min(0, ...ys), Math.max(...ys, 1e-9));
-    const y0 = yTicks[0] as number;
-    const y1 = yTicks[yTicks.length - 1] as number;
-    yMap = (y) => m.t + ph - ((y - y0) / (y1 - y0)) * ph;
-  }
+  const xAxis = axis(xs, o.xLog === true, 1);
+  const yAxis = axis(ys, o.yLog === true, 1e-9);
+  const xTicks = xAxis.ticks;
+  const yTicks = yAxis.ticks;
+  const xMap = (x: number): number => m.l + xAxis.at(x) * pw;
+  const yMap = (y: number): number => m.t + ph - yAxis.at(y) * ph;
 
   const parts: string[] = [];
   parts.push(

@@ -169,6 +169,15 @@ export async function writePath(ctx: BenchContext): Promise<FigureOutput> {
     const stats = await server.call<{ sets: number; acks: number }>('stats');
     const lat = (way: Way) => summarize(latencies[way]);
     const rate = (way: Way): number => median(rates[way]);
+    /** The SDK's writes per second beside a baseline's. */
+    const rateFields = (baseline: Way) =>
+      ({
+        value: round(rate('ldf')),
+        unit: 'writes/s',
+        baseline: round(rate(baseline)),
+        ratio: ratio(rate('ldf'), rate(baseline)),
+        better: 'higher',
+      }) as const;
     const rateNotes = `${total} writes per round, median of ${rounds} rounds (the order rotating); rate limit raised for the bench (default 50/s per socket); every write accepted (server counted ${stats.sets} sets, ${stats.acks} acks).`;
     const where = 'SDK, relay and broker in one child process, the clients in the driver; samples of the three rotate.';
     const latencyMet = lat('ldf').p50 <= WRITE_TARGETS.latencyP50 * lat('relay').p50;
@@ -187,11 +196,7 @@ export async function writePath(ctx: BenchContext): Promise<FigureOutput> {
         id: 'write-path/throughput',
         figure: 5,
         name: 'Write round trips per second (32 in flight), vs a bare relay',
-        value: round(rate('ldf')),
-        unit: 'writes/s',
-        baseline: round(rate('relay')),
-        ratio: ratio(rate('ldf'), rate('relay')),
-        better: 'higher',
+        ...rateFields('relay'),
         target: `≥ ${WRITE_TARGETS.throughput} × the bare relay`,
         met: ctx.smoke ? null : throughputMet,
         notes: `baseline: the bare relay; ${rateNotes}`,
@@ -208,11 +213,7 @@ export async function writePath(ctx: BenchContext): Promise<FigureOutput> {
         id: 'write-path/throughput-vs-publish',
         figure: 5,
         name: 'Write round trips per second (32 in flight), vs a bare mqtt.js publish',
-        value: round(rate('ldf')),
-        unit: 'writes/s',
-        baseline: round(rate('publish')),
-        ratio: ratio(rate('ldf'), rate('publish')),
-        better: 'higher',
+        ...rateFields('publish'),
         notes: `second reference: the bare mqtt.js publisher; ${rateNotes}`,
         extra: { roundsLdf: rates.ldf.map((x) => round(x)), roundsPublish: rates.publish.map((x) => round(x)) },
       },
