@@ -24,3 +24,6 @@ export * from './raw-ws.js';
 export * from './flood-publisher.js';
 export * from './bare-relay.js';
 export * from './ingress-flood.js';
+export * from './haproxy.js';
+export * from './nginx.js';
+export * from './cluster.js';

@@ -1,0 +1,200 @@
+/**
+ * Scale-out behind a real load balancer (issue 15): 3 `live-device-server` processes on one real
+ * Mosquitto with the simulated video processor, HAProxy (and nginx) in front, protocol clients
+ * connecting through the balancer only. See docs/deploy.md for the configurations under test.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Cluster,
+  type ClusterOptions,
+  type HealthCheck,
+  type TestClient,
+  VP,
+  buildCli,
+  refusal,
+  startCluster,
+  until,
+} from '@live-device-form/testkit';
+
+// The root build, incremental: a no-op when dist is current.
+beforeAll(buildCli, 120_000);
+
+/**
+ * HAProxy's health check in these tests: a TCP connect, until the CLI answers `GET /healthz`
+ * (issue 15, drain-health); then this becomes `{ path: '/healthz' }`, the harness's default.
+ */
+const HEALTH_CHECK: HealthCheck = 'tcp';
+
+const clusters: Cluster[] = [];
+
+async function cluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const c = await startCluster({ healthCheck: HEALTH_CHECK, ...options });
+  clusters.push(c);
+  return c;
+}
+
+async function stopClusters(): Promise<void> {
+  for (const c of clusters.splice(0)) await c.stop();
+}
+
+/** Every upgrade the processes accepted so far, per process (from their logs). */
+function opens(c: Cluster): number[] {
+  return c.servers.map((s) => s.remotes().length);
+}
+
+/** Resolves once the processes have logged `total` upgrades between them; the per-process counts. */
+async function opensReach(c: Cluster, total: number): Promise<number[]> {
+  // A client has its resync before the process's stderr has reached this process: await the log.
+  await until(() => opens(c).reduce((a, b) => a + b, 0) >= total, 5000);
+  return opens(c);
+}
+
+/** Resolves once the processes have logged `count` upgrades more than `before`; how many each logged. */
+async function added(c: Cluster, before: readonly number[], count: number): Promise<number[]> {
+  const counts = await opensReach(c, before.reduce((a, b) => a + b, 0) + count);
+  return counts.map((n, i) => n - (before[i] as number));
+}
+
+/** A write of `freeze` from `client`, based on the latest revision it has seen; resolves with the ack. */
+async function writeFreeze(client: TestClient, id: number, value: boolean, rev: number): Promise<unknown> {
+  client.set(id, 'freeze', value, rev);
+  return client.ack(id, 10_000);
+}
+
+describe('three processes behind HAProxy (round robin, no stickiness, --trust-proxy)', () => {
+  let c: Cluster;
+  beforeAll(async () => {
+    c = await cluster();
+  }, 60_000);
+  afterAll(stopClusters);
+
+  it('gives clients through the balancer resyncs, and their writes reach the device, are acked, and reach the clients on the other processes', async () => {
+    const before = opens(c);
+    const pages = [await c.join(), await c.join(), await c.join()];
+    for (const { resync } of pages) {
+      expect(resync.device).toBe('online');
+      expect(resync.fields.freeze?.value).toBe(false);
+    }
+    // Round robin: the three pages are on the three processes.
+    expect(await added(c, before, 3)).toEqual([1, 1, 1]);
+    const [a, b, d] = pages as [(typeof pages)[0], (typeof pages)[0], (typeof pages)[0]];
+    expect(await writeFreeze(a.client, 1, true, a.resync.fields.freeze?.rev ?? 0)).toMatchObject({
+      status: 'accepted',
+    });
+    await until(() => c.device.received.some((m) => m.topic === VP.freezeSet && m.payload === 'freeze 1'), 5000);
+    // The device's echo reaches every process through the broker, so every page sees the change.
+    for (const { client } of [b, d]) {
+      const update = await client.next((f) => f.type === 'update' && f.field === 'freeze', 5000);
+      expect(update).toMatchObject({ value: true });
+    }
+    // And a page on another process writes on top of it.
+    const rev = b.client.frames.filter((f) => f.type === 'update' && f.field === 'freeze').at(-1);
+    expect(await writeFreeze(b.client, 2, false, (rev as { rev: number }).rev)).toMatchObject({ status: 'accepted' });
+    await until(() => c.device.received.some((m) => m.topic === VP.freezeSet && m.payload === 'freeze 0'), 5000);
+  });
+
+  it('spreads connections over all three processes', async () => {
+    const before = opens(c);
+    for (let i = 0; i < 9; i++) await c.join();
+    // Round robin sends 3 to each; any stickiness (by source address, all 127.0.0.1 here) sends all 9 to one.
+    expect(await added(c, before, 9)).toEqual([3, 3, 3]);
+  });
+
+  it('hands the processes the real client address from X-Forwarded-For (--trust-proxy)', async () => {
+    const before = c.servers.map((s) => s.remotes().length);
+    const total = before.reduce((x, y) => x + y, 0);
+    for (const localAddress of ['127.0.0.2', '127.0.0.3', '127.0.0.2']) await c.join({ localAddress });
+    // A client claiming another address: HAProxy appends the real one, and the processes take the last entry.
+    await c.join({ localAddress: '127.0.0.3', headers: { 'X-Forwarded-For': '203.0.113.9' } });
+    await opensReach(c, total + 4);
+    const seen = c.servers.flatMap((s, i) => s.remotes().slice(before[i]));
+    expect(seen.sort()).toEqual(['127.0.0.2', '127.0.0.2', '127.0.0.3', '127.0.0.3']);
+  });
+
+  it("passes the Origin and Host rules with the balancer's forwarded Host, and refuses a foreign Origin through it", async () => {
+    // A page served through the balancer: its origin is the balancer's, the Host it sends too.
+    const own = await c.join({ origin: c.origin });
+    expect(own.resync.device).toBe('online');
+    // An origin listed with --origin.
+    const listed = await c.join({ origin: 'https://panel.example' });
+    expect(listed.resync.device).toBe('online');
+    // Any other site: refused by whichever process the balancer picks, and the refusal comes back through it.
+    for (let i = 0; i < 3; i++) expect(await refusal(c.url, { origin: 'https://evil.example' })).toBe(403);
+    // Three refusals in a row, round robin: each process refused one, and logged it.
+    await until(() => c.servers.every((s) => s.cli.stderr().includes('upgrade refused: origin not allowed')), 5000);
+  });
+});
+
+describe('HAProxy without --trust-proxy on the processes', () => {
+  afterEach(stopClusters);
+
+  it("gives the processes the proxy's address, whatever X-Forwarded-For says", async () => {
+    const c = await cluster({ processes: 1, trustProxy: false });
+    await c.join({ localAddress: '127.0.0.2' });
+    await c.join({ localAddress: '127.0.0.3', headers: { 'X-Forwarded-For': '203.0.113.9' } });
+    await opensReach(c, 2);
+    expect(c.servers[0]?.remotes()).toEqual(['127.0.0.1', '127.0.0.1']);
+  });
+});
+
+describe('HAProxy: a killed process', () => {
+  afterEach(stopClusters);
+
+  it('is marked down by the health check, and a page reconnecting lands on a live process', async () => {
+    const c = await cluster();
+    const haproxy = c.haproxy;
+    if (!haproxy) throw new Error('no haproxy');
+    const pages = [await c.join(), await c.join(), await c.join()];
+    await opensReach(c, 3);
+    // The page on s2 (round robin: the second), crashed under it.
+    const victim = pages[1] as (typeof pages)[0];
+    expect(c.servers[1]?.remotes()).toHaveLength(1);
+    await c.kill(1);
+    expect((await victim.client.closed).code).not.toBe(1000);
+    await haproxy.waitForState('s2', 'DOWN', 10_000);
+    const sentToDead = (await haproxy.stats()).find((s) => s.name === 's2')?.total;
+
+    // It reconnects through the balancer, as a page does, and so do six new pages.
+    const again = [await c.join({ localAddress: '127.0.0.2' })];
+    for (let i = 0; i < 6; i++) again.push(await c.join());
+    for (const { resync } of again) expect(resync.device).toBe('online');
+    const counts = await opensReach(c, 3 + 7);
+    expect(counts[1]).toBe(1);
+    // Not even tried: the check took s2 out of the rotation (a redispatched attempt would count).
+    expect((await haproxy.stats()).find((s) => s.name === 's2')?.total).toBe(sentToDead);
+    expect(c.servers[0]?.remotes().concat(c.servers[2]?.remotes() ?? [])).toContain('127.0.0.2');
+    // The reconnected page writes, and its write reaches the device.
+    const page = again[0] as (typeof again)[0];
+    expect(await writeFreeze(page.client, 1, true, page.resync.fields.freeze?.rev ?? 0)).toMatchObject({
+      status: 'accepted',
+    });
+    await until(() => c.device.received.some((m) => m.topic === VP.freezeSet && m.payload === 'freeze 1'), 5000);
+  });
+});
+
+describe('three processes behind nginx', () => {
+  afterEach(stopClusters);
+
+  it('gives clients resyncs and acks, spreads them, forwards their address, Host and Origin, refuses a foreign Origin', async () => {
+    const c = await cluster({ balancer: 'nginx' });
+    const pages = [];
+    for (const localAddress of ['127.0.0.2', '127.0.0.3', '127.0.0.2']) pages.push(await c.join({ localAddress }));
+    for (const { resync } of pages) expect(resync.device).toBe('online');
+    expect(await opensReach(c, 3)).toEqual([1, 1, 1]);
+    expect(c.servers.flatMap((s) => s.remotes()).sort()).toEqual(['127.0.0.2', '127.0.0.2', '127.0.0.3']);
+
+    const page = pages[0] as (typeof pages)[0];
+    expect(await writeFreeze(page.client, 1, true, page.resync.fields.freeze?.rev ?? 0)).toMatchObject({
+      status: 'accepted',
+    });
+    await until(() => c.device.received.some((m) => m.topic === VP.freezeSet && m.payload === 'freeze 1'), 5000);
+    const other = pages[1] as (typeof pages)[0];
+    expect(await other.client.next((f) => f.type === 'update' && f.field === 'freeze', 5000)).toMatchObject({
+      value: true,
+    });
+
+    // A page served through nginx: its origin is nginx's, and nginx forwards the Host with its port.
+    expect((await c.join({ origin: c.origin })).resync.device).toBe('online');
+    expect(await refusal(c.url, { origin: 'https://evil.example' })).toBe(403);
+  });
+});
