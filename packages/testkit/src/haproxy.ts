@@ -121,6 +121,11 @@ export interface Haproxy {
   stop(): Promise<void>;
 }
 
+/** A duration for HAProxy's and nginx's configs: `60s` when whole seconds, else `250ms`. @internal */
+export function configDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
 /** The config {@link startHaproxy} writes, for the test and for docs/deploy.md. */
 export function haproxyConfig(options: {
   port: number;
@@ -130,6 +135,7 @@ export function haproxyConfig(options: {
   checkIntervalMs: number;
   tunnelTimeoutMs: number;
 }): string {
+  const every = configDuration(options.checkIntervalMs);
   const check =
     options.healthCheck === 'tcp'
       ? ['  # TCP connect only: a process that accepts connections is up.']
@@ -151,7 +157,7 @@ export function haproxyConfig(options: {
     '  timeout client 30s',
     '  timeout server 30s',
     // An upgraded WebSocket: longer than the servers' heartbeat (a ping every heartbeatMs).
-    `  timeout tunnel ${options.tunnelTimeoutMs}ms`,
+    `  timeout tunnel ${configDuration(options.tunnelTimeoutMs)}`,
     '  timeout client-fin 5s',
     '',
     'frontend ldf',
@@ -162,7 +168,7 @@ export function haproxyConfig(options: {
     // Round robin, no cookie, no stick table: any process serves any page (docs/deploy.md).
     '  balance roundrobin',
     ...check,
-    `  default-server check inter ${options.checkIntervalMs}ms fastinter ${options.checkIntervalMs}ms downinter ${options.checkIntervalMs}ms fall 2 rise 2`,
+    `  default-server check inter ${every} fastinter ${every} downinter ${every} fall 2 rise 2`,
     ...options.backends.map((b, i) => `  server s${i + 1} ${b.host ?? '127.0.0.1'}:${b.port}`),
     '',
   ].join('\n');

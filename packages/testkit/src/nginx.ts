@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from '@live-device-form/server';
 import { freePort } from './free-port.js';
-import type { Backend } from './haproxy.js';
+import { type Backend, configDuration } from './haproxy.js';
 
 /** Where Debian installs nginx (`nginx-light`, `nginx`). */
 export const NGINX_BIN = '/usr/sbin/nginx';
@@ -103,8 +103,8 @@ export function nginxConfig(options: {
     '      proxy_set_header X-Forwarded-Proto $scheme;',
     '      proxy_connect_timeout 2s;',
     // An upgraded WebSocket: longer than the servers' heartbeat (a ping every heartbeatMs).
-    `      proxy_read_timeout ${options.proxyTimeoutMs}ms;`,
-    `      proxy_send_timeout ${options.proxyTimeoutMs}ms;`,
+    `      proxy_read_timeout ${configDuration(options.proxyTimeoutMs)};`,
+    `      proxy_send_timeout ${configDuration(options.proxyTimeoutMs)};`,
     '    }',
     '  }',
     '}',

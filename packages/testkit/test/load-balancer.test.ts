@@ -3,6 +3,8 @@
  * Mosquitto with the simulated video processor, HAProxy (and nginx) in front, protocol clients
  * connecting through the balancer only. See docs/deploy.md for the configurations under test.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Cluster,
@@ -13,6 +15,7 @@ import {
   buildCli,
   refusal,
   startCluster,
+  startHaproxy,
   until,
 } from '@live-device-form/testkit';
 
@@ -146,11 +149,11 @@ describe('HAProxy: a killed process', () => {
     if (!haproxy) throw new Error('no haproxy');
     const pages = [await c.join(), await c.join(), await c.join()];
     await opensReach(c, 3);
-    // The page on s2 (round robin: the second), crashed under it.
-    const victim = pages[1] as (typeof pages)[0];
+    // s2 crashes under its page: the one page whose socket closes.
     expect(c.servers[1]?.remotes()).toHaveLength(1);
     await c.kill(1);
-    expect((await victim.client.closed).code).not.toBe(1000);
+    const victim = await Promise.race(pages.map((p) => p.client.closed.then((closed) => ({ ...p, closed }))));
+    expect(victim.closed.code).not.toBe(1000);
     await haproxy.waitForState('s2', 'DOWN', 10_000);
     const sentToDead = (await haproxy.stats()).find((s) => s.name === 's2')?.total;
 
@@ -196,5 +199,42 @@ describe('three processes behind nginx', () => {
     // A page served through nginx: its origin is nginx's, and nginx forwards the Host with its port.
     expect((await c.join({ origin: c.origin })).resync.device).toBe('online');
     expect(await refusal(c.url, { origin: 'https://evil.example' })).toBe(403);
+  });
+});
+
+describe("the harness's HAProxy: HTTP health check and the runtime API", () => {
+  const closers: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  });
+
+  it('marks a server down while its health path answers 503 and up again at 200; drain and maint through the runtime API', async () => {
+    // A plain HTTP server stands in for the CLI's GET /healthz (issue 15, drain-health) here.
+    let healthy = true;
+    const paths: string[] = [];
+    const server = http.createServer((req, res) => {
+      paths.push(`${req.method ?? ''} ${req.url ?? ''}`);
+      res.writeHead(req.url === '/healthz' && healthy ? 200 : 503).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => server.close(resolve)));
+    const haproxy = await startHaproxy({ backends: [{ port: (server.address() as AddressInfo).port }] });
+    closers.push(() => haproxy.stop());
+    expect(haproxy.config).toContain('option httpchk GET /healthz');
+
+    await haproxy.waitForUp(1);
+    expect(paths).toContain('GET /healthz');
+    healthy = false;
+    await haproxy.waitForState('s1', 'DOWN');
+    expect((await haproxy.stats())[0]?.checkStatus).toBe('L7STS');
+    healthy = true;
+    await haproxy.waitForUp(1);
+
+    await haproxy.setState('s1', 'drain');
+    await haproxy.waitForState('s1', 'DRAIN');
+    await haproxy.setState('s1', 'maint');
+    await haproxy.waitForState('s1', 'MAINT');
+    await haproxy.setState('s1', 'ready');
+    await haproxy.waitForUp(1);
   });
 });
