@@ -3,6 +3,7 @@
  * Mosquitto with the simulated video processor, HAProxy (and nginx) in front, protocol clients
  * connecting through the balancer only. See docs/deploy.md for the configurations under test.
  */
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import {
   type TestClient,
   VP,
   buildCli,
+  haproxyConfig,
+  nginxConfig,
   refusal,
   startCluster,
   startHaproxy,
@@ -236,5 +239,23 @@ describe("the harness's HAProxy: HTTP health check and the runtime API", () => {
     await haproxy.waitForState('s1', 'MAINT');
     await haproxy.setState('s1', 'ready');
     await haproxy.waitForUp(1);
+  });
+});
+
+describe('docs/deploy.md', () => {
+  it('quotes the configs the harness generates, as tested', async () => {
+    const doc = await readFile(new URL('../../../docs/deploy.md', import.meta.url), 'utf8');
+    const backends = [{ port: 8081 }, { port: 8082 }, { port: 8083 }];
+    const haproxy = haproxyConfig({
+      port: 8080,
+      statsSocket: '/tmp/ldf-haproxy-XXXX/admin.sock',
+      backends,
+      healthCheck: { path: '/healthz' },
+      checkIntervalMs: 200,
+      tunnelTimeoutMs: 60_000,
+    });
+    const nginx = nginxConfig({ port: 8080, dir: '/tmp/ldf-nginx-XXXX', backends, proxyTimeoutMs: 60_000 });
+    expect(doc).toContain(`\`\`\`haproxy\n${haproxy}\`\`\``);
+    expect(doc).toContain(`\`\`\`nginx\n${nginx}\`\`\``);
   });
 });
