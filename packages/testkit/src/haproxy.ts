@@ -268,10 +268,9 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
     timeoutMs = 10_000,
   ): Promise<ServerStat[]> => {
     const deadline = Date.now() + timeoutMs;
-    let last: ServerStat[] = [];
     for (;;) {
       if (!running()) throw new Error(`haproxy exited while waiting for ${what}:\n${out}`);
-      last = await stats();
+      const last = await stats();
       if (match(last)) return last;
       if (Date.now() > deadline) {
         throw new Error(`haproxy: not ${what} within ${timeoutMs} ms; show stat: ${JSON.stringify(last)}\n${out}`);
