@@ -21,7 +21,14 @@ export type BridgeEvent =
    * device's availability and the broker link are up. `reset` is true when every cached value must
    * be forgotten (the broker link was lost): fields are `null` until their status arrives again.
    */
-  | { type: 'availability'; online: boolean; reset?: boolean };
+  | { type: 'availability'; online: boolean; reset?: boolean }
+  /**
+   * A write this bridge did not make was seen on the device's action topic: another server process,
+   * or any other MQTT client, is changing `fields` (docs/protocol.md, *Several server processes*).
+   * Their values stay what the device last reported until its status says otherwise; the store
+   * gives each a new revision, so a write based on an older one is stale.
+   */
+  | { type: 'written-elsewhere'; fields: readonly string[] };
 
 /** What became of a write the bridge was asked to make. */
 export const WriteOutcome = {

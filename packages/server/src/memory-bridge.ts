@@ -166,6 +166,14 @@ export class MemoryBridge implements DeviceBridge {
     this.emit(options.reset ? { type: 'availability', online, reset: true } : { type: 'availability', online });
   }
 
+  /**
+   * Another server process or MQTT client writes `fields` (the MQTT bridge sees it on the action
+   * topic): emitted as a `written-elsewhere` event; the values stay until {@link setStatus}.
+   */
+  writeElsewhere(fields: readonly string[]): void {
+    this.emit({ type: 'written-elsewhere', fields: [...fields] });
+  }
+
   /** Ends every hanging write with `outcome`. Returns how many there were. */
   release(outcome: WriteOutcome = WriteOutcome.Accepted): number {
     const held = this.held.splice(0);

@@ -23,10 +23,17 @@
  * is up, or `false` when `readyTimeoutMs` since the bridge was created passed first (a broker that
  * cannot be reached). A topic that delivers nothing within `readyTimeoutMs` of the first SUBACK is
  * named in one warning: it has no retained message, or the broker's ACL silently drops what it sends.
+ *
+ * Writes from elsewhere. The bridge also subscribes to the device's action topics: a message there
+ * that is not one of its own writes coming back (`own-publishes.ts` tells them apart) is a write by
+ * another server process or MQTT client, reported as a `written-elsewhere` event naming the fields
+ * it may change (`action-topics.ts`); it is never stored, shown or published. A broker that refuses
+ * that subscription leaves the bridge as it was without it (one warning). See docs/protocol.md,
+ * *Several server processes*.
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import {
   type BackoffOptions,
   type FieldSchema,
@@ -34,12 +41,14 @@ import {
   type WritableValue,
   backoffDelay,
 } from '@live-device-form/protocol';
+import { createActionTopics, type ActionTopics } from './action-topics.js';
 import { type BridgeEvent, type DeviceBridge, type FreshestValue, WriteOutcome } from './bridge.js';
 import { createDeviceCodec, MAX_STATUS_PAYLOAD_BYTES, type DeviceCodec } from './codecs/index.js';
 import { checkedDevice, type DeviceDescription } from './device/index.js';
 import { throttleLogger, type ThrottledLogger } from './log-throttle.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { checkNumber, invalidOption, MAX_TIMER_MS, withDefaults } from './option-checks.js';
+import { OwnPublishes, PublishOrigin } from './own-publishes.js';
 import { redactUrl } from './redact.js';
 
 /** The broker link, one state at a time. */
@@ -153,6 +162,13 @@ export interface MqttBridgeOptions {
    * is named in a warning. Defaults to `2000`.
    */
   readyTimeoutMs?: number;
+  /**
+   * Milliseconds the bridge waits for the broker to deliver one of its own writes back on the
+   * action topic it subscribes to (to tell it from a write made elsewhere, docs/protocol.md,
+   * *Several server processes*). One that comes back later is taken for a write from elsewhere:
+   * the next set from the older revision is refused `stale`, the safe side. Defaults to `5000`.
+   */
+  ownWriteTimeoutMs?: number;
 }
 
 /** The defaults of {@link MqttBridgeOptions}, each documented on its option; merged once per bridge. */
@@ -166,6 +182,7 @@ export const MQTT_BRIDGE_DEFAULTS = Object.freeze({
   readyTimeoutMs: 2000,
   logThrottleMs: 10_000,
   maxPayloadBytes: MAX_STATUS_PAYLOAD_BYTES,
+  ownWriteTimeoutMs: 5000,
 });
 
 /**
@@ -222,6 +239,12 @@ class MqttBridgeImpl implements MqttBridge {
   private readonly readyTimeoutMs: number;
   /** Every subscribed topic: the status topics, then the availability topic if any. */
   private readonly topics: readonly string[];
+  /** The action topics, subscribed to see writes made elsewhere. */
+  private readonly actions: ActionTopics;
+  /** This bridge's writes on their way back from the broker. */
+  private readonly own: OwnPublishes;
+  /** Said once: the broker refused the action topics, or never delivers our own writes back. */
+  private actionsWarned = false;
 
   private state: LinkState = LinkState.Connecting;
   /** Incremented for every client; events of an older client are ignored (a stale result). */
@@ -283,6 +306,8 @@ class MqttBridgeImpl implements MqttBridge {
     this.readyTimeoutMs = checkNumber('readyTimeoutMs', o.readyTimeoutMs, 0, MAX_TIMER_MS);
     this.topics = [...this.codec.statusTopics, ...(this.availability ? [this.availability.topic] : [])];
     this.neverDelivered = new Set(this.topics);
+    this.actions = createActionTopics(d);
+    const ownWriteTimeoutMs = checkNumber('ownWriteTimeoutMs', o.ownWriteTimeoutMs, 0, MAX_TIMER_MS);
 
     const passed = o.mqtt ?? {};
     const managed = MANAGED_OPTIONS.filter((k) => passed[k] !== undefined);
@@ -323,12 +348,18 @@ class MqttBridgeImpl implements MqttBridge {
     };
     if (this.clientOptions.protocolVersion === 5 && passed.properties?.maximumPacketSize === undefined) {
       // The broker drops for this client what it may not send (MQTT 5, 3.1.2.11.4): never read, never buffered.
-      const longestTopic = Math.max(...this.topics.map((t) => Buffer.byteLength(t)));
+      const longestTopic = Math.max(...[...this.topics, ...this.actions.topics].map((t) => Buffer.byteLength(t)));
       this.clientOptions.properties = {
         ...passed.properties,
         maximumPacketSize: this.maxPayloadBytes + longestTopic + PACKET_OVERHEAD_BYTES,
       };
     }
+    this.own = new OwnPublishes({
+      originId: randomBytes(8).toString('hex'),
+      tagged: this.clientOptions.protocolVersion === 5,
+      timeoutMs: ownWriteTimeoutMs,
+      now: () => performance.now(),
+    });
     this.readyTimer = setTimeout(() => this.endReadiness('timed-out'), this.readyTimeoutMs);
     // The bound must not keep a process alive on its own.
     this.readyTimer.unref?.();
@@ -386,8 +417,10 @@ class MqttBridgeImpl implements MqttBridge {
         },
       };
       this.awaitingAck.add(entry);
+      this.rememberOwnWrite(encoded.topic, encoded.payload);
       try {
-        client.publish(encoded.topic, encoded.payload, { qos: 1, retain: false }, (err) => {
+        const options = { qos: 1, retain: false, ...this.own.publishOptions } as const;
+        client.publish(encoded.topic, encoded.payload, options, (err) => {
           if (err && !settled) this.log.warn({ device: this.id, field, err }, 'write not acknowledged by the broker');
           entry.settle(err ? WriteOutcome.Unknown : WriteOutcome.Accepted);
         });
@@ -446,6 +479,8 @@ class MqttBridgeImpl implements MqttBridge {
     const gen = ++this.generation;
     this.state = LinkState.Connecting;
     this.undelivered = new Set(this.topics);
+    // Writes of an earlier connection come back (if at all) to its subscriptions, not to this one's.
+    this.own.clear();
     let client: MqttClient;
     try {
       client = this.url === undefined ? connect(this.clientOptions) : connect(this.url, this.clientOptions);
@@ -456,7 +491,9 @@ class MqttBridgeImpl implements MqttBridge {
     }
     this.client = client;
     client.on('connect', () => this.onConnect(gen, client));
-    client.on('message', (topic, payload) => this.onMessage(gen, topic, payload));
+    client.on('message', (topic, payload, packet) =>
+      this.actions.has(topic) ? this.onActionMessage(gen, topic, payload, packet) : this.onMessage(gen, topic, payload),
+    );
     client.on('close', () => this.onClose(gen, client));
     client.on('error', (err) => this.onError(gen, err));
   }
@@ -475,11 +512,11 @@ class MqttBridgeImpl implements MqttBridge {
     client.subscribe(topics, (err, granted) => {
       if (gen !== this.generation || this.state !== LinkState.Subscribing) return;
       if (this.refused(err, granted)) return void this.discardAndRetry(gen, client);
-      if (!this.availability) return this.settle(gen);
+      if (!this.availability) return this.subscribeActions(gen, client);
       client.subscribe(this.availability.topic, { qos: 1 }, (err2, granted2) => {
         if (gen !== this.generation || this.state !== LinkState.Subscribing) return;
         if (this.refused(err2, granted2)) return void this.discardAndRetry(gen, client);
-        this.settle(gen);
+        this.subscribeActions(gen, client);
       });
     });
   }
@@ -657,6 +694,75 @@ class MqttBridgeImpl implements MqttBridge {
 
   private settleAll(outcome: WriteOutcome): void {
     for (const p of [...this.awaitingAck]) p.settle(outcome);
+  }
+
+  // ---------------------------------------------------------------- writes from elsewhere
+
+  /**
+   * Subscribes to the action topics (writes from elsewhere, see the module comment), then waits for
+   * the retained state. Topics the broker refuses (an ACL) are warned about once and left out: the
+   * bridge works as it would without them. A subscription that fails with the link is retried
+   * with the link.
+   */
+  private subscribeActions(gen: number, client: MqttClient): void {
+    const topics = this.actions.topics;
+    if (topics.length === 0) return this.settle(gen);
+    client.subscribe(Object.fromEntries(topics.map((t) => [t, { qos: 1 as const }])), (err) => {
+      if (gen !== this.generation || this.state !== LinkState.Subscribing) return;
+      // A refusal comes with the SUBACK's codes; any other error is the link going away.
+      const codes = (err as { packet?: { granted?: unknown } } | null)?.packet?.granted;
+      if (err && !Array.isArray(codes)) return void this.discardAndRetry(gen, client);
+      const denied = Array.isArray(codes) ? topics.filter((_t, i) => Number(codes[i]) >= 0x80) : [];
+      if (denied.length > 0) {
+        this.warnActionsOnce(
+          { denied },
+          'the broker refused the subscription to these action topics: writes to them by other server processes or MQTT clients are not seen (docs/protocol.md, Several server processes)',
+        );
+      }
+      this.settle(gen);
+    });
+  }
+
+  /** Remembers a write about to be published, to know it when it comes back on the action topic. */
+  private rememberOwnWrite(topic: string, payload: string | Buffer): void {
+    this.own.sent(topic, payload);
+    if (this.own.unreturned > 0 && this.own.seen === 0) {
+      this.warnActionsOnce(
+        { ownWriteTimeoutMs: this.own.timeoutMs },
+        'the broker does not deliver this bridge’s own writes back on the action topics (an ACL that lets it subscribe but not read?): writes by other server processes or MQTT clients are not seen (docs/protocol.md, Several server processes)',
+      );
+    }
+  }
+
+  /**
+   * A message on an action topic: one of our writes coming back (nothing to do), or a write made
+   * elsewhere, reported as `written-elsewhere` and never read further. A retained message is an old
+   * command the broker keeps, not a write happening now.
+   */
+  private onActionMessage(gen: number, topic: string, payload: Buffer, packet: IPublishPacket): void {
+    if (gen !== this.generation || this.state === LinkState.Closed) return;
+    if (packet.retain) {
+      this.log.debug({ device: this.id, topic }, 'retained message on an action topic ignored');
+      return;
+    }
+    if (this.own.classify(topic, payload, packet.properties?.userProperties) === PublishOrigin.Own) return;
+    const read = this.actions.read(topic, payload, this.maxPayloadBytes);
+    if (!read) return;
+    if (read.problem !== undefined) {
+      this.log.warn(
+        { device: this.id, topic, payload: excerpt(payload), reason: read.problem },
+        'unreadable write from elsewhere on an action topic: counted as a write of every field it may carry',
+      );
+    }
+    if (read.fields.length === 0) return;
+    this.log.debug({ device: this.id, topic, fields: read.fields }, 'write from elsewhere seen');
+    this.emit({ type: 'written-elsewhere', fields: read.fields });
+  }
+
+  private warnActionsOnce(context: Record<string, unknown>, message: string): void {
+    if (this.actionsWarned) return;
+    this.actionsWarned = true;
+    this.log.warn({ device: this.id, ...context }, message);
   }
 
   /** Emits `availability` when `online` changed. */

@@ -104,12 +104,25 @@ export class FieldRevisions {
       this.pending = this.pending.filter((p, j) => p.value !== value && (j > i || (j < i && p.sessionId !== echoOf)));
     }
     this.value = value;
+    this.record(rev, echoOf);
+    return echoOf;
+  }
+
+  /**
+   * A write from elsewhere (another server process, another MQTT client) was seen on the field's
+   * action topic: an external change with a new revision, the value kept until the device reports
+   * one. No pending write is consumed: the device has not said anything yet.
+   */
+  writtenElsewhere(rev: number): void {
+    this.record(rev, undefined);
+  }
+
+  private record(rev: number, echoOf: string | undefined): void {
     this.rev = rev;
     this.history.push({ rev, echoOf });
     if (this.history.length > this.limits.historyLimit) {
       this.forgottenRev = this.history.shift()?.rev ?? this.forgottenRev;
     }
-    return echoOf;
   }
 
   /**

@@ -268,6 +268,59 @@ describe('freshest (composite payloads)', () => {
   });
 });
 
+describe('writes from elsewhere (another server process or MQTT client)', () => {
+  it('give each named field the next revision, value unchanged, as an external change', () => {
+    const { store, bridge, events } = setup();
+    bridge.writeElsewhere([H, 'genlock_phase_v']);
+    expect(store.state(H)).toEqual({ value: -25, rev: 1 });
+    expect(store.state('genlock_phase_v')).toEqual({ value: 10, rev: 2 });
+    expect(events).toEqual([
+      { type: 'change', field: H, value: -25, rev: 1, echoOf: undefined },
+      { type: 'change', field: 'genlock_phase_v', value: 10, rev: 2, echoOf: undefined },
+    ]);
+  });
+
+  it('make a write from an older revision stale for every session, as another session’s write would', () => {
+    const { store, bridge } = setup();
+    bridge.writeElsewhere([H]);
+    expect(store.isStale('A', H, 0)).toBe(true);
+    expect(store.isStale('B', H, 0)).toBe(true);
+    // A page that has seen the new revision may write.
+    expect(store.isStale('A', H, 1)).toBe(false);
+    // Other fields are untouched.
+    expect(store.isStale('A', 'genlock_phase_v', 0)).toBe(false);
+  });
+
+  it("consume no write awaiting its echo: the device's status still attributes it", () => {
+    const { store, bridge, write } = setup();
+    write('A', 5);
+    bridge.writeElsewhere([H]); // rev 1
+    bridge.setStatus({ [H]: 5 }); // rev 2: A's echo
+    expect(store.isStale('A', H, 0)).toBe(true); // the write from elsewhere came after A's base
+    expect(store.isStale('A', H, 1)).toBe(false);
+    expect(store.isStale('B', H, 1)).toBe(true);
+  });
+
+  it('the value comes with the device’s status: an external change with its own revision', () => {
+    const { store, bridge, events } = setup();
+    bridge.writeElsewhere([H]);
+    bridge.setStatus({ [H]: 99 });
+    expect(store.state(H)).toEqual({ value: 99, rev: 2 });
+    expect(events.map((e) => e.type === 'change' && [e.value, e.rev, e.echoOf])).toEqual([
+      [-25, 1, undefined],
+      [99, 2, undefined],
+    ]);
+  });
+
+  it('ignore unknown fields (logged) and name each field once', () => {
+    const { store, bridge, events, log } = setup();
+    bridge.writeElsewhere(['nope', H, H]);
+    expect(store.revision).toBe(1);
+    expect(events).toHaveLength(1);
+    expect(log.entries.some((e) => e.msg === 'write from elsewhere to an unknown field ignored')).toBe(true);
+  });
+});
+
 describe('robustness', () => {
   it('a throwing listener is logged and does not stop the others', () => {
     const { store, bridge, log } = setup();

@@ -71,7 +71,9 @@ const OUTCOMES: ReadonlySet<unknown> = new Set(Object.values(WriteOutcome));
  * - One revision counter per device per epoch (the epoch is the server instance's; the store
  *   starts every field at `firstRevision`, and a base below it is stale). A `status` event gives the next revision to each field
  *   whose value it changes; fields whose value is unchanged keep theirs. An `availability` event
- *   with `reset: true` sets every field to `null`, which is a change like any other.
+ *   with `reset: true` sets every field to `null`, which is a change like any other. A
+ *   `written-elsewhere` event (a write by another server process or MQTT client, seen on the action
+ *   topic) gives the next revision to each field it names, value unchanged: an external change.
  * - Every change is attributed. When a session's write is handed to the bridge it is registered
  *   as pending (session, value, time). A change whose value equals a pending write's value for
  *   that field (the oldest such entry first; entries older than `echoTimeoutMs` are expired) is
@@ -253,6 +255,9 @@ export class DeviceStore {
         case 'availability':
           this.applyAvailability(event.online, event.reset === true);
           break;
+        case 'written-elsewhere':
+          this.applyWrittenElsewhere(event.fields);
+          break;
         default: {
           const never: never = event;
           this.log.warn(
@@ -282,6 +287,28 @@ export class DeviceStore {
       const rev = ++this.counter;
       const echoOf = f.change(value, rev, now);
       this.emit({ type: 'change', field: name, value, rev, echoOf });
+    }
+  }
+
+  /**
+   * A write no local session made was seen on the device's action topic (docs/protocol.md,
+   * *Several server processes*): each field it names gets the next revision with its value
+   * unchanged, an external change, so a write based on an older revision is stale. Pages get an
+   * `update` with the new revision; the device's status brings the value later.
+   */
+  private applyWrittenElsewhere(names: readonly string[]): void {
+    for (const name of new Set(names)) {
+      const f = this.fields.get(name);
+      if (!f) {
+        this.log.debug(
+          { device: this.id, field: String(name).slice(0, 64) },
+          'write from elsewhere to an unknown field ignored',
+        );
+        continue;
+      }
+      const rev = ++this.counter;
+      f.writtenElsewhere(rev);
+      this.emit({ type: 'change', field: name, value: f.value, rev, echoOf: undefined });
     }
   }
 
