@@ -506,17 +506,20 @@ class MqttBridgeImpl implements MqttBridge {
       { device: this.id, broker: this.url === undefined ? this.clientOptions.host : redactUrl(this.url) },
       'connected to the MQTT broker',
     );
-    const topics = Object.fromEntries(this.codec.statusTopics.map((t) => [t, { qos: 1 as const }]));
+    // The action topics ride along (writes from elsewhere): a refusal of those alone is not fatal.
+    const requested = [...this.codec.statusTopics, ...this.actions.topics];
+    const topics = Object.fromEntries(requested.map((t) => [t, { qos: 1 as const }]));
     // Status topics first, availability in a second SUBSCRIBE: brokers answer in order, so the retained
     // statuses usually arrive before the device is reported online, and the first resync is complete.
     client.subscribe(topics, (err, granted) => {
       if (gen !== this.generation || this.state !== LinkState.Subscribing) return;
-      if (this.refused(err, granted)) return void this.discardAndRetry(gen, client);
-      if (!this.availability) return this.subscribeActions(gen, client);
+      if (this.refused(this.setAsideActionRefusals(err, requested), granted))
+        return void this.discardAndRetry(gen, client);
+      if (!this.availability) return this.settle(gen);
       client.subscribe(this.availability.topic, { qos: 1 }, (err2, granted2) => {
         if (gen !== this.generation || this.state !== LinkState.Subscribing) return;
         if (this.refused(err2, granted2)) return void this.discardAndRetry(gen, client);
-        this.subscribeActions(gen, client);
+        this.settle(gen);
       });
     });
   }
@@ -699,28 +702,23 @@ class MqttBridgeImpl implements MqttBridge {
   // ---------------------------------------------------------------- writes from elsewhere
 
   /**
-   * Subscribes to the action topics (writes from elsewhere, see the module comment), then waits for
-   * the retained state. Topics the broker refuses (an ACL) are warned about once and left out: the
-   * bridge works as it would without them. A subscription that fails with the link is retried
-   * with the link.
+   * The SUBSCRIBE's error, unless the broker refused only action topics (an ACL): those are warned
+   * about once and left out, and the bridge works as it would without them (see the module comment).
    */
-  private subscribeActions(gen: number, client: MqttClient): void {
-    const topics = this.actions.topics;
-    if (topics.length === 0) return this.settle(gen);
-    client.subscribe(Object.fromEntries(topics.map((t) => [t, { qos: 1 as const }])), (err) => {
-      if (gen !== this.generation || this.state !== LinkState.Subscribing) return;
-      // A refusal comes with the SUBACK's codes; any other error is the link going away.
-      const codes = (err as { packet?: { granted?: unknown } } | null)?.packet?.granted;
-      if (err && !Array.isArray(codes)) return void this.discardAndRetry(gen, client);
-      const denied = Array.isArray(codes) ? topics.filter((_t, i) => Number(codes[i]) >= 0x80) : [];
-      if (denied.length > 0) {
-        this.warnActionsOnce(
-          { denied },
-          'the broker refused the subscription to these action topics: writes to them by other server processes or MQTT clients are not seen (docs/protocol.md, Several server processes)',
-        );
-      }
-      this.settle(gen);
-    });
+  private setAsideActionRefusals(
+    err: Error | null | undefined,
+    requested: readonly string[],
+  ): Error | null | undefined {
+    // mqtt.js reports any refused topic as an error carrying the SUBACK; any other error is the link going away.
+    const codes = (err as { packet?: { granted?: unknown } } | null | undefined)?.packet?.granted;
+    if (!err || !Array.isArray(codes)) return err;
+    const denied = requested.filter((_t, i) => Number(codes[i]) >= 0x80);
+    if (denied.length === 0 || denied.some((t) => !this.actions.has(t))) return err;
+    this.warnActionsOnce(
+      { denied },
+      'the broker refused the subscription to these action topics: writes to them by other server processes or MQTT clients are not seen (docs/protocol.md, Several server processes)',
+    );
+    return null;
   }
 
   /** Remembers a write about to be published, to know it when it comes back on the action topic. */
