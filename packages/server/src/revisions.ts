@@ -145,10 +145,14 @@ export class FieldRevisions {
   }
 
   /** Whether a write by `sessionId` based on revision `base` is stale (see {@link DeviceStore}). */
-  isStale(sessionId: string, base: number): boolean {
+  isStale(sessionId: string, base: number, now: number): boolean {
     if (base > this.rev) return true;
     // A forgotten change newer than the base might have been external: refuse, the safe side.
     if (base < this.forgottenRev) return true;
+    // Another session's write is on its way to the device: its value is newer than anything this
+    // session has seen, whatever its base (docs/protocol.md rule 3).
+    this.expire(now);
+    for (const p of this.pending) if (p.sessionId !== sessionId) return true;
     for (let i = this.history.length - 1; i >= 0; i--) {
       const change = this.history[i] as Change;
       if (change.rev <= base) break;

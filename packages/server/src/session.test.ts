@@ -275,6 +275,23 @@ describe('revisions', () => {
     expect(h.bridge.writes.map((w) => w.value)).toEqual([100]);
   });
 
+  it('two sessions, one field, one revision: the second write is stale while the first awaits its echo', async () => {
+    // The device has not answered A's write yet (no echo, so no new revision): B's write from the
+    // same revision would still overwrite a value B never saw (docs/protocol.md rule 3).
+    const bridge = makeBridge({ echo: false });
+    const h = await startServer({ bridge });
+    const a = await h.join();
+    const b = await h.join();
+    a.client.set(1, H, 100, 0);
+    expect(await a.client.ack(1)).toMatchObject({ status: 'accepted' });
+    b.client.set(1, H, -100, 0);
+    expect(await b.client.ack(1)).toMatchObject({ status: 'rejected', reason: 'stale', value: -25, rev: 0 });
+    // A's own next write (a slider) goes on.
+    a.client.set(2, H, 101, 0);
+    expect(await a.client.ack(2)).toMatchObject({ status: 'accepted' });
+    expect(bridge.writes.map((w) => w.value)).toEqual([100, 101]);
+  });
+
   it('checkRevisions off (the demo switch) lets a stale write through', async () => {
     const h = await startServer();
     h.live.setProtection({ checkRevisions: false });

@@ -118,6 +118,20 @@ describe('staleness', () => {
     expect(store.isStale('A', H, 0)).toBe(true);
   });
 
+  it("another session's write on its way to the device is stale for everyone else, until it ends", () => {
+    const { store, write, advance } = setup({ echoTimeoutMs: 2000 });
+    const entry = write('B', 5); // handed to the bridge, no echo yet: no new revision
+    expect(store.state(H)?.rev).toBe(0);
+    expect(store.isStale('A', H, 0)).toBe(true); // A never saw B's value
+    expect(store.isStale('B', H, 0)).toBe(false); // B's own next write (a slider) goes on
+    store.endWrite(entry, 'unknown'); // never re-sent: nothing is on its way any more
+    expect(store.isStale('A', H, 0)).toBe(false);
+    write('B', 6);
+    advance(2001); // expired: the device will not echo it
+    expect(store.isStale('A', H, 0)).toBe(false);
+    expect(store.isStale('A', 'genlock_phase_v', 0)).toBe(false); // per field
+  });
+
   it('a revision from the future is stale', () => {
     const { store } = setup();
     expect(store.isStale('A', H, 1)).toBe(true);

@@ -87,7 +87,8 @@ const OUTCOMES: ReadonlySet<unknown> = new Set(Object.values(WriteOutcome));
  *   older ones of the session that wrote the oldest, are consumed, with no new revision); it
  *   expires; or the broker link is lost (`availability` with `reset`: every entry is cleared).
  * - A write by session S based on revision `r` is **stale** when any change to the field with a
- *   revision greater than `r` is not S's echo, or when `r` is greater than the field's current
+ *   revision greater than `r` is not S's echo, or when another session's write to the field still
+ *   awaits its echo, or when `r` is greater than the field's current
  *   revision, or when `r` is older than the retained history (`historyLimit` changes per field):
  *   a change we no longer remember might have been external, so we refuse — the safe side.
  *
@@ -219,7 +220,7 @@ export class DeviceStore {
 
   /** Whether a write by `sessionId` to `field` based on revision `rev` is stale. Unknown fields are stale. */
   isStale(sessionId: string, field: string, rev: number): boolean {
-    return this.fields.get(field)?.isStale(sessionId, rev) ?? true;
+    return this.fields.get(field)?.isStale(sessionId, rev, this.now()) ?? true;
   }
 
   /** The freshest value of a field: the newest write awaiting its echo, else the current value. */
