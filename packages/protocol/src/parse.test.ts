@@ -303,3 +303,72 @@ describe('parseServerFrame: messages name the bad part', () => {
     );
   });
 });
+
+describe('parseServerFrame: update frames (the lean reader)', () => {
+  const update = (patch: Record<string, unknown>) =>
+    JSON.stringify({ type: 'update', field: 'genlock_phase_h', value: -25, rev: 42, ...patch });
+  const refusal = (text: string) => {
+    const r = parseServerFrame(text);
+    if (r.ok) throw new Error(`expected an error for ${text}`);
+    return `${r.code}: ${r.message}`;
+  };
+
+  it('reads every kind of value and the extreme revisions into a fresh frame of the four keys', () => {
+    for (const value of [null, true, false, 0, -25, 0.5, 1e15, -1e15, '', 'text', 'ü€😀', 'x'.repeat(1024)]) {
+      for (const rev of [0, 42, Number.MAX_SAFE_INTEGER]) {
+        expect(parseServerFrame(update({ value, rev }))).toEqual({
+          ok: true,
+          frame: { type: 'update', field: 'genlock_phase_h', value, rev },
+        });
+      }
+    }
+    const r = parseServerFrame(update({ extra: { deep: 1 }, more: [1] }));
+    expect(r.ok && Object.keys(r.frame)).toEqual(['type', 'field', 'value', 'rev']);
+    expect(r.ok && Object.getPrototypeOf(r.frame)).toBe(Object.prototype);
+  });
+
+  it('refuses a bad field name, naming it', () => {
+    const refused = 'bad-frame: update.field: not a valid field name';
+    for (const field of [undefined, null, 7, '', '1abc', 'a/b', 'a b', 'a.b', '#', 'x'.repeat(65), ['a'], { a: 1 }]) {
+      expect(refusal(update({ field }))).toBe(refused);
+    }
+    for (const field of ['__proto__', 'constructor', 'prototype']) expect(refusal(update({ field }))).toBe(refused);
+  });
+
+  it('refuses a bad value, naming what is wrong with it', () => {
+    const notAValue = 'bad-frame: update.value: expected a number, boolean or string or null';
+    expect(refusal(update({ value: undefined }))).toBe(notAValue);
+    expect(refusal(update({ value: {} }))).toBe(notAValue);
+    expect(refusal(update({ value: [1] }))).toBe(notAValue);
+    const notFinite = 'bad-frame: update.value: expected a finite number within ±1000000000000000';
+    expect(refusal(update({ value: 1e15 + 2 }))).toBe(notFinite);
+    expect(refusal(update({ value: -1e16 }))).toBe(notFinite);
+    expect(refusal(update({ value: 7 }).replace('7', '1e999'))).toBe(notFinite);
+    expect(refusal(update({ value: 'x'.repeat(1025) }))).toBe('bad-frame: update.value: longer than 1024 characters');
+    expect(refusal(update({ value: 'a\u0000b' }))).toBe('bad-frame: update.value: contains a NUL character');
+  });
+
+  it('refuses a bad revision, naming it', () => {
+    for (const rev of [undefined, null, -1, 1.5, '3', 2 ** 53, true]) {
+      expect(refusal(update({ rev }))).toBe('bad-frame: update.rev: expected an integer from 0 to 9007199254740991');
+    }
+  });
+
+  it('names the first bad part in the order field, value, rev', () => {
+    expect(refusal(update({ field: '1', value: {}, rev: -1 }))).toMatch(/update\.field/);
+    expect(refusal(update({ value: {}, rev: -1 }))).toMatch(/update\.value/);
+  });
+
+  it('refuses forbidden keys, non-objects and oversized frames as for any frame', () => {
+    expect(refusal(update({}).replace('{', '{"__proto__":{"field":"x"},'))).toBe(
+      'bad-frame: frame: key "__proto__" is not allowed',
+    );
+    expect(refusal(update({ constructor: 1 }))).toBe('bad-frame: frame: key "constructor" is not allowed');
+    expect(refusal(`[${update({})}]`)).toBe('bad-frame: frame is not a JSON object');
+    expect(refusal(update({}).slice(0, -1))).toBe('bad-frame: frame is not valid JSON');
+    expect(refusal(update({ value: 'x', pad: 'y'.repeat(1024 * 1024) }))).toBe(
+      'too-large: frame is larger than 1048576 bytes',
+    );
+    expect(refusal(update({ type: 'Update' }))).toBe('bad-frame: unknown frame type "Update"');
+  });
+});
