@@ -169,6 +169,11 @@ export class LiveDeviceForm extends LitElement {
   #models = new Map<string, FieldModel>();
   #controls = new Map<string, Control[]>();
   #synced = false;
+  /**
+   * The fields whose controls the next render brings in line, when only `update` frames asked for
+   * it; `undefined` (every field's) when anything else did (`requestUpdate`).
+   */
+  #syncOnly: Set<string> | undefined;
   #outbox: Queued[] = [];
   /** The last `src` resolved by `#socketUrl`, against which base, to which URL. */
   #resolved: { src: string; base: string; url: string } | undefined;
@@ -303,13 +308,32 @@ export class LiveDeviceForm extends LitElement {
     return this.#renderedControls;
   }
 
+  /**
+   * Every update request but an `update` frame's brings every control in line at the next render
+   * (see `updated`). Lit's constructor requests the first update before this class's fields exist.
+   */
+  override requestUpdate(...args: Parameters<LitElement['requestUpdate']>): void {
+    if (#syncOnly in this) this.#syncOnly = undefined;
+    super.requestUpdate(...args);
+  }
+
+  /**
+   * After each render: the `state` attribute, the controls, the notes, then the queued events.
+   *
+   * The controls are brought in line with their fields (`syncControl`, which compares with what
+   * each control holds now, as Lit's `live()` does) after every render, which also puts back what
+   * changed behind the element's back (a refused click, a page script) — except after a render
+   * that only `update` frames asked for: then only the controls of the fields they changed are.
+   */
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
     if (this.getAttribute('state') !== this.#connection.state) this.setAttribute('state', this.#connection.state);
-    for (const [name, els] of this.#syncedControls()) {
+    const controls = this.#syncedControls();
+    for (const name of this.#syncOnly ?? controls.keys()) {
       const m = this.#models.get(name);
-      for (const el of els) syncControl(el, m, this.#locked(m));
+      for (const el of controls.get(name) ?? []) syncControl(el, m, this.#locked(m));
     }
+    this.#syncOnly = undefined;
     if (this.#bound || this.#notes.placed) {
       this.#notes.sync(
         this.#bound ? this.#controls : new Map(),
@@ -422,7 +446,10 @@ export class LiveDeviceForm extends LitElement {
         const m = this.#models.get(f.field);
         if (!m) return;
         const echo = m.update(f);
+        // Only this field's controls change, unless the render already due was asked for by more.
+        const only = this.isUpdatePending ? this.#syncOnly : new Set<string>();
         this.#queue('ldf-update', { field: f.field, value: f.value, rev: f.rev, echo });
+        this.#syncOnly = only?.add(f.field);
         return;
       }
       case 'device':

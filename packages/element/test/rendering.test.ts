@@ -1,11 +1,13 @@
 /**
  * What a render touches (real server): a device change re-renders its own field and leaves the
- * others' DOM and attributes alone, and the fields still follow every change of their list — a
- * schema in another order, the page's own controls coming and going.
+ * others' DOM and attributes alone (their controls too, until a render for anything else), and the
+ * fields still follow every change of their list — a schema in another order, the page's own
+ * controls coming and going.
  */
 import { expect, waitUntil } from '@open-wc/testing';
 import type { LiveDeviceForm } from '../src/live-device-form.js';
-import { cmd, control, inState, makeEnv, mount, next } from './helpers.js';
+import { type FakeSocket, socketFactory } from './fakes.js';
+import { FAST, cmd, control, inState, makeEnv, mount, next } from './helpers.js';
 
 /** Counts the numbers formatted for display (`Intl.NumberFormat#format`) while `fn` runs. */
 async function formatsDuring(fn: () => Promise<void>): Promise<number> {
@@ -129,6 +131,52 @@ describe('rendering (real server)', () => {
     ]);
   });
 
+  it('an update brings only its own field’s controls in line; any other render puts back every control', async () => {
+    const env = await makeEnv();
+    const el = mount(env);
+    await inState(el, 'live');
+    // Changed behind the element's back, without events (as a page script could).
+    control(el, '#ldf-gain').value = '9';
+    control(el, '#ldf-enabled').checked = false;
+    const named = next(el, 'ldf-update', (d) => d.field === 'name');
+    await cmd(env, 'status', { values: { name: 'Studio B' } });
+    await named;
+    await el.updateComplete;
+    expect(controls(el)).to.include.members(['name=Studio B', 'gain=9', 'enabled=false']);
+    const gained = next(el, 'ldf-update', (d) => d.field === 'gain');
+    await cmd(env, 'status', { values: { gain: 3.5 } });
+    await gained;
+    await el.updateComplete;
+    expect(controls(el).filter((c) => /^(gain|enabled)=/.test(c))).to.deep.equal([
+      'gain=3.5',
+      'gain=3.5',
+      'enabled=false',
+    ]);
+    // A render for anything else (here a property) puts back what changed behind its back.
+    el.throttle = 60;
+    await el.updateComplete;
+    expect(controls(el)).to.include.members(['enabled=true']);
+  });
+
+  it('bound: an update leaves the page’s other controls alone until a render for anything else', async () => {
+    const env = await makeEnv();
+    const el = mount(env, { children: '<input name="gain" type="number"><input name="name">' });
+    await inState(el, 'live');
+    const [gain, name] = [...el.querySelectorAll('input')] as [HTMLInputElement, HTMLInputElement];
+    await waitUntil(() => gain.value === '0' && name.value === 'Studio A', 'the page’s controls show the values');
+    gain.value = '7';
+    const named = next(el, 'ldf-update', (d) => d.field === 'name');
+    await cmd(env, 'status', { values: { name: 'Studio B' } });
+    await named;
+    await el.updateComplete;
+    expect([gain.value, name.value]).to.deep.equal(['7', 'Studio B']);
+    const offline = next(el, 'ldf-state', (d) => d.state === 'offline');
+    await cmd(env, 'online', { online: false });
+    await offline;
+    await el.updateComplete;
+    expect([gain.value, gain.readOnly]).to.deep.equal(['0', true]);
+  });
+
   it('renders and drives its fields again when the page’s own controls are taken away', async () => {
     const env = await makeEnv();
     const el = mount(env);
@@ -166,5 +214,53 @@ describe('rendering (real server)', () => {
     await reconnecting;
     expect(controls(el).every((c) => c.endsWith('(locked)'))).to.equal(true);
     expect(control(el, '#ldf-name').readOnly).to.equal(true);
+  });
+});
+
+describe('rendering (server played by hand)', () => {
+  // An update frame arriving in the same task as another render request cannot be arranged with a
+  // real server: a fake socket delivers it exactly then.
+  async function live(): Promise<{ el: LiveDeviceForm; socket: FakeSocket }> {
+    const factory = socketFactory();
+    const el = mount(
+      { env: 'fake', device: 'dev', src: 'ws://127.0.0.1:9/live' },
+      { options: { ...FAST, socket: factory.make } },
+    );
+    await el.updateComplete;
+    const socket = factory.last();
+    socket.open();
+    socket.receive({
+      type: 'resync',
+      epoch: 'e1',
+      device: 'online',
+      schema: [
+        { name: 'gain', label: 'Gain', type: 'integer', writable: true },
+        { name: 'name', label: 'Name', type: 'text', writable: true },
+        { name: 'level', label: 'Level', type: 'integer', writable: true },
+      ],
+      fields: { gain: { value: 10, rev: 1 }, name: { value: 'cam', rev: 1 }, level: { value: 1, rev: 1 } },
+    });
+    await inState(el, 'live');
+    return { el, socket };
+  }
+
+  it('an update together with another render request brings every control in line', async () => {
+    const { el, socket } = await live();
+    for (const updateFirst of [false, true]) {
+      control(el, '#ldf-gain').value = '99';
+      const update = () => socket.receive({ type: 'update', field: 'name', value: `n${updateFirst}`, rev: 5 });
+      if (updateFirst) update();
+      el.requestUpdate();
+      if (!updateFirst) update();
+      await el.updateComplete;
+      expect([control(el, '#ldf-gain').value, control(el, '#ldf-name').value]).to.deep.equal(['10', `n${updateFirst}`]);
+    }
+    // Two updates before one render: both fields' controls, and only theirs.
+    control(el, '#ldf-level').value = '99';
+    control(el, '#ldf-gain').value = '98';
+    socket.receive({ type: 'update', field: 'name', value: 'a', rev: 6 });
+    socket.receive({ type: 'update', field: 'gain', value: 12, rev: 7 });
+    await el.updateComplete;
+    expect(['level', 'gain', 'name'].map((f) => control(el, `#ldf-${f}`).value)).to.deep.equal(['99', '12', 'a']);
   });
 });
