@@ -1,4 +1,12 @@
-import { LitElement, html, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
+import {
+  LitElement,
+  html,
+  nothing,
+  render,
+  type PropertyDeclarations,
+  type PropertyValues,
+  type TemplateResult,
+} from 'lit';
 import {
   type AckFrame,
   type DeviceFrame,
@@ -25,7 +33,7 @@ import { FieldModel } from './fields/field-model.js';
 import { reasonText, statusText } from './fields/messages.js';
 import { controlId, renderFields } from './fields/render.js';
 import { Gestures } from './gestures.js';
-import { type LocaleMessages, Localize, type Words } from './localize.js';
+import { type LocaleMessages, Localize } from './localize.js';
 import { styles } from './live-device-form.styles.js';
 
 type Queued = {
@@ -154,7 +162,12 @@ export class LiveDeviceForm extends LitElement {
 
   /** The models in schema order (every change to it is followed by a `requestUpdate()`). */
   #fields: FieldModel[] = [];
-  /** Rendered mode: what each field was last rendered from, by position (`renderFields`); emptied in bound mode. */
+  /**
+   * Rendered mode: the fields' container, from the element's template, once found; its content is
+   * rendered apart (`#renderFields`), so an `update` frame can render it alone.
+   */
+  #fieldsRoot: HTMLElement | null = null;
+  /** What each field in `#fieldsRoot` was last rendered from, by position (`renderFields`). */
   #rendered: (readonly unknown[])[] = [];
   /** Rendered mode: the rendered controls, scanned again when `#fields` changes (`#scanned` is what they were scanned for). */
   #renderedControls = new Map<string, Control[]>();
@@ -169,11 +182,6 @@ export class LiveDeviceForm extends LitElement {
   #models = new Map<string, FieldModel>();
   #controls = new Map<string, Control[]>();
   #synced = false;
-  /**
-   * The fields whose controls the next render brings in line, when only `update` frames asked for
-   * it; `undefined` (every field's) when anything else did (`requestUpdate`).
-   */
-  #syncOnly: Set<string> | undefined;
   #outbox: Queued[] = [];
   /** The last `src` resolved by `#socketUrl`, against which base, to which URL. */
   #resolved: { src: string; base: string; url: string } | undefined;
@@ -283,18 +291,27 @@ export class LiveDeviceForm extends LitElement {
       </div>
       <div part="hint" class="hint" role="status">${this.#connection.refused ? w.t.refusedHint : nothing}</div>
       <slot></slot>
-      ${this.#renderFields(w)}`;
+      ${this.#bound ? nothing : html`<div part="fields"></div>`}`;
   }
 
-  /** The fields' container, re-rendering only the fields that changed; nothing in bound mode. */
-  #renderFields(w: Words): unknown {
+  protected override update(changed: PropertyValues): void {
+    super.update(changed);
+    this.#renderFields();
+  }
+
+  /**
+   * Renders the fields into their container, re-rendering only the fields that changed. In bound
+   * mode the container is gone: the next one starts from nothing.
+   */
+  #renderFields(): void {
     if (this.#bound) {
-      // The container goes: the next one in rendered mode starts from nothing.
+      this.#fieldsRoot = null;
       this.#rendered = [];
       this.#scanned = undefined;
-      return nothing;
+      return;
     }
-    return html`<div part="fields">${renderFields(w, this.#fields, this.#rendered)}</div>`;
+    this.#fieldsRoot ??= this.renderRoot.querySelector<HTMLElement>('[part=fields]')!;
+    render(renderFields(this.#localize.words, this.#fields, this.#rendered), this.#fieldsRoot);
   }
 
   /** The controls to keep in line with their fields: the page's in bound mode, else the rendered ones. */
@@ -308,39 +325,11 @@ export class LiveDeviceForm extends LitElement {
     return this.#renderedControls;
   }
 
-  /**
-   * Every update request but an `update` frame's brings every control in line at the next render
-   * (see `updated`). Lit's constructor requests the first update before this class's fields exist.
-   */
-  override requestUpdate(...args: Parameters<LitElement['requestUpdate']>): void {
-    if (#syncOnly in this) this.#syncOnly = undefined;
-    super.requestUpdate(...args);
-  }
-
-  /**
-   * After each render: the `state` attribute, the controls, the notes, then the queued events.
-   *
-   * The controls are brought in line with their fields (`syncControl`, which compares with what
-   * each control holds now, as Lit's `live()` does) after every render, which also puts back what
-   * changed behind the element's back (a refused click, a page script) — except after a render
-   * that only `update` frames asked for: then only the controls of the fields they changed are.
-   */
+  /** After each render: the `state` attribute, every control and note, then the queued events. */
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
     if (this.getAttribute('state') !== this.#connection.state) this.setAttribute('state', this.#connection.state);
-    const controls = this.#syncedControls();
-    for (const name of this.#syncOnly ?? controls.keys()) {
-      const m = this.#models.get(name);
-      for (const el of controls.get(name) ?? []) syncControl(el, m, this.#locked(m));
-    }
-    this.#syncOnly = undefined;
-    if (this.#bound || this.#notes.placed) {
-      this.#notes.sync(
-        this.#bound ? this.#controls : new Map(),
-        (name) => this.#models.get(name),
-        this.#localize.words,
-      );
-    }
+    this.#syncControls();
     if (this.#refocus) {
       const name = this.#refocus;
       this.#refocus = '';
@@ -352,6 +341,27 @@ export class LiveDeviceForm extends LitElement {
     const out = this.#outbox;
     this.#outbox = [];
     for (const [type, detail] of out) emit(this, type, detail as never);
+  }
+
+  /**
+   * Brings the controls in line with their fields (`syncControl`, which compares with what each
+   * control holds now, as Lit's `live()` does: this also puts back what changed behind the
+   * element's back, a refused click, a page script), all of them or `only` that field's, and the
+   * bound notes.
+   */
+  #syncControls(only?: string): void {
+    const controls = this.#syncedControls();
+    for (const name of only === undefined ? controls.keys() : [only]) {
+      const m = this.#models.get(name);
+      for (const el of controls.get(name) ?? []) syncControl(el, m, this.#locked(m));
+    }
+    if (this.#bound || this.#notes.placed) {
+      this.#notes.sync(
+        this.#bound ? this.#controls : new Map(),
+        (name) => this.#models.get(name),
+        this.#localize.words,
+      );
+    }
   }
 
   // ------------------------------------------------------------------ connection
@@ -445,11 +455,14 @@ export class LiveDeviceForm extends LitElement {
       case 'update': {
         const m = this.#models.get(f.field);
         if (!m) return;
-        const echo = m.update(f);
-        // Only this field's controls change, unless the render already due was asked for by more.
-        const only = this.isUpdatePending ? this.#syncOnly : new Set<string>();
-        this.#queue('ldf-update', { field: f.field, value: f.value, rev: f.rev, echo });
-        this.#syncOnly = only?.add(f.field);
+        const detail = { field: f.field, value: f.value, rev: f.rev, echo: m.update(f) };
+        // A render is due: this update goes with it, and its event after those queued before it.
+        if (this.isUpdatePending) return this.#queue('ldf-update', detail);
+        // The hot path: with no render due, what one would do for this frame, done now — the
+        // fields (only this one's template changed), this field's controls, then the event.
+        this.#renderFields();
+        this.#syncControls(f.field);
+        emit(this, 'ldf-update', detail);
         return;
       }
       case 'device':

@@ -244,6 +244,24 @@ describe('rendering (server played by hand)', () => {
     return { el, socket };
   }
 
+  it('an update is shown by the time its event fires, and one that comes while a render is due waits for it', async () => {
+    const { el, socket } = await live();
+    const seen: string[] = [];
+    const record = (e: Event) => {
+      const shown = `${control(el, '#ldf-name').value} ${el.getAttribute('state')}`;
+      seen.push(e.type === 'ldf-update' ? `update, shows ${shown}` : `state ${(e as CustomEvent).detail.state}`);
+    };
+    el.addEventListener('ldf-update', record);
+    el.addEventListener('ldf-state', record);
+    socket.receive({ type: 'update', field: 'name', value: 'x', rev: 5 });
+    await el.updateComplete;
+    // The device goes offline and a status follows in the same task: one render, events in order.
+    socket.receive({ type: 'device', status: 'offline' });
+    socket.receive({ type: 'update', field: 'name', value: 'y', rev: 6 });
+    await el.updateComplete;
+    expect(seen).to.deep.equal(['update, shows x live', 'state offline', 'update, shows y offline']);
+  });
+
   it('an update together with another render request brings every control in line', async () => {
     const { el, socket } = await live();
     for (const updateFirst of [false, true]) {
