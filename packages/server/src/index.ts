@@ -19,6 +19,9 @@ export { DeviceDescriptionError, ServerErrorCode } from './errors.js';
 export type { CodedTypeError } from './errors.js';
 export { createLiveDeviceServer } from './server.js';
 export type { LiveDeviceServer, LiveDeviceServerEvents, Protection, SessionCloseInfo } from './server.js';
+export type { DrainOptions, DrainReport } from './drain.js';
+export { HealthState, healthHandler, healthResponse } from './health.js';
+export type { HealthReport, HealthResponse, HealthSource } from './health.js';
 export { DEFAULTS, FLOOD_FACTOR } from './options.js';
 export type {
   AuthorizeGrant,

@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { type HelloFrame, MAX_FRAME_BYTES, MAX_SERVER_FRAME_BYTES, maxResyncBytes } from '@live-device-form/protocol';
 import type { DeviceBridge } from './bridge.js';
 import { type HostRules, hostRules, isHostRule } from './host.js';
+import { checkDrainTimeoutMs } from './drain.js';
 import { type ThrottledLogger, throttleLogger } from './log-throttle.js';
 import { type Logger, consoleLogger } from './logger.js';
 import { checkBoolean, checkNumber, invalidOption, MAX_TIMER_MS, withDefaults } from './option-checks.js';
@@ -100,6 +101,13 @@ export interface LiveDeviceServerOptions {
   readyTimeoutMs?: number;
   /** Milliseconds a write waits for its echo before a matching change counts as external. Defaults to `2000`. */
   echoTimeoutMs?: number;
+  /**
+   * Milliseconds `close()` (and `drain()` without its own `timeoutMs`) waits for the writes in
+   * flight to be acknowledged by their bridge (the broker's PUBACK) before answering them `unknown`
+   * and closing the sessions (docs/protocol.md, *Shutdown and drain*). `0` waits for none.
+   * Defaults to `5000`.
+   */
+  drainTimeoutMs?: number;
   /** Whether stale writes are refused. Turn off only to demonstrate the bug. Defaults to `true`. */
   checkRevisions?: boolean;
   /**
@@ -218,6 +226,7 @@ export const DEFAULTS = Object.freeze({
   helloTimeoutMs: 5000,
   readyTimeoutMs: 2000,
   echoTimeoutMs: 2000,
+  drainTimeoutMs: 5000,
   checkRevisions: true,
   allowedOrigins: Object.freeze([] as string[]),
   requireOrigin: false,
@@ -244,6 +253,7 @@ export interface ResolvedOptions {
   readonly helloTimeoutMs: number;
   readonly readyTimeoutMs: number;
   readonly echoTimeoutMs: number;
+  readonly drainTimeoutMs: number;
   readonly checkRevisions: boolean;
   readonly allowedOrigins: ReadonlySet<string>;
   readonly requireOrigin: boolean;
@@ -409,6 +419,7 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     helloTimeoutMs: checkNumber('helloTimeoutMs', o.helloTimeoutMs, 1, MAX_TIMER_MS),
     readyTimeoutMs: checkNumber('readyTimeoutMs', o.readyTimeoutMs, 0, MAX_TIMER_MS),
     echoTimeoutMs: checkNumber('echoTimeoutMs', o.echoTimeoutMs, 1, MAX_TIMER_MS),
+    drainTimeoutMs: checkDrainTimeoutMs('drainTimeoutMs', o.drainTimeoutMs),
     checkRevisions: checkBoolean('checkRevisions', o.checkRevisions),
     allowedOrigins: origins,
     requireOrigin: checkBoolean('requireOrigin', o.requireOrigin),

@@ -10,10 +10,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SUBPROTOCOL } from '@live-device-form/protocol';
 import { CAP_STATUS, ConnectionCounter, type ConnectionTicket } from './connection-limits.js';
+import { type DrainOptions, type DrainReport, WriteDrain, checkDrainTimeoutMs } from './drain.js';
 import { codedTypeError, ServerErrorCode } from './errors.js';
 import { requestFacts } from './forwarded.js';
+import { type HealthReport, HealthState } from './health.js';
 import { isHostAllowed } from './host.js';
 import { DeviceHub } from './hub.js';
+import type { Logger } from './logger.js';
 import { checkBoolean } from './option-checks.js';
 import { type LiveDeviceServerOptions, type ResolvedOptions, checkGuardMs, resolveOptions } from './options.js';
 import { isOriginAllowed, offersSubprotocol } from './origin.js';
@@ -30,6 +33,19 @@ export interface Protection {
   /** Whether stale writes are refused. */
   checkRevisions: boolean;
 }
+
+/** Where a server is in its life. Upgrades are accepted only while `running`. */
+export const ServerState = {
+  /** Serving: upgrades accepted, sets judged. */
+  Running: 'running',
+  /** `drain()`/`close()` began: upgrades refused (503), new sets refused, writes in flight awaited. */
+  Draining: 'draining',
+  /** The writes have ended (or the bound passed): every session is being closed with 1001. */
+  Closing: 'closing',
+  /** Every session has closed; the server follows the bridges no more. */
+  Closed: 'closed',
+} as const;
+export type ServerState = (typeof ServerState)[keyof typeof ServerState];
 
 /** A session's end, as reported by the `session-close` event. */
 export interface SessionCloseInfo extends SessionInfo {
@@ -65,6 +81,17 @@ export interface LiveDeviceServer {
    */
   ready(): Promise<ReadyReport>;
   /**
+   * Whether a load balancer should send this server new pages, now: `starting` until every device
+   * is ready or `readyTimeoutMs` passed (as `ready()` resolves), then `ready`, `draining` from the
+   * moment `drain()` or `close()` is called, `closed` once closed; with the ids of the devices
+   * whose bridge is not ready. `healthResponse`/`healthHandler` answer an HTTP health check from
+   * it (200 only when `ready`). See docs/server.md, *Health checks*.
+   *
+   * @example
+   * app.get('/healthz', healthHandler(live)); // 200 "ready", or 503 "starting" / "draining" / "closed"
+   */
+  health(): HealthReport;
+  /**
    * Handles an HTTP upgrade if its path is this server's `path`: returns `true` and takes the socket
    * (upgrading it, or refusing it with 400/403/429/503). Returns `false` and does nothing otherwise, so
    * another handler (Vite's HMR socket, say) can take it.
@@ -79,11 +106,35 @@ export interface LiveDeviceServer {
    */
   attach(httpServer: EventEmitter): () => void;
   /**
-   * Ends every session with close code 1001 (a socket that does not finish its closing handshake
-   * within a second is terminated), stops the heartbeat and refuses new upgrades with 503; once
-   * every socket has closed, stops following the bridges, detaches from every server and
-   * resolves. Close the HTTP server after it: open pages' sockets hold it open until then. The
-   * bridges are the caller's and stay open. Safe to call twice.
+   * Shuts the server down without losing an ack (a rolling restart; docs/protocol.md, *Shutdown and
+   * drain*). At once: `health()` says `draining`, upgrades are refused with 503 (`Retry-After: 1`),
+   * and every `set` that arrives is rejected `offline`, never reaching a device. The writes already
+   * in flight finish and are acked as the bridge says (`accepted` on the broker's PUBACK); those
+   * still unfinished after `timeoutMs` are answered `unknown`. Then every session is closed with
+   * 1001, so pages reconnect at once (to another server behind the balancer), and everything
+   * `close()` says follows. Resolves once closed, with what happened to the writes.
+   *
+   * Called again while draining, it returns the same promise; a shorter `timeoutMs` brings the
+   * bound forward (`drain({ timeoutMs: 0 })`: answer what is in flight `unknown` now, the CLI's
+   * second signal).
+   *
+   * @throws TypeError when `timeoutMs` is not a number of milliseconds (code `ERR_INVALID_OPTION`).
+   * @example
+   * process.once('SIGTERM', async () => {
+   *   const report = await live.drain({ timeoutMs: 5000 });
+   *   log.info(report, 'drained'); // { writesInFlight, answeredUnknown, setsRefused }
+   *   server.close();
+   *   await bridge.close();
+   * });
+   */
+  drain(options?: DrainOptions): Promise<DrainReport>;
+  /**
+   * `drain()` with the server's `drainTimeoutMs`: writes in flight finish and are acked first;
+   * then every session is closed with code 1001 (a socket that does not finish its closing
+   * handshake within a second is terminated), the heartbeat stops, and once every socket has
+   * closed, it stops following the bridges, detaches from every server and resolves. Upgrades are
+   * refused with 503 from the start. Close the HTTP server after it: open pages' sockets hold it
+   * open until then. The bridges are the caller's and stay open. Safe to call twice.
    */
   close(): Promise<void>;
   /**
@@ -103,6 +154,22 @@ export interface LiveDeviceServer {
 
 /** Milliseconds `close()` waits for a socket's closing handshake before terminating it. */
 const CLOSE_GRACE_MS = 1000;
+
+/** The answer to an upgrade while draining or closed: `Retry-After` for clients that read it (browsers do not). */
+const UPGRADE_REFUSED =
+  'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n' +
+  'Content-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\n\r\nServer shutting down\n';
+
+/** Answers an upgrade 503 and ends its socket (as ws does for the refusals of its own gate). */
+function refuseUpgrade(socket: Duplex, logger: Logger): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.once('finish', () => socket.destroy());
+  socket.on('error', (err) => logger.debug({ err }, 'refused upgrade: socket error'));
+  socket.end(UPGRADE_REFUSED);
+}
 
 function pathOf(url: string | undefined): string {
   const s = url ?? '/';
@@ -135,7 +202,10 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     'session-close': new Set(),
   };
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
-  private closing: Promise<void> | undefined;
+  private state: ServerState = ServerState.Running;
+  private readonly writeDrain = new WriteDrain(() => this.counters.writesInFlight);
+  private drained: Promise<DrainReport> | undefined;
+  private closed: Promise<void> | undefined;
   private nextId = 0;
 
   constructor(options: LiveDeviceServerOptions) {
@@ -257,9 +327,38 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     return { ready: notReady.length === 0, notReady };
   }
 
+  get draining(): boolean {
+    return this.state === ServerState.Draining;
+  }
+
+  health(): HealthReport {
+    const all = [...this.readiness.values()];
+    const notReady = all.filter((r) => !r.ready).map((r) => r.id);
+    return { state: this.healthState(all), notReady };
+  }
+
+  private healthState(readiness: readonly DeviceReadiness[]): HealthState {
+    switch (this.state) {
+      case ServerState.Running:
+        return readiness.some((r) => r.waiting) ? HealthState.Starting : HealthState.Ready;
+      case ServerState.Draining:
+      case ServerState.Closing:
+        return HealthState.Draining;
+      case ServerState.Closed:
+        return HealthState.Closed;
+      default: {
+        const never: never = this.state;
+        throw new Error(`unknown server state ${String(never)}`);
+      }
+    }
+  }
+
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if (pathOf(request.url) !== this.options.path) return false;
-    // Once closing, ws itself answers 503 (its server state is no longer "running").
+    if (this.state !== ServerState.Running) {
+      refuseUpgrade(socket, this.options.logger);
+      return true;
+    }
     this.wss.handleUpgrade(request, socket, head, (ws) => this.startSession(ws, request));
     return true;
   }
@@ -281,9 +380,23 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     return detach;
   }
 
+  drain(options: DrainOptions = {}): Promise<DrainReport> {
+    const timeoutMs = checkDrainTimeoutMs('timeoutMs', options.timeoutMs ?? this.options.drainTimeoutMs);
+    if (this.drained) {
+      this.writeDrain.shorten(timeoutMs);
+      return this.drained;
+    }
+    this.drained = this.shutdown(timeoutMs);
+    return this.drained;
+  }
+
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
+    this.closed ??= this.drain().then(() => undefined);
+    return this.closed;
+  }
+
+  writeEnded(): void {
+    this.writeDrain.writeEnded();
   }
 
   setProtection(protection: Partial<Protection>): void {
@@ -343,9 +456,22 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     }
   }
 
-  private async shutdown(): Promise<void> {
+  /** Drains (docs/protocol.md, *Shutdown and drain*), then closes every session and lets go of everything. */
+  private async shutdown(timeoutMs: number): Promise<DrainReport> {
+    const { logger } = this.options;
+    // From here on `handleUpgrade` refuses upgrades and sessions refuse sets.
+    this.state = ServerState.Draining;
+    const writesInFlight = this.counters.writesInFlight;
+    const setsBefore = this.counters.sets;
+    logger.info({ writesInFlight, drainTimeoutMs: timeoutMs, sessions: this.open.size }, 'draining');
+    let answeredUnknown = 0;
+    if (!(await this.writeDrain.wait(timeoutMs))) {
+      for (const session of this.open.keys()) answeredUnknown += session.answerWritesUnknown();
+    }
+    const report: DrainReport = { writesInFlight, answeredUnknown, setsRefused: this.counters.sets - setsBefore };
+    logger.info({ ...report }, 'drained: closing every session (1001)');
+    this.state = ServerState.Closing;
     clearInterval(this.heartbeatTimer);
-    // First, so upgrades arriving while sessions close are refused (503) rather than started.
     const wssClosed = new Promise<void>((resolve) => this.wss.close(() => resolve()));
     await Promise.all([...this.open.keys()].map((s) => s.shutdown(CLOSE_GRACE_MS)));
     await wssClosed;
@@ -356,8 +482,10 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     for (const hub of this.hubs.values()) hub.close();
     for (const readiness of this.readiness.values()) readiness.close();
     this.tokenThrottle?.close();
-    this.options.logger.info({}, 'server closed');
-    this.options.logger.close();
+    this.state = ServerState.Closed;
+    logger.info({}, 'server closed');
+    logger.close();
+    return report;
   }
 }
 

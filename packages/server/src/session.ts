@@ -104,6 +104,17 @@ export interface SessionHost {
   /** Its hello was accepted (token and `authorize` passed): it leaves the pre-hello connection caps. */
   sessionStarted(session: Session): void;
   sessionClosed(session: Session, code: number): void;
+  /** Whether the server is draining (docs/protocol.md, *Shutdown and drain*): every new set is refused. */
+  readonly draining: boolean;
+  /** A write handed to a bridge has ended (`counters.writesInFlight` counts it no longer). */
+  writeEnded(): void;
+}
+
+/** A write of this session handed to the store, awaiting its outcome. */
+interface WriteInFlight {
+  readonly id: number;
+  /** Answered `unknown` by a drain whose bound passed: its outcome, when it comes, is not sent. */
+  answered: boolean;
 }
 
 /**
@@ -162,6 +173,8 @@ export class Session implements HubMember {
   private readonly flood: TokenBucket;
   /** Every frame to the client; holds updates back for a slow reader. */
   private readonly outbox: Outbox;
+  /** This session's writes awaiting their outcome (a drain answers them `unknown` when its bound passes). */
+  private readonly writes = new Set<WriteInFlight>();
   /** What admission asks about this session, answered at the moment it asks. */
   private readonly applicant: Applicant;
   private readonly remoteAddress: string;
@@ -258,6 +271,28 @@ export class Session implements HubMember {
     }
     const timer = setTimeout(() => this.ws.terminate(), graceMs);
     return this.closedPromise.finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * A drain's bound has passed: every write of this session still awaiting its outcome is answered
+   * `unknown` now (it was handed to the bridge, and may have been published), before the session
+   * closes. When its outcome comes later, nothing more is sent: one ack per set. Returns how many.
+   */
+  answerWritesUnknown(): number {
+    let answered = 0;
+    for (const write of this.writes) {
+      if (write.answered) continue;
+      write.answered = true;
+      answered++;
+      this.sendAck({ type: 'ack', id: write.id, status: 'unknown' });
+    }
+    if (answered > 0) {
+      this.options.logger.info(
+        { session: this.id, device: this.hub?.store.id, writes: answered },
+        'drain bound passed: writes still in flight answered unknown',
+      );
+    }
+    return answered;
   }
 
   // ---------------------------------------------------------------- hub events
@@ -450,8 +485,16 @@ export class Session implements HubMember {
 
   // ---------------------------------------------------------------- writes
 
-  /** Judges a set (admission), has the store write it, and sends its one ack. */
+  /**
+   * Judges a set (admission), has the store write it, and sends its one ack. While the server
+   * drains, every set is refused `offline` before any other check: it never reaches the device
+   * (docs/protocol.md, *Shutdown and drain*).
+   */
   private async onSet(frame: SetFrame): Promise<void> {
+    if (this.host.draining) {
+      this.reject(frame.id, frame.field, 'offline', 'server shutting down: not written; reconnect to write');
+      return;
+    }
     const refusal = judge(frame, this.applicant);
     if (refusal) {
       this.reject(frame.id, frame.field, refusal.reason, refusal.message);
@@ -459,12 +502,18 @@ export class Session implements HubMember {
     }
     const { store } = this.hub as DeviceHub;
     let outcome: WriteOutcome;
+    const write: WriteInFlight = { id: frame.id, answered: false };
+    this.writes.add(write);
     this.host.counters.writesInFlight++;
     try {
       outcome = await store.write(this.id, frame.field, frame.value);
     } finally {
+      this.writes.delete(write);
       this.host.counters.writesInFlight--;
+      this.host.writeEnded();
     }
+    // A drain whose bound passed has answered it `unknown` already.
+    if (write.answered) return;
     if (outcome === WriteOutcome.Offline) {
       this.reject(frame.id, frame.field, 'offline', 'device went offline; not written');
       return;

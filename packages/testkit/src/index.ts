@@ -16,6 +16,7 @@ export * from './bridge-events.js';
 export * from './echo-device.js';
 export * from './devices.js';
 export * from './harness.js';
+export * from './held-publishes.js';
 export * from './cli-process.js';
 export * from './tls-cert.js';
 export * from './stats.js';
