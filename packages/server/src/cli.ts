@@ -16,7 +16,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { DeviceBridge } from './bridge.js';
 import { bundlePath, bundleRoutes, loadElementBundle, prepareBundle } from './cli/bundle-route.js';
 import { createCliHttpServer } from './cli/http-server.js';
-import { createRouter, upgradeRequiredRoute } from './cli/router.js';
+import { createRouter, healthRoute, upgradeRequiredRoute } from './cli/router.js';
 import { isLoopbackHost } from './loopback.js';
 import { mqttUrlProblem } from './cli/mqtt-url.js';
 import { hasSecretFlag, readPassword, warnAboutExposedSecretFiles } from './cli/secrets.js';
@@ -44,6 +44,7 @@ const CLI_DEFAULTS = Object.freeze({
   host: '127.0.0.1',
   logLevel: 'info' as Level,
   headersTimeoutMs: 10_000,
+  healthPath: '/healthz',
 });
 
 /** A logger writing one line per entry to stderr, so stdout carries only what scripts read. */
@@ -80,6 +81,11 @@ function positiveMilliseconds(value: string): number {
   const n = milliseconds(value);
   if (n === 0) throw new InvalidArgumentError('expected a whole number of milliseconds, at least 1');
   return n;
+}
+
+function urlPath(value: string): string {
+  if (!/^\/[^\s?#]*$/.test(value)) throw new InvalidArgumentError('expected a URL path starting with / (no query)');
+  return value;
 }
 
 function envName(value: string): string {
@@ -125,6 +131,8 @@ interface CliOptions {
   tlsKey?: string;
   headersTimeoutMs: number;
   path: string;
+  healthPath: string;
+  drainTimeoutMs: number;
   guardMs: number;
   origin: string[];
   allowedHost: string[];
@@ -190,6 +198,22 @@ function program(): Command {
     )
     .option('--path <path>', 'WebSocket path', DEFAULTS.path)
     .addOption(
+      new Option(
+        '--health-path <path>',
+        'health check for load balancers: 200 when ready, 503 while starting or draining',
+      )
+        .argParser(urlPath)
+        .default(CLI_DEFAULTS.healthPath),
+    )
+    .addOption(
+      new Option(
+        '--drain-timeout-ms <ms>',
+        'on SIGTERM/SIGINT, time writes in flight have to be acknowledged by the broker before they are answered unknown',
+      )
+        .argParser(milliseconds)
+        .default(DEFAULTS.drainTimeoutMs),
+    )
+    .addOption(
       new Option('--guard-ms <ms>', 'reconnect guard: writes refused after a page reconnects; 0 disables')
         .argParser(milliseconds)
         .default(DEFAULTS.guardMs),
@@ -252,7 +276,9 @@ function program(): Command {
         '',
         'Prints "listening on ws://HOST:PORT/PATH" (wss:// with --tls-cert) once every device\'s retained state is in',
         '(at most 2 s after start; a warning names the devices that were not ready); logs go to stderr.',
-        'SIGINT/SIGTERM shut it down cleanly; SIGHUP re-reads --tls-cert and --tls-key.',
+        'SIGINT/SIGTERM drain it: health 503, new upgrades refused, writes in flight acked (within --drain-timeout-ms),',
+        'then every page closed with 1001 and exit 0. A second signal cuts the drain short (exit 1), a third exits at once.',
+        'SIGHUP re-reads --tls-cert and --tls-key.',
         'Security: docs/security.md.',
       ].join('\n'),
     )
@@ -292,6 +318,7 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
   if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
     fail('--tls-cert and --tls-key go together: give both or neither');
   }
+  if (opts.healthPath === opts.path) fail(`--health-path and --path are both ${opts.path}: give them different paths`);
   const usesEmbedded = opts.mqtt === undefined;
   const brokerCredentialsGiven =
     opts.brokerUsername !== undefined || opts.brokerPasswordFile !== undefined || opts.brokerPasswordEnv !== undefined;
@@ -412,14 +439,26 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
     allowedHosts: opts.allowedHost,
     connectionLimits: { total: opts.maxConnections, perAddress: opts.maxConnectionsPerAddress },
     trustProxy: opts.trustProxy === true,
+    drainTimeoutMs: opts.drainTimeoutMs,
     logger: log,
     ...(token === undefined ? {} : { token }),
   });
   running.live = live;
+  let onRequest: http.RequestListener;
+  try {
+    onRequest = createRouter([
+      upgradeRequiredRoute(opts.path),
+      healthRoute(opts.healthPath, live),
+      ...bundleRoutes(bundle),
+    ]);
+  } catch (err) {
+    // Two routes on one path: --path or --health-path names a route of the element bundle.
+    fail(`${(err as Error).message}: choose another --path or --health-path`);
+  }
   const server = createCliHttpServer({
     headersTimeoutMs: opts.headersTimeoutMs,
     ...(tls === undefined ? {} : { tls }),
-    onRequest: createRouter([upgradeRequiredRoute(opts.path), ...bundleRoutes(bundle)]),
+    onRequest,
   });
   running.httpServer = server;
   if (server instanceof https.Server && opts.tlsCert !== undefined && opts.tlsKey !== undefined) {
@@ -477,16 +516,22 @@ async function main(argv: readonly string[]): Promise<void> {
   const running: Running = { bridges: [] };
   const fail = (message: string): never => cmd.error(`error: ${message}`);
 
-  let stopping = false;
+  // The first signal drains (docs/cli.md, Output); the second cuts the drain short; the third exits.
+  let signals = 0;
   const stop = (signal: string): void => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting now');
+    signals++;
+    if (signals === 2 && running.live) {
+      log.warn({ signal }, 'second signal: drain cut short, writes still in flight answered unknown');
+      void running.live.drain({ timeoutMs: 0 });
+      return;
+    }
+    if (signals >= 2) {
+      log.warn({ signal }, 'signal during shutdown: exiting now');
       process.exit(1);
     }
-    stopping = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ signal, drainTimeoutMs: opts.drainTimeoutMs }, 'shutting down');
     shutdown(running).then(
-      () => process.exit(0),
+      () => process.exit(signals > 1 ? 1 : 0),
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');
         process.exit(1);

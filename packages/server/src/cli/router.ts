@@ -1,11 +1,13 @@
 /**
  * The CLI's HTTP router: a table of exact paths, each with the methods it answers. WebSocket
  * upgrades never come here (they go to the `upgrade` listener the SDK's `attach` adds); this answers
- * the plain requests: the WebSocket path itself (426), the element bundle, and 404 for the rest.
+ * the plain requests: the WebSocket path itself (426), the health check, the element bundle, and
+ * 404 for the rest.
  * See docs/cli.md, *HTTP routes*.
  * @module
  */
 import type http from 'node:http';
+import { type HealthSource, healthHandler } from '../health.js';
 
 /** Answers one request that matched its route's path and methods. */
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -78,4 +80,12 @@ export function upgradeRequiredRoute(path: string): Route {
         upgrade: 'websocket',
       }),
   };
+}
+
+/**
+ * The health check for load balancers (`--health-path`, `/healthz` by default): 200 `ready`, or 503
+ * `starting` / `draining` / `closed`, never cached (`healthHandler`, docs/server.md *Health checks*).
+ */
+export function healthRoute(path: string, source: HealthSource): Route {
+  return { path, methods: ['GET'], handle: healthHandler(source) };
 }
