@@ -88,6 +88,8 @@ describe('live-device-server --help', () => {
       '--tls-key <file>',
       '--headers-timeout-ms <ms>',
       '--path <path>',
+      '--health-path <path>',
+      '--drain-timeout-ms <ms>',
       '--guard-ms <ms>',
       '--origin <origin>',
       '--allowed-host <host>',
