@@ -23,7 +23,7 @@ export interface DrainReport {
   writesInFlight: number;
   /** Of the writes in flight, those still unfinished when the bound passed, answered `unknown`. */
   answeredUnknown: number;
-  /** `set`s that arrived during the drain, rejected `offline` (never published). */
+  /** `set`s that arrived during the drain: each refused (`offline`; `invalid` if unreadable), none published. */
   setsRefused: number;
 }
 

@@ -498,7 +498,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
  * allowed name is refused with HTTP 403 (DNS rebinding); a foreign `Origin` with 403; an upgrade
  * that does not offer the subprotocol `ldf.v1` with 400 (a client of another protocol version
  * must not get a socket whose frames it would misread); one over a per-address connection cap
- * with 429, over a server-wide cap with 503; an upgrade while closing with 503.
+ * with 429, over a server-wide cap with 503; an upgrade while draining or closed with 503.
  *
  * @throws TypeError when an option is invalid (code `ERR_INVALID_OPTION`); the message names it.
  *
