@@ -21,7 +21,7 @@ import { type ChaosField, FIELDS, clientValue } from './chaos-device.js';
 import type { ClientStats, TrialBudget } from './client.js';
 import type { DeviceSimulator } from './device-sim.js';
 import type { Rng } from './prng.js';
-import type { ChaosProxy } from './proxy.js';
+import type { ClientProxy } from './proxy.js';
 
 const BUNDLE = fileURLToPath(new URL('../../packages/element/dist/live-device-form.bundle.js', import.meta.url));
 
@@ -83,7 +83,7 @@ export class BrowserFleet {
     budget: TrialBudget,
     stats: ClientStats,
     stopped: () => boolean,
-    proxy: ChaosProxy,
+    proxy: ClientProxy,
     devices: DeviceSimulator,
   ): Promise<void> {
     await Promise.all(this.pages.map((p) => this.loop(p, budget, stats, stopped, proxy, devices)));
@@ -94,7 +94,7 @@ export class BrowserFleet {
     budget: TrialBudget,
     stats: ClientStats,
     stopped: () => boolean,
-    proxy: ChaosProxy,
+    proxy: ClientProxy,
     devices: DeviceSimulator,
   ): Promise<void> {
     const waitState = async (live: boolean, timeout: number): Promise<boolean> => {

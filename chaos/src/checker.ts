@@ -28,7 +28,7 @@
  * calls them in order: the broker's side (`broker-side.ts`), the connections' side
  * (`connections.ts`), which broker connection carried a publish and publishes ↔ sets
  * (`matching.ts`), writes from an earlier epoch's revisions (`old-epoch.ts`), who caused which value and what pages were shown (`attribution.ts`), each
- * publish (`publishes.ts`), faults: were pages told? (`told.ts`), and update latency
+ * publish (`publishes.ts`), writes across server processes (`cross-process.ts`), faults: were pages told? (`told.ts`), and update latency
  * (`latency.ts`).
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * `pnpm run chaos [--trials N] [--seed S] [--broker aedes|mosquitto] [--browsers K] …`
+ * `pnpm run chaos [--trials N] [--seed S] [--broker aedes|mosquitto] [--browsers K] [--cross-process] …`
  *
  * Runs the chaos (and, with `--fuzz-runs`, the fuzzing), prints the report and exits non-zero if
  * anything was violated. `--help` lists every flag.
@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatFuzzReport, runFuzz } from './fuzz.js';
 import { formatReport } from './report.js';
-import { CHAOS_DEFAULTS, type ChaosOptions, runChaos } from './run.js';
+import { CHAOS_DEFAULTS, type ChaosOptions, crossProcessPreset, runChaos } from './run.js';
 
 const HELP = `Usage: pnpm run chaos [options]
 
@@ -33,6 +33,18 @@ Randomized reconnect chaos against the live-device-form server SDK, with an inde
   --unsafe               server protections off (guardMs 0, checkRevisions false): must end with violations
   --unsafe-epochs        revision rules across restarts off (firstRevision 0, every restart replay forges
                          the new epoch; needs --server-restarts): must end with old-epoch-write violations
+ Across server processes (issue 15; docs/reliability.md):
+  --cross-process        3 processes behind HAProxy on Mosquitto (MQTT 5), per 1,000 trials a process killed,
+                         a rolling restart (SIGTERM → drain) and a broker restart, 2 browsers, device echoes
+                         ≤ 200 ms; any flag below or above given beside it wins
+  --processes N          server processes behind HAProxy (needs --broker mosquitto) [${CHAOS_DEFAULTS.processes}]
+  --rolling-restarts K   every process in turn: out of HAProxy, SIGTERM (drain), a new one, back in; K times [0]
+  --mqtt-version V       the processes' bridges speak MQTT 4 (3.1.1) or 5 [${CHAOS_DEFAULTS.mqttVersion}]
+  --echo-delay-max-ms MS longest delay before a device echoes a write [${CHAOS_DEFAULTS.echoDelayMaxMs}]
+  --cross-window-ms MS   the checker's cross-process window (one broker round trip) [${CHAOS_DEFAULTS.crossWindowMs}]
+  --withhold-actions     a Mosquitto ACL withholds the action topics from the processes: must end with
+                         stale-cross-process violations
+
   --dump FILE            write the run's records and the checker's verdict as JSON (for src/inspect.ts)
   --fuzz-runs N          also fuzz the parsers, the pattern decoder and a live server with N inputs each
   --fuzz-only            fuzz only (with --fuzz-runs)
@@ -65,6 +77,13 @@ async function main(): Promise<number> {
       unsafe: { type: 'boolean' },
       'unsafe-epochs': { type: 'boolean' },
       'fuzz-runs': { type: 'string' },
+      'cross-process': { type: 'boolean' },
+      processes: { type: 'string' },
+      'rolling-restarts': { type: 'string' },
+      'mqtt-version': { type: 'string' },
+      'echo-delay-max-ms': { type: 'string' },
+      'cross-window-ms': { type: 'string' },
+      'withhold-actions': { type: 'boolean' },
       dump: { type: 'string' },
       'fuzz-only': { type: 'boolean' },
       help: { type: 'boolean' },
@@ -75,7 +94,10 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const broker = values.broker ?? CHAOS_DEFAULTS.broker;
+  const trials = int('trials', values.trials, CHAOS_DEFAULTS.trials);
+  const preset: Partial<ChaosOptions> = values['cross-process'] ? crossProcessPreset(trials) : {};
+  const d = { ...CHAOS_DEFAULTS, ...preset };
+  const broker = values.broker ?? d.broker;
   if (broker !== 'aedes' && broker !== 'mosquitto')
     throw new TypeError(`--broker must be aedes or mosquitto, got ${JSON.stringify(broker)}`);
   const seed = int('seed', values.seed, CHAOS_DEFAULTS.seed);
@@ -89,19 +111,27 @@ async function main(): Promise<number> {
     if (values['fuzz-only']) return failures > 0 ? 1 : 0;
   }
 
+  const mqttVersion = int('mqtt-version', values['mqtt-version'], d.mqttVersion);
+  if (mqttVersion !== 4 && mqttVersion !== 5) throw new TypeError(`--mqtt-version must be 4 or 5, got ${mqttVersion}`);
   const options: Partial<ChaosOptions> = {
-    trials: int('trials', values.trials, CHAOS_DEFAULTS.trials),
+    trials,
     seed,
     broker,
-    clients: int('clients', values.clients, CHAOS_DEFAULTS.clients),
-    devices: int('devices', values.devices, CHAOS_DEFAULTS.devices),
-    browsers: int('browsers', values.browsers, CHAOS_DEFAULTS.browsers),
-    guardMs: int('guard-ms', values['guard-ms'], CHAOS_DEFAULTS.guardMs),
-    heartbeatMs: int('heartbeat-ms', values['heartbeat-ms'], CHAOS_DEFAULTS.heartbeatMs),
-    windowMs: int('window-ms', values['window-ms'], CHAOS_DEFAULTS.windowMs),
-    linkFaults: int('link-faults', values['link-faults'], CHAOS_DEFAULTS.linkFaults),
-    brokerRestarts: int('broker-restarts', values['broker-restarts'], 0),
-    serverRestarts: int('server-restarts', values['server-restarts'], 0),
+    clients: int('clients', values.clients, d.clients),
+    devices: int('devices', values.devices, d.devices),
+    browsers: int('browsers', values.browsers, d.browsers),
+    guardMs: int('guard-ms', values['guard-ms'], d.guardMs),
+    heartbeatMs: int('heartbeat-ms', values['heartbeat-ms'], d.heartbeatMs),
+    windowMs: int('window-ms', values['window-ms'], d.windowMs),
+    linkFaults: int('link-faults', values['link-faults'], d.linkFaults),
+    brokerRestarts: int('broker-restarts', values['broker-restarts'], d.brokerRestarts),
+    serverRestarts: int('server-restarts', values['server-restarts'], d.serverRestarts),
+    processes: int('processes', values.processes, d.processes),
+    rollingRestarts: int('rolling-restarts', values['rolling-restarts'], d.rollingRestarts),
+    mqttVersion,
+    echoDelayMaxMs: int('echo-delay-max-ms', values['echo-delay-max-ms'], d.echoDelayMaxMs),
+    crossWindowMs: int('cross-window-ms', values['cross-window-ms'], d.crossWindowMs),
+    withholdActions: values['withhold-actions'] === true,
     deviceEpisodes: !values['no-device-episodes'],
     unsafe: values.unsafe === true,
     unsafeEpochs: values['unsafe-epochs'] === true,

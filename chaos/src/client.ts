@@ -14,7 +14,7 @@ import { type ChaosField, FIELDS, clientValue } from './chaos-device.js';
 import type { DeviceSimulator } from './device-sim.js';
 import { Link, type Shown } from './link.js';
 import type { Rng } from './prng.js';
-import type { ChaosProxy } from './proxy.js';
+import type { ClientProxy } from './proxy.js';
 
 /** How the trials are shared out among the clients, and how far the run has got. */
 export class TrialBudget {
@@ -131,7 +131,7 @@ export interface ClientTiming {
 
 /** What every client shares. */
 export interface ClientEnv {
-  proxy: ChaosProxy;
+  proxy: ClientProxy;
   devices: DeviceSimulator;
   budget: TrialBudget;
   stats: ClientStats;

@@ -42,6 +42,21 @@ export interface ChaosProxyOptions {
   maxBlackHoleMs?: number;
   /** Clients held to the element's contract (the checker applies extra checks to them). */
   isPolite?: (client: string) => boolean;
+  /**
+   * Added to every connection id, so the records of several proxies (one per server process behind
+   * a balancer, `backends.ts`) can be merged. Defaults to `0`.
+   */
+  idBase?: number;
+}
+
+/** What the clients, pages and browsers need of the proxy in front of the server(s). */
+export interface ClientProxy {
+  /** `ws://HOST:PORT/live?c=CLIENT&n=N`: where client `client` connects for its `n`th connection. */
+  url(client: string, n?: number, path?: string): string;
+  /** Cuts the client's open connection (its newest one when `n` is not given). Returns whether there was one. */
+  cut(client: string, lingerMs: number, n?: number): boolean;
+  /** Black-holes the client's open connection. Returns whether there was one. */
+  blackHole(client: string, n?: number): boolean;
 }
 
 const now = (): number => performance.now();
@@ -78,7 +93,7 @@ function frameRecord(dir: 'c2s' | 's2c', m: WsMessage): FrameRecord | undefined 
 }
 
 /** A running chaos proxy. */
-export class ChaosProxy {
+export class ChaosProxy implements ClientProxy {
   /** The server process new connections go to; the run bumps it at each restart. */
   serverGeneration = 1;
   readonly rng: Rng;
@@ -133,7 +148,7 @@ export class ChaosProxy {
     let record = this.#records.get(link);
     if (!record) {
       record = {
-        id: link.index + 1,
+        id: (this.options.idBase ?? 0) + link.index + 1,
         client: '?',
         n: 0,
         serverGeneration: this.serverGeneration,
@@ -196,6 +211,11 @@ export class ChaosProxy {
       if (!found || link.index > found.index) found = link;
     }
     return found;
+  }
+
+  /** When the client's open connection (its newest one when `n` is not given) was opened; `undefined` if none is open. */
+  openSince(client: string, n?: number): number | undefined {
+    return this.#find(client, n)?.openedAt;
   }
 
   /** Cuts the client's open connection (its newest one when `n` is not given). Returns whether there was one. */

@@ -82,9 +82,20 @@ export interface ServerLife {
   killedAt?: number;
 }
 
+/** One MQTT connection of the SDK, as the gate in front of the broker saw it. */
+export interface SdkConnection {
+  readonly id: number;
+  readonly openedAt: number;
+  closedAt?: number;
+  /** The client id of its CONNECT (the cross-process run names each process life in it, `server-child.ts`). */
+  clientId?: string;
+  /** When the broker's first SUBACK on it passed the gate: the broker had the subscriptions by then. */
+  subscribedAt?: number;
+}
+
 /** The SDK's MQTT connections and the PUBLISHes it sent over each, as the gate in front of the broker saw them. */
 export interface SdkLinkRecords {
-  readonly connections: readonly { readonly id: number; readonly openedAt: number; closedAt?: number }[];
+  readonly connections: readonly SdkConnection[];
   readonly publishes: readonly {
     readonly t: number;
     readonly conn: number;

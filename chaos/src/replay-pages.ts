@@ -25,11 +25,11 @@ import { FIELDS, REPLAY_PAGE_INDEX_BASE, clientValue, replayPageLabel } from './
 import type { ClientStats } from './client.js';
 import { Link, type Shown } from './link.js';
 import type { Rng } from './prng.js';
-import type { ChaosProxy } from './proxy.js';
+import type { ClientProxy } from './proxy.js';
 
 /** Options of {@link ReplayPages}. */
 export interface ReplayPagesOptions {
-  proxy: ChaosProxy;
+  proxy: ClientProxy;
   devices: readonly string[];
   rng: Rng;
   stats: ClientStats;

@@ -16,7 +16,9 @@ function byKind<T extends { kind: string }>(items: readonly T[]): string {
   return [...m].map(([k, c]) => `${k} ${n(c)}`).join(' · ') || 'none';
 }
 
-function nearMissLine(items: readonly NearMiss[], windowMs: number): string {
+function nearMissLine(all: readonly NearMiss[], windowMs: number): string {
+  // The cross-process ones have a line of their own.
+  const items = all.filter((x) => x.kind !== 'stale-cross-process');
   if (items.length === 0) return `near-misses: 0`;
   const afterSet = items.filter((x) => x.afterSet).length;
   const inWindow = items.filter((x) => !x.afterSet && x.lagMs < windowMs).length;
@@ -32,6 +34,12 @@ function nearMissLine(items: readonly NearMiss[], windowMs: number): string {
       .map((x) => `\n    ${x.kind} ${x.lagMs} ms: ${x.where ?? ''}`)
       .join('')
   );
+}
+
+/** The spread of the cross-process near-misses' lags: another process's write → the set, ms. */
+function crossLags(items: readonly NearMiss[]): string {
+  const lags = items.filter((x) => x.kind === 'stale-cross-process').map((x) => x.lagMs);
+  return lags.length === 0 ? '-' : `${Math.min(...lags)}–${Math.max(...lags)} ms`;
 }
 
 function oldEpochLine(x: OldEpochCounts): string {
@@ -63,6 +71,12 @@ export function rerunFlags(o: ChaosResult['options']): string {
   if (o.unsafeEpochs) flags.push('--unsafe-epochs');
   if (!o.deviceEpisodes) flags.push('--no-device-episodes');
   if (o.unsafe) flags.push('--unsafe');
+  if (o.processes !== d.processes) flags.push(`--processes ${o.processes}`);
+  if (o.rollingRestarts > 0) flags.push(`--rolling-restarts ${o.rollingRestarts}`);
+  if (o.mqttVersion !== d.mqttVersion) flags.push(`--mqtt-version ${o.mqttVersion}`);
+  if (o.echoDelayMaxMs !== d.echoDelayMaxMs) flags.push(`--echo-delay-max-ms ${o.echoDelayMaxMs}`);
+  if (o.crossWindowMs !== d.crossWindowMs) flags.push(`--cross-window-ms ${o.crossWindowMs}`);
+  if (o.withholdActions) flags.push('--withhold-actions');
   return flags.join(' ');
 }
 
@@ -76,18 +90,27 @@ export function formatReport(r: ChaosResult): string {
     .map(([reason, k]) => `${reason} ${n(k)}`)
     .join(' · ');
   const trials = s.trials.cut + s.trials.linger + s.trials.blackHole + s.trials.browser;
-  const lastServer = r.servers.at(-1);
+  // The busiest server process (the last one with one process).
+  const lastServer = r.servers.reduce<(typeof r.servers)[number]>(
+    (worst, x) => (x && (!worst || x.loopDelay.max > worst.loopDelay.max) ? x : worst),
+    r.servers.at(-1),
+  );
   const lines = [
     `live-device-form chaos — ${r.date}`,
     `machine: ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.machine.platform}`,
     `seed ${o.seed} · broker ${o.broker} · ${o.clients} protocol clients on ${o.devices} devices · browsers ${s.trials.browser > 0 ? o.browsers : 0}${r.browserNote ? ` (${r.browserNote})` : ''}`,
+    ...(o.processes > 1
+      ? [
+          `cross-process: ${o.processes} server processes behind HAProxy (one recording proxy each), MQTT ${o.mqttVersion === 5 ? '5' : '3.1.1'}, device echo ≤ ${o.echoDelayMaxMs} ms${o.withholdActions ? ', ACTION TOPICS WITHHELD BY AN ACL (--withhold-actions)' : ''}`,
+        ]
+      : []),
     `server: guard ${o.guardMs} ms, heartbeat ${o.heartbeatMs} ms, echo timeout ${o.echoTimeoutMs} ms${o.unsafe ? ', PROTECTION OFF (--unsafe)' : ''}${o.unsafeEpochs ? ', EPOCH RULES OFF (--unsafe-epochs: firstRevision 0, replays forge the epoch)' : ''}`,
     `trials: ${n(trials)} in ${(r.durationMs / 1000).toFixed(1)} s (cut ${n(s.trials.cut)} · cut with lingering server side ${n(s.trials.linger)} · black-holed ${n(s.trials.blackHole)} · browser ${n(s.trials.browser)}; ${n(s.faultsWithWritesInFlight)} with writes in flight)`,
     `time per trial and client: ${Object.entries(s.phaseMs)
       .map(([k, ms]) => `${k} ${Math.round(ms / Math.max(1, trials))}`)
       .join(' · ')} ms`,
     `connections: ${n(c.connections)} (${n(c.upgraded)} upgraded) · reconnects ${n(s.reconnects)} · failed attempts ${n(s.connectFailures)} · hellos lying mounts=0 ${n(s.mountLies)}`,
-    `faults: broker link cut ${r.faults.linkCuts} · black-holed ${r.faults.linkBlackHoles} · broker killed ${r.faults.brokerRestarts} · server killed ${r.faults.serverRestarts} · device drop-offs ${n(r.devices.offlinePeriods)} (Last Will ${n(r.devices.lastWillDrops)}) · device changes ${n(r.devices.changes)} · clamped echoes ${n(r.devices.clamps)}`,
+    `faults: broker link cut ${r.faults.linkCuts} · black-holed ${r.faults.linkBlackHoles} · broker killed ${r.faults.brokerRestarts} · server killed ${r.faults.serverRestarts} ·${o.processes > 1 ? ` rolling restarts ${r.faults.rollingRestarts} (drains ${r.drainsMs.join(', ') || '-'} ms) ·` : ''} device drop-offs ${n(r.devices.offlinePeriods)} (Last Will ${n(r.devices.lastWillDrops)}) · device changes ${n(r.devices.changes)} · clamped echoes ${n(r.devices.clamps)}`,
     ...(s.trials.browser > 0
       ? [
           `browsers: ${n(s.browserForcedEdits)} values forced into read-only inputs while the link was down → ${n(s.browserWritesWhileDown)} writes emitted`,
@@ -102,6 +125,11 @@ export function formatReport(r: ChaosResult): string {
     ...(o.serverRestarts > 0
       ? [
           `restart replays: ${n(s.restartReplays)} sent (${n(s.restartReplaysForged)} forging the new epoch) · reached the server ${oldEpochLine(c.restartReplaySets)}`,
+        ]
+      : []),
+    ...(o.processes > 1
+      ? [
+          `across processes (window ${o.crossWindowMs} ms): ${n(c.crossProcess.judged)} published sets judged · ${n(c.crossProcess.caught)} refused stale after another process's write · ${n(c.crossProcess.nearMisses)} inside the window (lag ${crossLags(r.check.nearMisses)})`,
         ]
       : []),
     `latency broker status → first update frame: p50 ${c.updateLatency.p50} ms · p99 ${c.updateLatency.p99} ms · max ${c.updateLatency.max} ms (n ${n(c.updateLatency.n)})`,

@@ -10,7 +10,16 @@
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startEmbeddedBroker } from '@live-device-form/server';
-import { type Mosquitto, ProxyMode, freePort, startFaultProxy, startMosquitto } from '@live-device-form/testkit';
+import {
+  AdminState,
+  type Mosquitto,
+  ProxyMode,
+  ServerStatus,
+  freePort,
+  startFaultProxy,
+  startMosquitto,
+} from '@live-device-form/testkit';
+import { type Backends, startBackends } from './backends.js';
 import { type BrowserFleet, startBrowserFleet } from './browsers.js';
 import { FIELDS, REPLAY_PAGE_INDEX_BASE, deviceIds } from './chaos-device.js';
 import { type CheckResult, checkRun } from './checker.js';
@@ -18,7 +27,7 @@ import { type ClientStats, HostileClient, TrialBudget, newClientStats } from './
 import { type DeviceCounts, startDeviceSimulator } from './device-sim.js';
 import { startObserver } from './observer.js';
 import { Rng } from './prng.js';
-import { startChaosProxy } from './proxy.js';
+import { type ChaosProxy, startChaosProxy } from './proxy.js';
 import { ReplayPages } from './replay-pages.js';
 import { startSdkGate } from './sdk-gate.js';
 import type { LinkOutage, RunRecords, ServerLife } from './records.js';
@@ -70,6 +79,32 @@ export interface ChaosOptions {
   deviceEpisodes: boolean;
   /** Longest extra outage after the device changed, ms. Defaults to `120`. */
   outageMaxMs: number;
+  /** Longest delay before a simulated device echoes a write, ms. Defaults to `20`. */
+  echoDelayMaxMs: number;
+  /**
+   * Server processes. `1`: one process behind the chaos proxy. More: the cross-process run (issue
+   * 15) — that many processes behind a real HAProxy (`backends.ts`: one recording chaos proxy per
+   * process behind it, `GET /healthz` checks) on one Mosquitto; `serverRestarts` then kills one
+   * process at a time, in turn. Needs `broker: 'mosquitto'`. Defaults to `1`.
+   */
+  processes: number;
+  /**
+   * Rolling restarts: each takes every process out of HAProxy (`drain`), stops it with SIGTERM (it
+   * drains: writes in flight acked, sessions closed 1001), starts a new one and puts it back, one
+   * process after the other. Needs `processes` > 1. Defaults to `0`.
+   */
+  rollingRestarts: number;
+  /** MQTT protocol version of the server processes' bridges (`5`: own writes told by a user property). Defaults to `4`. */
+  mqttVersion: 4 | 5;
+  /**
+   * A Mosquitto ACL lets the server processes subscribe to the action topics but withholds their
+   * messages (docs/protocol.md, *Several server processes*: the process then works as it would
+   * without the subscription). Needs `processes` > 1. `stale-cross-process` violations must follow.
+   * Defaults to `false`.
+   */
+  withholdActions: boolean;
+  /** The checker's cross-process window (one broker round trip and the receiving process's scheduling), ms. Defaults to `100`. */
+  crossWindowMs: number;
   /** Prints progress lines. Defaults to none. */
   log?: (line: string) => void;
 }
@@ -92,7 +127,42 @@ export const CHAOS_DEFAULTS: Readonly<Omit<ChaosOptions, 'log'>> = Object.freeze
   linkFaults: 2,
   deviceEpisodes: true,
   outageMaxMs: 120,
+  echoDelayMaxMs: 20,
+  processes: 1,
+  rollingRestarts: 0,
+  mqttVersion: 4,
+  withholdActions: false,
+  crossWindowMs: 100,
 });
+
+/**
+ * What `pnpm run chaos --cross-process` sets (flags given beside it win): 3 processes behind
+ * HAProxy on Mosquitto with MQTT 5, a kill and a rolling restart of every process and a broker
+ * restart per 1,000 trials, two real elements, and devices slow enough to echo (up to 200 ms) that
+ * a write from another process is often still unechoed when the next write comes.
+ */
+export function crossProcessPreset(trials: number): Partial<ChaosOptions> {
+  const per1000 = Math.max(1, Math.round(trials / 1000));
+  return {
+    processes: 3,
+    broker: 'mosquitto',
+    mqttVersion: 5,
+    serverRestarts: per1000,
+    rollingRestarts: per1000,
+    brokerRestarts: per1000,
+    browsers: 2,
+    echoDelayMaxMs: 200,
+  };
+}
+
+/** The Mosquitto ACL of `withholdActions`: the server processes (user `ldf-chaos-server`) may subscribe to the action topics but get none of their messages. */
+export const WITHHOLD_ACTIONS_ACL: readonly string[] = Object.freeze([
+  'topic readwrite #',
+  'user ldf-chaos-server',
+  'topic read ldf-chaos/+/online',
+  'topic read ldf-chaos/+/status/#',
+  'topic write ldf-chaos/+/set/#',
+]);
 
 /** What a run produced. */
 export interface ChaosResult {
@@ -108,8 +178,11 @@ export interface ChaosResult {
     linkBlackHoles: number;
     brokerRestarts: number;
     serverRestarts: number;
+    rollingRestarts: number;
     deviceEpisodes: number;
   };
+  /** Each rolling restart's SIGTERM → exit time per process (its drain), ms. */
+  drainsMs: number[];
   durationMs: number;
   /** Event-loop delay of the orchestrating process (proxy, clients, checker's subscription), ms. */
   loopDelay: { p50: number; p99: number; max: number };
@@ -120,6 +193,11 @@ export interface ChaosResult {
   /** Why there were no browsers although some were asked for. */
   browserNote?: string;
 }
+
+/** The server processes' health check path in the cross-process run (HAProxy's `GET` check). */
+const HEALTH_PATH = '/healthz';
+/** The server processes' MQTT user name in the cross-process run (`WITHHOLD_ACTIONS_ACL` singles it out). */
+const SERVER_MQTT_USER = 'ldf-chaos-server';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -136,6 +214,19 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
   if (options.unsafeEpochs && options.serverRestarts === 0) {
     throw new TypeError('"unsafeEpochs" needs "serverRestarts" > 0 (the replays happen at restarts)');
   }
+  const cross = options.processes > 1;
+  if (!Number.isInteger(options.processes) || options.processes < 1) {
+    throw new TypeError(`"processes" must be a whole number ≥ 1, got ${options.processes}`);
+  }
+  if (cross && options.broker !== 'mosquitto') {
+    throw new TypeError('"processes" > 1 needs "broker": "mosquitto" (the processes share one real broker)');
+  }
+  if ((options.rollingRestarts > 0 || options.withholdActions) && !cross) {
+    throw new TypeError('"rollingRestarts" and "withholdActions" need "processes" > 1');
+  }
+  if (options.unsafeEpochs && cross) {
+    throw new TypeError('"unsafeEpochs" is for one process (firstRevision 0 would repeat revisions across processes)');
+  }
   if (options.clients > REPLAY_PAGE_INDEX_BASE) {
     throw new TypeError(
       `"clients" must be at most ${REPLAY_PAGE_INDEX_BASE} (their values would collide with the replay pages')`,
@@ -151,7 +242,15 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
   };
   const outages: LinkOutage[] = [];
   const servers: ServerLife[] = [];
-  const faults = { linkCuts: 0, linkBlackHoles: 0, brokerRestarts: 0, serverRestarts: 0, deviceEpisodes: 0 };
+  const faults = {
+    linkCuts: 0,
+    linkBlackHoles: 0,
+    brokerRestarts: 0,
+    serverRestarts: 0,
+    rollingRestarts: 0,
+    deviceEpisodes: 0,
+  };
+  const drainsMs: number[] = [];
   let stopping = false;
 
   try {
@@ -159,7 +258,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     let mosquitto: Mosquitto | undefined;
     let brokerTarget: { host: string; port: number };
     if (options.broker === 'mosquitto') {
-      mosquitto = await startMosquitto();
+      mosquitto = await startMosquitto(options.withholdActions ? { acl: WITHHOLD_ACTIONS_ACL } : {});
       const m = mosquitto;
       closers.push(() => m.close());
       brokerTarget = { host: m.host, port: m.port };
@@ -179,13 +278,17 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     closers.push(() => devGate.close());
 
     const ids = deviceIds(options.devices);
-    const devices = await startDeviceSimulator({ url: devGate.url('mqtt'), devices: ids, rng });
+    const devices = await startDeviceSimulator({
+      url: devGate.url('mqtt'),
+      devices: ids,
+      rng,
+      echoDelayMaxMs: options.echoDelayMaxMs,
+    });
     closers.push(() => devices.close());
 
     // Browsers need the page server's origin in the server's allow-list before it starts.
     let fleet: BrowserFleet | undefined;
     let browserNote: string | undefined;
-    const port = await freePort();
     const pageOrigins: string[] = [];
     let fleetPrepared: Awaited<ReturnType<typeof startBrowserFleet>> | undefined;
     if (options.browsers > 0) {
@@ -196,8 +299,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       } else browserNote = fleetPrepared.reason;
     }
 
-    const serverConfig: ServerChildConfig = {
-      port,
+    const serverConfig: Omit<ServerChildConfig, 'port'> = {
       brokerUrl: sdkGate.url('mqtt'),
       devices: ids,
       guardMs: options.guardMs,
@@ -208,21 +310,60 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       reconnectPeriodMs: 200,
       maxReconnectPeriodMs: 1000,
       keepalive: 2,
+      mqttVersion: options.mqttVersion,
     };
     if (options.unsafeEpochs) serverConfig.firstRevision = 0;
-    let server = await ServerProcess.start(serverConfig);
-    servers.push({ generation: 1, startedAt: server.startedAt });
+    if (cross) {
+      serverConfig.healthPath = HEALTH_PATH;
+      serverConfig.username = SERVER_MQTT_USER;
+    }
+    // One slot per process; a slot's process is replaced at kills and rolling restarts. Each process
+    // life has a number (`ServerLife.generation`, the proxies' `serverGeneration`): 1, 2, … in
+    // order of start, whatever its slot. Processes start one after the other, so the wall-clock
+    // first revisions of two processes are far apart (docs/protocol.md rule 3).
+    let lives = 0;
+    const startLife = async (port: number): Promise<{ server: ServerProcess; life: number }> => {
+      const life = ++lives;
+      const config: ServerChildConfig = { ...serverConfig, port, ...(cross ? { life: `L${life}` } : {}) };
+      const server = await ServerProcess.start(config);
+      servers.push({ generation: life, startedAt: server.startedAt });
+      return { server, life };
+    };
+    const slots: { port: number; server: ServerProcess; life: number }[] = [];
+    for (let i = 0; i < options.processes; i++) {
+      const port = await freePort();
+      slots.push({ port, ...(await startLife(port)) });
+    }
     const serverStats: (ServerChildStats | undefined)[] = [];
     closers.push(async () => {
-      await server.close();
+      await Promise.all(slots.map((x) => x.server.close()));
     });
 
-    const proxy = await startChaosProxy({
-      target: { host: '127.0.0.1', port },
-      rng,
-      isPolite: (c) => c.startsWith('b'),
-    });
-    closers.push(() => proxy.close());
+    // The front the clients connect to: the chaos proxy, or HAProxy in front of one per process.
+    const proxyOptions = { rng, isPolite: (c: string) => c.startsWith('b') };
+    let backends: Backends | undefined;
+    let single: ChaosProxy | undefined;
+    if (cross) {
+      backends = await startBackends({
+        serverPorts: slots.map((x) => x.port),
+        proxy: proxyOptions,
+        healthPath: HEALTH_PATH,
+      });
+      const b = backends;
+      closers.push(() => b.close());
+      for (const [i, x] of slots.entries()) (b.proxies[i] as ChaosProxy).serverGeneration = x.life;
+    } else {
+      single = await startChaosProxy({
+        target: { host: '127.0.0.1', port: (slots[0] as (typeof slots)[0]).port },
+        ...proxyOptions,
+      });
+      const p = single;
+      closers.push(() => p.close());
+    }
+    const proxy = (backends ?? single) as ChaosProxy | Backends;
+    /** The recording proxy in front of slot `i`. */
+    const proxyOf = (i: number): ChaosProxy =>
+      backends ? (backends.proxies[i] as ChaosProxy) : (single as ChaosProxy);
 
     const budget = new TrialBudget(options.trials);
     const stats = newClientStats();
@@ -266,14 +407,16 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     );
 
     // ------------------------------------------------------------ faults, at fixed points of progress
-    const schedule: { at: number; kind: 'link' | 'server' | 'broker' }[] = [];
-    const spread = (k: number, kind: 'link' | 'server' | 'broker', offset: number): void => {
+    type FaultKind = 'link' | 'server' | 'broker' | 'rolling';
+    const schedule: { at: number; kind: FaultKind }[] = [];
+    const spread = (k: number, kind: FaultKind, offset: number): void => {
       for (let i = 0; i < k; i++)
         schedule.push({ at: Math.floor((options.trials * (i + 1 - offset)) / (k + 1)), kind });
     };
     spread(options.linkFaults, 'link', 0);
     spread(options.serverRestarts, 'server', 0.33);
     spread(options.brokerRestarts, 'broker', 0.66);
+    spread(options.rollingRestarts, 'rolling', 0.5);
     schedule.sort((x, y) => x.at - y.at);
     const faultRng = rng.fork('faults');
 
@@ -326,21 +469,45 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     };
 
     const serverRestart = async (): Promise<void> => {
+      // One process at a time, in turn (one process: always that one).
+      const i = faults.serverRestarts % slots.length;
       faults.serverRestarts++;
-      const life = servers[servers.length - 1] as ServerLife;
-      proxy.serverKilled();
-      life.killedAt = performance.now();
+      const slot = slots[i] as (typeof slots)[number];
+      const lifeRec = servers.find((x) => x.generation === slot.life) as ServerLife;
+      const front = proxyOf(i);
+      front.serverKilled();
+      lifeRec.killedAt = performance.now();
       serverStats.push(undefined);
-      await server.kill();
+      await slot.server.kill();
       // The devices move while the server is down (the new process reads their retained statuses).
       await Promise.all(ids.map((d) => devices.change(d, faultRng.someOf(FIELDS))));
       await sleep(faultRng.int(0, 300)); // how long the server stays down
-      proxy.serverGeneration = life.generation + 1;
-      server = await ServerProcess.start(serverConfig);
-      servers.push({ generation: life.generation + 1, startedAt: server.startedAt });
+      front.serverGeneration = lives + 1;
+      Object.assign(slot, await startLife(slot.port));
       // Right after the new process's resyncs, writes from the old process's revisions.
-      await replayPages?.replay(server.epoch);
-      log(`  fault: server process killed (SIGKILL) at ${Math.round(life.killedAt)} ms, new epoch ${server.epoch}`);
+      await replayPages?.replay(slot.server.epoch);
+      log(
+        `  fault: server process ${cross ? `s${i + 1} ` : ''}killed (SIGKILL) at ${Math.round(lifeRec.killedAt)} ms, new epoch ${slot.server.epoch}`,
+      );
+    };
+
+    /** Every process in turn: out of HAProxy, SIGTERM (it drains), a new one, back in (docs/deploy.md). */
+    const rollingRestart = async (): Promise<void> => {
+      const b = backends as Backends;
+      faults.rollingRestarts++;
+      for (const [i, slot] of slots.entries()) {
+        const name = b.serverName(i);
+        await b.haproxy.setState(name, AdminState.Drain);
+        serverStats.push(await slot.server.stats().catch(() => undefined));
+        drainsMs.push(Math.round(await slot.server.terminate()));
+        proxyOf(i).serverGeneration = lives + 1;
+        Object.assign(slot, await startLife(slot.port));
+        await b.haproxy.setState(name, AdminState.Ready);
+        await b.haproxy.waitForState(name, ServerStatus.Up, 15_000);
+      }
+      log(
+        `  fault: rolling restart of ${slots.length} processes (SIGTERM → drain), drains ${drainsMs.slice(-slots.length).join(', ')} ms`,
+      );
     };
 
     const faultLoop = (async () => {
@@ -349,6 +516,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
         if (stopping) return;
         if (item.kind === 'link') await linkFault();
         else if (item.kind === 'server') await serverRestart();
+        else if (item.kind === 'rolling') await rollingRestart();
         else await brokerRestart();
       }
     })();
@@ -424,7 +592,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       if (observer.messages.length === n) break;
     }
     const endedAt = performance.now();
-    serverStats.push(await server.stats().catch(() => undefined));
+    for (const slot of slots) serverStats.push(await slot.server.stats().catch(() => undefined));
 
     const records: RunRecords = {
       connections: proxy.connections,
@@ -436,7 +604,11 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     };
     await closeAll();
     loop.disable();
-    const check = checkRun(records, { windowMs: options.windowMs, echoTimeoutMs: options.echoTimeoutMs });
+    const check = checkRun(records, {
+      windowMs: options.windowMs,
+      echoTimeoutMs: options.echoTimeoutMs,
+      crossWindowMs: options.crossWindowMs,
+    });
     if (stalledAt !== undefined) {
       check.violations.push({
         kind: 'run-stalled',
@@ -460,6 +632,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       servers: serverStats,
       records,
       faults,
+      drainsMs,
       durationMs: performance.now() - started,
       loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
       machine: { cores: os.cpus().length, node: process.version, platform: `${os.type()} ${os.release()}`, cpu },

@@ -2,7 +2,8 @@
  * The server under test, as its own process (so the run can kill it with SIGKILL and start a new
  * one, with a new epoch, on the same port): the SDK with one MQTT bridge per chaos device, on a
  * plain `node:http` server on 127.0.0.1. Talks to the run over IPC: `ready` when every bridge is
- * online; answers `stats`; obeys `close`.
+ * online; answers `stats`; obeys `close` — and SIGTERM, by draining first (the cross-process run's
+ * rolling restarts); with `healthPath`, answers the balancer's health check.
  *
  * Started by `server-process.ts` as `node --import tsx server-child.ts '<config JSON>'`.
  * @module
@@ -10,7 +11,7 @@
 import { whenOnline } from '@live-device-form/testkit';
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { type Logger, createLiveDeviceServer, createMqttBridge } from '@live-device-form/server';
+import { type Logger, createLiveDeviceServer, createMqttBridge, healthHandler } from '@live-device-form/server';
 import { chaosDevice } from './chaos-device.js';
 
 /** What the run tells a server process. */
@@ -31,6 +32,18 @@ export interface ServerChildConfig {
   maxReconnectPeriodMs: number;
   /** MQTT keepalive in seconds (a black-holed broker link is noticed within about 1.5× this). */
   keepalive: number;
+  /**
+   * The cross-process run's name of this process life (`L4`): the bridges' MQTT client ids are
+   * `ldf-chaos-<life>-<device>`, so the gate's records say which life published what. Defaults to
+   * none (the SDK's random client ids).
+   */
+  life?: string;
+  /** MQTT protocol version of the bridges: `5` (own writes told by a user property) or `4` (3.1.1). Defaults to `4`. */
+  mqttVersion?: 4 | 5;
+  /** Broker user name of the bridges (the run's Mosquitto ACL may single them out). Defaults to none. */
+  username?: string;
+  /** Answer `GET <healthPath>` with the SDK's `healthHandler` (200 ready, 503 starting or draining). Defaults to none (404). */
+  healthPath?: string;
 }
 
 /** The child's messages. */
@@ -79,6 +92,9 @@ const send = (message: ServerChildMessage): void => {
 const bridges = config.devices.map((id) =>
   createMqttBridge(chaosDevice(id), {
     url: config.brokerUrl,
+    ...(config.life === undefined ? {} : { clientId: `ldf-chaos-${config.life}-${id}` }),
+    ...(config.mqttVersion === 5 ? { mqtt: { protocolVersion: 5 as const } } : {}),
+    ...(config.username === undefined ? {} : { username: config.username }),
     logger,
     reconnectPeriodMs: config.reconnectPeriodMs,
     maxReconnectPeriodMs: config.maxReconnectPeriodMs,
@@ -97,7 +113,11 @@ const live = createLiveDeviceServer({
 });
 if (config.unsafe) live.setProtection({ guardMs: 0, checkRevisions: false });
 
-const server = http.createServer((_req, res) => res.writeHead(404).end());
+const health = healthHandler(live);
+const server = http.createServer((req, res) => {
+  if (config.healthPath !== undefined && req.url === config.healthPath) health(req, res);
+  else res.writeHead(404).end();
+});
 live.attach(server);
 
 async function main(): Promise<void> {
@@ -129,19 +149,28 @@ process.on('message', (raw: unknown) => {
       break;
     }
     case 'close':
-      void (async () => {
-        await live.close();
-        await Promise.all(bridges.map((b) => b.close()));
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        send({ type: 'closed' });
-        process.exit(0);
-      })();
+      void shutdown();
       break;
     default:
       break;
   }
 });
+
+let closing: Promise<void> | undefined;
+/** Drains (docs/protocol.md, *Shutdown and drain*: health 503, upgrades 503, writes in flight acked, then 1001) and exits. */
+function shutdown(): Promise<void> {
+  closing ??= (async () => {
+    await live.close();
+    await Promise.all(bridges.map((b) => b.close()));
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    send({ type: 'closed' });
+    process.exit(0);
+  })();
+  return closing;
+}
+// A rolling restart's SIGTERM drains, as the CLI does.
+process.on('SIGTERM', () => void shutdown());
 process.on('disconnect', () => process.exit(0));
 
 main().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 /**
  * The run's handle on a server process (`server-child.ts`): start it, wait until it is ready, ask
- * for its stats, close it, or kill it with SIGKILL.
+ * for its stats, close it, terminate it with SIGTERM (it drains), or kill it with SIGKILL.
  * @module
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -91,6 +91,20 @@ export class ServerProcess {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
     await this.exited;
     clearTimeout(timer);
+  }
+
+  /**
+   * Sends SIGTERM (the process drains: health 503, writes in flight acked, sessions closed 1001)
+   * and waits for it to exit; SIGKILL after `timeoutMs`. Resolves with the drain's length, ms.
+   */
+  async terminate(timeoutMs = 15_000): Promise<number> {
+    const started = performance.now();
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return 0;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+    return performance.now() - started;
   }
 
   /** Kills the process with SIGKILL (nothing flushed, no close frames) and waits for it to exit. */

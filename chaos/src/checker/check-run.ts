@@ -9,6 +9,7 @@ import { readBroker } from './broker-side.js';
 import { initialCounts, readConnections, readEpochs } from './connections.js';
 import { updateLatency } from './latency.js';
 import { matchPublishes, publishedWrites, readGate } from './matching.js';
+import { judgeCrossProcess } from './cross-process.js';
 import { judgeOldEpochWrites } from './old-epoch.js';
 import { judgePublishes } from './publishes.js';
 import { checkTold } from './told.js';
@@ -56,6 +57,20 @@ export function checkRun(records: RunRecords, config: CheckerConfig): CheckResul
     causedBy,
     pages,
     showings,
+    counts,
+    violate,
+    nearMisses,
+  });
+
+  // Writes across server processes (the cross-process run; nothing to judge with one process).
+  judgeCrossProcess({
+    windowMs: config.crossWindowMs ?? config.windowMs,
+    actions: broker.actions,
+    sets,
+    connections: records.connections,
+    epochs,
+    sdkLink: records.sdkLink,
+    sentVia,
     counts,
     violate,
     nearMisses,

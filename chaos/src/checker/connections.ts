@@ -79,6 +79,7 @@ export function initialCounts(records: RunRecords, broker: BrokerSide, epochs: E
     oldEpochSets: { sets: 0, claimingCurrentEpoch: 0, repeatedRevision: 0, outcomes: {} },
     restartReplaySets: { sets: 0, claimingCurrentEpoch: 0, repeatedRevision: 0, outcomes: {} },
     errorsFromServer: {},
+    crossProcess: { judged: 0, nearMisses: 0, caught: 0 },
     updateLatency: { n: 0, p50: 0, p99: 0, max: 0 },
   };
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { GROUPS } from '../chaos-device.js';
-import type { SdkLinkRecords } from '../records.js';
+import type { SdkConnection, SdkLinkRecords } from '../records.js';
 import type { Action, SetRec, Violate } from './types.js';
 import { round } from './util.js';
 
@@ -13,7 +13,7 @@ import { round } from './util.js';
  * with `report` (the default), a publish that did not come through the gate is a checker anomaly.
  * `undefined` when the run recorded no gate.
  */
-export type SentVia = (a: Action, report?: boolean) => { openedAt: number } | undefined;
+export type SentVia = (a: Action, report?: boolean) => SdkConnection | undefined;
 
 /** Indexes the gate's records (`undefined` in hand-made records: the checker then judges late publishes by time). */
 export function readGate(sdkLink: SdkLinkRecords | undefined, violate: Violate): SentVia {

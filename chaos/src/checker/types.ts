@@ -18,11 +18,17 @@ export interface CheckerConfig {
   resyncDeadlineMs?: number;
   /** A publish this long after its set reached the server was held back: a violation, ms. Defaults to `5000`. */
   lateMs?: number;
+  /**
+   * The cross-process window (`checker/cross-process.ts`): one broker round trip plus the receiving
+   * process's scheduling, ms. Defaults to `windowMs`.
+   */
+  crossWindowMs?: number;
 }
 
 export type ViolationKind =
   | 'stale-write'
   | 'stale-composite'
+  | 'stale-cross-process'
   | 'unpublished-composite'
   | 'missing-ack'
   | 'duplicate-ack'
@@ -55,7 +61,7 @@ export interface Violation {
 
 /** An in-flight race, reported separately from violations. */
 export interface NearMiss {
-  kind: 'stale-write' | 'stale-composite' | 'published-offline' | 'published-after-session';
+  kind: 'stale-write' | 'stale-composite' | 'stale-cross-process' | 'published-offline' | 'published-after-session';
   /** How long before the publish the offending change reached the broker (negative: after the set reached the server). */
   lagMs: number;
   /** Whether the change reached the broker after the set reached the server (the decision could not know it). */
@@ -93,6 +99,12 @@ export interface CheckCounts {
   restartReplaySets: OldEpochCounts;
   /** `error` frames the server sent, by their code. */
   errorsFromServer: Record<string, number>;
+  /**
+   * Writes across server processes (`checker/cross-process.ts`): published sets judged (their
+   * process's broker connection known to be subscribed), near-misses inside the window, and sets
+   * refused `stale` that another process's delivered write made stale (races the SDK caught).
+   */
+  crossProcess: { judged: number; nearMisses: number; caught: number };
   /** Broker status change → first `update` frame with that value on any connection, ms. */
   updateLatency: { n: number; p50: number; p99: number; max: number };
 }
