@@ -90,6 +90,12 @@ export class Backends implements ClientProxy {
     return best?.proxy;
   }
 
+  /** Which server process (0-based) holds the client's newest open connection; `undefined` if none is open. */
+  backendOf(client: string): number | undefined {
+    const holder = this.#holder(client);
+    return holder === undefined ? undefined : this.proxies.indexOf(holder);
+  }
+
   cut(client: string, lingerMs: number, n?: number): boolean {
     return this.#holder(client, n)?.cut(client, lingerMs, n) ?? false;
   }

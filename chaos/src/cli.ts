@@ -42,6 +42,7 @@ Randomized reconnect chaos against the live-device-form server SDK, with an inde
   --mqtt-version V       the processes' bridges speak MQTT 4 (3.1.1) or 5 [${CHAOS_DEFAULTS.mqttVersion}]
   --echo-delay-max-ms MS longest delay before a device echoes a write [${CHAOS_DEFAULTS.echoDelayMaxMs}]
   --cross-window-ms MS   the checker's cross-process window (one broker round trip) [${CHAOS_DEFAULTS.crossWindowMs}]
+  --duel-pairs K         pairs of pages on two processes writing one field from the same revision [${CHAOS_DEFAULTS.duelPairs}]
   --withhold-actions     a Mosquitto ACL withholds the action topics from the processes: must end with
                          stale-cross-process violations
 
@@ -84,6 +85,7 @@ async function main(): Promise<number> {
       'echo-delay-max-ms': { type: 'string' },
       'cross-window-ms': { type: 'string' },
       'withhold-actions': { type: 'boolean' },
+      'duel-pairs': { type: 'string' },
       dump: { type: 'string' },
       'fuzz-only': { type: 'boolean' },
       help: { type: 'boolean' },
@@ -132,6 +134,7 @@ async function main(): Promise<number> {
     echoDelayMaxMs: int('echo-delay-max-ms', values['echo-delay-max-ms'], d.echoDelayMaxMs),
     crossWindowMs: int('cross-window-ms', values['cross-window-ms'], d.crossWindowMs),
     withholdActions: values['withhold-actions'] === true,
+    duelPairs: int('duel-pairs', values['duel-pairs'], d.duelPairs),
     deviceEpisodes: !values['no-device-episodes'],
     unsafe: values.unsafe === true,
     unsafeEpochs: values['unsafe-epochs'] === true,

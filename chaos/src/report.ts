@@ -77,6 +77,7 @@ export function rerunFlags(o: ChaosResult['options']): string {
   if (o.echoDelayMaxMs !== d.echoDelayMaxMs) flags.push(`--echo-delay-max-ms ${o.echoDelayMaxMs}`);
   if (o.crossWindowMs !== d.crossWindowMs) flags.push(`--cross-window-ms ${o.crossWindowMs}`);
   if (o.withholdActions) flags.push('--withhold-actions');
+  if (o.duelPairs !== d.duelPairs) flags.push(`--duel-pairs ${o.duelPairs}`);
   return flags.join(' ');
 }
 
@@ -129,6 +130,16 @@ export function formatReport(r: ChaosResult): string {
       : []),
     ...(o.processes > 1
       ? [
+          ...(r.duels
+            ? [
+                `duels: ${n(r.duels.duels)} (${n(r.duels.acrossProcesses)} across processes; their second write, from the revision before the first: ${
+                  Object.entries(r.duels.second)
+                    .sort((a, b) => b[1] - a[1])
+                    .map(([how, k]) => `${how} ${n(k)}`)
+                    .join(' · ') || '-'
+                })`,
+              ]
+            : []),
           `across processes (window ${o.crossWindowMs} ms): ${n(c.crossProcess.judged)} published sets judged · ${n(c.crossProcess.caught)} refused stale after another process's write · ${n(c.crossProcess.nearMisses)} inside the window (lag ${crossLags(r.check.nearMisses)})`,
         ]
       : []),

@@ -25,6 +25,7 @@ import { FIELDS, REPLAY_PAGE_INDEX_BASE, deviceIds } from './chaos-device.js';
 import { type CheckResult, checkRun } from './checker.js';
 import { type ClientStats, HostileClient, TrialBudget, newClientStats } from './client.js';
 import { type DeviceCounts, startDeviceSimulator } from './device-sim.js';
+import { type DuelStats, DuelPages } from './duel-pages.js';
 import { startObserver } from './observer.js';
 import { Rng } from './prng.js';
 import { type ChaosProxy, startChaosProxy } from './proxy.js';
@@ -105,6 +106,12 @@ export interface ChaosOptions {
   withholdActions: boolean;
   /** The checker's cross-process window (one broker round trip and the receiving process's scheduling), ms. Defaults to `100`. */
   crossWindowMs: number;
+  /**
+   * Pairs of duelling pages (`duel-pages.ts`): two pages on two processes write one field from the
+   * same revision, the second after the first's ack and a random pause. Needs `processes` > 1.
+   * Defaults to `0`.
+   */
+  duelPairs: number;
   /** Prints progress lines. Defaults to none. */
   log?: (line: string) => void;
 }
@@ -133,6 +140,7 @@ export const CHAOS_DEFAULTS: Readonly<Omit<ChaosOptions, 'log'>> = Object.freeze
   mqttVersion: 4,
   withholdActions: false,
   crossWindowMs: 100,
+  duelPairs: 0,
 });
 
 /**
@@ -152,6 +160,7 @@ export function crossProcessPreset(trials: number): Partial<ChaosOptions> {
     brokerRestarts: per1000,
     browsers: 2,
     echoDelayMaxMs: 200,
+    duelPairs: 4,
   };
 }
 
@@ -183,6 +192,8 @@ export interface ChaosResult {
   };
   /** Each rolling restart's SIGTERM → exit time per process (its drain), ms. */
   drainsMs: number[];
+  /** What the duelling pages did (cross-process runs with `duelPairs`). */
+  duels?: DuelStats;
   durationMs: number;
   /** Event-loop delay of the orchestrating process (proxy, clients, checker's subscription), ms. */
   loopDelay: { p50: number; p99: number; max: number };
@@ -221,8 +232,8 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
   if (cross && options.broker !== 'mosquitto') {
     throw new TypeError('"processes" > 1 needs "broker": "mosquitto" (the processes share one real broker)');
   }
-  if ((options.rollingRestarts > 0 || options.withholdActions) && !cross) {
-    throw new TypeError('"rollingRestarts" and "withholdActions" need "processes" > 1');
+  if ((options.rollingRestarts > 0 || options.withholdActions || options.duelPairs > 0) && !cross) {
+    throw new TypeError('"rollingRestarts", "withholdActions" and "duelPairs" need "processes" > 1');
   }
   if (options.unsafeEpochs && cross) {
     throw new TypeError('"unsafeEpochs" is for one process (firstRevision 0 would repeat revisions across processes)');
@@ -389,6 +400,20 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       closers.push(() => pages.close());
       await pages.open();
     }
+    let duels: DuelPages | undefined;
+    if (backends && options.duelPairs > 0) {
+      const b = backends;
+      const d = new DuelPages({
+        proxy: b,
+        backendOf: (c) => b.backendOf(c),
+        devices: ids,
+        pairs: options.duelPairs,
+        rng: rng.fork('duels'),
+        settleMs: Math.max(600, options.echoDelayMaxMs * 3),
+      });
+      duels = d;
+      closers.push(async () => d.close());
+    }
     const clients = Array.from(
       { length: options.clients },
       (_, i) => new HostileClient(i, ids[i % ids.length] as string, rng.fork(`client:${i}`), env),
@@ -409,14 +434,18 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     // ------------------------------------------------------------ faults, at fixed points of progress
     type FaultKind = 'link' | 'server' | 'broker' | 'rolling';
     const schedule: { at: number; kind: FaultKind }[] = [];
+    // Across processes the faults take seconds each (a rolling restart starts three processes):
+    // they are spread over the first 60% of the trials, so that all of them happen during the run.
+    const span = cross ? 0.6 : 1;
     const spread = (k: number, kind: FaultKind, offset: number): void => {
       for (let i = 0; i < k; i++)
-        schedule.push({ at: Math.floor((options.trials * (i + 1 - offset)) / (k + 1)), kind });
+        schedule.push({ at: Math.floor((options.trials * span * (i + 1 - offset)) / (k + 1)), kind });
     };
     spread(options.linkFaults, 'link', 0);
     spread(options.serverRestarts, 'server', 0.33);
     spread(options.brokerRestarts, 'broker', 0.66);
-    spread(options.rollingRestarts, 'rolling', 0.5);
+    // After the other faults of its round: the longest fault, it would otherwise hold them back.
+    spread(options.rollingRestarts, 'rolling', -0.5);
     schedule.sort((x, y) => x.at - y.at);
     const faultRng = rng.fork('faults');
 
@@ -495,6 +524,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     const rollingRestart = async (): Promise<void> => {
       const b = backends as Backends;
       faults.rollingRestarts++;
+      const rollStart = performance.now();
       for (const [i, slot] of slots.entries()) {
         const name = b.serverName(i);
         await b.haproxy.setState(name, AdminState.Drain);
@@ -506,7 +536,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
         await b.haproxy.waitForState(name, ServerStatus.Up, 15_000);
       }
       log(
-        `  fault: rolling restart of ${slots.length} processes (SIGTERM → drain), drains ${drainsMs.slice(-slots.length).join(', ')} ms`,
+        `  fault: rolling restart of ${slots.length} processes (SIGTERM → drain) in ${Math.round(performance.now() - rollStart)} ms, drains ${drainsMs.slice(-slots.length).join(', ')} ms`,
       );
     };
 
@@ -569,6 +599,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     }, 1000);
     watchdog.unref();
 
+    const duelLoop = duels ? duels.run(() => stopping) : Promise.resolve();
     const browserLoop = fleet ? fleet.run(budget, stats, () => stopping, proxy, devices) : Promise.resolve();
     await Promise.all(clients.map((c) => c.run()));
     stopping = true;
@@ -576,7 +607,8 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
     clearInterval(progress);
     clearInterval(watchdog);
     await browserLoop;
-    await Promise.all([faultLoop, episodeLoop]);
+    await Promise.all([faultLoop, episodeLoop, duelLoop]);
+    duels?.close();
     // Every device back and reporting before the end, so its pages can be held to "resync after return".
     await devices.settled();
 
@@ -633,6 +665,7 @@ export async function runChaos(input: Partial<ChaosOptions> = {}): Promise<Chaos
       records,
       faults,
       drainsMs,
+      ...(duels ? { duels: duels.stats } : {}),
       durationMs: performance.now() - started,
       loopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
       machine: { cores: os.cpus().length, node: process.version, platform: `${os.type()} ${os.release()}`, cpu },
