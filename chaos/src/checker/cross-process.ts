@@ -86,11 +86,32 @@ export function judgeCrossProcess(ctx: CrossProcessContext): void {
   const tally = counts.crossProcess;
   if (!ctx.sdkLink) return;
   const first = firstShowings(ctx.connections, ctx.epochs);
-  /** The gate connection an action went out on, with its process life. */
+  /** The gate connection an action went out on (the latest PUBLISH of its topic and payload before it), with its process life. */
   const via = (a: Action): { conn: SdkConnection; life: number } | undefined => {
     const conn = ctx.sentVia(a, false);
     const life = lifeOfClientId(conn?.clientId);
     return conn && life !== undefined ? { conn, life } : undefined;
+  };
+  // Two sets may write one value (a hostile client re-submits a value another client wrote) and two
+  // processes publish the same payload; the publish matched to a set may then be the other one. A
+  // set's own PUBLISH is the first of its topic and payload its process life sent after the set
+  // reached it.
+  const gateConn = new Map(ctx.sdkLink.connections.map((c) => [c.id, c]));
+  const byPayload = new Map<string, { t: number; conn: SdkConnection }[]>();
+  for (const p of ctx.sdkLink.publishes) {
+    const conn = gateConn.get(p.conn);
+    if (!conn) continue;
+    const key = `${p.topic}\u0000${p.payload}`;
+    const list = byPayload.get(key) ?? [];
+    list.push({ t: p.t, conn });
+    byPayload.set(key, list);
+  }
+  /** The gate connection of process life `life` that carried `a`'s topic and payload first after `since`. */
+  const viaLife = (a: Action, life: number, since: number): SdkConnection | undefined => {
+    let found: { t: number; conn: SdkConnection } | undefined;
+    for (const p of byPayload.get(`ldf-chaos/${a.device}/set/${a.group}\u0000${a.payload}`) ?? [])
+      if (p.t >= since && lifeOfClientId(p.conn.clientId) === life && (!found || p.t < found.t)) found = p;
+    return found?.conn;
   };
   const foreign = new Map<string, { a: Action; life: number }[]>(); // device → actions with their life
   for (const a of ctx.actions) {
@@ -111,19 +132,12 @@ export function judgeCrossProcess(ctx: CrossProcessContext): void {
     // For a published set: the connection it went out on must have been subscribed before `A`.
     let subscribedAt: number | undefined;
     if (published) {
-      const v = via(s.publish as Action);
-      if (!v) continue;
-      if (v.life !== life) {
-        violate({
-          kind: 'checker-anomaly',
-          message: `set ${s.id} of ${s.client} reached process life ${life} but was published by life ${v.life}`,
-          t: s.t,
-          client: s.client,
-          conn: s.conn.id,
-        });
-        continue;
-      }
-      subscribedAt = v.conn.subscribedAt;
+      const publish = s.publish as Action;
+      if (!via(publish)) continue; // not a run that names process lives
+      // None: the publish matched to it was another set's of the same value, and this one was not published.
+      const conn = viaLife(publish, life, s.t);
+      if (!conn) continue;
+      subscribedAt = conn.subscribedAt;
       if (subscribedAt === undefined) continue;
       tally.judged++;
     }
