@@ -7,7 +7,7 @@
  *
  * Beside it, on a port of its own, the **bare relay** (figure 5's fair baseline): a plain `ws`
  * server that takes the same `set` frame, JSON-parses it, publishes `brightness <value>` to the
- * same action topic at QoS 1 with its own mqtt.js client, awaits the PUBACK and answers an `ack` —
+ * action topic of a device of its own (the same bytes) at QoS 1 with its own mqtt.js client, awaits the PUBACK and answers an `ack` —
  * no checks, no store, no revisions. It answers the `hello` with a minimal resync, so the same
  * protocol client drives both. Same process, same broker, the same three loopback hops as the SDK.
  * @module
@@ -59,7 +59,13 @@ await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve))
 
 // ---------------------------------------------------------------- the bare relay
 
-const ACTION_TOPIC = 'cy-vp4/videoproc/action/set/brightness';
+/**
+ * The relay's action topic: the SDK's, with a device id of the same length. Not the SDK's own: the
+ * SDK's bridge also follows its action topics, and a write there that it did not make is a write
+ * from elsewhere (docs/protocol.md, *Several server processes*), which would make its next `set`
+ * stale.
+ */
+const ACTION_TOPIC = 'cy-vp4/relayproc/action/set/brightness';
 const relayMqtt = mqttConnect(broker.url, { clientId: 'bench-relay', reconnectPeriod: 0 });
 await new Promise<void>((resolve, reject) => {
   relayMqtt.once('connect', () => resolve());

@@ -3,7 +3,7 @@
  * QoS 1 PUBLISH → broker PUBACK → `ack` back to the client. Baseline: a bare relay
  * (`write-proc.ts`) that makes the same three loopback hops without any check — the same `set`
  * frame, JSON-parsed, published at QoS 1 with mqtt.js, PUBACK, `ack`. Second reference: a bare
- * mqtt.js client publishing the same bytes (`brightness X` on the same action topic) at QoS 1 to
+ * mqtt.js client publishing the same bytes (`brightness X` on an action topic of the same length) at QoS 1 to
  * the same broker and waiting for the PUBACK (one hop). SDK, relay and broker share a child
  * process; the clients run in the driver.
  *
@@ -20,7 +20,11 @@ import { median, round, summarize } from '@live-device-form/testkit';
 import { withTimeout } from '../util.js';
 import { type ProfileWindow, childProfile, formatSummary } from '../profile-summary.js';
 
-const ACTION_TOPIC = 'cy-vp4/videoproc/action/set/brightness';
+/**
+ * The bare publish's topic: the SDK's action topic with a device id of the same length, so the
+ * SDK does not take it for a write from elsewhere (docs/protocol.md, *Several server processes*).
+ */
+const ACTION_TOPIC = 'cy-vp4/publsproc/action/set/brightness';
 
 /** A protocol client that writes `brightness` and resolves each write at its ack. */
 export class Writer {
@@ -190,7 +194,7 @@ export async function writePath(ctx: BenchContext): Promise<FigureOutput> {
         ...latencyFields(lat('ldf'), lat('relay')),
         target: `p50 ≤ ${WRITE_TARGETS.latencyP50} × the bare relay`,
         met: ctx.smoke ? null : latencyMet,
-        notes: `baseline: a bare relay (plain ws server: JSON.parse the set, mqtt.js QoS 1 publish of the same payload to the same topic, PUBACK, ack; no checks), the same three loopback hops; ${where}`,
+        notes: `baseline: a bare relay (plain ws server: JSON.parse the set, mqtt.js QoS 1 publish of the same payload to a topic of the same length, PUBACK, ack; no checks), the same three loopback hops; ${where}`,
       },
       {
         id: 'write-path/throughput',
