@@ -59,11 +59,47 @@ describe('fan-out: coalescing', () => {
     for (let i = 1; i <= 1000; i++) fanout.change('h', i, i);
     fanout.change('v', 5, 1001);
     fanout.change('h', 7, 1002);
-    expect(a.seen).toEqual([]); // nothing goes out in the status's own turn
+    // The first went at once (the leading edge); the rest wait for the next turn's round.
+    expect(a.seen).toEqual(['h=1@1']);
+    expect(fanout.state).toBe(IngressState.Behind);
     expect(drain()).toBe(1);
-    expect(a.seen).toEqual(['v=5@1001', 'h=7@1002']);
+    expect(a.seen).toEqual(['h=1@1', 'v=5@1001', 'h=7@1002']);
     expect(b.seen).toEqual(a.seen);
     expect(fanout.state).toBe(IngressState.CaughtUp);
+  });
+
+  it('leading edge: an idle fan-out sends a change at once, and counts as busy until the next turn', () => {
+    const { fanout, deferred, drain } = setup();
+    const a = member('a');
+    fanout.join(a);
+    fanout.change('h', 1, 1);
+    expect(a.seen).toEqual(['h=1@1']);
+    // The turn that ends the window is due; until it runs, changes wait and coalesce.
+    expect(deferred).toHaveLength(1);
+    fanout.change('h', 2, 2);
+    fanout.change('h', 3, 3);
+    expect(a.seen).toEqual(['h=1@1']);
+    expect(drain()).toBe(1); // that turn carries the round of what waited
+    expect(a.seen).toEqual(['h=1@1', 'h=3@3']);
+    // A quiet turn went by: idle again, the next change goes at once.
+    fanout.change('v', 4, 4);
+    expect(a.seen).toEqual(['h=1@1', 'h=3@3', 'v=4@4']);
+    expect(drain()).toBe(1);
+    expect(fanout.state).toBe(IngressState.CaughtUp);
+  });
+
+  it('leading edge: a change while a round is still going out waits for the next round', () => {
+    const { fanout, clock, turn, drain } = setup({ sliceMs: 1 });
+    const members = Array.from({ length: 20 }, (_, i) => member(`m${i}`, () => (clock.t += 1)));
+    for (const m of members) fanout.join(m);
+    fanout.change('h', 1, 1);
+    // The first slice went out in the change's own call, 16 members; 4 wait for the next turn.
+    expect(members.filter((m) => m.seen.length > 0)).toHaveLength(16);
+    fanout.change('h', 2, 2);
+    turn();
+    expect(members.every((m) => m.seen.join() === 'h=1@1')).toBe(true);
+    drain();
+    expect(members.every((m) => m.seen.join() === 'h=1@1,h=2@2')).toBe(true);
   });
 
   it('schedules nothing without members', () => {
@@ -78,12 +114,14 @@ describe('fan-out: coalescing', () => {
     const members = Array.from({ length: 40 }, (_, i) => member(`m${i}`, () => (clock.t += 1)));
     for (const m of members) fanout.join(m);
     fanout.change('h', 1, 1);
-    expect(turn()).toBe(true);
+    // The first slice goes out at once (the leading edge), the next at the next turn.
     expect(members.filter((m) => m.seen.length > 0)).toHaveLength(16);
+    expect(turn()).toBe(true);
+    expect(members.filter((m) => m.seen.length > 0)).toHaveLength(32);
     fanout.leave(members[39]!);
     const late = member('late');
     fanout.join(late);
-    expect(drain()).toBe(2);
+    expect(drain()).toBe(1);
     expect(members.slice(0, 39).every((m) => m.seen.join() === 'h=1@1')).toBe(true);
     expect(members[39]!.seen).toEqual([]);
     expect(late.seen).toEqual([]);
@@ -118,15 +156,16 @@ describe('fan-out: lagging', () => {
     const { fanout, clock, turn, drain } = setup({ lagLimitMs: 100 });
     const a = member('a');
     fanout.join(a);
-    fanout.change('h', 1, 1);
+    fanout.change('h', 1, 1); // goes at once (the leading edge)
+    fanout.change('h', 2, 2); // waits for the next turn
     expect(fanout.state).toBe(IngressState.Behind);
     clock.t = 101; // the event loop was busy elsewhere
-    fanout.change('h', 2, 2);
+    fanout.change('h', 3, 3);
     expect(fanout.state).toBe(IngressState.Lagging);
     expect(fanout.lag()).toBe(101);
-    expect(a.seen).toEqual(['lagging']);
+    expect(a.seen).toEqual(['h=1@1', 'lagging']);
     turn();
-    expect(a.seen).toEqual(['lagging', 'h=2@2', 'caught-up']);
+    expect(a.seen).toEqual(['h=1@1', 'lagging', 'h=3@3', 'caught-up']);
     expect(fanout.state).toBe(IngressState.CaughtUp);
     expect(drain()).toBe(0);
   });
@@ -135,6 +174,8 @@ describe('fan-out: lagging', () => {
     const { fanout, clock, turn } = setup({ lagLimitMs: 100, sliceMs: 1000 });
     const a = member('a');
     fanout.join(a);
+    fanout.change('h', 0, 0); // goes at once (the leading edge)
+    a.seen.length = 0;
     fanout.change('h', 1, 1);
     clock.t = 150;
     fanout.change('h', 2, 2);

@@ -2,10 +2,16 @@
  * The fan-out of one device's changes to its sessions, coalesced (docs/protocol.md rule 11). The
  * store applies every status at once; the fan-out only remembers, per field, the latest change not
  * yet sent. Rounds hand each changed field's latest `update` (encoded once, the same bytes for
- * everyone) to every member, in slices of at most `sliceMs` with `setImmediate` between them, so
+ * everyone; see `updateFrame`) to every member, in slices of at most `sliceMs` with `setImmediate` between them, so
  * pings, acks, new connections and the broker link are served while a round runs. However fast
  * statuses come, a session gets at most one `update` per field per round: the work follows the
  * number of sessions, not the number of messages.
+ *
+ * **Leading edge.** A change that finds the fan-out idle (no round running or due, nothing waiting)
+ * starts its round at once, in the store's own call, instead of after the event loop's pending I/O:
+ * an occasional status reaches the pages without a trip through the event loop. The fan-out then
+ * counts as busy until the next turn (`setImmediate`), so every change until then waits for the round
+ * that follows and is coalesced as before: a flood costs at most one round more, the first.
  *
  * When the oldest change not yet handed to every member is older than `lagLimitMs`, the device is
  * **lagging**: members are told (`onLagging`), sets are refused `guard`, and once every change has
@@ -25,7 +31,7 @@ export interface FanoutMember {
    * A field changed; `data` is the encoded `update` frame, shared by every member, `rev` its
    * revision (a member whose resync already carried that revision may skip it).
    */
-  onChange(field: string, data: Buffer, rev: number): void;
+  onChange(field: string, data: string | Buffer, rev: number): void;
   /** The device became writable or stopped being writable. */
   onAvailability(online: boolean): void;
   /** The fan-out is more than `lagLimitMs` behind the broker. */
@@ -61,13 +67,37 @@ export interface FanoutOptions {
   defer?: (fn: () => void) => void;
 }
 
+/** One field's `update`, encoded once for every member. */
+interface Frame {
+  readonly field: string;
+  readonly data: string | Buffer;
+  readonly rev: number;
+}
+
+/** The latest change of a field not yet in a round. */
+interface Change {
+  readonly field: string;
+  readonly value: FieldValue;
+  readonly rev: number;
+}
+
 /** One round: the frames it carries, the members it hands them to, how far it got. */
 interface Round {
-  readonly frames: readonly (readonly [field: string, data: Buffer, rev: number])[];
+  readonly frames: readonly Frame[];
   readonly members: readonly FanoutMember[];
   /** When the oldest change it carries was applied. */
   readonly since: number;
   next: number;
+}
+
+/**
+ * A field's `update` frame, for `members` sockets: as bytes when several send it (encoded once, the
+ * same bytes for each), as text for one (it sends the text as it is; making bytes of it first would
+ * only add to that page's latency).
+ */
+function updateFrame(field: string, value: FieldValue, rev: number, members: number): Frame {
+  const text = encodeFrame({ type: 'update', field, value, rev });
+  return { field, data: members > 1 ? Buffer.from(text) : text, rev };
 }
 
 /** Members handed a round's frames between two looks at the clock. */
@@ -77,7 +107,7 @@ const CLOCK_EVERY = 16;
 export class Fanout {
   private readonly members = new Set<FanoutMember>();
   /** The latest change of each field not yet in a round, in the order the fields last changed. */
-  private readonly dirty = new Map<string, { value: FieldValue; rev: number }>();
+  private readonly dirty = new Map<string, Change>();
   /** When the oldest change in `dirty` was applied. */
   private dirtySince: number | undefined;
   private round: Round | undefined;
@@ -112,12 +142,23 @@ export class Fanout {
     this.members.delete(member);
   }
 
-  /** A field changed in the store: it goes out in the next round, as its latest value then. */
+  /**
+   * A field changed in the store: it goes out in the next round, as its latest value then. On an
+   * idle fan-out that round starts now (the leading edge, see the module comment).
+   */
   change(field: string, value: FieldValue, rev: number): void {
     if (this.closed || this.members.size === 0) return;
     const now = this.now();
+    if (!this.scheduled && this.round === undefined && this.dirty.size === 0) {
+      const members = [...this.members];
+      this.round = { frames: [updateFrame(field, value, rev, members.length)], members, since: now, next: 0 };
+      this.slice(now);
+      // Until the next turn the fan-out is busy: what changes meanwhile waits for that round.
+      this.schedule();
+      return;
+    }
     this.dirty.delete(field); // re-inserted at the end: the newest change goes last
-    this.dirty.set(field, { value, rev });
+    this.dirty.set(field, { field, value, rev });
     this.dirtySince ??= now;
     this.settle(now);
     this.schedule();
@@ -142,11 +183,19 @@ export class Fanout {
     this.defer(this.run);
   }
 
-  /** One slice: starts a round if none runs, hands its frames to members until the slice is used up. */
+  /** The deferred turn: the next slice. */
   private work(): void {
     this.scheduled = false;
     if (this.closed) return;
-    const start = this.now();
+    this.slice(this.now());
+  }
+
+  /**
+   * One slice: starts a round if none runs, hands its frames to members until the slice is used up.
+   * The loops index arrays rather than iterate and destructure: a device that changes now and then
+   * runs this too rarely for V8 to optimise it, and unoptimised iteration costs microseconds.
+   */
+  private slice(start: number): void {
     let round = this.round;
     if (!round) {
       if (this.dirty.size === 0) return this.settle(start);
@@ -158,7 +207,10 @@ export class Fanout {
       // Left since the round started: its socket is gone or going.
       if (this.members.has(member)) {
         try {
-          for (const [field, data, rev] of frames) member.onChange(field, data, rev);
+          for (let i = 0; i < frames.length; i++) {
+            const frame = frames[i] as Frame;
+            member.onChange(frame.field, frame.data, frame.rev);
+          }
         } catch (err) {
           // One broken session must not keep the others from their updates.
           this.options.log.error({ device: this.options.device, err }, 'session failed to take an update');
@@ -172,11 +224,11 @@ export class Fanout {
   }
 
   private startRound(now: number): Round {
-    const frames = [...this.dirty].map(
-      ([field, { value, rev }]) =>
-        [field, Buffer.from(encodeFrame({ type: 'update', field, value, rev })), rev] as const,
-    );
-    const round: Round = { frames, members: [...this.members], since: this.dirtySince ?? now, next: 0 };
+    const members = [...this.members];
+    const frames: Frame[] = [];
+    for (const { field, value, rev } of this.dirty.values())
+      frames.push(updateFrame(field, value, rev, members.length));
+    const round: Round = { frames, members, since: this.dirtySince ?? now, next: 0 };
     this.dirty.clear();
     this.dirtySince = undefined;
     this.round = round;

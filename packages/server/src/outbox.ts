@@ -50,7 +50,7 @@ export interface OutboxOwner {
 /** @internal */
 export class Outbox {
   /** Slow reader: the latest `update` of each field held back, in the order they were last changed. */
-  private readonly updates = new Map<string, Buffer>();
+  private readonly updates = new Map<string, string | Buffer>();
   /** A resync is due but the send buffer is full; it replaces every held update when it goes. */
   private resyncDue = false;
   /** When the oldest update held back now was held (`undefined` while none is). */
@@ -97,7 +97,7 @@ export class Outbox {
   }
 
   /** A field's `update`: sent at once, or held back as that field's latest while the reader is slow. */
-  update(field: string, data: Buffer): void {
+  update(field: string, data: string | Buffer): void {
     // The resync that is due will carry it.
     if (this.resyncDue) return;
     if (this.updates.size > 0 || this.ws.bufferedAmount > this.sendBufferLimit) {

@@ -297,7 +297,7 @@ export class Session implements HubMember {
 
   // ---------------------------------------------------------------- hub events
 
-  onChange(field: string, data: Buffer, rev: number): void {
+  onChange(field: string, data: string | Buffer, rev: number): void {
     // Before the resync nothing is sent (it carries the values); while offline the resync that
     // follows the return carries them too; a change the fan-out sends after a resync that carried it is old.
     if (this.state !== SessionState.Live || !this.hub?.store.online || rev <= this.resyncRev) return;

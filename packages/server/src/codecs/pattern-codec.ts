@@ -79,7 +79,8 @@ export function createPatternCodec(
     decode(payload) {
       const big = oversized(payload);
       if (big) return big;
-      const m = regex.exec(payload.toString('utf8'));
+      // `toString()` is UTF-8; without the argument it skips the encoding's lookup.
+      const m = regex.exec(payload.toString());
       if (!m) return { ok: false, message: `payload does not match the pattern ${JSON.stringify(entry.pattern)}` };
       const values: Record<string, FieldValue> = {};
       for (let i = 0; i < reads.length; i++) {
