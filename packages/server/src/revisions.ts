@@ -93,8 +93,8 @@ export class FieldRevisions {
   change(value: FieldValue, rev: number, now: number): string | undefined {
     this.expire(now);
     let echoOf: string | undefined;
-    const i = value === null ? -1 : this.pending.findIndex((p) => p.value === value);
-    const match = this.pending[i];
+    const i = this.echoed(value);
+    const match = i >= 0 ? this.pending[i] : undefined;
     if (match) {
       echoOf = match.sessionId;
       // The session's older writes to this field were superseded by this one (the device may
@@ -131,8 +131,8 @@ export class FieldRevisions {
    */
   confirm(value: FieldValue, now: number): void {
     this.expire(now);
-    const i = value === null ? -1 : this.pending.findIndex((p) => p.value === value);
-    const match = this.pending[i];
+    const i = this.echoed(value);
+    const match = i >= 0 ? this.pending[i] : undefined;
     if (!match) return;
     this.pending = this.pending.filter(
       (p, j) => p.value !== value && (j > i || (j < i && p.sessionId !== match.sessionId)),
@@ -172,6 +172,14 @@ export class FieldRevisions {
   pendingCount(now: number): number {
     this.expire(now);
     return this.pending.length;
+  }
+
+  /**
+   * Where the oldest pending write of `value` is, or `-1`. Most statuses find nothing awaiting its
+   * echo: they skip the search (and its closure), and never read `pending[-1]`, a slow named lookup.
+   */
+  private echoed(value: FieldValue): number {
+    return value === null || this.pending.length === 0 ? -1 : this.pending.findIndex((p) => p.value === value);
   }
 
   private expire(now: number): void {
