@@ -102,6 +102,27 @@ describe('fan-out: coalescing', () => {
     expect(members.every((m) => m.seen.join() === 'h=1@1,h=2@2')).toBe(true);
   });
 
+  it('leading edge: only after a quiet spell of ten times the last round, so a flood never takes it', () => {
+    const { fanout, clock, drain } = setup();
+    // Each member takes a millisecond: a round to the two takes 2 ms, the quiet spell is 20 ms.
+    const a = member('a', () => (clock.t += 1));
+    const b = member('b', () => (clock.t += 1));
+    fanout.join(a);
+    fanout.join(b);
+    fanout.change('h', 1, 1); // at t = 0, nothing before: at once
+    expect(a.seen).toEqual(['h=1@1']);
+    drain();
+    clock.t = 19; // 19 ms after the last change
+    fanout.change('h', 2, 2);
+    expect(a.seen).toEqual(['h=1@1']); // waits for the next turn, as without the leading edge
+    drain();
+    expect(a.seen).toEqual(['h=1@1', 'h=2@2']);
+    clock.t = 39; // 20 ms after the last change
+    fanout.change('h', 3, 3);
+    expect(a.seen).toEqual(['h=1@1', 'h=2@2', 'h=3@3']);
+    expect(b.seen).toEqual(a.seen);
+  });
+
   it('schedules nothing without members', () => {
     const { fanout, deferred } = setup();
     fanout.change('h', 1, 1);

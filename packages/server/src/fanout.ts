@@ -7,11 +7,14 @@
  * statuses come, a session gets at most one `update` per field per round: the work follows the
  * number of sessions, not the number of messages.
  *
- * **Leading edge.** A change that finds the fan-out idle (no round running or due, nothing waiting)
+ * **Leading edge.** A change that finds the fan-out quiet — no round running or due, nothing
+ * waiting, and no change for at least {@link QUIET_FACTOR} times as long as the last round took —
  * starts its round at once, in the store's own call, instead of after the event loop's pending I/O:
  * an occasional status reaches the pages without a trip through the event loop. The fan-out then
- * counts as busy until the next turn (`setImmediate`), so every change until then waits for the round
- * that follows and is coalesced as before: a flood costs at most one round more, the first.
+ * counts as busy until the next turn (`setImmediate`), so every change until then waits for the
+ * round that follows and is coalesced as before. A burst after a quiet spell so costs one round
+ * more (its first change alone), and the quiet spell it needs keeps that extra work to a tenth of
+ * the fan-out's time at most: a flood, whose statuses come closer together, never takes it.
  *
  * When the oldest change not yet handed to every member is older than `lagLimitMs`, the device is
  * **lagging**: members are told (`onLagging`), sets are refused `guard`, and once every change has
@@ -87,6 +90,8 @@ interface Round {
   readonly members: readonly FanoutMember[];
   /** When the oldest change it carries was applied. */
   readonly since: number;
+  /** When its first slice began. */
+  readonly started: number;
   next: number;
 }
 
@@ -100,6 +105,13 @@ function updateFrame(field: string, value: FieldValue, rev: number, members: num
   return { field, data: members > 1 ? Buffer.from(text) : text, rev };
 }
 
+/**
+ * A change goes out at once (the leading edge) only after the device was quiet for this many times
+ * as long as its last round took, so that the round more it may cost stays within a tenth of the
+ * fan-out's time.
+ */
+export const QUIET_FACTOR = 10;
+
 /** Members handed a round's frames between two looks at the clock. */
 const CLOCK_EVERY = 16;
 
@@ -110,6 +122,10 @@ export class Fanout {
   private readonly dirty = new Map<string, Change>();
   /** When the oldest change in `dirty` was applied. */
   private dirtySince: number | undefined;
+  /** When the latest change came (for the leading edge's quiet spell). */
+  private lastChange = -Infinity;
+  /** How long the last round took, first slice to last, yields included. */
+  private lastRoundMs = 0;
   private round: Round | undefined;
   private scheduled = false;
   private closed = false;
@@ -149,9 +165,17 @@ export class Fanout {
   change(field: string, value: FieldValue, rev: number): void {
     if (this.closed || this.members.size === 0) return;
     const now = this.now();
-    if (!this.scheduled && this.round === undefined && this.dirty.size === 0) {
+    const quietMs = now - this.lastChange;
+    this.lastChange = now;
+    if (
+      !this.scheduled &&
+      this.round === undefined &&
+      this.dirty.size === 0 &&
+      quietMs >= QUIET_FACTOR * this.lastRoundMs
+    ) {
       const members = [...this.members];
-      this.round = { frames: [updateFrame(field, value, rev, members.length)], members, since: now, next: 0 };
+      const frames = [updateFrame(field, value, rev, members.length)];
+      this.round = { frames, members, since: now, started: now, next: 0 };
       this.slice(now);
       // Until the next turn the fan-out is busy: what changes meanwhile waits for that round.
       this.schedule();
@@ -218,8 +242,12 @@ export class Fanout {
       }
       if (round.next % CLOCK_EVERY === 0 && this.now() - start >= this.options.sliceMs) break;
     }
-    if (round.next >= members.length) this.round = undefined;
-    this.settle(this.now());
+    const end = this.now();
+    if (round.next >= members.length) {
+      this.round = undefined;
+      this.lastRoundMs = end - round.started;
+    }
+    this.settle(end);
     if (this.round || this.dirty.size > 0) this.schedule();
   }
 
@@ -228,7 +256,7 @@ export class Fanout {
     const frames: Frame[] = [];
     for (const { field, value, rev } of this.dirty.values())
       frames.push(updateFrame(field, value, rev, members.length));
-    const round: Round = { frames, members, since: this.dirtySince ?? now, next: 0 };
+    const round: Round = { frames, members, since: this.dirtySince ?? now, started: now, next: 0 };
     this.dirty.clear();
     this.dirtySince = undefined;
     this.round = round;
