@@ -2,10 +2,10 @@
  * The fan-out of one device's changes to its sessions, coalesced (docs/protocol.md rule 11). The
  * store applies every status at once; the fan-out only remembers, per field, the latest change not
  * yet sent. Rounds hand each changed field's latest `update` (encoded once, the same bytes for
- * everyone; see `updateFrame`) to every member, in slices of at most `sliceMs` with `setImmediate` between them, so
- * pings, acks, new connections and the broker link are served while a round runs. However fast
- * statuses come, a session gets at most one `update` per field per round: the work follows the
- * number of sessions, not the number of messages.
+ * everyone; see `updateFrame`) to every member, in slices of at most `sliceMs` with `setImmediate`
+ * between them, so pings, acks, new connections and the broker link are served while a round
+ * runs. However fast statuses come, a session gets at most one `update` per field per round: the
+ * work follows the number of sessions, not the number of messages.
  *
  * **Leading edge.** A change that finds the fan-out quiet — no round running or due, nothing
  * waiting, and no change for at least {@link QUIET_FACTOR} times as long as the last round took —
@@ -159,8 +159,8 @@ export class Fanout {
   }
 
   /**
-   * A field changed in the store: it goes out in the next round, as its latest value then. On an
-   * idle fan-out that round starts now (the leading edge, see the module comment).
+   * A field changed in the store: it goes out in the next round, as its latest value then. After a
+   * quiet spell that round starts now (the leading edge, see the module comment).
    */
   change(field: string, value: FieldValue, rev: number): void {
     if (this.closed || this.members.size === 0) return;
