@@ -77,6 +77,7 @@ describe('live-device-server --help', () => {
       '--mqtt-ca <file>',
       '--mqtt-cert <file>',
       '--mqtt-key <file>',
+      '--mqtt-version <version>',
       '--broker-port <port>',
       '--broker-host <host>',
       '--broker-username <name>',

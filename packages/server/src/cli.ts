@@ -45,7 +45,12 @@ const CLI_DEFAULTS = Object.freeze({
   logLevel: 'info' as Level,
   headersTimeoutMs: 10_000,
   healthPath: '/healthz',
+  mqttVersion: '3.1.1' as MqttVersion,
 });
+
+/** The MQTT versions `--mqtt-version` takes, and the mqtt.js `protocolVersion` of each. */
+const MQTT_VERSIONS = Object.freeze({ '3.1.1': 4, '5': 5 } as const);
+type MqttVersion = keyof typeof MQTT_VERSIONS;
 
 /** A logger writing one line per entry to stderr, so stdout carries only what scripts read. */
 function stderrLogger(minLevel: Level): Logger {
@@ -120,6 +125,7 @@ interface CliOptions {
   mqttCa?: string;
   mqttCert?: string;
   mqttKey?: string;
+  mqttVersion: MqttVersion;
   brokerPort: number;
   brokerHost: string;
   brokerUsername?: string;
@@ -164,6 +170,14 @@ function program(): Command {
     .option('--mqtt-ca <file>', 'CA certificate (PEM) to trust for mqtts:// and wss://')
     .option('--mqtt-cert <file>', 'client certificate (PEM) for mutual TLS')
     .option('--mqtt-key <file>', 'client private key (PEM) for mutual TLS')
+    .addOption(
+      new Option(
+        '--mqtt-version <version>',
+        'MQTT version spoken to --mqtt: 5 tags the writes so that several server processes tell theirs apart (Mosquitto 2 speaks it)',
+      )
+        .choices(['3.1.1', '5'] satisfies MqttVersion[])
+        .default(CLI_DEFAULTS.mqttVersion),
+    )
     .addOption(
       new Option('--broker-port <port>', 'port of the embedded broker (only without --mqtt); 0 picks a free one')
         .argParser(port)
@@ -340,6 +354,9 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
       '--mqtt-username/--mqtt-password-* are for an external broker (--mqtt); the CLI logs in to its embedded broker with --broker-username/--broker-password-*',
     );
   }
+  if (usesEmbedded && opts.mqttVersion !== CLI_DEFAULTS.mqttVersion) {
+    fail(`--mqtt-version ${opts.mqttVersion} needs --mqtt: the embedded broker (aedes) speaks MQTT 3.1.1 only`);
+  }
   await warnAboutExposedSecretFiles(
     [opts.mqttPasswordFile, opts.brokerPasswordFile, opts.mqttKey, opts.tlsKey].filter((f) => f !== undefined),
     log,
@@ -374,7 +391,10 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
     if (!token) fail(`--token-env: the environment variable ${opts.tokenEnv} is empty or not set`);
   }
 
-  const bridgeOptions: MqttBridgeOptions = { logger: log };
+  const bridgeOptions: MqttBridgeOptions = {
+    logger: log,
+    mqtt: { protocolVersion: MQTT_VERSIONS[opts.mqttVersion] },
+  };
   if (opts.mqttUsername !== undefined) bridgeOptions.username = opts.mqttUsername;
   let brokerPassword: string | undefined;
   let tls: TlsPair | undefined;
