@@ -2,13 +2,18 @@
  * A scale-out deployment on loopback, all real (issue 15): a Mosquitto, the simulated video
  * processor on it, N `live-device-server` processes (the built CLI, `--mqtt` to that Mosquitto,
  * `--trust-proxy` by default) and a load balancer in front (HAProxy, or nginx), each on a free
- * 127.0.0.1 port. Pages connect to the balancer ({@link Cluster.url}). `stop()` tears it all down.
- * The CLI must be built first ({@link buildCli} in `beforeAll`).
+ * 127.0.0.1 port. The processes speak MQTT 5 to Mosquitto (`--mqtt-version 5`), so each tells its
+ * own writes on the action topics by the `ldf-origin` user property (docs/protocol.md, *Several
+ * server processes*). Pages connect to the balancer ({@link Cluster.url}). A process can be
+ * stopped (a crash, or SIGTERM: a drain) and started again on its port ({@link Cluster.start}): a
+ * rolling restart. `stop()` tears it all down. The CLI must be built first ({@link buildCli} in
+ * `beforeAll`).
  * @module
  */
 import { type CliProcess, listeningUrl, runCli } from './cli-process.js';
 import { VIDEOPROC_FILE, VP } from './devices.js';
 import { type EchoDevice, startEchoDevice } from './echo-device.js';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { type Haproxy, type HealthCheck, startHaproxy } from './haproxy.js';
 import { type ConnectOptions, TestClient } from './harness.js';
 import { type Mosquitto, startMosquitto } from './mosquitto.js';
@@ -36,6 +41,13 @@ export interface ClusterOptions {
   origins?: readonly string[];
   /** More CLI flags, after the cluster's own. Defaults to none. */
   cliArgs?: readonly string[];
+  /**
+   * Milliseconds every chunk between the processes and Mosquitto waits, each way (a fault proxy in
+   * between, {@link Cluster.mqttProxy}): a broker on another machine, so that each write is in
+   * flight (published, awaiting its PUBACK) for about twice this. The device and test clients
+   * connect to Mosquitto directly. `0`: no proxy. Defaults to `0`.
+   */
+  mqttDelayMs?: number;
 }
 
 /** Defaults of {@link ClusterOptions}. */
@@ -46,6 +58,7 @@ export const CLUSTER_DEFAULTS = Object.freeze({
   healthCheck: Object.freeze({ path: '/healthz' }) as HealthCheck,
   origins: Object.freeze(['https://panel.example']) as readonly string[],
   cliArgs: Object.freeze([]) as readonly string[],
+  mqttDelayMs: 0,
 });
 
 /** The device state retained on the broker before the processes start (what a first resync carries). */
@@ -55,6 +68,7 @@ export const CLUSTER_DEVICE_STATE = Object.freeze({ genlock: '-25 10', freeze: '
 export interface ClusterServer {
   /** Its name in the balancer's config: `s1`, `s2`, … */
   readonly name: string;
+  /** The process running now (the latest one after {@link Cluster.start}). */
   readonly cli: CliProcess;
   readonly port: number;
   /** Its own `ws://127.0.0.1:PORT/live`, past the balancer. */
@@ -62,14 +76,19 @@ export interface ClusterServer {
   /**
    * The client address of each upgrade it accepted, in order, from its log
    * (`socket open {"remote":…}`, logged at `debug`): the forwarded address with `--trust-proxy`.
+   * Every process that ran on this port counts, the earlier ones first.
    */
   remotes(): string[];
+  /** Whether its current process is running. */
+  running(): boolean;
 }
 
 /** A running cluster. */
 export interface Cluster {
   readonly mosquitto: Mosquitto;
   readonly device: EchoDevice;
+  /** The fault proxy between the processes and Mosquitto when `mqttDelayMs` > 0. */
+  readonly mqttProxy: FaultProxy | undefined;
   readonly servers: readonly ClusterServer[];
   /** Set when `balancer` is `'haproxy'`. */
   readonly haproxy: Haproxy | undefined;
@@ -85,13 +104,24 @@ export interface Cluster {
   connect(options?: ConnectOptions): Promise<TestClient>;
   /** {@link connect}, `hello` for `videoproc`, and its first resync. */
   join(options?: ConnectOptions): Promise<{ client: TestClient; resync: ResyncFrame }>;
-  /** Kills server `i` (default SIGKILL: a crash) and waits for its exit. */
-  kill(i: number, signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Signals server `i` (default SIGKILL: a crash; SIGTERM: the CLI's drain) and resolves with its
+   * exit code once it has exited (`null` when the signal killed it).
+   */
+  kill(i: number, signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Starts server `i` again, after it exited, on its port with its flags; resolves with its new
+   * process once it prints `listening on` (HAProxy marks it up after its checks pass: await
+   * `haproxy.waitForUp`). Throws while it still runs.
+   */
+  start(i: number): Promise<CliProcess>;
   /** Closes every client, stops the balancer, the processes, the device and Mosquitto. Safe to call twice. */
   stop(): Promise<void>;
 }
 
 const SOCKET_OPEN = /socket open (\{.*\})$/;
+
+const isRunning = (cli: CliProcess): boolean => cli.child.exitCode === null && cli.child.signalCode === null;
 
 /** Starts a cluster; rejects (having stopped what it started) when a part does not come up. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -119,13 +149,22 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await device.client.publishAsync(VP.freezeStatus, CLUSTER_DEVICE_STATE.freeze, { qos: 1, retain: true });
     await device.client.publishAsync(VP.online, '1', { qos: 1, retain: true });
 
+    let mqttProxy: FaultProxy | undefined;
+    if (o.mqttDelayMs > 0) {
+      const delayMs = o.mqttDelayMs;
+      const proxy = await startFaultProxy({ target: { port: mosquitto.port }, shape: () => ({ delayMs }) });
+      mqttProxy = proxy;
+      closers.push(() => proxy.close());
+    }
+
     const args = [
       '--device',
       VIDEOPROC_FILE,
       '--mqtt',
-      mosquitto.url,
-      '--port',
-      '0',
+      mqttProxy ? mqttProxy.url('mqtt') : mosquitto.url,
+      // Own writes told by their ldf-origin user property, not first in, first out.
+      '--mqtt-version',
+      '5',
       // `socket open` with the client's address is logged at debug: ClusterServer.remotes reads it.
       '--log-level',
       'debug',
@@ -133,30 +172,35 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       ...o.origins.flatMap((origin) => ['--origin', origin]),
       ...o.cliArgs,
     ];
-    const clis = Array.from({ length: o.processes }, () => runCli(args));
-    for (const cli of clis) {
+    /** Every process each server has run, the current one last. */
+    const generations: CliProcess[][] = [];
+    const launch = (i: number, port: number): CliProcess => {
+      const cli = runCli([...args, '--port', String(port)]);
+      (generations[i] ??= []).push(cli);
       closers.push(async () => {
-        if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
+        if (isRunning(cli)) cli.child.kill('SIGKILL');
         await cli.exited;
       });
-    }
+      return cli;
+    };
+    const clis = Array.from({ length: o.processes }, (_x, i) => launch(i, 0));
     const urls = await Promise.all(clis.map((cli) => listeningUrl(cli)));
-    const servers: ClusterServer[] = clis.map((cli, i) => {
-      const url = urls[i] as string;
-      return {
-        name: `s${i + 1}`,
-        cli,
-        port: Number(new URL(url).port),
-        url,
-        remotes: () =>
-          cli
-            .stderr()
-            .split('\n')
-            .map((l) => SOCKET_OPEN.exec(l)?.[1])
-            .filter((j): j is string => j !== undefined)
-            .map((j) => String((JSON.parse(j) as { remote?: unknown }).remote)),
-      };
-    });
+    const current = (i: number): CliProcess => generations[i]?.at(-1) as CliProcess;
+    const servers: ClusterServer[] = urls.map((url, i) => ({
+      name: `s${i + 1}`,
+      get cli() {
+        return current(i);
+      },
+      port: Number(new URL(url).port),
+      url,
+      remotes: () =>
+        (generations[i] ?? [])
+          .flatMap((cli) => cli.stderr().split('\n'))
+          .map((l) => SOCKET_OPEN.exec(l)?.[1])
+          .filter((j): j is string => j !== undefined)
+          .map((j) => String((JSON.parse(j) as { remote?: unknown }).remote)),
+      running: () => isRunning(current(i)),
+    }));
     const backends = servers.map((s) => ({ port: s.port }));
 
     let haproxy: Haproxy | undefined;
@@ -179,9 +223,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       clients.add(client);
       return client;
     };
+    const server = (i: number, what: string): ClusterServer => {
+      const found = servers[i];
+      if (!found) throw new TypeError(`${what}: no server ${i} (0 to ${servers.length - 1})`);
+      return found;
+    };
     return {
       mosquitto,
       device,
+      mqttProxy,
       servers,
       haproxy,
       nginx,
@@ -196,11 +246,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         return { client, resync };
       },
       async kill(i, signal = 'SIGKILL') {
-        const server = servers[i];
-        if (!server) throw new TypeError(`kill: no server ${i} (0 to ${servers.length - 1})`);
-        if (server.cli.child.exitCode !== null || server.cli.child.signalCode !== null) return;
-        server.cli.child.kill(signal);
-        await server.cli.exited;
+        const { cli } = server(i, 'kill');
+        if (isRunning(cli)) cli.child.kill(signal);
+        return cli.exited;
+      },
+      async start(i) {
+        const s = server(i, 'start');
+        if (s.running()) throw new Error(`start: ${s.name} is still running; kill it first`);
+        await s.cli.exited;
+        const cli = launch(i, s.port);
+        await listeningUrl(cli);
+        return cli;
       },
       stop,
     };

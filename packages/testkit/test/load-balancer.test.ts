@@ -10,7 +10,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Cluster,
   type ClusterOptions,
-  type HealthCheck,
   type TestClient,
   VP,
   buildCli,
@@ -25,16 +24,10 @@ import {
 // The root build, incremental: a no-op when dist is current.
 beforeAll(buildCli, 120_000);
 
-/**
- * HAProxy's health check in these tests: a TCP connect, until the CLI answers `GET /healthz`
- * (issue 15, drain-health); then this becomes `{ path: '/healthz' }`, the harness's default.
- */
-const HEALTH_CHECK: HealthCheck = 'tcp';
-
 const clusters: Cluster[] = [];
 
 async function cluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const c = await startCluster({ healthCheck: HEALTH_CHECK, ...options });
+  const c = await startCluster(options);
   clusters.push(c);
   return c;
 }
@@ -74,6 +67,16 @@ describe('three processes behind HAProxy (round robin, no stickiness, --trust-pr
   }, 60_000);
   afterAll(stopClusters);
 
+  it("checks the processes' GET /healthz (HTTP 200), not a bare TCP connect", async () => {
+    expect(c.balancerConfig).toContain('option httpchk GET /healthz');
+    const stats = (await c.haproxy?.stats()) ?? [];
+    expect(stats.map((s) => [s.name, s.state, s.checkStatus])).toEqual([
+      ['s1', 'UP', 'L7OK'],
+      ['s2', 'UP', 'L7OK'],
+      ['s3', 'UP', 'L7OK'],
+    ]);
+  });
+
   it('gives clients through the balancer resyncs, and their writes reach the device, are acked, and reach the clients on the other processes', async () => {
     const before = opens(c);
     const pages = [await c.join(), await c.join(), await c.join()];
@@ -88,9 +91,11 @@ describe('three processes behind HAProxy (round robin, no stickiness, --trust-pr
       status: 'accepted',
     });
     await until(() => c.device.received.some((m) => m.topic === VP.freezeSet && m.payload === 'freeze 1'), 5000);
-    // The device's echo reaches every process through the broker, so every page sees the change.
+    // The device's echo reaches every process through the broker, so every page sees the change
+    // (after an update with the new revision and the old value: the write, seen on the action
+    // topic, is a write from elsewhere to the other processes; docs/protocol.md).
     for (const { client } of [b, d]) {
-      const update = await client.next((f) => f.type === 'update' && f.field === 'freeze', 5000);
+      const update = await client.next((f) => f.type === 'update' && f.field === 'freeze' && f.value === true, 5000);
       expect(update).toMatchObject({ value: true });
     }
     // And a page on another process writes on top of it.
@@ -195,9 +200,9 @@ describe('three processes behind nginx', () => {
     });
     await until(() => c.device.received.some((m) => m.topic === VP.freezeSet && m.payload === 'freeze 1'), 5000);
     const other = pages[1] as (typeof pages)[0];
-    expect(await other.client.next((f) => f.type === 'update' && f.field === 'freeze', 5000)).toMatchObject({
-      value: true,
-    });
+    expect(
+      await other.client.next((f) => f.type === 'update' && f.field === 'freeze' && f.value === true, 5000),
+    ).toMatchObject({ value: true });
 
     // A page served through nginx: its origin is nginx's, and nginx forwards the Host with its port.
     expect((await c.join({ origin: c.origin })).resync.device).toBe('online');
