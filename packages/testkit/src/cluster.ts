@@ -14,7 +14,7 @@ import { type CliProcess, listeningUrl, runCli } from './cli-process.js';
 import { VIDEOPROC_FILE, VP } from './devices.js';
 import { type EchoDevice, startEchoDevice } from './echo-device.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
-import { type Haproxy, type HealthCheck, startHaproxy } from './haproxy.js';
+import { type Haproxy, type HaproxyOptions, type HealthCheck, startHaproxy } from './haproxy.js';
 import { type ConnectOptions, TestClient } from './harness.js';
 import { type Mosquitto, startMosquitto } from './mosquitto.js';
 import { type Nginx, startNginx } from './nginx.js';
@@ -48,6 +48,8 @@ export interface ClusterOptions {
    * connect to Mosquitto directly. `0`: no proxy. Defaults to `0`.
    */
   mqttDelayMs?: number;
+  /** HAProxy's L7 retries of a 503 ({@link HaproxyOptions.retryOn503}). Defaults to `true`. */
+  retryOn503?: boolean;
 }
 
 /** Defaults of {@link ClusterOptions}. */
@@ -59,6 +61,7 @@ export const CLUSTER_DEFAULTS = Object.freeze({
   origins: Object.freeze(['https://panel.example']) as readonly string[],
   cliArgs: Object.freeze([]) as readonly string[],
   mqttDelayMs: 0,
+  retryOn503: true,
 });
 
 /** The device state retained on the broker before the processes start (what a first resync carries). */
@@ -206,7 +209,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     let haproxy: Haproxy | undefined;
     let nginx: Nginx | undefined;
     if (o.balancer === BalancerKind.Haproxy) {
-      const h = await startHaproxy({ backends, healthCheck: o.healthCheck });
+      const h = await startHaproxy({ backends, healthCheck: o.healthCheck, retryOn503: o.retryOn503 });
       haproxy = h;
       closers.push(() => h.stop());
       await h.waitForUp(servers.length);

@@ -48,6 +48,13 @@ export interface HaproxyOptions {
   tunnelTimeoutMs?: number;
   /** Milliseconds {@link startHaproxy} waits for the runtime API to answer. Defaults to `10000`. */
   startTimeoutMs?: number;
+  /**
+   * Retry a request that a server answered 503 on another server (`retry-on conn-failure
+   * empty-response 503`, HAProxy's L7 retries, which work for WebSocket upgrades): a page that
+   * reconnects to a draining process, before the health checks have taken it out, lands on another
+   * one instead of backing off (docs/deploy.md, *Drain and rolling restarts*). Defaults to `true`.
+   */
+  retryOn503?: boolean;
 }
 
 /** Defaults of {@link HaproxyOptions}. */
@@ -56,6 +63,7 @@ export const HAPROXY_DEFAULTS = Object.freeze({
   checkIntervalMs: 200,
   tunnelTimeoutMs: 4 * DEFAULTS.heartbeatMs,
   startTimeoutMs: 10_000,
+  retryOn503: true,
 });
 
 /** A server's state as `show stat` reports it (`status` column), first word. */
@@ -134,6 +142,8 @@ export function haproxyConfig(options: {
   healthCheck: HealthCheck;
   checkIntervalMs: number;
   tunnelTimeoutMs: number;
+  /** Defaults to `true` ({@link HaproxyOptions.retryOn503}). */
+  retryOn503?: boolean;
 }): string {
   const every = configDuration(options.checkIntervalMs);
   const check =
@@ -152,6 +162,12 @@ export function haproxyConfig(options: {
     // A connection refused by a server that the checks have not marked down yet goes to another.
     '  option redispatch',
     '  retries 2',
+    ...((options.retryOn503 ?? true)
+      ? [
+          // And one it answers 503 (a process draining, not yet marked down), upgrades included.
+          '  retry-on conn-failure empty-response 503',
+        ]
+      : []),
     '  timeout connect 2s',
     '  timeout http-request 10s',
     '  timeout client 30s',

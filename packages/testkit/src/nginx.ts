@@ -101,6 +101,9 @@ export function nginxConfig(options: {
     '      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
     '      proxy_set_header X-Forwarded-Host $http_host;',
     '      proxy_set_header X-Forwarded-Proto $scheme;',
+    // A 503 (a process draining) is tried on the next server, upgrades included; the 503 also
+    // counts as a failure (max_fails), so the server is left out for fail_timeout.
+    '      proxy_next_upstream error timeout http_503;',
     '      proxy_connect_timeout 2s;',
     // An upgraded WebSocket: longer than the servers' heartbeat (a ping every heartbeatMs).
     `      proxy_read_timeout ${configDuration(options.proxyTimeoutMs)};`,

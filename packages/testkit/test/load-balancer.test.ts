@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Cluster,
@@ -18,6 +19,7 @@ import {
   refusal,
   startCluster,
   startHaproxy,
+  startNginx,
   until,
 } from '@live-device-form/testkit';
 
@@ -244,6 +246,82 @@ describe("the harness's HAProxy: HTTP health check and the runtime API", () => {
     await haproxy.waitForState('s1', 'MAINT');
     await haproxy.setState('s1', 'ready');
     await haproxy.waitForUp(1);
+  });
+});
+
+describe('a 503 to an upgrade (a draining process) is retried on another server', () => {
+  const closers: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  });
+
+  /** A stand-in for a draining process (503 to every upgrade) and one for a serving process (a WebSocket that says hi). */
+  async function drainingAndServing(): Promise<{ backends: { port: number }[]; refused: () => number }> {
+    let refused = 0;
+    const draining = http.createServer((_req, res) => res.writeHead(503).end());
+    draining.on('upgrade', (_req, socket: Socket) => {
+      refused++;
+      // The balancer may reset its side once it has the answer.
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
+    const serving = http.createServer((_req, res) => res.writeHead(200).end());
+    const wss = new WebSocketServer({ server: serving });
+    wss.on('connection', (ws) => ws.send('hi'));
+    for (const server of [draining, serving]) {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      closers.push(() => new Promise((resolve) => server.close(resolve)));
+    }
+    closers.push(() => new Promise((resolve) => wss.close(resolve)));
+    return {
+      backends: [draining, serving].map((server) => ({ port: (server.address() as AddressInfo).port })),
+      refused: () => refused,
+    };
+  }
+
+  /** Opens `n` WebSockets through `url` one after the other; how many were refused. */
+  async function refusedOf(url: string, n: number): Promise<number> {
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      count += await new Promise<number>((resolve) => {
+        const ws = new WebSocket(url);
+        ws.once('message', () => {
+          ws.terminate();
+          resolve(0);
+        });
+        ws.once('unexpected-response', (_req, res) => {
+          res.resume();
+          ws.terminate();
+          resolve(1);
+        });
+        ws.once('error', () => resolve(1));
+      });
+    }
+    return count;
+  }
+
+  it('HAProxy (retry-on … 503): every upgrade gets a socket; without it, round robin hands half of them the 503', async () => {
+    const { backends, refused } = await drainingAndServing();
+    const retrying = await startHaproxy({ backends, healthCheck: 'tcp' });
+    closers.push(() => retrying.stop());
+    expect(retrying.config).toContain('retry-on conn-failure empty-response 503');
+    await retrying.waitForUp(2);
+    expect(await refusedOf(retrying.wsUrl(), 10)).toBe(0);
+    // The draining server was asked, and answered 503: HAProxy retried those upgrades elsewhere.
+    expect(refused()).toBeGreaterThan(0);
+
+    const plain = await startHaproxy({ backends, healthCheck: 'tcp', retryOn503: false });
+    closers.push(() => plain.stop());
+    await plain.waitForUp(2);
+    expect(await refusedOf(plain.wsUrl(), 10)).toBe(5);
+  });
+
+  it('nginx (proxy_next_upstream … http_503): every upgrade gets a socket', async () => {
+    const { backends, refused } = await drainingAndServing();
+    const nginx = await startNginx({ backends });
+    closers.push(() => nginx.stop());
+    expect(await refusedOf(nginx.wsUrl('/live'), 10)).toBe(0);
+    expect(refused()).toBeGreaterThan(0);
   });
 });
 

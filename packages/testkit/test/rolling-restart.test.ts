@@ -42,6 +42,8 @@ const PAGE_WRITE_EVERY_MS = 300;
 const BACK_CEILING_MS = 10_000;
 /** CLI flags under test; the drain's own defaults unless told otherwise. */
 const CLI_ARGS = (process.env.LDF_ROLLING_CLI_ARGS ?? '').split(' ').filter((a) => a !== '');
+/** HAProxy's L7 retries of a 503 (the harness's default: on); `LDF_ROLLING_RETRY_ON_503=0` for the comparison in docs/deploy.md. */
+const RETRY_ON_503 = process.env.LDF_ROLLING_RETRY_ON_503 !== '0';
 
 beforeAll(buildCliWithBundle, 180_000);
 
@@ -205,6 +207,7 @@ describe('a rolling restart of three processes behind HAProxy, under load', () =
       mqttDelayMs: 20,
       origins: ['https://panel.example', pageOrigin],
       cliArgs: CLI_ARGS,
+      retryOn503: RETRY_ON_503,
     });
     html = pageHtml(c.origin, c.url);
     witness = await connectAsync(c.mosquitto.url, { protocolVersion: 5, reconnectPeriod: 0 });
@@ -302,6 +305,7 @@ describe('a rolling restart of three processes behind HAProxy, under load', () =
       }, {});
     const summary = {
       cliArgs: CLI_ARGS,
+      retryOn503: RETRY_ON_503,
       exits,
       drains,
       clients: {
