@@ -91,6 +91,7 @@ describe('live-device-server --help', () => {
       '--path <path>',
       '--health-path <path>',
       '--drain-timeout-ms <ms>',
+      '--drain-delay-ms <ms>',
       '--guard-ms <ms>',
       '--origin <origin>',
       '--allowed-host <host>',

@@ -139,6 +139,7 @@ interface CliOptions {
   path: string;
   healthPath: string;
   drainTimeoutMs: number;
+  drainDelayMs: number;
   guardMs: number;
   origin: string[];
   allowedHost: string[];
@@ -228,6 +229,14 @@ function program(): Command {
         .default(DEFAULTS.drainTimeoutMs),
     )
     .addOption(
+      new Option(
+        '--drain-delay-ms <ms>',
+        'on SIGTERM/SIGINT, time the health check answers 503 while pages are still served, before the drain (for balancers that cannot retry a 503 elsewhere)',
+      )
+        .argParser(milliseconds)
+        .default(DEFAULTS.drainDelayMs),
+    )
+    .addOption(
       new Option('--guard-ms <ms>', 'reconnect guard: writes refused after a page reconnects; 0 disables')
         .argParser(milliseconds)
         .default(DEFAULTS.guardMs),
@@ -290,7 +299,8 @@ function program(): Command {
         '',
         'Prints "listening on ws://HOST:PORT/PATH" (wss:// with --tls-cert) once every device\'s retained state is in',
         '(at most 2 s after start; a warning names the devices that were not ready); logs go to stderr.',
-        'SIGINT/SIGTERM drain it: health 503, new upgrades refused, writes in flight acked (within --drain-timeout-ms),',
+        'SIGINT/SIGTERM drain it: health 503 (for --drain-delay-ms, pages still served), then new upgrades refused,',
+        'writes in flight acked (within --drain-timeout-ms),',
         'then every page closed with 1001 and exit 0. A second signal cuts the drain short (exit 1), a third exits at once.',
         'SIGHUP re-reads --tls-cert and --tls-key.',
         'Security: docs/security.md.',
@@ -460,6 +470,7 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
     connectionLimits: { total: opts.maxConnections, perAddress: opts.maxConnectionsPerAddress },
     trustProxy: opts.trustProxy === true,
     drainTimeoutMs: opts.drainTimeoutMs,
+    drainDelayMs: opts.drainDelayMs,
     logger: log,
     ...(token === undefined ? {} : { token }),
   });
@@ -549,7 +560,7 @@ async function main(argv: readonly string[]): Promise<void> {
       log.warn({ signal }, 'signal during shutdown: exiting now');
       process.exit(1);
     }
-    log.info({ signal, drainTimeoutMs: opts.drainTimeoutMs }, 'shutting down');
+    log.info({ signal, drainTimeoutMs: opts.drainTimeoutMs, drainDelayMs: opts.drainDelayMs }, 'shutting down');
     shutdown(running).then(
       () => process.exit(signals > 1 ? 1 : 0),
       (err: unknown) => {

@@ -284,3 +284,54 @@ describe('drain: what the balancer sees', () => {
     expect(client.acksFor(1)).toEqual([{ type: 'ack', id: 1, status: 'accepted' }]);
   });
 });
+
+describe('drain: the announcement (drainDelayMs)', () => {
+  it('says draining to the balancer at once while upgrades and writes are served as before; a second drain() cuts it short', async () => {
+    // Without the second call this announcement would last ten minutes: the test would time out.
+    const s = await serve({ drainDelayMs: 600_000 });
+    held.stop();
+    const before = await page(s.url, 'before');
+    const drained = s.live.drain();
+    expect(await healthz(s.port)).toEqual({ status: 503, cache: 'no-store', body: 'draining\n' });
+    // A page still gets in (the balancer has not taken the server out yet), and writes go through.
+    const after = await page(s.url, 'after');
+    after.client.set(1, H, 7, after.rev);
+    expect(await after.client.ack(1)).toMatchObject({ status: 'accepted' });
+    await witness.waitFor((m) => m.topic === VP.genlockSet && m.payload === payload(7), 'the write');
+    expect(s.live.sessionCount).toBe(2);
+
+    // The drain proper: the sessions close with 1001, upgrades are refused from then on.
+    expect(s.live.drain({ timeoutMs: 0 })).toBe(drained);
+    expect(await drained).toEqual({ writesInFlight: 0, answeredUnknown: 0, setsRefused: 0 });
+    expect((await before.client.closed).code).toBe(1001);
+    expect((await after.client.closed).code).toBe(1001);
+  });
+
+  it('ends by itself after drainDelayMs, and drain({ delayMs: 0 }) skips it', async () => {
+    const s = await serve({ drainDelayMs: 20 });
+    const { client } = await page(s.url);
+    expect(await s.live.drain()).toEqual({ writesInFlight: 0, answeredUnknown: 0, setsRefused: 0 });
+    expect((await client.closed).code).toBe(1001);
+
+    const t = await serve({ drainDelayMs: 600_000 });
+    const other = await page(t.url);
+    // Without delayMs 0 this drain would wait ten minutes.
+    await t.live.drain({ delayMs: 0 });
+    expect((await other.client.closed).code).toBe(1001);
+  });
+
+  it('checks delayMs and drainDelayMs like every option', async () => {
+    const s = await serve();
+    expect(() => s.live.drain({ delayMs: -1 })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        message: 'The "delayMs" option must be a number from 0 to 2147483647, got -1',
+      }),
+    );
+    const bridge = createMqttBridge(await loadDeviceFile(VIDEOPROC_FILE), { url: broker.url, logger: silentLogger });
+    cleanups.push(() => bridge.close());
+    expect(() => createLiveDeviceServer({ devices: [bridge], drainDelayMs: 1.5e10 })).toThrow(
+      /The "drainDelayMs" option must be a number from 0 to 2147483647/,
+    );
+  });
+});

@@ -15,6 +15,12 @@ export interface DrainOptions {
    * Defaults to the server's `drainTimeoutMs` (`5000`).
    */
   timeoutMs?: number;
+  /**
+   * Milliseconds the drain is only announced first: `health()` says `draining` while everything
+   * else is served as before, so that the balancer takes the server out before its pages are
+   * closed. Defaults to the server's `drainDelayMs` (`0`).
+   */
+  delayMs?: number;
 }
 
 /** What `LiveDeviceServer.drain()` resolves with. */
@@ -27,9 +33,36 @@ export interface DrainReport {
   setsRefused: number;
 }
 
-/** Checks `DrainOptions.timeoutMs`. @internal */
+/** Checks `DrainOptions.timeoutMs` and `delayMs`. @internal */
 export function checkDrainTimeoutMs(name: string, value: unknown): number {
   return checkNumber(name, value, 0, MAX_TIMER_MS);
+}
+
+/**
+ * The announcement before a drain (`drainDelayMs`): resolves after `delayMs`, or at once when
+ * {@link Announcement.cut} is called (a second `drain()`, the CLI's second signal). @internal
+ */
+export class Announcement {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private end: (() => void) | undefined;
+
+  /** Resolves after `delayMs` (at once for `0`), or when cut. Called once. */
+  wait(delayMs: number): Promise<void> {
+    if (delayMs === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.end = () => {
+        clearTimeout(this.timer);
+        this.end = undefined;
+        resolve();
+      };
+      this.timer = setTimeout(this.end, delayMs);
+    });
+  }
+
+  /** Ends the wait now, if one is under way. */
+  cut(): void {
+    this.end?.();
+  }
 }
 
 /**

@@ -108,6 +108,16 @@ export interface LiveDeviceServerOptions {
    * Defaults to `5000`.
    */
   drainTimeoutMs?: number;
+  /**
+   * Milliseconds `close()` (and `drain()` without its own `delayMs`) first only announce the
+   * drain: `health()` says `draining` (503 to the balancer's checks) while upgrades and sets are
+   * served as before; then the drain proper begins. Give the balancer's time to mark a server down
+   * (HAProxy: `fall` × `inter`), as a Kubernetes preStop sleep does, when the balancer cannot retry
+   * an upgrade refused 503 elsewhere: the pages closed by the drain then reconnect to the other
+   * servers, not to this one's 503 (docs/deploy.md, *Drain and rolling restarts*). A second
+   * `drain()` call cuts it short. Defaults to `0`.
+   */
+  drainDelayMs?: number;
   /** Whether stale writes are refused. Turn off only to demonstrate the bug. Defaults to `true`. */
   checkRevisions?: boolean;
   /**
@@ -227,6 +237,7 @@ export const DEFAULTS = Object.freeze({
   readyTimeoutMs: 2000,
   echoTimeoutMs: 2000,
   drainTimeoutMs: 5000,
+  drainDelayMs: 0,
   checkRevisions: true,
   allowedOrigins: Object.freeze([] as string[]),
   requireOrigin: false,
@@ -254,6 +265,7 @@ export interface ResolvedOptions {
   readonly readyTimeoutMs: number;
   readonly echoTimeoutMs: number;
   readonly drainTimeoutMs: number;
+  readonly drainDelayMs: number;
   readonly checkRevisions: boolean;
   readonly allowedOrigins: ReadonlySet<string>;
   readonly requireOrigin: boolean;
@@ -420,6 +432,7 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
     readyTimeoutMs: checkNumber('readyTimeoutMs', o.readyTimeoutMs, 0, MAX_TIMER_MS),
     echoTimeoutMs: checkNumber('echoTimeoutMs', o.echoTimeoutMs, 1, MAX_TIMER_MS),
     drainTimeoutMs: checkDrainTimeoutMs('drainTimeoutMs', o.drainTimeoutMs),
+    drainDelayMs: checkDrainTimeoutMs('drainDelayMs', o.drainDelayMs),
     checkRevisions: checkBoolean('checkRevisions', o.checkRevisions),
     allowedOrigins: origins,
     requireOrigin: checkBoolean('requireOrigin', o.requireOrigin),

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SUBPROTOCOL } from '@live-device-form/protocol';
 import { CAP_STATUS, ConnectionCounter, type ConnectionTicket } from './connection-limits.js';
-import { type DrainOptions, type DrainReport, WriteDrain, checkDrainTimeoutMs } from './drain.js';
+import { Announcement, type DrainOptions, type DrainReport, WriteDrain, checkDrainTimeoutMs } from './drain.js';
 import { codedTypeError, ServerErrorCode } from './errors.js';
 import { requestFacts } from './forwarded.js';
 import { type HealthReport, HealthState } from './health.js';
@@ -34,10 +34,12 @@ export interface Protection {
   checkRevisions: boolean;
 }
 
-/** Where a server is in its life. Upgrades are accepted only while `running`. */
+/** Where a server is in its life. Upgrades are accepted only while `running` or `announcing`. */
 export const ServerState = {
   /** Serving: upgrades accepted, sets judged. */
   Running: 'running',
+  /** `drain()` began with a delay (`drainDelayMs`): health says draining, everything else as `running`. */
+  Announcing: 'announcing',
   /** `drain()`/`close()` began: upgrades refused (503), new sets refused, writes in flight awaited. */
   Draining: 'draining',
   /** The writes have ended (or the bound passed): every session is being closed with 1001. */
@@ -114,8 +116,12 @@ export interface LiveDeviceServer {
    * 1001, so pages reconnect at once (to another server behind the balancer), and everything
    * `close()` says follows. Resolves once closed, with what happened to the writes.
    *
-   * Called again while draining, it returns the same promise; a shorter `timeoutMs` brings the
-   * bound forward (`drain({ timeoutMs: 0 })`: answer what is in flight `unknown` now, the CLI's
+   * With `delayMs` (default: the server's `drainDelayMs`, `0`) all that is preceded by an
+   * announcement: for `delayMs`, `health()` says `draining` while upgrades and sets are served as
+   * before, so that the balancer's checks take the server out before its pages are closed.
+   *
+   * Called again while draining, it returns the same promise, cuts an announcement short, and a
+   * shorter `timeoutMs` brings the bound forward (`drain({ timeoutMs: 0 })`: answer what is in flight `unknown` now, the CLI's
    * second signal).
    *
    * @throws TypeError when `timeoutMs` is not a number of milliseconds (code `ERR_INVALID_OPTION`).
@@ -204,6 +210,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private state: ServerState = ServerState.Running;
   private readonly writeDrain = new WriteDrain(() => this.counters.writesInFlight);
+  private readonly announcement = new Announcement();
   private drained: Promise<DrainReport> | undefined;
   private closed: Promise<void> | undefined;
   private nextId = 0;
@@ -341,6 +348,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     switch (this.state) {
       case ServerState.Running:
         return readiness.some((r) => r.waiting) ? HealthState.Starting : HealthState.Ready;
+      case ServerState.Announcing:
       case ServerState.Draining:
       case ServerState.Closing:
         return HealthState.Draining;
@@ -355,7 +363,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if (pathOf(request.url) !== this.options.path) return false;
-    if (this.state !== ServerState.Running) {
+    if (this.state !== ServerState.Running && this.state !== ServerState.Announcing) {
       refuseUpgrade(socket, this.options.logger);
       return true;
     }
@@ -382,11 +390,13 @@ class LiveServer implements LiveDeviceServer, SessionHost {
 
   drain(options: DrainOptions = {}): Promise<DrainReport> {
     const timeoutMs = checkDrainTimeoutMs('timeoutMs', options.timeoutMs ?? this.options.drainTimeoutMs);
+    const delayMs = checkDrainTimeoutMs('delayMs', options.delayMs ?? this.options.drainDelayMs);
     if (this.drained) {
+      this.announcement.cut();
       this.writeDrain.shorten(timeoutMs);
       return this.drained;
     }
-    this.drained = this.shutdown(timeoutMs);
+    this.drained = this.shutdown(timeoutMs, delayMs);
     return this.drained;
   }
 
@@ -457,8 +467,14 @@ class LiveServer implements LiveDeviceServer, SessionHost {
   }
 
   /** Drains (docs/protocol.md, *Shutdown and drain*), then closes every session and lets go of everything. */
-  private async shutdown(timeoutMs: number): Promise<DrainReport> {
+  private async shutdown(timeoutMs: number, delayMs: number): Promise<DrainReport> {
     const { logger } = this.options;
+    if (delayMs > 0) {
+      // Health says draining; everything else goes on until the balancer has taken us out.
+      this.state = ServerState.Announcing;
+      logger.info({ drainDelayMs: delayMs, sessions: this.open.size }, 'drain announced: health 503');
+      await this.announcement.wait(delayMs);
+    }
     // From here on `handleUpgrade` refuses upgrades and sessions refuse sets.
     this.state = ServerState.Draining;
     const writesInFlight = this.counters.writesInFlight;
