@@ -14,7 +14,7 @@ import { type CliProcess, listeningUrl, runCli } from './cli-process.js';
 import { VIDEOPROC_FILE, VP } from './devices.js';
 import { type EchoDevice, startEchoDevice } from './echo-device.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
-import { type Haproxy, type HaproxyOptions, type HealthCheck, startHaproxy } from './haproxy.js';
+import { type Haproxy, type HealthCheck, startHaproxy } from './haproxy.js';
 import { type ConnectOptions, TestClient } from './harness.js';
 import { type Mosquitto, startMosquitto } from './mosquitto.js';
 import { type Nginx, startNginx } from './nginx.js';
@@ -48,7 +48,7 @@ export interface ClusterOptions {
    * connect to Mosquitto directly. `0`: no proxy. Defaults to `0`.
    */
   mqttDelayMs?: number;
-  /** HAProxy's L7 retries of a 503 ({@link HaproxyOptions.retryOn503}). Defaults to `true`. */
+  /** HAProxy's L7 retries of a 503 (`retryOn503` of {@link startHaproxy}). Defaults to `true`. */
   retryOn503?: boolean;
 }
 
