@@ -47,6 +47,9 @@ const RETRY_ON_503 = process.env.LDF_ROLLING_RETRY_ON_503 !== '0';
 
 beforeAll(buildCliWithBundle, 180_000);
 
+/** A message of the test's own on an action topic, after everything else. */
+const END_MARKER = 'cy-vp4/marker/action/end';
+
 const CHILD = fileURLToPath(new URL('./rolling-pages-child.mjs', import.meta.url));
 
 /** A write's outcome as the child or a page reports it: `none` when its socket closed before an ack. */
@@ -197,6 +200,21 @@ describe('a rolling restart of three processes behind HAProxy, under load', () =
   let pageServer: Server;
   let pageOrigin: string;
   const published: Published[] = [];
+  let onPublished = (): void => {};
+
+  /** Resolves once a publish matching `match` has reached the witness. */
+  function publishedWhere(match: (p: Published) => boolean, timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`witness: no such publish within ${timeoutMs} ms`)), timeoutMs);
+      onPublished = () => {
+        if (!published.some(match)) return;
+        clearTimeout(timer);
+        onPublished = () => {};
+        resolve();
+      };
+      onPublished();
+    });
+  }
 
   beforeAll(async () => {
     let html = '';
@@ -214,6 +232,7 @@ describe('a rolling restart of three processes behind HAProxy, under load', () =
     witness.on('message', (topic, payload, packet) => {
       const origin = packet.properties?.userProperties?.['ldf-origin'];
       published.push({ topic, payload: payload.toString(), origin: Array.isArray(origin) ? origin[0] : origin });
+      onPublished();
     });
     await witness.subscribeAsync('cy-vp4/+/action/#', { qos: 1 });
     // The statuses of the other fields written (a field whose value is unknown is not writable).
@@ -286,14 +305,13 @@ describe('a rolling restart of three processes behind HAProxy, under load', () =
     const sets = [...report.sets, ...pageSets];
     const accepted = sets.filter((s) => s.status === 'accepted').map((s) => `${s.field}=${s.value}`);
     // Every accepted write has reached the witness (a PUBACK came before its ack).
-    const deadline = Date.now() + 10_000;
-    while (published.length < accepted.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    // Then one more round trip through the broker: anything published before it has arrived too.
-    await witness.publishAsync('cy-vp4/marker/action/end', 'end', { qos: 1 });
-    while (!published.some((p) => p.topic === 'cy-vp4/marker/action/end') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const writes = published.filter((p) => p.topic !== 'cy-vp4/marker/action/end');
+    // Then one more message through the broker, sent after every ack came: Mosquitto queues a
+    // publish for its subscribers as it handles it, before its PUBACK, so everything the processes
+    // published before this marker (every accepted write, and anything published late) has
+    // reached the witness once the marker has.
+    await witness.publishAsync(END_MARKER, 'end', { qos: 1 });
+    await publishedWhere((p) => p.topic === END_MARKER);
+    const writes = published.filter((p) => p.topic !== END_MARKER);
 
     const clientBack = report.reconnects.map((r) => r.ms);
     const pageBack = logs.flatMap((l) => l.back);
@@ -343,6 +361,6 @@ describe('a rolling restart of three processes behind HAProxy, under load', () =
     expect(sorted(writes.map(writeOf))).toEqual(sorted(accepted));
     // Every process tagged its writes (MQTT 5): one ldf-origin per process run, six in all at most.
     expect(writes.every((p) => p.origin !== undefined)).toBe(true);
-    expect(accepted.length).toBeGreaterThan(300);
+    expect(accepted.length).toBeGreaterThanOrEqual(300);
   }, 180_000);
 });
