@@ -39,12 +39,14 @@ beforeEach(async () => {
   witness = await startWitness(broker.url, ['cy-vp4/#']);
   await witness.publish(VP.online, '1', { retain: true });
   await witness.publish(VP.genlockStatus, '-25 10', { retain: true });
+  await witness.publish(VP.brightnessStatus, '50', { retain: true });
+  await witness.publish(VP.delayStatus, '40', { retain: true });
   order = [];
   held = holdPublishes(
     broker,
-    (topic) => topic === VP.genlockSet,
+    (topic) => WRITES.some((w) => w.topic === topic),
     (p) => {
-      if (p.topic === VP.genlockSet) order.push(`published ${p.payload}`);
+      if (WRITES.some((w) => w.topic === p.topic)) order.push(`published ${p.payload}`);
     },
   );
   held.stop();
@@ -70,13 +72,31 @@ async function get(port: number, path: string): Promise<{ status: number; cache:
 }
 
 /** A page past its resync with the device online. */
-async function page(url: string): Promise<{ client: TestClient; rev: number }> {
+async function page(url: string, field = H): Promise<{ client: TestClient; rev: number }> {
   const client = await TestClient.connect(url);
   cleanups.push(() => client.ws.terminate());
   client.hello(0, 'videoproc');
   const resync = await client.next<ResyncFrame>((f) => f.type === 'resync' && f.device === 'online', 10_000);
-  return { client, rev: resync.fields[H]?.rev ?? 0 };
+  return { client, rev: resync.fields[field]?.rev ?? 0 };
 }
+
+/**
+ * One field per page where several pages write at once (a write from a revision while another
+ * session's write to that field awaits its echo is stale, docs/protocol.md rule 3): the field, its
+ * action topic, the payload of a value, and the first of the unique values a page writes.
+ */
+const WRITES = [
+  { field: H, topic: VP.genlockSet, payload: (v: number) => `genlock ${v} 10`, first: -512, step: 1, max: 511 },
+  {
+    field: 'brightness',
+    topic: VP.brightnessSet,
+    payload: (v: number) => `brightness ${v.toFixed(1)}`,
+    first: 0,
+    step: 0.5,
+    max: 100,
+  },
+  { field: 'audio_delay', topic: VP.delaySet, payload: (v: number) => `delay ${v}`, first: 0, step: 1, max: 500 },
+] as const;
 
 describe('live-device-server: GET /healthz', () => {
   it('answers 200 ready when serving, no-store; --health-path moves it', async () => {
@@ -100,13 +120,13 @@ describe('live-device-server: GET /healthz', () => {
 describe('live-device-server: SIGTERM drains', () => {
   it('during writes under load: health 503, upgrades 503, every set acked, nothing published without an ack, 1001, exit 0', async () => {
     const { cli, url, port } = await startCli();
-    const pages = await Promise.all(Array.from({ length: 6 }, () => page(url)));
+    const pages = await Promise.all(WRITES.map((w) => page(url, w.field)));
     // A slow broker: every write's PUBACK comes 30 ms after its publish, so writes are always in flight.
     held.hold();
     held.delay(30);
     let writing = true;
-    let nextValue = -512;
-    /** Per page: every set sent (id → its H value) and every ack received. */
+    const nextValue: number[] = WRITES.map((w) => w.first);
+    /** Per page: every set sent (id → its value) and every ack received. */
     const sent = pages.map(() => new Map<number, number>());
     const acks = pages.map(() => new Map<number, AckFrame[]>());
     let accepted = 0;
@@ -120,9 +140,11 @@ describe('live-device-server: SIGTERM drains', () => {
       });
       const closed = client.closed.then(() => undefined);
       for (let id = 1; writing; id++) {
-        const value = nextValue++;
+        const w = WRITES[i]!;
+        const value = nextValue[i]!;
+        nextValue[i] = value + w.step;
         sent[i]?.set(id, value);
-        client.set(id, H, value, rev);
+        client.set(id, w.field, value, rev);
         const ack = await Promise.race([client.ack(id, 20_000), closed]);
         if (ack === undefined) return;
         // Pacing, not synchronisation: a refused page does not hammer the server.
@@ -147,9 +169,8 @@ describe('live-device-server: SIGTERM drains', () => {
 
     expect(await cli.exited).toBe(0);
     for (const { client } of pages) expect((await client.closed).code).toBe(1001);
-    const receivedValues = new Set(
-      held.received.filter((p) => p.topic === VP.genlockSet).map((p) => Number(p.payload.split(' ')[1])),
-    );
+    /** What reached the broker, as published payloads. */
+    const received = new Set(held.received.map((p) => p.payload));
     let refusedDuringDrain = 0;
     for (const [i, ids] of sent.entries()) {
       for (const [id, value] of ids) {
@@ -160,23 +181,25 @@ describe('live-device-server: SIGTERM drains', () => {
         expect(ack.status, `page ${i} set ${id}`).not.toBe('unknown');
         if (ack.status === 'accepted') {
           // Reached the broker before its ack reached the page.
-          const published = order.indexOf(`published genlock ${value} 10`);
+          const published = order.indexOf(`published ${WRITES[i]!.payload(value)}`);
           expect(published, `page ${i} set ${id}`).toBeGreaterThanOrEqual(0);
           expect(published).toBeLessThan(order.indexOf(`ack ${i}:${id} accepted`));
         } else {
-          expect(receivedValues.has(value), `refused page ${i} set ${id} reached the broker`).toBe(false);
+          expect(received.has(WRITES[i]!.payload(value)), `refused page ${i} set ${id} reached the broker`).toBe(false);
           if (ack.status === 'rejected' && ack.reason === 'offline') refusedDuringDrain++;
         }
       }
     }
     expect(refusedDuringDrain).toBeGreaterThan(0);
     // Nothing published without an accepted ack.
-    const acceptedValues = new Set<number>();
+    const acceptedPayloads = new Set<string>();
     for (const [i, ids] of sent.entries()) {
-      for (const [id, value] of ids) if (acks[i]?.get(id)?.[0]?.status === 'accepted') acceptedValues.add(value);
+      for (const [id, value] of ids)
+        if (acks[i]?.get(id)?.[0]?.status === 'accepted') acceptedPayloads.add(WRITES[i]!.payload(value));
     }
-    expect([...receivedValues].filter((v) => !acceptedValues.has(v))).toEqual([]);
-    expect(nextValue).toBeLessThan(512); // every value written was unique
+    expect([...received].filter((p) => !acceptedPayloads.has(p))).toEqual([]);
+    // Every value written was unique and in its field's range.
+    for (const [i, w] of WRITES.entries()) expect(nextValue[i]).toBeLessThanOrEqual(w.max + w.step);
     expect(cli.stderr()).toMatch(/info: drained: closing every session \(1001\) \{"writesInFlight":[1-9]/);
   }, 60_000);
 

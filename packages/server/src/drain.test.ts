@@ -44,12 +44,14 @@ beforeEach(async () => {
   witness = await startWitness(broker.url, ['cy-vp4/#']);
   await witness.publish(VP.online, '1', { retain: true });
   await witness.publish(VP.genlockStatus, '-25 10', { retain: true });
+  await witness.publish(VP.brightnessStatus, '50', { retain: true });
+  await witness.publish(VP.delayStatus, '40', { retain: true });
   order = [];
   held = holdPublishes(
     broker,
-    (topic) => topic === VP.genlockSet,
+    (topic) => WRITES.some((w) => w.topic === topic),
     (p) => {
-      if (p.topic === VP.genlockSet) order.push(`published ${p.payload}`);
+      if (WRITES.some((w) => w.topic === p.topic)) order.push(`published ${p.payload}`);
     },
   );
 });
@@ -83,7 +85,7 @@ async function serve(options: Partial<LiveDeviceServerOptions> = {}) {
 }
 
 /** A page past its resync; its acks go into {@link order} as `ack NAME:ID STATUS`. */
-async function page(url: string, name = 'p'): Promise<{ client: TestClient; rev: number }> {
+async function page(url: string, name = 'p', field = H): Promise<{ client: TestClient; rev: number }> {
   const client = await TestClient.connect(url);
   cleanups.push(() => client.ws.terminate());
   client.ws.on('message', (data) => {
@@ -92,7 +94,7 @@ async function page(url: string, name = 'p'): Promise<{ client: TestClient; rev:
   });
   client.hello(0, 'videoproc');
   const resync = await client.next<ResyncFrame>((f) => f.type === 'resync' && f.device === 'online', 5000);
-  return { client, rev: resync.fields[H]?.rev ?? 0 };
+  return { client, rev: resync.fields[field]?.rev ?? 0 };
 }
 
 /** `GET /healthz`: status, cache-control and body. */
@@ -131,6 +133,16 @@ function upgrade(port: number): Promise<http.IncomingMessage> {
 /** The genlock payload a write of H = `h` publishes (V stays 10). */
 const payload = (h: number): string => `genlock ${h} 10`;
 
+/**
+ * One field per page where several pages write at once: a write from a revision while another
+ * session's write to that field awaits its echo is stale (docs/protocol.md rule 3).
+ */
+const WRITES = [
+  { field: H, topic: VP.genlockSet, payload },
+  { field: 'brightness', topic: VP.brightnessSet, payload: (v: number) => `brightness ${v.toFixed(1)}` },
+  { field: 'audio_delay', topic: VP.delaySet, payload: (v: number) => `delay ${v}` },
+] as const;
+
 /** Sends a fresh write through the witness's own link and waits for it: the broker has handled everything before. */
 async function brokerBarrier(): Promise<void> {
   const mark = witness.mark();
@@ -143,10 +155,10 @@ async function brokerBarrier(): Promise<void> {
 describe('drain: writes in flight', () => {
   it('writes in flight when the drain begins are published and acked as the broker says, then the sessions close with 1001', async () => {
     const s = await serve();
-    const pages = await Promise.all([0, 1, 2].map((i) => page(s.url, `p${i}`)));
+    const pages = await Promise.all(WRITES.map((w, i) => page(s.url, `p${i}`, w.field)));
     for (const [i, p] of pages.entries()) {
-      p.client.set(1, H, i * 10 + 1, p.rev);
-      p.client.set(2, H, i * 10 + 2, p.rev);
+      p.client.set(1, WRITES[i]!.field, i * 10 + 1, p.rev);
+      p.client.set(2, WRITES[i]!.field, i * 10 + 2, p.rev);
     }
     await held.whenHeld(6);
     const drained = s.live.drain();
@@ -163,14 +175,14 @@ describe('drain: writes in flight', () => {
       expect((await p.client.closed).code).toBe(1001);
       for (const id of [1, 2]) {
         // Published (the broker had it) before its ack reached the page; the witness checks delivery below.
-        const published = order.indexOf(`published ${payload(i * 10 + id)}`);
+        const published = order.indexOf(`published ${WRITES[i]!.payload(i * 10 + id)}`);
         expect(published).toBeGreaterThanOrEqual(0);
         expect(published).toBeLessThan(order.indexOf(`ack p${i}:${id} accepted`));
       }
     }
     expect(s.live.stats()).toMatchObject({ sets: 6, acks: 6, undeliveredAcks: 0, writesInFlight: 0 });
-    const seen = witness.messages.filter((m) => m.topic === VP.genlockSet).map((m) => m.payload);
-    expect(seen.sort()).toEqual([1, 2, 11, 12, 21, 22].map(payload).sort());
+    const seen = witness.messages.filter((m) => WRITES.some((w) => w.topic === m.topic)).map((m) => m.payload);
+    expect(seen.sort()).toEqual(WRITES.flatMap((w, i) => [1, 2].map((id) => w.payload(i * 10 + id))).sort());
   });
 
   it('a set that arrives during the drain is rejected offline and never reaches the broker', async () => {
