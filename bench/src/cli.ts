@@ -7,7 +7,8 @@
  * - `dom`: 1, status change → DOM; `reconnect`: 2, reconnect → editable and a black-holed link;
  * - `write`: 5, the write path; `fanout`: 3, 4, 7, fan-out and memory per session; `slow`: 8, slow consumers;
  * - `first-load`: 9, first load → first live value (the CLI's bundle route, fresh browser contexts);
- * - `flood`: 10, status floods at 100 and 1,000 pages (Mosquitto), the rate stepped up.
+ * - `flood`: 10, status floods at 100 and 1,000 pages (Mosquitto), the rate stepped up;
+ * - `scale`: 11, scale-out: sessions and fan-out with 1 and 3 server processes behind HAProxy (Mosquitto).
  *
  * The plots (`report.ts` `plots()`) include how cost grows with sessions and pages: fan-out, memory
  * per session, server CPU per delivered update, and the absorbed flood rate and its lag curve.
@@ -41,8 +42,10 @@ import { reconnect } from './figures/reconnect.js';
 import { slowConsumers } from './figures/slow-consumers.js';
 import { statusFlood } from './figures/status-flood.js';
 import { writePath } from './figures/write-path.js';
+import { scaleOut } from './figures/scale.js';
+import { scalePlots } from './scale-plots.js';
 
-const GROUPS = ['bundle', 'dom', 'reconnect', 'write', 'fanout', 'slow', 'first-load', 'flood'] as const;
+const GROUPS = ['bundle', 'dom', 'reconnect', 'write', 'fanout', 'slow', 'first-load', 'flood', 'scale'] as const;
 type Group = (typeof GROUPS)[number];
 
 function parseArgs(argv: string[]): { smoke: boolean; only: Set<Group>; build: boolean; profile: boolean } {
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
   await run('slow', 'figure 8: slow consumers', () => slowConsumers(ctx));
   await run('first-load', 'figure 9: first load → first live value', () => firstLoad(ctx));
   await run('flood', 'figure 10: status floods', () => statusFlood(ctx));
+  await run('scale', 'figure 11: scale-out behind HAProxy', () => scaleOut(ctx));
 
   figures.sort((a, b) => a.figure - b.figure);
   m.loadEnd = loadavg().map((v) => Number(v.toFixed(2)));
@@ -135,7 +139,8 @@ async function main(): Promise<void> {
     join(outDir, args.smoke ? 'results.smoke.json' : 'results.json'),
     `${JSON.stringify(results, null, 2)}\n`,
   );
-  for (const [name, svg] of Object.entries(plots(results))) await writeFile(join(outDir, 'plots', name), svg);
+  for (const [name, svg] of Object.entries({ ...plots(results), ...scalePlots(results) }))
+    await writeFile(join(outDir, 'plots', name), svg);
   if (outDir === BENCH_DIR) {
     const docPath = join(ROOT, 'BENCHMARKS.md');
     const doc = await readFile(docPath, 'utf8').catch(() => undefined);

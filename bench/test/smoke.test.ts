@@ -50,6 +50,10 @@ describe('bench smoke run', () => {
       'first-load/time',
       'first-load/bytes',
       'status-flood/',
+      'scale-fan-out/1-haproxy/',
+      'scale-fan-out/3-haproxy/',
+      'scale-cpu/',
+      'scale-sessions/',
     ]) {
       expect(
         ids.some((id) => id.startsWith(prefix)),
@@ -72,5 +76,6 @@ describe('bench smoke run', () => {
     expect(results.series?.scaling).toBeDefined();
     expect(results.series?.slowConsumers).toBeDefined();
     expect(results.series?.statusFlood).toBeDefined();
+    expect(results.series?.scaleOut).toBeDefined();
   }, 150_000);
 });
