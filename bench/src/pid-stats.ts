@@ -1,6 +1,8 @@
 /**
  * CPU time and memory of a process that is not a bench child (HAProxy, Mosquitto), from Linux's
- * `/proc/<pid>/stat` (utime + stime, in clock ticks of 10 ms) and `/proc/<pid>/status` (VmRSS).
+ * `/proc/<pid>/stat` (utime + stime, in clock ticks of 10 ms) and `/proc/<pid>/status` (VmRSS),
+ * and the whole machine's CPU time from `/proc/stat` (what every process used, the bench's and
+ * anyone else's).
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -23,4 +25,22 @@ export async function pidRss(pid: number): Promise<number> {
   const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
   if (kib === undefined) throw new Error(`/proc/${pid}/status has no VmRSS`);
   return Number(kib) * 1024;
+}
+
+/** CPU time of the whole machine so far, summed over its cores, in milliseconds (10 ms steps). */
+export interface MachineCpu {
+  /** Time the cores ran anything (user, nice, system, irq, softirq, steal). */
+  busyMs: number;
+  /** Busy + idle + iowait. */
+  totalMs: number;
+}
+
+/** The machine's CPU time so far, from the `cpu` line of `/proc/stat`. */
+export async function machineCpu(): Promise<MachineCpu> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is in user).
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const busy = [user, nice, system, irq, softirq, steal].reduce((a: number, b) => a + (b ?? 0), 0);
+  const ms = (ticks: number): number => (ticks * 1000) / TICKS_PER_S;
+  return { busyMs: ms(busy), totalMs: ms(busy + (idle ?? 0) + (iowait ?? 0)) };
 }
