@@ -15,8 +15,8 @@ const COLORS: Record<ScaleSetup, string> = {
 };
 const NAMES: Record<ScaleSetup, string> = {
   [ScaleSetup.Direct1]: '1 process, no proxy',
-  [ScaleSetup.Haproxy1]: '1 process + HAProxy',
-  [ScaleSetup.Haproxy3]: '3 processes + HAProxy',
+  [ScaleSetup.Haproxy1]: '1 + HAProxy',
+  [ScaleSetup.Haproxy3]: '3 + HAProxy',
 };
 
 /** The plots, by file name (none when the run had no scale-out figure). */
@@ -25,11 +25,14 @@ export function scalePlots(results: Results): Record<string, string> {
   if (!curve?.length) return {};
   const stamp = `${results.date.slice(0, 10)}, ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}`;
   const setups = Object.values(ScaleSetup);
+  // The machine's load beside the curves: on a shared machine it moves them more than anything.
+  const m = results.machine;
+  const load = `${m.loadStart[0] ?? '?'}${m.loadEnd ? ` → ${m.loadEnd[0] ?? '?'}` : ''}`;
   const sorted = [...curve].sort((a, b) => a.n - b.n);
   return {
     'scale-out.svg': lineChart({
       title: 'Scale-out: messages delivered per second',
-      subtitle: `one Mosquitto; clients in processes of their own; ${results.machine.cpus} cores for everything`,
+      subtitle: `one Mosquitto, clients in processes of their own, all on ${results.machine.cpus} cores; load average ${load}`,
       footer: stamp,
       xLabel: 'open sessions in total (log scale)',
       yLabel: 'messages / s',
@@ -43,15 +46,15 @@ export function scalePlots(results: Results): Record<string, string> {
     }),
     'scale-out-cpu.svg': lineChart({
       title: 'Scale-out: CPU per delivered message',
-      subtitle: 'server processes summed (solid), and with HAProxy added (dotted)',
+      subtitle: `server processes summed (solid), and with HAProxy's CPU added (dashed); load average ${load}`,
       footer: stamp,
       xLabel: 'open sessions in total (log scale)',
       yLabel: 'µs of CPU per delivered message',
       xLog: true,
-      width: 720,
+      width: 860,
       series: setups.flatMap((s) => [
         {
-          name: NAMES[s],
+          name: s === ScaleSetup.Direct1 ? NAMES[s] : `${NAMES[s]}: servers`,
           color: COLORS[s],
           points: sorted.map((p): [number, number] => [p.n, p.serverCpuUsPerMsg[s]]),
         },
@@ -59,7 +62,7 @@ export function scalePlots(results: Results): Record<string, string> {
           ? []
           : [
               {
-                name: '+ HAProxy',
+                name: 'incl. HAProxy',
                 color: COLORS[s],
                 dashed: true,
                 points: sorted.map((p): [number, number] => [p.n, p.serverAndProxyCpuUsPerMsg[s]]),
