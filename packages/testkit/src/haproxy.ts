@@ -175,6 +175,8 @@ export function haproxyConfig(options: {
     // An upgraded WebSocket: longer than the servers' heartbeat (a ping every heartbeatMs).
     `  timeout tunnel ${configDuration(options.tunnelTimeoutMs)}`,
     '  timeout client-fin 5s',
+    // A check's own deadline (else `inter`): a busy but healthy server must not be taken out.
+    '  timeout check 2s',
     '',
     'frontend ldf',
     `  bind 127.0.0.1:${options.port}`,
