@@ -466,6 +466,23 @@ describe('Connection', () => {
       expect(factory.last().frames('set')).to.deep.equal([]);
     });
 
+    it('a server that drained (1001) read no unanswered set: each is rejected offline, none unconfirmed', () => {
+      const { conn, factory, log, goLive } = setup();
+      conn.attach();
+      goLive();
+      const a = conn.send('h', 1, 42)!;
+      const b = conn.send('h', 2, 42)!;
+      factory.last().receive({ type: 'ack', id: a.id, status: 'accepted' });
+      factory.last().serverClose(1001);
+      expect(log.unconfirmed).to.deep.equal([]);
+      expect(log.acks.map(([s, ack]) => [s.id, ack.status, ack.status === 'rejected' && ack.reason])).to.deep.equal([
+        [a.id, 'accepted', false],
+        [b.id, 'rejected', 'offline'],
+      ]);
+      goLive();
+      expect(factory.last().frames('set')).to.deep.equal([]);
+    });
+
     it('passes each ack with the set it answers, and ignores acks for ids it never sent', () => {
       const { conn, factory, log, goLive } = setup();
       conn.attach();

@@ -188,6 +188,13 @@ export const REFUSED_AFTER_FAILURES = 3;
 /** Close code the client uses when it gives up on a socket itself (heartbeat, bad frame). */
 const CLIENT_DROP_CODE = 4000;
 
+/**
+ * The close code of a server that drained (docs/protocol.md, *Shutdown and drain*): it answered
+ * every `set` it read before its close frame and read nothing after it, so a set still unanswered
+ * was never read and never reached the device.
+ */
+const DRAINED_CLOSE_CODE = 1001;
+
 /** The most UTF-8 bytes a close reason may have (RFC 6455 §5.5: 125 less the code); `close()` throws on more. */
 const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -573,7 +580,8 @@ export class Connection implements ReactiveController {
     const wasSynced = this.#synced;
     this.#opened = this.#synced = false;
     this.#epoch = null;
-    this.#reportUnanswered();
+    if (code === DRAINED_CLOSE_CODE) this.#refuseUnread();
+    else this.#reportUnanswered();
     const serverError = this.#serverError;
     this.#serverError = null;
     if (isFatalCloseCode(code)) {
@@ -623,6 +631,24 @@ export class Connection implements ReactiveController {
     const sets = [...this.#unanswered.values()];
     this.#unanswered.clear();
     this.#handlers.onUnconfirmed(sets);
+  }
+
+  /**
+   * The server drained and closed (1001): its unanswered sets were not read, so they are answered
+   * here as it answers a set that arrives while it drains — `rejected` / `offline`.
+   */
+  #refuseUnread(): void {
+    const sets = [...this.#unanswered.values()];
+    this.#unanswered.clear();
+    for (const set of sets) {
+      this.#handlers.onAck(set, {
+        type: 'ack',
+        id: set.id,
+        status: 'rejected',
+        reason: 'offline',
+        message: 'not read: the server closed the connection to restart (1001)',
+      });
+    }
   }
 
   #schedulePing(): void {

@@ -79,6 +79,8 @@ export interface RejectedDetail extends WriteDetail {
  * `ldf-unconfirmed`: a write may or may not have reached the device. `cause` is `disconnected`
  * (the socket died before the ack) or `unknown` (the server's broker link died before the
  * broker's acknowledgement). It is never re-sent; the next resync shows the device's real value.
+ * A write still unanswered when a server closes with 1001 after a drain was never read: that one
+ * is `ldf-rejected` with reason `offline` instead (docs/protocol.md, *Shutdown and drain*).
  */
 export interface UnconfirmedDetail extends WriteDetail {
   cause: 'disconnected' | 'unknown';
