@@ -6,14 +6,14 @@
  * server to drain or maintenance (`set server … state …`). docs/deploy.md quotes the config.
  * @module
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from '@live-device-form/server';
 import { freePort } from './free-port.js';
+import { startProgram } from './program.js';
 
 /** Where Debian installs HAProxy. */
 export const HAPROXY_BIN = '/usr/sbin/haproxy';
@@ -259,23 +259,8 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
   const configFile = join(dir, 'haproxy.cfg');
   await writeFile(configFile, config);
 
-  let out = '';
-  const child: ChildProcess = spawn(HAPROXY_BIN, ['-db', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running = (): boolean => child.exitCode === null && child.signalCode === null;
-  let stopped = false;
-
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    if (running()) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
+  const program = startProgram(HAPROXY_BIN, ['-db', '-f', configFile], dir);
+  const { running, stop } = program;
 
   const command = (line: string): Promise<string> => runtimeCommand(statsSocket, line);
   const stats = async (): Promise<ServerStat[]> => parseShowStat(await command('show stat'), 'ldf_servers');
@@ -287,11 +272,13 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
   ): Promise<ServerStat[]> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (!running()) throw new Error(`haproxy exited while waiting for ${what}:\n${out}`);
+      if (!running()) throw new Error(`haproxy exited while waiting for ${what}:\n${program.output()}`);
       const last = await stats();
       if (match(last)) return last;
       if (Date.now() > deadline) {
-        throw new Error(`haproxy: not ${what} within ${timeoutMs} ms; show stat: ${JSON.stringify(last)}\n${out}`);
+        throw new Error(
+          `haproxy: not ${what} within ${timeoutMs} ms; show stat: ${JSON.stringify(last)}\n${program.output()}`,
+        );
       }
       // HAProxy pushes no events: its state is asked again (the answer is the event awaited).
       await new Promise((r) => setTimeout(r, 20));
@@ -301,14 +288,14 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
   try {
     const deadline = Date.now() + o.startTimeoutMs;
     for (;;) {
-      if (!running()) throw new Error(`haproxy exited at start:\n${out}\nconfig:\n${config}`);
+      if (!running()) throw new Error(`haproxy exited at start:\n${program.output()}\nconfig:\n${config}`);
       const ok = await command('show info').then(
         () => true,
         () => false,
       );
       if (ok) break;
       if (Date.now() > deadline)
-        throw new Error(`haproxy's runtime API did not answer within ${o.startTimeoutMs} ms:\n${out}`);
+        throw new Error(`haproxy's runtime API did not answer within ${o.startTimeoutMs} ms:\n${program.output()}`);
       // Until the socket exists there is nothing to await but its appearance.
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -325,7 +312,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
     config,
     backend: 'ldf_servers',
     servers,
-    output: () => out,
+    output: program.output,
     command,
     stats,
     waitFor,

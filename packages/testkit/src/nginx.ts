@@ -8,14 +8,14 @@
  * skipped for `fail_timeout` after a failed attempt (passive), which is all nginx can do.
  * @module
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULTS } from '@live-device-form/server';
 import { freePort } from './free-port.js';
+import { startProgram } from './program.js';
 import { type Backend, configDuration } from './haproxy.js';
 
 /** Where Debian installs nginx (`nginx-light`, `nginx`). */
@@ -154,34 +154,17 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const configFile = join(dir, 'nginx.conf');
   await writeFile(configFile, config);
 
-  let out = '';
   // -e: the error log before the config is read (else /var/log/nginx/error.log); -p: the prefix.
-  const child: ChildProcess = spawn(NGINX_BIN, ['-e', 'stderr', '-p', dir, '-c', configFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running = (): boolean => child.exitCode === null && child.signalCode === null;
-  let stopped = false;
-
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    if (running()) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
+  const program = startProgram(NGINX_BIN, ['-e', 'stderr', '-p', dir, '-c', configFile], dir);
+  const { running, stop } = program;
 
   try {
     const deadline = Date.now() + o.startTimeoutMs;
     for (;;) {
-      if (!running()) throw new Error(`nginx exited at start:\n${out}\nconfig:\n${config}`);
+      if (!running()) throw new Error(`nginx exited at start:\n${program.output()}\nconfig:\n${config}`);
       if (await accepts(host, port)) break;
       if (Date.now() > deadline)
-        throw new Error(`nginx did not accept connections within ${o.startTimeoutMs} ms:\n${out}`);
+        throw new Error(`nginx did not accept connections within ${o.startTimeoutMs} ms:\n${program.output()}`);
       // Polling interval between connection attempts (readiness is the accepted connection).
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -195,7 +178,7 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
     port,
     wsUrl: (path = '/live') => `ws://${host}:${port}${path}`,
     config,
-    output: () => out,
+    output: program.output,
     stop,
   };
 }
