@@ -13,6 +13,7 @@
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import { counterTopic } from './scale-device.js';
+import { readPacing } from './util.js';
 
 interface Run {
   prefix: string;
@@ -99,17 +100,7 @@ export class ScalePublisher {
 
   private onControl(socket: Socket): void {
     this.sockets.add(socket);
-    socket.setNoDelay(true);
-    let rest = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-      let at = 0;
-      let last = -1;
-      for (; at + 4 <= buf.length; at += 4) last = buf.readUInt32BE(at);
-      rest = Buffer.from(buf.subarray(at));
-      if (last >= 0) this.onCompleted(last);
-    });
-    socket.on('error', () => socket.destroy());
+    readPacing(socket, (n) => this.onCompleted(n));
     socket.on('close', () => this.sockets.delete(socket));
   }
 }

@@ -38,6 +38,7 @@ import type { MemoryBridge } from '@live-device-form/server/testing';
 import { type MemoryReading, memoryNow, settledMemory } from './memory.js';
 import { sendEvent, serveCalls } from './proc.js';
 import { profileClock } from './profile-summary.js';
+import { readPacing } from './util.js';
 
 export const Impl = { Ldf: 'ldf', Bare: 'bare', BareBatched: 'bare-batched' } as const;
 export type Impl = (typeof Impl)[keyof typeof Impl];
@@ -245,17 +246,7 @@ function onCompleted(n: number): void {
 // The pacing link: the clients' process writes, as 4-byte big-endian integers, the highest update
 // every reader has received. A direct loopback socket, so pacing is not slowed by two IPC hops.
 const control = createTcpServer((socket) => {
-  socket.setNoDelay(true);
-  let rest = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-    let at = 0;
-    let last = -1;
-    for (; at + 4 <= buf.length; at += 4) last = buf.readUInt32BE(at);
-    rest = Buffer.from(buf.subarray(at));
-    if (last >= 0) onCompleted(last);
-  });
-  socket.on('error', () => socket.destroy());
+  readPacing(socket, onCompleted);
 });
 
 // ---------------------------------------------------------------- slow consumers
