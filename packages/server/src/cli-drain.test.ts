@@ -81,12 +81,14 @@ async function page(url: string, field = H): Promise<{ client: TestClient; rev: 
 }
 
 /**
- * One field per page where several pages write at once (a write from a revision while another
- * session's write to that field awaits its echo is stale, docs/protocol.md rule 3): the field, its
- * action topic, the payload of a value, and the first of the unique values a page writes.
+ * What each page writes: the field, its action topic, the payload of a value, and the range of the
+ * unique values it writes. A write from a revision while another session's write to that field
+ * awaits its echo is stale (docs/protocol.md rule 3), so the first three pages write one field each
+ * and always have a write in flight; the fourth writes H beside the first, is refused `stale` while
+ * that one's write is on its way, and so keeps sending sets through the drain.
  */
 const WRITES = [
-  { field: H, topic: VP.genlockSet, payload: (v: number) => `genlock ${v} 10`, first: -512, step: 1, max: 511 },
+  { field: H, topic: VP.genlockSet, payload: (v: number) => `genlock ${v} 10`, first: -512, step: 1, max: 255 },
   {
     field: 'brightness',
     topic: VP.brightnessSet,
@@ -96,6 +98,7 @@ const WRITES = [
     max: 100,
   },
   { field: 'audio_delay', topic: VP.delaySet, payload: (v: number) => `delay ${v}`, first: 0, step: 1, max: 500 },
+  { field: H, topic: VP.genlockSet, payload: (v: number) => `genlock ${v} 10`, first: 256, step: 1, max: 511 },
 ] as const;
 
 describe('live-device-server: GET /healthz', () => {
@@ -130,6 +133,7 @@ describe('live-device-server: SIGTERM drains', () => {
     const sent = pages.map(() => new Map<number, number>());
     const acks = pages.map(() => new Map<number, AckFrame[]>());
     let accepted = 0;
+    let refusedOffline = 0;
     const writers = pages.map(async ({ client, rev }, i) => {
       client.ws.on('message', (data) => {
         const frame = JSON.parse(data.toString()) as AckFrame;
@@ -137,6 +141,7 @@ describe('live-device-server: SIGTERM drains', () => {
         order.push(`ack ${i}:${frame.id} ${frame.status}`);
         acks[i]?.set(frame.id, [...(acks[i]?.get(frame.id) ?? []), frame]);
         if (frame.status === 'accepted') accepted++;
+        if (frame.status === 'rejected' && frame.reason === 'offline') refusedOffline++;
       });
       const closed = client.closed.then(() => undefined);
       for (let id = 1; writing; id++) {
@@ -161,7 +166,7 @@ describe('live-device-server: SIGTERM drains', () => {
     expect(await get(port, '/healthz')).toEqual({ status: 503, cache: 'no-store', body: 'draining\n' });
     expect(await refusal(url)).toBe(503);
     // Sets that arrive now are refused, never published.
-    await until(() => order.some((e) => e.endsWith('rejected')), 15_000);
+    await until(() => refusedOffline > 0, 15_000);
     writing = false;
     held.release();
     held.stop();
