@@ -11,6 +11,8 @@ export const FieldType = {
   Boolean: 'boolean',
   Enum: 'enum',
   Text: 'text',
+  /** A write-only trigger (a button): no value, no revision; a `set` carries `value: null`. */
+  Action: 'action',
 } as const;
 export type FieldType = (typeof FieldType)[keyof typeof FieldType];
 
@@ -56,6 +58,8 @@ export interface FieldSchema {
   options?: EnumOption[];
   /** Longest accepted text (`text`). Defaults to `MAX_TEXT_LENGTH`. */
   maxLength?: number;
+  /** A short note shown under the field, e.g. why it is read-only. */
+  help?: string;
   /** Whether pages may write it. */
   writable: boolean;
 }

@@ -49,6 +49,8 @@ function maxValueBytes(field: FieldSchema): number {
       return Math.max(jsonBytes(null), ...(field.options ?? []).map((o) => jsonBytes(o.value)));
     case 'text':
       return 2 + MAX_TEXT_LENGTH * MAX_JSON_BYTES_PER_UNIT;
+    case 'action':
+      return jsonBytes(null);
     default: {
       const never: never = field.type;
       return never;

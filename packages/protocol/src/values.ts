@@ -118,6 +118,9 @@ export function checkValue(field: FieldSchema, value: unknown): ValueCheck {
       const problem = textValueProblem(value);
       return problem === undefined ? { ok: true, value } : { ok: false, problem: 'bad-text', message: problem };
     }
+    case 'action':
+      // Not implemented yet (issue 16): an action's set carries value null.
+      return { ok: false, problem: 'bad-type', message: 'action fields are not supported yet' };
     default: {
       const never: never = field.type;
       return { ok: false, problem: 'bad-type', message: `unknown field type ${String(never)}` };

@@ -280,6 +280,7 @@ class MqttBridgeImpl implements MqttBridge {
     this.id = d.id;
     this.codec = createDeviceCodec(d);
     this.schema = this.codec.schema;
+    if (d.availability && 'topics' in d.availability) throw new Error('availability lists: not implemented yet');
     this.availability = d.availability && {
       topic: d.availability.topic,
       online: d.availability.online ?? 'online',

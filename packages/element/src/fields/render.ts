@@ -86,6 +86,10 @@ export function renderField(w: Words, m: FieldModel): TemplateResult {
         control = html`<input type="text" part="text" name=${s.name} id=${id} maxlength=${s.maxLength ?? nothing} aria-describedby=${note}
           autocomplete="off" spellcheck="false" />`;
         break;
+      case 'action':
+        // Not implemented yet (issue 16): rendered as a button.
+        control = html``;
+        break;
       default: {
         const never: never = s.type;
         return never;

@@ -22,6 +22,8 @@ function readDecoded(f: FieldDescription, v: unknown): FieldValue | undefined {
       return typeof v === 'string' && f.options.some((o) => o.value === v) ? v : undefined;
     case 'text':
       return typeof v === 'string' && v.length <= MAX_TEXT_LENGTH && !v.includes('\u0000') ? v : undefined;
+    case 'action':
+      throw new Error('action fields: not implemented yet');
     default: {
       const never: never = f;
       return never;

@@ -27,6 +27,8 @@ export function readJson(f: FieldDescription, v: unknown): WritableValue | undef
     case 'enum':
     case 'text':
       return typeof v === 'string' && !v.includes('\u0000') ? readToken(f, v) : undefined;
+    case 'action':
+      throw new Error('action fields: not implemented yet');
     default: {
       const never: never = f;
       return never;
@@ -94,7 +96,9 @@ export function createJsonCodec(
     encode(name, value, freshest) {
       if (entry.set === undefined || !writes.includes(name))
         return { ok: false, message: `field "${name}" is not written by this topic` };
-      const included = pointers.filter((p) => p.name === name || (sendAll && field(p.name).writable === true));
+      const included = pointers.filter(
+        (p) => p.name === name || (sendAll && (field(p.name) as { writable?: boolean }).writable === true),
+      );
       let root: unknown = {};
       for (const { name: n, segments } of included) {
         const v = writeJson(n, field(n), n === name ? value : freshest(n));

@@ -35,6 +35,8 @@ function captureFor(f: FieldDescription, next: string): string {
       // A text value never contains the separator after it, so it ends at the separator's first
       // occurrence: one way to match, no backtracking blow-up on hostile payloads.
       return next === '' ? '([^\\u0000]*)' : `((?:(?!${escapeRegExp(next)})[^\\u0000])*)`;
+    case 'action':
+      throw new Error('action fields: not implemented yet');
     default: {
       const never: never = f;
       return String(never);

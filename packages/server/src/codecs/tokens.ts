@@ -64,6 +64,8 @@ export function readToken(f: FieldDescription, raw: string): WritableValue | und
       return f.options.find((o) => optionToken(o) === raw)?.value;
     case 'text':
       return raw.length <= MAX_TEXT_LENGTH ? raw : undefined;
+    case 'action':
+      throw new Error('action fields: not implemented yet');
     default: {
       const never: never = f;
       return never;
@@ -109,6 +111,8 @@ export function writeToken(
       const problem = textProblem(v, separators);
       return problem ? { error: `field "${name}": ${problem}` } : v;
     }
+    case 'action':
+      throw new Error('action fields: not implemented yet');
     default: {
       const never: never = f;
       return never;

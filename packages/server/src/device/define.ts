@@ -23,7 +23,13 @@
 import { readFile } from 'node:fs/promises';
 import { DeviceDescriptionError } from '../errors.js';
 import { validate } from './checks.js';
-import type { AvailabilityDescription, DeviceDescription, FieldDescription, TopicDescription } from './types.js';
+import type {
+  AvailabilityDescription,
+  AvailabilityListDescription,
+  DeviceDescription,
+  FieldDescription,
+  TopicDescription,
+} from './types.js';
 
 /** The result of {@link parseDeviceDescription}. */
 export type ParseDeviceResult = { ok: true; device: DeviceDescription } | { ok: false; issues: string[] };
@@ -64,7 +70,7 @@ function copy<T>(value: T): T {
  */
 export function defineDevice<const F extends string>(description: {
   id: string;
-  availability?: AvailabilityDescription;
+  availability?: AvailabilityDescription | AvailabilityListDescription;
   topics: readonly TopicDescription<NoInfer<F>>[];
   fields: Readonly<Record<F, FieldDescription>>;
 }): DeviceDescription<F> {

@@ -13,7 +13,13 @@ import type { DeviceDescription, FieldDescription } from './types.js';
  */
 export function toFieldSchemas(description: DeviceDescription): FieldSchema[] {
   return Object.entries(description.fields as Record<string, FieldDescription>).map(([name, f]) => {
-    const schema: FieldSchema = { name, label: f.label ?? name, type: f.type, writable: f.writable ?? false };
+    const schema: FieldSchema = {
+      name,
+      label: f.label ?? name,
+      type: f.type,
+      writable: f.type === 'action' || (f.writable ?? false),
+    };
+    if (f.help !== undefined) schema.help = f.help;
     switch (f.type) {
       case 'number':
       case 'integer':
@@ -31,6 +37,7 @@ export function toFieldSchemas(description: DeviceDescription): FieldSchema[] {
         if (f.maxLength !== undefined) schema.maxLength = f.maxLength;
         break;
       case 'boolean':
+      case 'action':
         break;
       default: {
         const never: never = f;

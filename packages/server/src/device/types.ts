@@ -11,6 +11,8 @@ interface FieldDescriptionBase {
   label?: string;
   /** Whether pages may write it. A writable field needs a `set` topic. Defaults to `false`. */
   writable?: boolean;
+  /** A short note shown under the field (e.g. why a discovered field is read-only). */
+  help?: string;
 }
 
 /** A `number` or `integer` field. */
@@ -62,9 +64,29 @@ export interface TextFieldDescription extends FieldDescriptionBase {
   maxLength?: number;
 }
 
+/**
+ * An `action` field: a write-only trigger (rendered as a button) with no value and no revision. A
+ * page's `set` for it carries `value: null`; the guard, availability, rate and auth rules apply, the
+ * stale rule cannot (docs/protocol.md). It is always written through a `set` mapping, which
+ * publishes `token`; it is never read from a status topic.
+ */
+export interface ActionFieldDescription {
+  type: 'action';
+  /** What the user sees (the button's text). Defaults to the field's name. */
+  label?: string;
+  /** The payload token published when the action is triggered. Defaults to `"PRESS"`. */
+  token?: string;
+  /** A short note shown under the button. */
+  help?: string;
+}
+
 /** A field of a device. */
 export type FieldDescription =
-  NumberFieldDescription | BooleanFieldDescription | EnumFieldDescription | TextFieldDescription;
+  | NumberFieldDescription
+  | BooleanFieldDescription
+  | EnumFieldDescription
+  | TextFieldDescription
+  | ActionFieldDescription;
 
 /** The device's availability topic, typically its Last Will: a retained "online"/"offline" payload. */
 export interface AvailabilityDescription {
@@ -74,6 +96,30 @@ export interface AvailabilityDescription {
   online?: string;
   /** The payload that means offline. Defaults to `"offline"`. Any other payload counts as offline too. */
   offline?: string;
+  /**
+   * A JSON pointer (RFC 6901) to the availability token inside a JSON payload, e.g. `"/state"` for
+   * Zigbee2MQTT's `{"state":"online"}`. A payload that is not JSON is compared as it is.
+   */
+  json?: string;
+  /**
+   * TypeScript only: turns a payload into the token compared with `online`/`offline` (a discovered
+   * device's `value_template`). `undefined`/`null` or a throw counts as offline.
+   */
+  decode?: (payload: Buffer) => string | undefined | null;
+}
+
+/**
+ * Several availability topics (Home Assistant's `availability` list, Zigbee2MQTT's device and
+ * bridge state) and how they combine.
+ */
+export interface AvailabilityListDescription {
+  /** The topics, at least one. */
+  topics: readonly AvailabilityDescription[];
+  /**
+   * `all`: online only while every topic says online; `any`: while at least one does; `latest`:
+   * what the last message received on any of them said. Defaults to `"all"`.
+   */
+  mode?: 'all' | 'any' | 'latest';
 }
 
 /**
@@ -144,8 +190,8 @@ export type TopicDescription<F extends string = string> =
 export interface DeviceDescription<F extends string = string> {
   /** The id pages send in `hello.device`; matches `DEVICE_ID_PATTERN`. */
   id: string;
-  /** The availability topic. Without one, the device counts as online whenever the broker is. */
-  availability?: AvailabilityDescription;
+  /** The availability topic (or topics). Without one, the device counts as online whenever the broker is. */
+  availability?: AvailabilityDescription | AvailabilityListDescription;
   /** How fields are read and written. Each field is read from exactly one status topic. */
   topics: readonly TopicDescription<F>[];
   /** The fields, in display order. */
