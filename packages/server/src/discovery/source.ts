@@ -17,7 +17,18 @@ export type DeviceChange =
    * Custom codecs (`decode`/`encode`) are allowed. `notes` are things the operator should know
    * (an entity made read-only, one skipped), logged once per device and description.
    */
-  | { type: 'upsert'; description: DeviceDescription; notes?: readonly string[] }
+  | {
+      type: 'upsert';
+      description: DeviceDescription;
+      notes?: readonly string[];
+      /**
+       * Changes whenever the description does (e.g. the configs it was built from, as JSON); the
+       * discovery replaces a device's bridge only when it differs. Defaults to the description as
+       * JSON, custom codec functions by their source text (which does not see what a closure holds:
+       * a source whose codecs close over templates should set it).
+       */
+      key?: string;
+    }
   /** A device is gone (an empty retained config, a device left the network). */
   | { type: 'remove'; id: string };
 
