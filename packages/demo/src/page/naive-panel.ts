@@ -45,6 +45,8 @@ function inputFor(s: FieldSchema): HTMLInputElement | HTMLSelectElement {
       });
     case 'text':
       return h('input', { type: 'text', name: s.name });
+    case 'action':
+      return h('input', { type: 'button', name: s.name, value: s.label });
   }
 }
 
