@@ -465,8 +465,8 @@ describe('ESPHome device (number, switch, select, sensor, button)', () => {
       values: { pac_outside_temperature: -3.5 },
     });
     // Not an option, not a number: ignored, nothing changes.
-    expect(codec.decode('pac-1d797c/state/vertical_swing_mode', buf('sideways')).ok).toBe(false);
-    expect(codec.decode('pac-1d797c/number/pac_fan_speed_limit/state', buf('65.5')).ok).toBe(false);
+    expect(codec.decode('pac-1d797c/state/vertical_swing_mode', buf('sideways'))?.ok).toBe(false);
+    expect(codec.decode('pac-1d797c/number/pac_fan_speed_limit/state', buf('65.5'))?.ok).toBe(false);
   });
 
   it('encodes writes to the right payload on the right topic', () => {
@@ -541,7 +541,7 @@ describe('Home Assistant device-based discovery (abbreviations, shared state top
       ok: true,
       values: { some_unique_id2: 50 },
     });
-    expect(codec.decode('sensorBedroom/state', buf('not json')).ok).toBe(false);
+    expect(codec.decode('sensorBedroom/state', buf('not json'))?.ok).toBe(false);
   });
 
   it('removes every component when the config is cleared', () => {
@@ -651,7 +651,7 @@ describe("Zigbee2MQTT's Home Assistant output", () => {
   it('the thermostat: its climate entity is skipped with one note', () => {
     // With the template stub the thermostat has no field left: its notes are logged instead.
     const t = devices.get('zigbee2mqtt_0x18fc2600000d7ae2');
-    const logged = log.entries.findLast((e) => e.obj?.device === 'ids:zigbee2mqtt_0x18fc2600000d7ae2');
+    const logged = [...log.entries].reverse().find((e) => e.obj?.device === 'ids:zigbee2mqtt_0x18fc2600000d7ae2');
     const notes = t?.notes ?? (logged?.obj?.notes as string[] | undefined) ?? [];
     expect(notes.filter((n) => n.includes('climate'))).toEqual([
       'climate "bosch_radiator" (homeassistant/climate/0x18fc2600000d7ae2/climate/config) skipped: component "climate" is not supported',
@@ -772,6 +772,55 @@ describe('EMS-ESP (nested value templates on a shared JSON topic, ~ base topic)'
   });
 });
 
+describe('availability and the default light schema', () => {
+  it('an availability list becomes an availability list with Home Assistant\'s default mode "latest"', () => {
+    const payload = JSON.stringify({
+      stat_t: 'z/lamp',
+      avty: [
+        { t: 'zigbee2mqtt/bridge/state', val_tpl: '{{ value_json.state }}' },
+        { t: 'zigbee2mqtt/lamp/availability', pl_avail: 'up', pl_not_avail: 'down' },
+      ],
+      dev: { ids: 'lamp' },
+    });
+    const d = feed(start(), [{ topic: 'homeassistant/sensor/lamp/config', payload }]).devices.get('lamp')!;
+    const a = d.description.availability as {
+      topics: { topic: string; online: string; offline: string }[];
+      mode: string;
+    };
+    expect(a.mode).toBe('latest');
+    expect(a.topics.map((t) => [t.topic, t.online, t.offline])).toEqual([
+      ['zigbee2mqtt/bridge/state', 'online', 'offline'],
+      ['zigbee2mqtt/lamp/availability', 'up', 'down'],
+    ]);
+    expect(() => define(d.description)).not.toThrow();
+  });
+
+  it('a default-schema light: on/off and brightness on their own topics, brightness_scale honoured', () => {
+    const payload = JSON.stringify({
+      name: 'Desk',
+      stat_t: 'desk/light/state',
+      cmd_t: 'desk/light/set',
+      bri_stat_t: 'desk/light/brightness',
+      bri_cmd_t: 'desk/light/brightness/set',
+      bri_scl: 100,
+      dev: { ids: 'desk' },
+    });
+    const d = feed(start(), [{ topic: 'homeassistant/light/desk/config', payload }]).devices.get('desk')!;
+    expect(d.description.fields).toEqual({
+      desk: { type: 'boolean', label: 'Desk', true: 'ON', false: 'OFF', writable: true },
+      desk_brightness: { type: 'integer', label: 'Desk brightness', min: 0, max: 100, step: 1, writable: true },
+    });
+    const codec = createDeviceCodec(define(d.description));
+    expect(codec.decode('desk/light/brightness', buf('42'))).toEqual({ ok: true, values: { desk_brightness: 42 } });
+    expect(codec.encode('desk_brightness', 60, unknown)).toEqual({
+      ok: true,
+      topic: 'desk/light/brightness/set',
+      payload: '60',
+    });
+    expect(codec.encode('desk', true, unknown)).toEqual({ ok: true, topic: 'desk/light/set', payload: 'ON' });
+  });
+});
+
 describe('devices come, change and go', () => {
   it('an identical re-published config changes nothing; a different max gives an upsert with the new description', () => {
     const s = start();
@@ -820,7 +869,7 @@ describe('ids and field names', () => {
     const b = feed(start(), [{ topic: 'homeassistant/sensor/a/config', payload: cfg('AA:BB:CC/1') }]);
     const c = feed(start(), [{ topic: 'homeassistant/sensor/a/config', payload: cfg('AA_BB_CC_1') }]);
     const [idA] = a.devices.keys();
-    expect(idA).toMatch(/^AA_BB_CC_1-[0-9a-f]{8}$/);
+    expect(idA).toBe('AA_BB_CC_1-ca4aad88'); // as in docs/discovery.md
     expect([...b.devices.keys()]).toEqual([idA]);
     expect([...c.devices.keys()]).toEqual(['AA_BB_CC_1']);
     const long = feed(start(), [{ topic: 'homeassistant/sensor/a/config', payload: cfg(`.${'x'.repeat(100)}`) }]);
@@ -959,6 +1008,9 @@ describe('malicious and malformed configs', () => {
       { topic: 'homeassistant/sensor/c/config', payload: JSON.stringify({ obj_id: 'constructor', stat_t: 'c/s' }) },
     ]).devices;
     expect(Object.keys([...constructorName.values()][0]!.description.fields)).toEqual(['constructor_']);
+    // A "__proto__" key cannot supply an option either (here a state topic the config lacks).
+    const injected = '{"name":"Q","cmd_t":"q/set","__proto__":{"state_topic":"q/injected"},"dev":{"ids":"q"}}';
+    expect(start().receive('homeassistant/switch/q/config', buf(injected))).toEqual([]);
   });
 
   it('a device-based config with a malformed component keeps the others and logs once', () => {
