@@ -187,7 +187,12 @@ export function homeAssistant(options: HomeAssistantOptions = {}): DeviceSourceF
       }
       announced.set(deviceKey, id);
       idOwners.set(id, deviceKey);
-      return [{ type: 'upsert', description: built.description, notes: built.notes }];
+      // The configs it was built from: a changed template changes the device though the codec
+      // functions' text stays the same.
+      const key = JSON.stringify(
+        [...members].sort((a, b) => (a.key < b.key ? -1 : 1)).map((e) => [e.key, e.component, e.config]),
+      );
+      return [{ type: 'upsert', description: built.description, notes: built.notes, key }];
     }
 
     const source: DeviceSource = {
