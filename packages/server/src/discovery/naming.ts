@@ -13,6 +13,7 @@ import {
   MAX_DEVICE_ID_LENGTH,
   MAX_FIELD_NAME_LENGTH,
 } from '@live-device-form/protocol';
+import { invalidOption } from '../option-checks.js';
 
 /** Eight hex digits of a SHA-256 of `text`: a stable suffix that tells apart two long names. */
 function shortHash(text: string): string {
@@ -114,4 +115,26 @@ export function own(obj: unknown, key: string): unknown {
 /** Whether `value` is a plain (non-array) object. */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Checks a base topic given to a discovery source (`zigbee2mqtt`, `homie`): one or more topic
+ * levels, no wildcard, no NUL or brace, not in `$SYS`, no `/` at either end. Throws a `TypeError`
+ * (`ERR_INVALID_OPTION`) naming `option`.
+ * @internal
+ */
+export function checkBaseTopic(option: string, value: unknown): string {
+  if (
+    typeof value !== 'string' ||
+    value === '' ||
+    /[+#{}\u0000]/.test(value) ||
+    value.startsWith('/') ||
+    value.endsWith('/') ||
+    value.split('/').some((l) => l === '') ||
+    value.startsWith('$')
+  )
+    throw invalidOption(
+      `${option}: expected a topic such as "zigbee2mqtt" (no wildcard, brace or empty level, not starting with "$"), got ${JSON.stringify(value)}`,
+    );
+  return value;
 }

@@ -6,9 +6,9 @@
  * @module
  */
 import type { Logger } from '../../logger.js';
-import { invalidOption, withDefaults } from '../../option-checks.js';
+import { withDefaults } from '../../option-checks.js';
 import type { DeviceChange, DeviceSource, DeviceSourceFactory } from '../source.js';
-import { isObject, own, toDeviceId, uniqueDeviceIds } from '../naming.js';
+import { checkBaseTopic, isObject, own, toDeviceId, uniqueDeviceIds } from '../naming.js';
 import { describeDevice, readDeviceEntry, type Z2mSkip } from './device.js';
 
 /** Options of {@link zigbee2mqtt}. */
@@ -19,28 +19,6 @@ export interface Zigbee2mqttOptions {
 
 /** The defaults of {@link Zigbee2mqttOptions}. */
 export const ZIGBEE2MQTT_DEFAULTS = Object.freeze({ base: 'zigbee2mqtt' });
-
-/**
- * Checks a base topic given to a discovery source (`zigbee2mqtt`, `homie`): one or more topic
- * levels, no wildcard, no NUL or brace, not in `$SYS`, no `/` at either end. Throws a `TypeError`
- * (`ERR_INVALID_OPTION`) naming `option`.
- * @internal
- */
-export function checkBaseTopic(option: string, value: unknown): string {
-  if (
-    typeof value !== 'string' ||
-    value === '' ||
-    /[+#{}\u0000]/.test(value) ||
-    value.startsWith('/') ||
-    value.endsWith('/') ||
-    value.split('/').some((l) => l === '') ||
-    value.startsWith('$')
-  )
-    throw invalidOption(
-      `${option}: expected a topic such as "zigbee2mqtt" (no wildcard, brace or empty level, not starting with "$"), got ${JSON.stringify(value)}`,
-    );
-  return value;
-}
 
 /** Which devices Zigbee2MQTT publishes `<name>/availability` for (its `bridge/info` config). */
 interface AvailabilityConfig {
