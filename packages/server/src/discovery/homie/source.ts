@@ -109,6 +109,8 @@ class HomieSource implements DeviceSource {
   #warnOnce(key: string, obj: Record<string, unknown>, message: string): void {
     const text = `${message}:${JSON.stringify(obj)}`;
     if (this.#logged.get(key) === text) return;
+    // Bounded like the devices: a flood of bad ids may repeat a warning, never grow this map.
+    if (this.#logged.size >= MAX_HOMIE_DEVICES) this.#logged.clear();
     this.#logged.set(key, text);
     this.log.warn({ source: this.name, ...obj }, message);
   }
