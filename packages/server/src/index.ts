@@ -68,3 +68,32 @@ export { createMqttBridge, LinkState, MQTT_BRIDGE_DEFAULTS } from './mqtt-bridge
 export type { MqttBridge, MqttBridgeOptions } from './mqtt-bridge.js';
 export { EMBEDDED_BROKER_DEFAULTS, startEmbeddedBroker } from './embedded-broker.js';
 export type { EmbeddedBroker, EmbeddedBrokerOptions } from './embedded-broker.js';
+export type { CatalogEvent, DeviceCatalog } from './catalog.js';
+export {
+  createDiscovery,
+  DISCOVERY_DEFAULTS,
+  HOME_ASSISTANT_DEFAULTS,
+  homeAssistant,
+  HOMIE_DEFAULTS,
+  homie,
+  ZIGBEE2MQTT_DEFAULTS,
+  zigbee2mqtt,
+  compileTemplate,
+  TemplateError,
+} from './discovery/index.js';
+export type {
+  CompiledTemplate,
+  CompileResult,
+  DeviceChange,
+  DeviceSource,
+  DeviceSourceContext,
+  DeviceSourceFactory,
+  DiscoveredDeviceInfo,
+  Discovery,
+  DiscoveryEvents,
+  DiscoveryOptions,
+  HomeAssistantOptions,
+  HomieOptions,
+  TemplateVariables,
+  Zigbee2mqttOptions,
+} from './discovery/index.js';
