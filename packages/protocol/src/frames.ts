@@ -11,7 +11,10 @@ export const FieldType = {
   Boolean: 'boolean',
   Enum: 'enum',
   Text: 'text',
-  /** A write-only trigger (a button): no value, no revision; a `set` carries `value: null`. */
+  /**
+   * A write-only trigger (a button): no value, no revision, never in `resync.fields` or an `update`;
+   * a `set` for it carries `value: null` (docs/protocol.md rule 12).
+   */
   Action: 'action',
 } as const;
 export type FieldType = (typeof FieldType)[keyof typeof FieldType];
@@ -58,9 +61,9 @@ export interface FieldSchema {
   options?: EnumOption[];
   /** Longest accepted text (`text`). Defaults to `MAX_TEXT_LENGTH`. */
   maxLength?: number;
-  /** A short note shown under the field, e.g. why it is read-only. */
+  /** A short note shown under the field, e.g. why it is read-only (at most `MAX_LABEL_LENGTH` characters). */
   help?: string;
-  /** Whether pages may write it. */
+  /** Whether pages may write it. Always `true` for an `action`. */
   writable: boolean;
 }
 
@@ -97,8 +100,9 @@ export interface SetFrame {
   /** Chosen by the client, increasing per socket; echoed in the `ack`. */
   id: number;
   field: string;
-  value: WritableValue;
-  /** The revision of the value the user edited from. */
+  /** The new value; `null` for an `action` field, and only for one (docs/protocol.md rule 12). */
+  value: WritableValue | null;
+  /** The revision of the value the user edited from; for an `action`, `0` (not checked). */
   rev: number;
   /**
    * The `epoch` of the `resync` that revision came from. A set from another epoch (the server
@@ -128,6 +132,7 @@ export interface ResyncFrame {
   /** Whether the device can be written right now; a value this version does not know means not writable. */
   device: DeviceStatus | Unrecognized;
   schema: FieldSchema[];
+  /** Every field's state, except `action` fields (they have no value). */
   fields: Record<string, FieldState>;
 }
 

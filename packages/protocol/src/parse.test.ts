@@ -113,12 +113,32 @@ describe('parseClientFrame: bad input', () => {
     );
   });
 
-  it('refuses null, objects and arrays as set values', () => {
-    for (const v of ['null', '{}', '[]']) {
+  it('refuses objects and arrays as set values', () => {
+    for (const v of ['{}', '[]']) {
       expect(bad(`{"type":"set","id":1,"field":"h","value":${v},"rev":0,"epoch":"e1"}`).message).toMatch(
-        /expected a number, boolean or string/,
+        /expected a number, boolean or string or null/,
       );
     }
+  });
+
+  it('reads a set with value null (an action press; the server refuses null for any other field)', () => {
+    expect(ok('{"type":"set","id":2,"field":"reboot","value":null,"rev":0,"epoch":"e1"}')).toEqual({
+      type: 'set',
+      id: 2,
+      field: 'reboot',
+      value: null,
+      rev: 0,
+      epoch: 'e1',
+    });
+  });
+
+  it('still needs rev and epoch on a set with value null', () => {
+    expect(bad('{"type":"set","id":2,"field":"reboot","value":null,"epoch":"e1"}')).toMatchObject({
+      id: 2,
+      field: 'reboot',
+      message: expect.stringMatching(/set\.rev/),
+    });
+    expect(bad('{"type":"set","id":2,"field":"reboot","value":null,"rev":0}').message).toMatch(/set\.epoch/);
   });
 
   it('refuses bad ids, revisions and mounts', () => {
@@ -194,6 +214,24 @@ describe('parseServerFrame', () => {
       const r = parseServerFrame(encodeFrame(f as never));
       expect(r.ok).toBe(true);
       if (r.ok) expect(JSON.parse(JSON.stringify(r.frame))).toEqual(f);
+    }
+  });
+
+  it('reads an action field and help text in the schema; an action needs no entry in fields', () => {
+    const schema = [
+      { name: 'reboot', label: 'Reboot', type: 'action', help: 'Restarts the device (about 10 s).', writable: true },
+      { ...resync.schema[0], help: 'Horizontal phase of the genlock' },
+    ];
+    const r = parseServerFrame(JSON.stringify({ ...resync, schema }));
+    expect(r.ok && r.frame.type === 'resync' && r.frame.schema).toEqual(schema);
+    expect(r.ok && r.frame.type === 'resync' && Object.keys(r.frame.fields)).toEqual(['genlock_phase_h']);
+  });
+
+  it('refuses help text that is not a string or longer than MAX_LABEL_LENGTH', () => {
+    for (const help of [7, 'x'.repeat(257)]) {
+      const schema = [{ ...resync.schema[0], help }];
+      const r = parseServerFrame(JSON.stringify({ ...resync, schema }));
+      expect(r).toMatchObject({ ok: false, message: expect.stringMatching(/resync\.schema\[0\]\.help/) });
     }
   });
 

@@ -216,23 +216,17 @@ function isWritableValue(v: unknown): v is WritableValue {
   );
 }
 
-/** A wire value ({@link isWritableValue}); `null` too when `nullable`. */
-function wireValue(nullable: false): Check<WritableValue>;
-function wireValue(nullable: true): Check<FieldValue>;
-function wireValue(nullable: boolean): Check<FieldValue> {
-  return (v, where) => {
-    if ((v === null && nullable) || isWritableValue(v)) return v as FieldValue;
-    // Not a wire value: the first check that fails names what is wrong.
-    if (typeof v === 'number') num(v, where);
-    if (typeof v === 'string') {
-      TEXT(v, where);
-      fail(`${where}: contains a NUL character`);
-    }
-    fail(`${where}: expected a number, boolean or string${nullable ? ' or null' : ''}`);
-  };
-}
-
-const VALUE_OR_NULL = wireValue(true);
+/** A wire value ({@link isWritableValue}) or `null`. */
+const VALUE_OR_NULL: Check<FieldValue> = (v, where) => {
+  if (v === null || isWritableValue(v)) return v;
+  // Not a wire value: the first check that fails names what is wrong.
+  if (typeof v === 'number') num(v, where);
+  if (typeof v === 'string') {
+    TEXT(v, where);
+    fail(`${where}: contains a NUL character`);
+  }
+  fail(`${where}: expected a number, boolean or string or null`);
+};
 
 /** An epoch: 1 to `MAX_EPOCH_LENGTH` characters. */
 const epoch: Check<string> = (v, where) => {
@@ -286,7 +280,8 @@ const CLIENT_FRAMES: ReadonlyMap<unknown, Spec> = /* @__PURE__ */ new Map<unknow
       token: /* @__PURE__ */ opt(/* @__PURE__ */ str(MAX_TOKEN_LENGTH)),
     },
   ],
-  ['set', { id: counter, field: fieldName, value: /* @__PURE__ */ wireValue(false), rev: counter, epoch }],
+  // `value: null` is an action's press (docs/protocol.md rule 12); the server refuses it for any other field.
+  ['set', { id: counter, field: fieldName, value: VALUE_OR_NULL, rev: counter, epoch }],
   ['ping', { id: counter }],
 ]);
 
@@ -333,6 +328,7 @@ const SCHEMA: Spec = {
   step: opt(num),
   unit: opt(str()),
   maxLength: opt(counter),
+  help: opt(str()),
 };
 
 const OPTIONS = list(MAX_OPTIONS, (v, where): EnumOption =>

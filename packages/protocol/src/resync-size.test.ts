@@ -11,6 +11,7 @@ const utf8 = (text: string): number => encodeURIComponent(text).replace(/%[0-9A-
 function worstFrame(schema: FieldSchema[]): ResyncFrame {
   const fields: Record<string, FieldState> = {};
   for (const f of schema) {
+    if (f.type === 'action') continue; // no value, no entry in fields
     const value =
       f.type === 'text'
         ? '\u0001'.repeat(MAX_TEXT_LENGTH)
@@ -40,11 +41,18 @@ const mixed: FieldSchema[] = [
   },
   { name: 'name', label: 'Name', type: 'text', maxLength: 8, writable: true },
   { name: 'input', label: 'Input', type: 'text', writable: false },
+  { name: 'reboot', label: 'Reboot', type: 'action', help: 'Restarts it — ü', writable: true },
 ];
 
 describe('maxResyncBytes', () => {
   it('is exactly the size of the largest resync the schema allows', () => {
     expect(maxResyncBytes(mixed)).toBe(utf8(encodeFrame(worstFrame(mixed))));
+  });
+
+  it('gives an action no entry in fields: it costs its schema entry only', () => {
+    const action: FieldSchema = { name: 'reboot', label: 'Reboot', type: 'action', writable: true };
+    const without = mixed.filter((f) => f.type !== 'action');
+    expect(maxResyncBytes([...without, action]) - maxResyncBytes(without)).toBe(utf8(`,${JSON.stringify(action)}`));
   });
 
   it('counts a text status at MAX_TEXT_LENGTH escaped, whatever maxLength says (maxLength bounds writes only)', () => {

@@ -50,7 +50,7 @@ function maxValueBytes(field: FieldSchema): number {
     case 'text':
       return 2 + MAX_TEXT_LENGTH * MAX_JSON_BYTES_PER_UNIT;
     case 'action':
-      return jsonBytes(null);
+      return jsonBytes(null); // never counted: not in `resync.fields` (docs/protocol.md rule 12)
     default: {
       const never: never = field.type;
       return never;
@@ -61,7 +61,8 @@ function maxValueBytes(field: FieldSchema): number {
 /**
  * The size in UTF-8 bytes of the largest `resync` a server can send for `schema`: the schema as it
  * is, plus the longest epoch, device status, revisions and values (every field known, each at its
- * longest: see `maxValueBytes`), as `encodeFrame` writes them. A device whose figure is over
+ * longest: see `maxValueBytes`; an `action` has none, and no entry in `fields`), as `encodeFrame`
+ * writes them. A device whose figure is over
  * `MAX_SERVER_FRAME_BYTES` is refused (docs/protocol.md, the limits table).
  *
  * @example
@@ -69,11 +70,13 @@ function maxValueBytes(field: FieldSchema): number {
  */
 export function maxResyncBytes(schema: readonly FieldSchema[]): number {
   const fields: Record<string, { value: null; rev: number }> = {};
-  for (const f of schema) fields[f.name] = { value: null, rev: MAX_COUNTER };
+  // An action has no value: it is in the schema only (docs/protocol.md rule 12).
+  const valued = schema.filter((f) => f.type !== 'action');
+  for (const f of valued) fields[f.name] = { value: null, rev: MAX_COUNTER };
   // Everything but the variable strings and values, exactly; then each at its longest.
   let bytes = jsonBytes({ type: 'resync', epoch: '', device: '', schema, fields });
   bytes += MAX_EPOCH_LENGTH * MAX_JSON_BYTES_PER_UNIT;
   bytes += Math.max(...Object.values(DeviceStatus).map((s) => s.length));
-  for (const f of schema) bytes += maxValueBytes(f) - jsonBytes(null);
+  for (const f of valued) bytes += maxValueBytes(f) - jsonBytes(null);
   return bytes;
 }

@@ -23,7 +23,24 @@ const en: FieldSchema = {
 };
 const text: FieldSchema = { name: 't', label: 'T', type: 'text', maxLength: 8, writable: true };
 
+const action: FieldSchema = { name: 'reboot', label: 'Reboot', type: 'action', writable: true };
+
 describe('checkValue', () => {
+  it('accepts null for an action and nothing else', () => {
+    expect(checkValue(action, null)).toEqual({ ok: true, value: null });
+    for (const v of ['PRESS', true, 0, '', undefined]) {
+      expect(checkValue(action, v)).toEqual({
+        ok: false,
+        problem: 'not-null',
+        message: 'an action carries no value: expected null',
+      });
+    }
+  });
+
+  it('refuses null for every field that is not an action', () => {
+    for (const f of [int, num, bool, en, text]) expect(checkValue(f, null).ok).toBe(false);
+  });
+
   it('accepts values that fit', () => {
     expect(checkValue(int, -512).ok).toBe(true);
     expect(checkValue(int, 511).ok).toBe(true);

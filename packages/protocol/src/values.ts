@@ -9,7 +9,8 @@ import { MAX_TEXT_LENGTH } from './limits.js';
 /**
  * Why {@link checkValue} refused a value, as a stable code a page can put in its own words
  * (the element's notes do): `below-min`, `above-max` and `off-step` go with the field's `min`,
- * `max` and `step`; `too-long` with its `maxLength`.
+ * `max` and `step`; `too-long` with its `maxLength`; `not-null`: a value for an `action` field,
+ * which takes only `null`.
  */
 export type ValueProblem =
   | 'not-number'
@@ -22,13 +23,15 @@ export type ValueProblem =
   | 'not-text'
   | 'too-long'
   | 'bad-text'
-  | 'bad-type';
+  | 'bad-type'
+  | 'not-null';
 
 /**
  * The result of a value check. A failure has `message` in English words and, from
  * {@link checkValue}, a `problem` code (checks built elsewhere may leave it out).
  */
-export type ValueCheck = { ok: true; value: WritableValue } | { ok: false; message: string; problem?: ValueProblem };
+export type ValueCheck =
+  { ok: true; value: WritableValue | null } | { ok: false; message: string; problem?: ValueProblem };
 
 /**
  * Unicode category Cc: the C0 controls (U+0000–U+001F, tab and newline among them), DEL and the C1
@@ -75,8 +78,9 @@ function isOnStep(value: number, step: number, base: number): boolean {
 
 /**
  * Whether `value` is acceptable for `field`: right type, within `min`/`max`, on `step`, one of
- * `options`, no longer than `maxLength`, text free of what {@link textValueProblem} refuses. It
- * does not check `writable` (that is `forbidden`, a separate reason).
+ * `options`, no longer than `maxLength`, text free of what {@link textValueProblem} refuses; for
+ * an `action`, `null` and nothing else, and `null` for no other type (docs/protocol.md rule 12).
+ * It does not check `writable` (that is `forbidden`, a separate reason).
  *
  * @example
  * checkValue({ name: 'h', label: 'H', type: 'integer', min: -512, max: 511, writable: true }, 600)
@@ -119,8 +123,9 @@ export function checkValue(field: FieldSchema, value: unknown): ValueCheck {
       return problem === undefined ? { ok: true, value } : { ok: false, problem: 'bad-text', message: problem };
     }
     case 'action':
-      // Not implemented yet (issue 16): an action's set carries value null.
-      return { ok: false, problem: 'bad-type', message: 'action fields are not supported yet' };
+      return value === null
+        ? { ok: true, value }
+        : { ok: false, problem: 'not-null', message: 'an action carries no value: expected null' };
     default: {
       const never: never = field.type;
       return { ok: false, problem: 'bad-type', message: `unknown field type ${String(never)}` };
