@@ -1,7 +1,8 @@
 /**
  * Admission of a `set`: the first reason, in the order of docs/protocol.md (`invalid`, `forbidden`,
  * `rate`, `guard`, `offline`, `stale`), to refuse it, or none. Only a set that passes every check
- * reaches the store and the device.
+ * reaches the store and the device. An action's press (docs/protocol.md rule 12) passes the same
+ * checks but the revision ones: it has no value to be unknown or stale; its epoch is still checked.
  * @module
  */
 import { checkValue, type RejectReason, type SetFrame } from '@live-device-form/protocol';
@@ -77,7 +78,8 @@ export function judge(frame: SetFrame, applicant: Applicant): Refusal | undefine
   if (canWrite && applicant.contained('canWrite', () => canWrite(frame.field), false) !== true) {
     return { reason: 'forbidden', message: `not allowed to write ${frame.field}` };
   }
-  if (store.state(frame.field)?.value === null)
+  const action = schema.type === 'action';
+  if (!action && store.state(frame.field)?.value === null)
     return { reason: 'forbidden', message: `${frame.field} is not known yet` };
   const rate = applicant.takeRateToken();
   if (rate)
@@ -93,9 +95,12 @@ export function judge(frame: SetFrame, applicant: Applicant): Refusal | undefine
   if (!applicant.checkRevisions()) return undefined;
   // Revisions compare only within one epoch: this write was based on a value an earlier run of the
   // server showed, and the device may have changed while it was down (docs/protocol.md rule 3).
+  // For an action too: its page has not seen this server's schema (the press may be another button now).
   if (frame.epoch !== applicant.epoch) {
     return { reason: 'stale', message: `${frame.field} was read before the server restarted (another epoch)` };
   }
+  // An action has no value and no revision: nothing it is based on can have changed (rule 12).
+  if (action) return undefined;
   if (store.isStale(applicant.sessionId, frame.field, frame.rev)) {
     return { reason: 'stale', message: `${frame.field} changed since revision ${frame.rev}` };
   }

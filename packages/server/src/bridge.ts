@@ -64,9 +64,10 @@ export interface DeviceBridge {
    * Publishes one field's new value (called by the store's `write`). For a payload that carries
    * several fields, the others are filled in from `freshest`. Resolves with the outcome; never
    * rejects for transport reasons. Validation has already happened: the value fits the field's
-   * schema.
+   * schema. `value` is `null` for an `action` field's press, and only then (docs/protocol.md
+   * rule 12); no echo follows it.
    */
-  write(field: string, value: WritableValue, freshest: FreshestValue): Promise<WriteOutcome>;
+  write(field: string, value: WritableValue | null, freshest: FreshestValue): Promise<WriteOutcome>;
   /**
    * Optional. Refuses a value that fits the field's schema but cannot be encoded into the device's
    * payload (docs/protocol.md rule 7: a text value containing the payload pattern's separators).
@@ -74,7 +75,7 @@ export interface DeviceBridge {
    * else is checked beyond the schema, and answer a refusal with `rejected/invalid`; it must not
    * throw.
    */
-  checkWrite?(field: string, value: WritableValue): string | undefined;
+  checkWrite?(field: string, value: WritableValue | null): string | undefined;
   /**
    * Optional. Resolves `true` once the bridge holds the device's current state (the MQTT bridge:
    * connected, subscribed, and the retained statuses delivered), or `false` when its own bound

@@ -1,7 +1,7 @@
 /**
  * `MemoryBridge`: an in-memory {@link DeviceBridge} for tests and demos. It plays the device: tests
  * push status values and availability into it, and it records every write it receives, echoes
- * writes back as status (optionally clamped), and can make writes hang or end `unknown`/`offline`.
+ * writes back as status (optionally clamped; an action's press is not echoed), and can make writes hang or end `unknown`/`offline`.
  * @module
  */
 import type { FieldSchema, FieldValue, WritableValue } from '@live-device-form/protocol';
@@ -47,7 +47,7 @@ export interface MemoryBridgeOptions {
    */
   composite?: string[][];
   /** Refuses values the device cannot take, as {@link DeviceBridge.checkWrite}. Defaults to none. */
-  checkWrite?: (field: string, value: WritableValue) => string | undefined;
+  checkWrite?: (field: string, value: WritableValue | null) => string | undefined;
 }
 
 /** The defaults of {@link MemoryBridgeOptions}, each documented on its option. */
@@ -61,7 +61,8 @@ export const MEMORY_BRIDGE_DEFAULTS = Object.freeze({
 /** A write the bridge received. */
 export interface MemoryWrite {
   field: string;
-  value: WritableValue;
+  /** `null`: an action's press. */
+  value: WritableValue | null;
   /** Every field the payload carried: the written one and, for a composite, the freshest others. */
   payload: Record<string, FieldValue>;
   /** Whether the device was online when the write arrived (an offline write is not published). */
@@ -111,7 +112,8 @@ export class MemoryBridge implements DeviceBridge {
     this.isOnline = o.online;
     this.echo = o.echo;
     this.echoDelayMs = o.echoDelayMs;
-    for (const f of o.schema) this.values.set(f.name, o.values?.[f.name] ?? null);
+    // An action has no value (docs/protocol.md rule 12): the device never reports one.
+    for (const f of o.schema) if (f.type !== 'action') this.values.set(f.name, o.values?.[f.name] ?? null);
     for (const group of o.composite ?? []) for (const name of group) this.groups.set(name, group);
     this.check = o.checkWrite;
     this.readyPromise = new Promise((resolve) => (this.resolveReady = resolve));
@@ -128,7 +130,7 @@ export class MemoryBridge implements DeviceBridge {
     this.resolveReady(true);
   }
 
-  checkWrite(field: string, value: WritableValue): string | undefined {
+  checkWrite(field: string, value: WritableValue | null): string | undefined {
     return this.check?.(field, value);
   }
 
@@ -186,14 +188,16 @@ export class MemoryBridge implements DeviceBridge {
     return this.held.length;
   }
 
-  write(field: string, value: WritableValue, freshest: FreshestValue): Promise<WriteOutcome> {
+  /** Records the write; echoes it unless it is an action's press (an action has no state to report). */
+  write(field: string, value: WritableValue | null, freshest: FreshestValue): Promise<WriteOutcome> {
     const payload: Record<string, FieldValue> = {};
     for (const name of this.groups.get(field) ?? [field]) payload[name] = name === field ? value : freshest(name);
     const published = this.isOnline && !this.closed;
     this.writes.push({ field, value, payload, published });
     if (!published) return Promise.resolve(WriteOutcome.Offline);
     const behaviour = this.writeBehaviour;
-    if (behaviour !== WriteOutcome.Offline) this.scheduleEcho(payload);
+    const action = this.schema.find((f) => f.name === field)?.type === 'action';
+    if (behaviour !== WriteOutcome.Offline && !action) this.scheduleEcho(payload);
     if (behaviour === 'hang') return new Promise((resolve) => this.held.push(resolve));
     return Promise.resolve(behaviour);
   }

@@ -208,7 +208,7 @@ export interface MqttBridge extends DeviceBridge {
    */
   ready(): Promise<boolean>;
   /** Refuses a text value containing its payload's separators (see `DeviceBridge.checkWrite`). */
-  checkWrite(field: string, value: WritableValue): string | undefined;
+  checkWrite(field: string, value: WritableValue | null): string | undefined;
 }
 
 /**
@@ -390,11 +390,11 @@ class MqttBridgeImpl implements MqttBridge {
     };
   }
 
-  checkWrite(field: string, value: WritableValue): string | undefined {
+  checkWrite(field: string, value: WritableValue | null): string | undefined {
     return this.codec.checkWrite(field, value);
   }
 
-  write(field: string, value: WritableValue, freshest: FreshestValue): Promise<WriteOutcome> {
+  write(field: string, value: WritableValue | null, freshest: FreshestValue): Promise<WriteOutcome> {
     const client = this.client;
     // Published only on a live link to an online device; never handed to mqtt.js to send later.
     if (!this.online || !client || !client.connected || client.disconnecting)

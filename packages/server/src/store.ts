@@ -112,7 +112,10 @@ export class DeviceStore {
   /** The fields, in display order. */
   readonly schema: readonly FieldSchema[];
   private readonly bridge: DeviceBridge;
+  /** The fields that have a value: every field but the actions. */
   private readonly fields = new Map<string, FieldRevisions>();
+  /** The `action` fields: no value, no revision, no echo (docs/protocol.md rule 12). */
+  private readonly actions = new Set<string>();
   private readonly schemaByName = new Map<string, FieldSchema>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private readonly now: () => number;
@@ -134,6 +137,10 @@ export class DeviceStore {
     const snapshot = bridge.snapshot();
     for (const field of bridge.schema) {
       this.schemaByName.set(field.name, field);
+      if (field.type === 'action') {
+        this.actions.add(field.name);
+        continue;
+      }
       const initial = Object.prototype.hasOwnProperty.call(snapshot, field.name) ? snapshot[field.name] : null;
       this.fields.set(field.name, new FieldRevisions(initial ?? null, limits, o.firstRevision));
     }
@@ -157,13 +164,13 @@ export class DeviceStore {
     return this.schemaByName.get(name);
   }
 
-  /** A field's current value and revision, or `undefined` if the device has no such field. */
+  /** A field's current value and revision, or `undefined` if the device has no such field or it is an action. */
   state(name: string): FieldState | undefined {
     const f = this.fields.get(name);
     return f ? { value: f.value, rev: f.rev } : undefined;
   }
 
-  /** Every field's value and revision, as sent in `resync.fields` (a null-prototype object). */
+  /** Every field's value and revision, as sent in `resync.fields` (a null-prototype object; no actions). */
   snapshot(): Record<string, FieldState> {
     const out = Object.create(null) as Record<string, FieldState>;
     for (const [name, f] of this.fields) out[name] = { value: f.value, rev: f.rev };
@@ -176,10 +183,11 @@ export class DeviceStore {
    * payload filled with their {@link freshest} value), and settles it with the outcome, which it
    * returns. Never rejects: a bridge that throws or resolves something else than a
    * {@link WriteOutcome} broke its contract; it may have published, so the outcome is `unknown`
-   * (logged as an error).
+   * (logged as an error). An action's press (`value` `null`) awaits no echo: it is handed to the
+   * bridge and its outcome returned, nothing more (docs/protocol.md rule 12).
    */
-  async write(sessionId: string, field: string, value: WritableValue): Promise<WriteOutcome> {
-    const entry = this.registerWrite(sessionId, field, value);
+  async write(sessionId: string, field: string, value: WritableValue | null): Promise<WriteOutcome> {
+    const entry = value === null ? undefined : this.registerWrite(sessionId, field, value);
     let outcome: WriteOutcome;
     try {
       outcome = await this.bridge.write(field, value, this.freshestValue);
@@ -195,7 +203,7 @@ export class DeviceStore {
       this.log.error({ session: sessionId, device: this.id, field, err }, 'bridge.write threw; reported unknown');
       outcome = WriteOutcome.Unknown;
     }
-    this.endWrite(entry, outcome);
+    if (entry) this.endWrite(entry, outcome);
     return outcome;
   }
 
@@ -309,10 +317,12 @@ export class DeviceStore {
     for (const name of new Set(names)) {
       const f = this.fields.get(name);
       if (!f) {
-        this.log.debug(
-          { device: this.id, field: String(name).slice(0, 64) },
-          'write from elsewhere to an unknown field ignored',
-        );
+        // A press of an action elsewhere changes nothing here: it has no value to be stale against.
+        if (!this.actions.has(name))
+          this.log.debug(
+            { device: this.id, field: String(name).slice(0, 64) },
+            'write from elsewhere to an unknown field ignored',
+          );
         continue;
       }
       const rev = ++this.counter;

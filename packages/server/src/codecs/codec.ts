@@ -35,10 +35,13 @@ export interface TopicCodec {
   readonly writes: readonly string[];
   /** Decodes a status payload. Never throws. */
   decode(payload: Buffer): DecodeResult;
-  /** Encodes a write of `field`; other fields of a composite payload come from `freshest`. Never throws. */
-  encode(field: string, value: WritableValue, freshest: FreshestValue): EncodeResult;
+  /**
+   * Encodes a write of `field` (`value` `null`: an action's press); other fields of a composite
+   * payload come from `freshest`. Never throws.
+   */
+  encode(field: string, value: WritableValue | null, freshest: FreshestValue): EncodeResult;
   /** What this codec cannot carry beyond the field's schema (e.g. a separator in a text value); `null` if fine. */
-  check(field: string, value: WritableValue): string | null;
+  check(field: string, value: WritableValue | null): string | null;
 }
 
 /** Refuses a payload over {@link MAX_STATUS_PAYLOAD_BYTES}, the same words for every codec. @internal */

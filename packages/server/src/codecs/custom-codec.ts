@@ -11,6 +11,8 @@ import { readJson } from './json-codec.js';
 
 /** Checks a value a custom `decode` returned; `undefined` if it does not fit the field. */
 function readDecoded(f: FieldDescription, v: unknown): FieldValue | undefined {
+  // An action is never read from a status (the description checks refuse it in a status mapping).
+  if (f.type === 'action') return undefined;
   if (v === null) return null;
   switch (f.type) {
     case 'integer':
@@ -22,8 +24,6 @@ function readDecoded(f: FieldDescription, v: unknown): FieldValue | undefined {
       return typeof v === 'string' && f.options.some((o) => o.value === v) ? v : undefined;
     case 'text':
       return typeof v === 'string' && v.length <= MAX_TEXT_LENGTH && !v.includes('\u0000') ? v : undefined;
-    case 'action':
-      throw new Error('action fields: not implemented yet');
     default: {
       const never: never = f;
       return never;

@@ -49,13 +49,13 @@ export interface DeviceCodec {
   /** Decodes a message on a status topic; `undefined` when `topic` is not one. Never throws. */
   decode(topic: string, payload: Buffer): DecodeResult | undefined;
   /** Encodes a write of `field`. Never throws. */
-  encode(field: string, value: WritableValue, freshest: FreshestValue): EncodeResult;
+  encode(field: string, value: WritableValue | null, freshest: FreshestValue): EncodeResult;
   /**
    * What the codec cannot carry in a value that already fits the field's schema: a text value
    * containing its payload's separators. Returns why, or `undefined` when it can be written.
    * This is `DeviceBridge.checkWrite`.
    */
-  checkWrite(field: string, value: WritableValue): string | undefined;
+  checkWrite(field: string, value: WritableValue | null): string | undefined;
 }
 
 /** Builds the codecs of a valid device description. */
@@ -89,7 +89,7 @@ export function createDeviceCodec(device: DeviceDescription): DeviceCodec {
   };
 
   /** The whole check before a payload is built: schema, writable, codec. Defensive: sessions check first. */
-  function checkValueFor(field: string, value: WritableValue): ValueCheck {
+  function checkValueFor(field: string, value: WritableValue | null): ValueCheck {
     const s = byName.get(field);
     if (!s) return { ok: false, message: 'unknown field' };
     if (!s.writable) return { ok: false, message: 'read-only' };

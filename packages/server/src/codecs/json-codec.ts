@@ -1,6 +1,7 @@
 /**
  * The JSON codec: JSON payloads with a JSON pointer (RFC 6901) per field (docs/devices.md). A write
- * sends the written field, or with `send: "all"` every writable field of the mapping.
+ * sends the written field, or with `send: "all"` every writable field of the mapping (never another
+ * action: a press is sent only when it is the write). An action's press is its token, a JSON string.
  * @module
  */
 import { MAX_ABS_NUMBER, type FieldValue, type WritableValue } from '@live-device-form/protocol';
@@ -14,7 +15,10 @@ function hasTokens(f: FieldDescription): boolean {
   return f.type === 'boolean' && (f.true !== undefined || f.false !== undefined);
 }
 
-/** Reads a JSON value into a field value; `undefined` if it does not fit. @internal */
+/**
+ * Reads a JSON value into a field value; `undefined` if it does not fit. An action only on its own
+ * action topic (`action-topics.ts`), never from a status: its token. @internal
+ */
 export function readJson(f: FieldDescription, v: unknown): WritableValue | undefined {
   switch (f.type) {
     case 'integer':
@@ -28,7 +32,7 @@ export function readJson(f: FieldDescription, v: unknown): WritableValue | undef
     case 'text':
       return typeof v === 'string' && !v.includes('\u0000') ? readToken(f, v) : undefined;
     case 'action':
-      throw new Error('action fields: not implemented yet');
+      return typeof v === 'string' ? readToken(f, v) : undefined;
     default: {
       const never: never = f;
       return never;
@@ -37,6 +41,7 @@ export function readJson(f: FieldDescription, v: unknown): WritableValue | undef
 }
 
 function writeJson(name: string, f: FieldDescription, v: FieldValue): unknown {
+  if (f.type === 'action') return writeToken(name, f, v, []);
   if (v === null) return { error: `field "${name}" is not known yet, so the payload cannot be built` };
   if (f.type === 'boolean' && !hasTokens(f))
     return typeof v === 'boolean' ? v : { error: `field "${name}": expected true or false` };
@@ -96,9 +101,11 @@ export function createJsonCodec(
     encode(name, value, freshest) {
       if (entry.set === undefined || !writes.includes(name))
         return { ok: false, message: `field "${name}" is not written by this topic` };
-      const included = pointers.filter(
-        (p) => p.name === name || (sendAll && (field(p.name) as { writable?: boolean }).writable === true),
-      );
+      // An action is a writable field without a `writable` key: `send: "all"` never presses it.
+      const included = pointers.filter((p) => {
+        const f = field(p.name);
+        return p.name === name || (sendAll && f.type !== 'action' && f.writable === true);
+      });
       let root: unknown = {};
       for (const { name: n, segments } of included) {
         const v = writeJson(n, field(n), n === name ? value : freshest(n));

@@ -10,7 +10,7 @@ import type { FieldDescription, PatternTopicDescription } from '../device/types.
 import { codedTypeError, ServerErrorCode } from '../errors.js';
 import { describe, oversized, type TopicCodec } from './codec.js';
 import { mappingSeparators, parsePattern, placeholdersOf, type PatternPart } from './pattern-syntax.js';
-import { payloadTokens, readToken, textProblem, writeToken } from './tokens.js';
+import { actionToken, payloadTokens, readToken, textProblem, writeToken } from './tokens.js';
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
@@ -36,7 +36,9 @@ function captureFor(f: FieldDescription, next: string): string {
       // occurrence: one way to match, no backtracking blow-up on hostile payloads.
       return next === '' ? '([^\\u0000]*)' : `((?:(?!${escapeRegExp(next)})[^\\u0000])*)`;
     case 'action':
-      throw new Error('action fields: not implemented yet');
+      // Never in a status pattern (the description checks refuse it); a template is read back like
+      // one on the action topic (`action-topics.ts`): there the press is its token, exactly.
+      return `(${escapeRegExp(actionToken(f))})`;
     default: {
       const never: never = f;
       return String(never);

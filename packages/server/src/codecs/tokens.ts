@@ -1,6 +1,7 @@
 /**
  * Payload tokens: the text one field's value is on the wire, and back. A boolean is its `true` or
- * `false` token, an enum its option's `token`, a number its digits, a text itself. One definition
+ * `false` token, an enum its option's `token`, a number its digits, a text itself, an action's
+ * press its `token`. One definition
  * for the pattern codec, the JSON codec (tokens as JSON strings) and the description checks (a
  * token must not contain a separator of its mapping).
  * @module
@@ -21,6 +22,15 @@ export interface TokenizedField {
   readonly true?: string | undefined;
   readonly false?: string | undefined;
   readonly options?: readonly { readonly value: string; readonly token?: string | undefined }[] | undefined;
+  readonly token?: string | undefined;
+}
+
+/** The payload of an action's press when its description gives no `token`. */
+export const DEFAULT_ACTION_TOKEN = 'PRESS';
+
+/** The payload token of an action's press: its `token`, `"PRESS"` by default. */
+export function actionToken(f: TokenizedField): string {
+  return f.token ?? DEFAULT_ACTION_TOKEN;
 }
 
 /** The payload token of a boolean value: the field's `true`/`false` token, `"true"`/`"false"` by default. */
@@ -35,7 +45,8 @@ export function optionToken(option: { readonly value: string; readonly token?: s
 
 /**
  * Every payload token a field has, with where it is declared inside the field (`['true']`,
- * `['options', 2, 'token']`): a boolean's two, an enum's one per option, none for other types.
+ * `['options', 2, 'token']`): a boolean's two, an enum's one per option, an action's one, none for
+ * other types.
  */
 export function payloadTokens(f: TokenizedField): { token: string; at: (string | number)[] }[] {
   if (f.type === 'boolean')
@@ -45,10 +56,15 @@ export function payloadTokens(f: TokenizedField): { token: string; at: (string |
     ];
   if (f.type === 'enum')
     return (f.options ?? []).map((o, j) => ({ token: optionToken(o), at: ['options', j, 'token'] }));
+  if (f.type === 'action') return [{ token: actionToken(f), at: ['token'] }];
   return [];
 }
 
-/** Reads one field's value from its payload token. `undefined` if it does not fit. */
+/**
+ * Reads one field's value from its payload token. `undefined` if it does not fit. An action is
+ * never read from a status (the description checks refuse it); only a press seen on its own `set`
+ * topic is read (`action-topics.ts`), and its token reads as itself.
+ */
 export function readToken(f: FieldDescription, raw: string): WritableValue | undefined {
   switch (f.type) {
     case 'integer':
@@ -65,7 +81,7 @@ export function readToken(f: FieldDescription, raw: string): WritableValue | und
     case 'text':
       return raw.length <= MAX_TEXT_LENGTH ? raw : undefined;
     case 'action':
-      throw new Error('action fields: not implemented yet');
+      return raw === actionToken(f) ? raw : undefined;
     default: {
       const never: never = f;
       return never;
@@ -82,7 +98,8 @@ function decimalsOf(step: number): number {
 
 /**
  * Writes one field's value as its payload token, or says why it cannot. A text value is refused
- * when it contains one of `separators` (see {@link textProblem}).
+ * when it contains one of `separators` (see {@link textProblem}). An action's press (`null`, its
+ * only value) is its {@link actionToken}.
  */
 export function writeToken(
   name: string,
@@ -90,6 +107,8 @@ export function writeToken(
   v: FieldValue,
   separators: readonly string[],
 ): string | { error: string } {
+  if (f.type === 'action')
+    return v === null ? actionToken(f) : { error: `field "${name}": an action carries no value, got ${describe(v)}` };
   if (v === null) return { error: `field "${name}" is not known yet, so the payload cannot be built` };
   switch (f.type) {
     case 'integer':
@@ -111,8 +130,6 @@ export function writeToken(
       const problem = textProblem(v, separators);
       return problem ? { error: `field "${name}": ${problem}` } : v;
     }
-    case 'action':
-      throw new Error('action fields: not implemented yet');
     default: {
       const never: never = f;
       return never;

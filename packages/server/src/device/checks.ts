@@ -1,8 +1,9 @@
 /**
  * The checks of a device description beyond its shape: field names and limits, topics that are
  * literal and valid, each field read from exactly one status topic and written through at most one
- * set topic, patterns and JSON pointers that parse, payload tokens free of their mapping's
- * separators, no key that could reach a prototype. Every problem is reported with its path.
+ * set topic (an action: never read, always written, alone in its template), patterns and JSON
+ * pointers that parse, payload tokens free of their mapping's separators, no key that could reach a
+ * prototype. Every problem is reported with its path.
  * @module
  */
 import {
@@ -72,6 +73,10 @@ function checkField(name: string, f: FieldShape, issues: Issues): void {
   if (f.type === 'boolean' && booleanToken(f, true) === booleanToken(f, false))
     issues.add(at('false'), 'the true and false tokens must differ');
   if (f.maxLength !== undefined && f.type !== 'text') issues.add(at('maxLength'), 'only text fields have maxLength');
+  if (f.token !== undefined && f.type !== 'action')
+    issues.add(at('token'), 'only action fields have a token (enum options have their own)');
+  if (f.type === 'action' && f.writable !== undefined)
+    issues.add(at('writable'), 'an action is always writable: leave "writable" out');
   if (f.type === 'enum') {
     if (!f.options || f.options.length === 0) issues.add(at('options'), 'an enum field needs at least one option');
     else {
@@ -166,6 +171,11 @@ function checkTopicEntry(
       if (p.kind === 'field' && Object.hasOwn(fields, p.name))
         claim(routes.writers, p.name, where, 'written', [...base, 'template'], issues);
     }
+    // A write of another field would have no value to put in an action's place, and a press none for theirs.
+    const placeholders = placeholdersOf(setParts ?? []);
+    const action = placeholders.find((name) => (fields[name] as FieldShape | undefined)?.type === 'action');
+    if (action !== undefined && placeholders.length > 1)
+      issues.add([...base, 'template'], `the action "{${action}}" must be the only field of its template`);
     // A token containing a separator could not be told apart from the next field.
     const texts = [t.pattern, t.template];
     const seps = mappingSeparators(texts);
@@ -279,6 +289,17 @@ export function validate(input: unknown, allowCustom: boolean): string[] {
   d.topics.forEach((entry, i) => checkTopicEntry(entry, i, d.fields, allowCustom, routes, issues));
 
   for (const name of names) {
+    if (d.fields[name]?.type === 'action') {
+      // An action has no state to read (docs/protocol.md rule 12); it is there to be written.
+      const reader = routes.readers.get(name);
+      if (reader !== undefined)
+        issues.add(
+          ['fields', name],
+          `an action is never read from a status topic, but ${reader} reads it: put it in a mapping with only a "set" topic`,
+        );
+      if (!routes.writers.has(name)) issues.add(['fields', name], 'an action needs a "set" topic that writes it');
+      continue;
+    }
     if (!routes.readers.has(name)) issues.add(['fields', name], 'not read from any status topic');
     if (d.fields[name]?.writable === true && !routes.writers.has(name))
       issues.add(['fields', name, 'writable'], 'a writable field needs a "set" topic');

@@ -89,7 +89,7 @@ describe('device descriptions: errors name the path of the bad entry', () => {
     const e = base();
     (e.fields.genlock_phase_h as Record<string, unknown>).type = 'float';
     expect(issuesOf(e)).toEqual([
-      'fields.genlock_phase_h.type: expected one of "number", "integer", "boolean", "enum", "text"',
+      'fields.genlock_phase_h.type: expected one of "number", "integer", "boolean", "enum", "text", "action"',
     ]);
   });
 
@@ -369,5 +369,91 @@ describe('device descriptions: errors name the path of the bad entry', () => {
     await expect(loadDeviceFile(wrong)).rejects.toMatchObject({
       issues: ['fields.genlock_phase_h.min: expected a number'],
     });
+  });
+});
+
+describe('device descriptions: action fields and help text', () => {
+  /** The base device plus a `reboot` action on its own set topic. */
+  const withAction = (action: Record<string, unknown> = { type: 'action', label: 'Reboot' }) => {
+    const d = base();
+    d.fields.reboot = action;
+    d.topics.push({ set: 'cy-vp4/videoproc/action/set/reboot', template: '{reboot}' });
+    return d;
+  };
+
+  it('accepts an action written by a template or a JSON mapping, and help on any field', () => {
+    expect(parseDeviceDescription(withAction()).ok).toBe(true);
+    const json = base();
+    json.fields.reboot = { type: 'action', token: 'restart', help: 'Restarts the device.' };
+    (json.fields.genlock_phase_h as Record<string, unknown>).help = 'Horizontal phase of the genlock.';
+    json.topics.push({ set: 'x/cmd', json: { reboot: '/cmd' } });
+    expect(parseDeviceDescription(json).ok).toBe(true);
+  });
+
+  it('refuses an action without a set mapping, or read from a status topic', () => {
+    const unwritten = base();
+    unwritten.fields.reboot = { type: 'action' };
+    expect(issuesOf(unwritten)).toEqual(['fields.reboot: an action needs a "set" topic that writes it']);
+
+    const read = withAction();
+    read.topics.push({ status: 'x/reboot', pattern: '{reboot}' });
+    expect(issuesOf(read)).toEqual([
+      'fields.reboot: an action is never read from a status topic, but topics[2] reads it: put it in a mapping with only a "set" topic',
+    ]);
+
+    const json = base();
+    json.fields.reboot = { type: 'action' };
+    json.topics.push({ status: 'x/state', set: 'x/cmd', json: { reboot: '/cmd' } });
+    expect(issuesOf(json)).toEqual([
+      'fields.reboot: an action is never read from a status topic, but topics[1] reads it: put it in a mapping with only a "set" topic',
+    ]);
+  });
+
+  it('refuses "writable" on an action (it always is), and a token on any other field', () => {
+    expect(issuesOf(withAction({ type: 'action', writable: true }))).toEqual([
+      'fields.reboot.writable: an action is always writable: leave "writable" out',
+    ]);
+    const d = base();
+    (d.fields.genlock_phase_h as Record<string, unknown>).token = 'x';
+    expect(issuesOf(d)).toEqual([
+      'fields.genlock_phase_h.token: only action fields have a token (enum options have their own)',
+    ]);
+    expect(issuesOf(withAction({ type: 'action', token: '' }))).toEqual(['fields.reboot.token: must not be empty']);
+  });
+
+  it('refuses an action that shares its template with another field', () => {
+    const d = withAction();
+    d.topics[1] = { set: 'x/cmd', template: 'cmd {reboot} {genlock_phase_h}' };
+    delete (d.topics[0] as Record<string, unknown>).set;
+    delete (d.topics[0] as Record<string, unknown>).template;
+    (d.fields.genlock_phase_v as Record<string, unknown>).writable = false;
+    expect(issuesOf(d)).toEqual(['topics[1].template: the action "{reboot}" must be the only field of its template']);
+  });
+
+  it('refuses an action token that contains a separator of its template', () => {
+    const d = withAction({ type: 'action', token: 'a;b' });
+    d.topics[1] = { set: 'x/cmd', template: 'do {reboot};' };
+    expect(issuesOf(d)).toEqual(['fields.reboot.token: token "a;b" contains ";", a separator of topics[1]']);
+  });
+
+  it('refuses help text that is empty, not a string or longer than 256 characters', () => {
+    for (const [help, issue] of [
+      ['', 'must not be empty'],
+      [7, 'expected a string'],
+      ['x'.repeat(257), 'longer than 256 characters'],
+    ] as const) {
+      const d = base();
+      (d.fields.genlock_phase_h as Record<string, unknown>).help = help;
+      expect(issuesOf(d)).toEqual([`fields.genlock_phase_h.help: ${issue}`]);
+    }
+  });
+
+  it('shows an action in the schema as writable, with its help and never its token', () => {
+    const device = defineDevice(
+      withAction({ type: 'action', label: 'Reboot', token: 'SECRET', help: 'Restarts it.' }) as never,
+    );
+    const schema = toFieldSchemas(device).find((f) => f.name === 'reboot');
+    expect(schema).toEqual({ name: 'reboot', label: 'Reboot', type: 'action', help: 'Restarts it.', writable: true });
+    expect(JSON.stringify(toFieldSchemas(device))).not.toContain('SECRET');
   });
 });

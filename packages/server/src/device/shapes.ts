@@ -16,7 +16,8 @@ const token = z.string().max(MAX_TEXT_LENGTH);
 /** One field: every key any field type may have; which type may have which is checked after. */
 export const fieldShape = z.strictObject({
   label: label.optional(),
-  type: z.enum(['number', 'integer', 'boolean', 'enum', 'text']),
+  type: z.enum(['number', 'integer', 'boolean', 'enum', 'text', 'action']),
+  help: z.string().min(1).max(MAX_LABEL_LENGTH).optional(),
   writable: z.boolean().optional(),
   min: finite.optional(),
   max: finite.optional(),
@@ -35,6 +36,8 @@ export const fieldShape = z.strictObject({
     .max(MAX_OPTIONS)
     .optional(),
   maxLength: z.number().int().min(1).max(MAX_TEXT_LENGTH).optional(),
+  /** An action's payload (docs/devices.md). */
+  token: z.string().min(1).max(MAX_TEXT_LENGTH).optional(),
 });
 
 const topicString = z.string().min(1);

@@ -11,7 +11,7 @@ interface FieldDescriptionBase {
   label?: string;
   /** Whether pages may write it. A writable field needs a `set` topic. Defaults to `false`. */
   writable?: boolean;
-  /** A short note shown under the field (e.g. why a discovered field is read-only). */
+  /** A short note shown under the field (e.g. why a discovered field is read-only). At most 256 characters. */
   help?: string;
 }
 
@@ -67,8 +67,10 @@ export interface TextFieldDescription extends FieldDescriptionBase {
 /**
  * An `action` field: a write-only trigger (rendered as a button) with no value and no revision. A
  * page's `set` for it carries `value: null`; the guard, availability, rate and auth rules apply, the
- * stale rule cannot (docs/protocol.md). It is always written through a `set` mapping, which
- * publishes `token`; it is never read from a status topic.
+ * stale rule cannot (docs/protocol.md rule 12). It is always written through a `set` mapping, which
+ * publishes `token` (a pattern template's `{name}`, a JSON mapping's string at its pointer, a custom
+ * `encode`'s `value: null`); it is never read from a status topic, and has no `writable` key (it
+ * always is).
  */
 export interface ActionFieldDescription {
   type: 'action';
@@ -76,7 +78,7 @@ export interface ActionFieldDescription {
   label?: string;
   /** The payload token published when the action is triggered. Defaults to `"PRESS"`. */
   token?: string;
-  /** A short note shown under the button. */
+  /** A short note shown under the button. At most 256 characters. */
   help?: string;
 }
 
@@ -156,11 +158,11 @@ export interface JsonTopicDescription<F extends string = string> {
 export interface CustomWrite<F extends string = string> {
   /** The field being written. */
   field: F;
-  /** Its new value. */
-  value: WritableValue;
+  /** Its new value; `null` for an `action` field's press (its only value). */
+  value: WritableValue | null;
   /**
    * Every field of the mapping: the written one with its new value, the others with their freshest
-   * value (`null` when not known).
+   * value (`null` when not known, and always for an `action` field).
    */
   values: Readonly<Record<F, FieldValue>>;
 }
