@@ -10,8 +10,12 @@ import { gzipSync } from 'node:zlib';
 import { bundle } from './bundle.mjs';
 
 const KiB = 1024;
-/** min+gzip ceilings: 13.28 / 18.40 KiB on 2026-11-30, plus about 0.6 KiB. */
-const CEILING = { withoutLit: 14 * KiB, withLit: 19 * KiB };
+/**
+ * min+gzip ceilings: 14.26 / 19.38 KiB on 2026-11-30 with action fields and help text (issue 16:
+ * +0.34 / +0.35 KiB over main, whose 13.92 / 19.03 KiB had already passed the old 19 KiB ceiling
+ * with Lit), plus about 0.6 KiB.
+ */
+const CEILING = { withoutLit: 14.875 * KiB, withLit: 20 * KiB };
 
 describe('bundle size', () => {
   for (const [label, withLit, ceiling] of [

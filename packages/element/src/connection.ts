@@ -453,10 +453,10 @@ export class Connection implements ReactiveController {
   }
 
   /**
-   * Sends a user edit if the connection is `live`. Returns the frame sent (with its `id`), or
-   * `null` when nothing was sent: writes are never queued.
+   * Sends a user edit (`value` `null`: an action's press) if the connection is `live`. Returns the
+   * frame sent (with its `id`), or `null` when nothing was sent: writes are never queued.
    */
-  send(field: string, value: WritableValue, rev: number): SetFrame | null {
+  send(field: string, value: WritableValue | null, rev: number): SetFrame | null {
     if (this.#state !== ConnectionState.Live || !this.#socket || this.#epoch === null) return null;
     const set: SetFrame = { type: 'set', id: ++this.#setId, field, value, rev, epoch: this.#epoch };
     this.#unanswered.set(set.id, set);

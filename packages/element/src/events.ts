@@ -53,8 +53,9 @@ export interface UpdateDetail {
 export interface WriteDetail {
   id: number;
   field: string;
-  value: WritableValue;
-  /** The revision the user edited from. */
+  /** The value written; `null` for an action's press. */
+  value: WritableValue | null;
+  /** The revision the user edited from (`0` for an action's press: it has none). */
   rev: number;
   /** The epoch of the resync that revision came from (docs/protocol.md rule 3). */
   epoch: string;

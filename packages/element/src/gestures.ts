@@ -20,6 +20,8 @@ export interface GestureHost {
   write(field: FieldModel, value: WritableValue): boolean;
   /** "Keep device value" (`apply` false) or "Apply mine" (`apply` true) on a field's conflict. */
   choose(name: string, apply: boolean): void;
+  /** A click on an action's button. */
+  press(name: string): void;
   /** Least milliseconds between writes while a slider is dragged (the element's `throttle` now). */
   throttle(): number;
   /** The element's clock now (it changes with `connectionOptions`). */
@@ -39,7 +41,7 @@ const BLOCKED = ['pointerdown', 'mousedown', 'touchstart', 'keydown', 'click'] a
  *   leaving the box abandons the edit.
  * - Sliders are held while dragged and write at most once per `throttle` ms, then the value at
  *   release (by a `pointerup` anywhere on the page).
- * - Checkboxes, radios and selects write on `change`.
+ * - Checkboxes, radios and selects write on `change`; an action's button presses on `click`.
  * - On a locked control, the gestures `readOnly` does not cover are cancelled; a locked control that
  *   changed anyway is put back. Focus never moves.
  */
@@ -85,7 +87,9 @@ export class Gestures {
     const target = e.composedPath()[0];
     if (e.type === 'click') {
       const button = target instanceof Element ? target.closest<HTMLElement>('button[data-action]') : null;
-      if (button) host.choose(button.dataset.field ?? '', button.dataset.action === 'apply');
+      const { action, field = '' } = button?.dataset ?? {};
+      if (action === 'press') host.press(field);
+      else if (action) host.choose(field, action === 'apply');
       return;
     }
     if (!isControl(target)) return;

@@ -178,8 +178,15 @@ export const styles = css`
   [part~='label'] {
     font-weight: 500;
   }
-  [part~='field'] [part~='note'] {
+  [part~='field'] [part~='note'],
+  [part~='help'],
+  .action [part~='control'] {
     grid-column: 2;
+  }
+  [part~='help'] {
+    margin-top: 4px;
+    font-size: 0.86em;
+    color: var(--_muted);
   }
   [part~='control'] {
     display: flex;
@@ -191,7 +198,9 @@ export const styles = css`
     [part~='field'] {
       grid-template-columns: minmax(0, 1fr);
     }
-    [part~='field'] [part~='note'] {
+    [part~='field'] [part~='note'],
+    [part~='help'],
+    .action [part~='control'] {
       grid-column: 1;
     }
   }
@@ -267,7 +276,8 @@ export const styles = css`
   [aria-invalid='true'] {
     border-color: var(--_bad);
   }
-  [aria-readonly='true'] {
+  [aria-readonly='true'],
+  [aria-disabled='true'] {
     cursor: not-allowed;
   }
   [readonly],
@@ -276,8 +286,12 @@ export const styles = css`
     background: var(--_ro);
   }
   [part~='slider'][aria-readonly='true'],
-  [part~='switch'][aria-readonly='true'] {
+  [part~='switch'][aria-readonly='true'],
+  [part~='action'][aria-disabled='true'] {
     opacity: 0.6;
+  }
+  [part~='action'] {
+    height: var(--_h);
   }
 
   @media (prefers-reduced-motion: no-preference) {

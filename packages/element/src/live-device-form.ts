@@ -27,7 +27,7 @@ import {
   resolveSocketUrl,
 } from './connection.js';
 import { type LiveDeviceFormEventMap, type WriteDetail, emit } from './events.js';
-import { type Control, scanControls, syncControl } from './fields/bind.js';
+import { type Control, scanControls, syncButton, syncControl } from './fields/bind.js';
 import { BoundNotes, isBoundNote } from './fields/bound-notes.js';
 import { FieldModel } from './fields/field-model.js';
 import { reasonText, statusText } from './fields/messages.js';
@@ -46,7 +46,7 @@ type Queued = {
  *
  * With no form controls inside, it renders the device's fields from the server's schema: numbers
  * as a slider and a number box with the unit, booleans as a switch, enums as a select, text as a
- * text box, read-only fields as text. With controls inside (`<input name="genlock_phase_h">`,
+ * text box, actions as a button, read-only fields as text; a field's `help` under it. With controls inside (`<input name="genlock_phase_h">`,
  * `<select>`, `<textarea>`), it binds them by `name` instead and leaves their markup alone, apart
  * from one `<span data-ldf-note>` it places beside each bound field's control and links by
  * `aria-describedby` (fields/bound-notes.ts).
@@ -87,8 +87,11 @@ type Queued = {
  * @csspart select - The select of an enum field.
  * @csspart text - The text box of a text field.
  * @csspart value - The value of a read-only field.
+ * @csspart action - The button of an `action` field (its label is its text); `aria-disabled="true"` while the form is read-only.
+ * @csspart help - A field's help text from the schema, under the field (its control's `aria-describedby`).
  * @csspart note - A field's note, below the field (empty and hidden while there is nothing to say). In bound mode notes are beside your controls, outside the shadow root: style them with `live-device-form [data-ldf-note]::part(note)`.
  * @csspart note-saving - A note while a write awaits its ack ("Saving…").
+ * @csspart note-sent - A note of an action's press the broker acknowledged ("Sent.").
  * @csspart note-rejected - A note of a write the server refused ("Not applied: …").
  * @csspart note-conflict - A note of a write the device overtook, with the Keep/Apply buttons.
  * @csspart note-unconfirmed - A note of a write that may or may not have reached the device ("Not confirmed: …").
@@ -273,6 +276,7 @@ export class LiveDeviceForm extends LitElement {
       locked: (m) => this.#locked(m),
       write: (m, value) => this.#write(m, value),
       choose: (name, apply) => this.#choose(name, apply),
+      press: (name) => this.#press(name),
       throttle: () => this.throttle,
       clock: () => this.#clock,
       requestUpdate: () => this.requestUpdate(),
@@ -354,6 +358,13 @@ export class LiveDeviceForm extends LitElement {
     for (const name of only === undefined ? controls.keys() : [only]) {
       const m = this.#models.get(name);
       for (const el of controls.get(name) ?? []) syncControl(el, m, this.#locked(m));
+    }
+    // Rendered actions' buttons (never an `update`'s field: no value).
+    if (!this.#bound && only === undefined) {
+      for (const el of this.renderRoot.querySelectorAll<HTMLElement>('[part~=action]')) {
+        const m = this.#models.get(el.dataset.field ?? '');
+        syncButton(el, m, !m || this.#locked(m));
+      }
     }
     if (this.#bound || this.#notes.placed) {
       this.#notes.sync(
@@ -492,12 +503,17 @@ export class LiveDeviceForm extends LitElement {
   // ------------------------------------------------------------------ controls and writes
 
   /**
-   * Read-only right now: not live, not writable, or the value is not known yet. A named control
-   * that is no field (`m` undefined) is held read-only until the first resync says what it is.
+   * Read-only right now: not live, not writable, or the value is not known yet (an action has none).
+   * A named control that is no field (`m` undefined) is held read-only until the first resync says
+   * what it is.
    */
   #locked(m: FieldModel | undefined): boolean {
     if (!m) return !this.#synced && this.#bound;
-    return this.#connection.state !== ConnectionState.Live || !m.schema.writable || m.device.value === null;
+    return (
+      this.#connection.state !== ConnectionState.Live ||
+      !m.schema.writable ||
+      (m.schema.type !== 'action' && m.device.value === null)
+    );
   }
 
   #scan(): void {
@@ -516,6 +532,19 @@ export class LiveDeviceForm extends LitElement {
     } else m.keep();
     this.#refocus = name;
     this.requestUpdate();
+  }
+
+  /**
+   * Presses an action (docs/protocol.md rule 12): a `set` with `value: null` and `rev` 0, unless
+   * the form is read-only or its previous press still awaits its ack (a double click sends once).
+   */
+  #press(name: string): void {
+    const m = this.#models.get(name);
+    if (!m || m.schema.type !== 'action' || this.#locked(m) || m.inflight.size > 0) return;
+    const set = this.#connection.send(name, null, 0);
+    if (!set) return;
+    m.sent(set);
+    this.#queue('ldf-write', wire(set));
   }
 
   /** Checks and sends one write from the revision the user edited from. Returns whether it went out. */

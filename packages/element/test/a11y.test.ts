@@ -13,14 +13,11 @@
  */
 import { expect, waitUntil } from '@open-wc/testing';
 import { a11ySnapshot, emulateMedia, sendKeys } from '@web/test-runner-commands';
-import type * as Axe from 'axe-core';
-import 'axe-core/axe.min.js'; // a UMD script: registers `window.axe`
 import type { FieldSchema } from '@live-device-form/protocol';
 import type { LiveDeviceForm } from '../src/live-device-form.js';
+import { audit } from './audit.js';
 import { socketFactory } from './fakes.js';
 import { type Env, FAST, cmd, inState, makeEnv, mount, next, typeInto } from './helpers.js';
-
-declare const axe: typeof Axe;
 
 /** The page's own controls for bound mode, each labelled as a page should. */
 const PAGE_CONTROLS = `
@@ -57,21 +54,6 @@ function noteOf(el: LiveDeviceForm, mode: Mode, field: string): HTMLElement {
 
 const words = (n: Element) => n.textContent!.replace(/\s+/g, ' ').trim();
 const statusText = (el: LiveDeviceForm) => words(el.shadowRoot!.querySelector('[part~=status-text]')!);
-
-/** axe's serious and critical violations inside `el`, in the light and then the dark theme. */
-async function audit(el: LiveDeviceForm): Promise<Record<'light' | 'dark', string[]>> {
-  const found = { light: [] as string[], dark: [] as string[] };
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await emulateMedia({ colorScheme });
-    const { violations } = await axe.run(el, { resultTypes: ['violations'] });
-    for (const v of violations) {
-      if (v.impact !== 'serious' && v.impact !== 'critical') continue;
-      for (const n of v.nodes) found[colorScheme].push(`${v.id} (${v.impact}) ${n.html}: ${n.failureSummary}`);
-    }
-  }
-  await emulateMedia({ colorScheme: 'light' });
-  return found;
-}
 
 /** Puts an element into one state and says how to recognise it. */
 interface Scene {

@@ -18,6 +18,7 @@ interface Parts {
  */
 const NOTE_KINDS = {
   saving: true,
+  sent: true,
   rejected: true,
   conflict: true,
   unconfirmed: true,

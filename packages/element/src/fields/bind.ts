@@ -67,6 +67,16 @@ function setAttr(el: Element, name: string, value: string): void {
 }
 
 /**
+ * Brings a rendered action's button in line with its field: `aria-disabled` while the form is
+ * read-only (a press is then ignored, and focus stays on the button), `aria-busy` while a press
+ * awaits its ack.
+ */
+export function syncButton(el: HTMLElement, m: FieldModel | undefined, locked: boolean): void {
+  setAttr(el, 'aria-disabled', String(locked));
+  setAttr(el, 'aria-busy', String((m?.inflight.size ?? 0) > 0));
+}
+
+/**
  * Brings a bound control in line with its field. `m` undefined with `locked`: before the first
  * resync every named control is held read-only; `m` undefined without `locked`: the control is not
  * a field of this device and is handed back as it was. Touches only what differs.

@@ -21,6 +21,8 @@ import type {
 export type Note =
   /** Writes are awaiting their ack. */
   | { kind: 'saving' }
+  /** An action's press was accepted (published, the broker acknowledged it). */
+  | { kind: 'sent' }
   /** Refused for a reason other than `stale`. */
   | { kind: 'rejected'; reason: RejectReason | Unrecognized; message?: string | undefined }
   /** Refused as `stale`: the user chooses between the device's value (`device`) and `mine`. */
@@ -83,7 +85,7 @@ export class FieldModel {
     this.inflight.clear();
     this.echoes = [];
     const kind = this.note?.kind;
-    if (kind === 'saving' || kind === 'invalid' || kind === 'rejected') this.note = null;
+    if (kind === 'saving' || kind === 'sent' || kind === 'invalid' || kind === 'rejected') this.note = null;
   }
 
   /**
@@ -126,14 +128,15 @@ export class FieldModel {
     }
   }
 
-  /** A write went out. */
+  /** A write went out (`value` `null`: an action's press, with no value to show or echo to await). */
   sent(set: SetFrame): void {
     this.inflight.add(set.id);
+    this.note = { kind: 'saving' };
+    if (set.value === null) return;
     this.echoes.push(set.value);
     if (this.echoes.length > 64) this.echoes.shift();
     this.value = set.value;
     this.lastSent = set.value;
-    this.note = { kind: 'saving' };
   }
 
   /** The server answered one of this field's writes. */
@@ -141,12 +144,18 @@ export class FieldModel {
     this.inflight.delete(set.id);
     switch (ack.status) {
       case 'accepted':
-        if (!this.inflight.size && this.note?.kind === 'saving') this.note = null;
+        if (!this.inflight.size && this.note?.kind === 'saving')
+          this.note = set.value === null ? { kind: 'sent' } : null;
         return;
       case 'unknown':
         this.note = { kind: 'unconfirmed', cause: 'unknown' };
         return;
       case 'rejected': {
+        // An action's press has no value to put back or offer again: it was not applied, that is all.
+        if (set.value === null) {
+          this.note = { kind: 'rejected', reason: ack.reason, message: ack.message };
+          return;
+        }
         const i = this.echoes.indexOf(set.value);
         if (i >= 0) this.echoes.splice(i, 1);
         if (ack.value !== undefined && ack.rev !== undefined && ack.rev >= this.device.rev) {

@@ -40,7 +40,8 @@ export function reasonText(
   device: FieldValue,
   message?: string,
 ): string {
-  if (reason === 'stale') return w.t.stale({ value: formatValue(w, schema, device) });
+  // An action has no value the device could have changed: a stale press (another epoch) is a refusal.
+  if (reason === 'stale' && schema.type !== 'action') return w.t.stale({ value: formatValue(w, schema, device) });
   if (reason === 'invalid') return w.t.rejected({ reason: message ?? w.t.reasonInvalid });
   const key = Object.hasOwn(REASONS, reason) ? REASONS[reason as keyof typeof REASONS] : 'reasonOther';
   return w.t.rejected({ reason: w.t[key] as string });
@@ -72,6 +73,8 @@ export function noteText(w: Words, schema: FieldSchema, note: Note, device: Fiel
   switch (note.kind) {
     case 'saving':
       return w.t.saving;
+    case 'sent':
+      return w.t.sent;
     case 'rejected':
       return reasonText(w, schema, note.reason, device, note.message);
     case 'conflict':

@@ -53,42 +53,43 @@ export function renderNote(w: Words, m: FieldModel): TemplateResult {
 export function renderField(w: Words, m: FieldModel): TemplateResult {
   const s = m.schema;
   const id = controlId(s.name);
-  const note = `${id}-note`;
+  // The help text (static) is read before the note (what became of the last write).
+  const described = s.help ? `${id}-help ${id}-note` : `${id}-note`;
   let control: TemplateResult;
   if (!s.writable) {
-    control = html`<output part="value" id=${id} aria-describedby=${note}>${formatValue(w, s, m.value)}</output>`;
+    control = html`<output part="value" id=${id} aria-describedby=${described}>${formatValue(w, s, m.value)}</output>`;
   } else {
     switch (s.type) {
       case 'number':
       case 'integer': {
         const box = html`<input type="number" part="number" name=${s.name} id=${id} min=${s.min ?? nothing} max=${s.max ?? nothing}
-          step=${step(s)} aria-describedby=${note} inputmode=${s.type === 'integer' ? 'numeric' : 'decimal'} />${
+          step=${step(s)} aria-describedby=${described} inputmode=${s.type === 'integer' ? 'numeric' : 'decimal'} />${
             s.unit ? html`<span part="unit">${s.unit}</span>` : nothing
           }`;
         control =
           s.min !== undefined && s.max !== undefined
             ? html`<input type="range" part="slider" name=${s.name} id="${id}-slider" min=${s.min} max=${s.max} step=${step(s)}
                   aria-labelledby="${id}-label" aria-valuetext=${formatValue(w, s, m.bySlider ? Number(m.draft) : m.value)}
-                  aria-describedby=${note} />${box}`
+                  aria-describedby=${described} />${box}`
             : box;
         break;
       }
       case 'boolean':
-        control = html`<input type="checkbox" role="switch" part="switch" name=${s.name} id=${id} aria-describedby=${note} />`;
+        control = html`<input type="checkbox" role="switch" part="switch" name=${s.name} id=${id} aria-describedby=${described} />`;
         break;
       case 'enum':
-        control = html`<select part="select" name=${s.name} id=${id} aria-describedby=${note}>
+        control = html`<select part="select" name=${s.name} id=${id} aria-describedby=${described}>
           ${m.value === null ? html`<option value="" disabled>—</option>` : nothing}
           ${(s.options ?? []).map((o) => html`<option value=${o.value}>${o.label ?? o.value}</option>`)}
         </select>`;
         break;
       case 'text':
-        control = html`<input type="text" part="text" name=${s.name} id=${id} maxlength=${s.maxLength ?? nothing} aria-describedby=${note}
+        control = html`<input type="text" part="text" name=${s.name} id=${id} maxlength=${s.maxLength ?? nothing} aria-describedby=${described}
           autocomplete="off" spellcheck="false" />`;
         break;
       case 'action':
-        // Not implemented yet (issue 16): rendered as a button.
-        control = html``;
+        // Its own label; `aria-disabled` (not `disabled`) while locked, so focus never moves (syncButton).
+        control = html`<button type="button" part="action" id=${id} data-action="press" data-field=${s.name} aria-describedby=${described}>${s.label}</button>`;
         break;
       default: {
         const never: never = s.type;
@@ -97,8 +98,9 @@ export function renderField(w: Words, m: FieldModel): TemplateResult {
     }
   }
   return html`<div part="field" class="field ${s.type}">
-    <label part="label" id="${id}-label" for=${id}>${s.label}</label>
+    ${s.type === 'action' && s.writable ? nothing : html`<label part="label" id="${id}-label" for=${id}>${s.label}</label>`}
     <div part="control" class="control">${control}</div>
+    ${s.help ? html`<small part="help" id="${id}-help">${s.help}</small>` : nothing}
     ${renderNote(w, m)}
   </div>`;
 }

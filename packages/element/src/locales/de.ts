@@ -38,6 +38,7 @@ const de: Messages = {
   withUnit: ({ number, unit }) => `${number} ${unit}`,
 
   saving: 'Wird gespeichert…',
+  sent: 'Gesendet.',
   pending: ({ value }) => `Gerät wurde auf ${value} geändert`,
   stale: ({ value }) => `Nicht übernommen: Das Gerät wurde auf ${value} geändert, bevor Ihre Änderung ankam.`,
   conflict: ({ value, mine }) =>

@@ -64,6 +64,8 @@ export interface Messages {
   // ---------------------------------------------------------------- notes and buttons
   /** A write awaits its acknowledgement (shown, not announced). */
   saving: string;
+  /** An action's press reached the device's broker (the button has no value to show it). */
+  sent: string;
   /** While the user holds a control, the device reported another value. */
   pending(p: Shown): string;
   /** A write was refused because the device changed first; `value` is the device's. */
@@ -132,6 +134,7 @@ export const en: Messages = {
   withUnit: ({ number, unit }) => `${number} ${unit}`,
 
   saving: 'Saving…',
+  sent: 'Sent.',
   pending: ({ value }) => `Device changed to ${value}`,
   stale: ({ value }) => `Not applied: the device changed to ${value} before your change arrived.`,
   conflict: ({ value, mine }) =>
