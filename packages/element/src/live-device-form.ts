@@ -46,10 +46,10 @@ type Queued = {
  *
  * With no form controls inside, it renders the device's fields from the server's schema: numbers
  * as a slider and a number box with the unit, booleans as a switch, enums as a select, text as a
- * text box, actions as a button, read-only fields as text; a field's `help` under it. With controls inside (`<input name="genlock_phase_h">`,
- * `<select>`, `<textarea>`), it binds them by `name` instead and leaves their markup alone, apart
- * from one `<span data-ldf-note>` it places beside each bound field's control and links by
- * `aria-describedby` (fields/bound-notes.ts).
+ * text box, actions as a button, read-only fields as text; a field's `help` under it. With
+ * controls inside (`<input name="genlock_phase_h">`, `<select>`, `<textarea>`), it binds them by
+ * `name` instead and leaves their markup alone, apart from one `<span data-ldf-note>` it places
+ * beside each bound field's control and links by `aria-describedby` (fields/bound-notes.ts).
  *
  * Inputs are read-only from the moment the link is lost until the server's next `resync`, while
  * the device is offline, and while the server catches up with it ("Catching up"). Nothing is queued while disconnected and nothing is re-sent after a
@@ -77,7 +77,7 @@ type Queued = {
  * @csspart countdown - "in 3 s" while reconnecting (hidden from screen readers).
  * @csspart hint - Under the status line: "The server refuses the connection …" after several quick handshake failures; an ARIA live region.
  * @csspart fields - The container of rendered fields.
- * @csspart field - One rendered field (a grid row: label, control, note).
+ * @csspart field - One rendered field (a grid row: label, control, help, note).
  * @csspart label - A field's label.
  * @csspart control - The container of a field's inputs.
  * @csspart slider - The range input of a number field with `min` and `max`.
