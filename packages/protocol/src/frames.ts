@@ -76,9 +76,12 @@ export interface FieldState {
 /**
  * Whether the device can be written: `online` when its availability topic and the broker link are
  * up and the server keeps up with it; `lagging` when the server has fallen more than its lag limit
- * behind the broker (docs/protocol.md rule 11; writes are refused `guard` until the next resync).
+ * behind the broker (docs/protocol.md rule 11; writes are refused `guard` until the next resync);
+ * `gone` when the device was removed from the server (discovery: its configuration was withdrawn;
+ * docs/protocol.md, *Devices that come and go*): writes are refused `offline`, the socket stays
+ * open, and a fresh resync follows if it comes back. Only a `device` frame says `gone`, never a resync.
  */
-export const DeviceStatus = { Online: 'online', Offline: 'offline', Lagging: 'lagging' } as const;
+export const DeviceStatus = { Online: 'online', Offline: 'offline', Lagging: 'lagging', Gone: 'gone' } as const;
 export type DeviceStatus = (typeof DeviceStatus)[keyof typeof DeviceStatus];
 
 // ---------------------------------------------------------------- client -> server
@@ -130,7 +133,7 @@ export interface ResyncFrame {
    */
   epoch: string;
   /** Whether the device can be written right now; a value this version does not know means not writable. */
-  device: DeviceStatus | Unrecognized;
+  device: Exclude<DeviceStatus, 'gone'> | Unrecognized;
   schema: FieldSchema[];
   /** Every field's state, except `action` fields (they have no value). */
   fields: Record<string, FieldState>;
@@ -204,9 +207,10 @@ export interface RejectedAck {
 export type AckFrame = AcceptedAck | UnknownAck | RejectedAck;
 
 /**
- * The device or the broker went away (`offline`), or the server fell behind the broker (`lagging`,
- * docs/protocol.md rule 11). Writes are refused until the fresh `resync` that follows. A status
- * this version does not know means the same: not writable until the next `resync`.
+ * The device or the broker went away (`offline`), the server fell behind the broker (`lagging`,
+ * docs/protocol.md rule 11), or the device was removed from the server (`gone`; it may be the first
+ * frame after `hello`, with no resync before it). Writes are refused until the fresh `resync` that
+ * follows. A status this version does not know means the same: not writable until the next `resync`.
  */
 export interface DeviceFrame {
   type: 'device';

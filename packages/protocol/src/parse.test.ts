@@ -255,6 +255,15 @@ describe('parseServerFrame', () => {
     expect(r.ok && r.frame.type === 'resync' && r.frame.device).toBe('lagging');
   });
 
+  it('reads device gone in a device frame, and refuses it in a resync (a gone device has nothing to sync)', () => {
+    expect(parseServerFrame('{"type":"device","status":"gone"}')).toEqual({
+      ok: true,
+      frame: { type: 'device', status: 'gone' },
+    });
+    const r = parseServerFrame(JSON.stringify({ ...resync, device: 'gone' }));
+    expect(r).toMatchObject({ ok: false, message: 'resync.device: expected "online", "offline" or "lagging"' });
+  });
+
   it('passes on a device status, reason, error code or field type from a newer server', () => {
     expect(parseServerFrame('{"type":"device","status":"maintenance"}')).toEqual({
       ok: true,

@@ -369,7 +369,12 @@ const SERVER_FRAMES: ReadonlyMap<unknown, Spec> = new Map<unknown, Spec>([
     'resync',
     {
       epoch,
-      device: oneOfOrNewer<DeviceStatus>(Object.values(DeviceStatus), 'expected "online", "offline" or "lagging"'),
+      // Never `gone`: a gone device has no state to sync (a `device` frame says it).
+      device: oneOfOrNewer<Exclude<DeviceStatus, 'gone'>>(
+        [DeviceStatus.Online, DeviceStatus.Offline, DeviceStatus.Lagging],
+        'expected "online", "offline" or "lagging"',
+        [DeviceStatus.Gone],
+      ),
       schema: list(MAX_FIELDS, readSchema),
       fields: fieldStates,
     },
@@ -377,7 +382,10 @@ const SERVER_FRAMES: ReadonlyMap<unknown, Spec> = new Map<unknown, Spec>([
   ['update', { field: fieldName, value: VALUE_OR_NULL, rev: counter }],
   ['ack', { id: counter, status: oneOf<AckStatus>(['accepted', 'unknown', 'rejected'], 'unknown status') }],
   // Never `online`: a device that is back is announced by a fresh resync.
-  ['device', { status: oneOfOrNewer(['offline', 'lagging'], 'expected "offline" or "lagging"', ['online']) }],
+  [
+    'device',
+    { status: oneOfOrNewer(['offline', 'lagging', 'gone'], 'expected "offline", "lagging" or "gone"', ['online']) },
+  ],
   ['pong', { id: counter }],
   ['error', { code: oneOfOrNewer(Object.keys(ERROR_CLOSE_CODES), 'expected an error code'), message: MESSAGE }],
 ]);

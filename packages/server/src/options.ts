@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type HelloFrame, MAX_FRAME_BYTES, MAX_SERVER_FRAME_BYTES, maxResyncBytes } from '@live-device-form/protocol';
 import type { DeviceBridge } from './bridge.js';
+import type { DeviceCatalog } from './catalog.js';
 import { type HostRules, hostRules, isHostRule } from './host.js';
 import { checkDrainTimeoutMs } from './drain.js';
 import { type ThrottledLogger, throttleLogger } from './log-throttle.js';
@@ -86,6 +87,14 @@ export interface ConnectionLimits {
 export interface LiveDeviceServerOptions {
   /** The devices this server serves; `hello.device` picks one by its `id`. Ids must be unique. */
   devices: DeviceBridge[];
+  /**
+   * Devices that come and go at run time (discovery, docs/server.md *Devices that come and go*),
+   * served beside `devices`. A catalog device whose id is already served (a fixed device, or
+   * another catalog's) is refused with an error log: the first one keeps the id. While the server
+   * has a catalog, a `hello` for an id it does not know waits for it, at most `readyTimeoutMs`.
+   * Defaults to `[]`.
+   */
+  catalogs?: readonly DeviceCatalog[];
   /** URL path of the WebSocket endpoint; upgrades to any other path are left alone. Defaults to `'/live'`. */
   path?: string;
   /** Milliseconds every write is refused (`guard`) after a reconnect (`hello.mounts > 0`); `0` disables. Defaults to `500`. */
@@ -95,7 +104,10 @@ export interface LiveDeviceServerOptions {
   /**
    * Milliseconds, from the server's creation, that a first resync waits at most for its device's
    * bridge to be ready (`DeviceBridge.ready`: the device's retained state has arrived); after that it
-   * goes out with what is known. Also the bound of `LiveDeviceServer.ready()`. `0`: never wait.
+   * goes out with what is known. Also the bound of `LiveDeviceServer.ready()`. With `catalogs`:
+   * also how long, from the server's creation, `ready()` and `health()` wait for every catalog's
+   * `ready()`; how long a device added at run time is waited for, from when it was added; and how
+   * long, from its hello, a page naming an id not known yet waits for it before 4404. `0`: never wait.
    * Defaults to `2000`.
    */
   readyTimeoutMs?: number;
@@ -231,6 +243,7 @@ export interface LiveDeviceServerOptions {
  * are not constants, so they are not here.
  */
 export const DEFAULTS = Object.freeze({
+  catalogs: Object.freeze([] as DeviceCatalog[]),
   path: '/live',
   guardMs: 500,
   helloTimeoutMs: 5000,
@@ -259,6 +272,7 @@ export const DEFAULTS = Object.freeze({
 /** Options after the merge: every default filled in, origins normalised. @internal */
 export interface ResolvedOptions {
   readonly devices: readonly DeviceBridge[];
+  readonly catalogs: readonly DeviceCatalog[];
   readonly path: string;
   readonly guardMs: number;
   readonly helloTimeoutMs: number;
@@ -355,6 +369,26 @@ function resolveTokenThrottle(given: Partial<TokenThrottleOptions> | false | und
 }
 
 /**
+ * What is wrong with a device bridge the server is handed (in `devices`, or by a catalog at run
+ * time), or `undefined` when it can be served.
+ * @internal
+ */
+export function bridgeProblem(d: DeviceBridge): string | undefined {
+  if (typeof d?.id !== 'string' || typeof d.write !== 'function' || typeof d.subscribe !== 'function') {
+    return 'The "devices" option must hold DeviceBridge objects (id, schema, write, subscribe, …)';
+  }
+  // Any bridge, described or built in code: a resync no client accepts would never reach a page.
+  const bytes = maxResyncBytes(d.schema);
+  if (bytes > MAX_SERVER_FRAME_BYTES) {
+    return (
+      `The device "${d.id}" could need a resync of ${bytes} bytes (its schema, every value at its longest), ` +
+      `over the ${MAX_SERVER_FRAME_BYTES}-byte frame limit of every client: use fewer fields or options, or shorter ones`
+    );
+  }
+  return undefined;
+}
+
+/**
  * Merges options over {@link DEFAULTS} once and checks them. Never writes into `options`.
  * Throws a `TypeError` (code `ERR_INVALID_OPTION`) naming the option at fault.
  * @internal
@@ -367,21 +401,26 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
   if (!Array.isArray(devices)) throw invalidOption('The "devices" option must be an array of DeviceBridge');
   const ids = new Set<string>();
   for (const d of devices) {
-    if (typeof d?.id !== 'string' || typeof d.write !== 'function' || typeof d.subscribe !== 'function') {
-      throw invalidOption('The "devices" option must hold DeviceBridge objects (id, schema, write, subscribe, …)');
-    }
+    const problem = bridgeProblem(d);
+    if (problem !== undefined) throw invalidOption(problem);
     if (ids.has(d.id))
       throw invalidOption(`Two entries of the "devices" option have the id "${d.id}"; ids must be unique`);
-    // Any bridge, described or built in code: a resync no client accepts would never reach a page.
-    const bytes = maxResyncBytes(d.schema);
-    if (bytes > MAX_SERVER_FRAME_BYTES) {
-      throw invalidOption(
-        `The device "${d.id}" could need a resync of ${bytes} bytes (its schema, every value at its longest), ` +
-          `over the ${MAX_SERVER_FRAME_BYTES}-byte frame limit of every client: use fewer fields or options, or shorter ones`,
-      );
-    }
     ids.add(d.id);
   }
+  const { catalogs } = o;
+  if (!Array.isArray(catalogs)) throw invalidOption('The "catalogs" option must be an array of DeviceCatalog');
+  for (const c of catalogs as unknown[]) {
+    const catalog = c as Partial<DeviceCatalog> | null | undefined;
+    if (
+      typeof catalog?.devices !== 'function' ||
+      typeof catalog.subscribe !== 'function' ||
+      typeof catalog.ready !== 'function'
+    ) {
+      throw invalidOption('The "catalogs" option must hold DeviceCatalog objects (devices, subscribe, ready)');
+    }
+  }
+  if (new Set(catalogs).size !== catalogs.length)
+    throw invalidOption('The "catalogs" option holds the same catalog twice');
   const { path } = o;
   if (typeof path !== 'string' || !path.startsWith('/') || path.includes('?') || path.includes('#')) {
     throw invalidOption(`The "path" option must be a URL path starting with "/", got ${JSON.stringify(path)}`);
@@ -426,6 +465,7 @@ export function resolveOptions(options: LiveDeviceServerOptions): ResolvedOption
   };
   return Object.freeze({
     devices: Object.freeze([...devices]),
+    catalogs: Object.freeze([...catalogs]),
     path,
     guardMs: checkGuardMs(o.guardMs),
     helloTimeoutMs: checkNumber('helloTimeoutMs', o.helloTimeoutMs, 1, MAX_TIMER_MS),

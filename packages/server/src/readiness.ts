@@ -4,7 +4,6 @@
  * passed since the server was created; then it goes out with what is known.
  * @module
  */
-import type { DeviceBridge } from './bridge.js';
 import type { Logger } from './logger.js';
 
 /** Where a device's readiness is. */
@@ -26,7 +25,18 @@ export interface ReadyReport {
   notReady: string[];
 }
 
-/** One device's readiness, as the server follows it. @internal */
+/** What a readiness follows: a device's bridge, or a catalog (docs/server.md, *Devices that come and go*). @internal */
+export interface ReadinessSource {
+  /** The device id (for a catalog, a name for the log). */
+  readonly id: string;
+  /** As `DeviceBridge.ready`: resolves `true` when the state is in; absent means ready at once. */
+  ready?(): Promise<boolean>;
+}
+
+/** What the log says of a source that was not ready within the bound. */
+const NOT_READY_MESSAGE = 'device not ready in time: first resyncs carry what is known';
+
+/** One device's (or one catalog's) readiness, as the server follows it. @internal */
 export class DeviceReadiness {
   readonly id: string;
   /** Resolves `true` when the bridge became ready, `false` when the bound passed first. Never rejects. */
@@ -36,11 +46,12 @@ export class DeviceReadiness {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private resolve: (ready: boolean) => void = () => {};
 
-  /** Starts following `bridge.ready()`, bounded by `boundMs` from now. */
+  /** Starts following `bridge.ready()`, bounded by `boundMs` from now; `notReadyMessage` is logged if the bound passes. */
   constructor(
-    bridge: DeviceBridge,
+    bridge: ReadinessSource,
     private readonly boundMs: number,
     private readonly log: Logger,
+    private readonly notReadyMessage = NOT_READY_MESSAGE,
   ) {
     this.id = bridge.id;
     this.settled = new Promise<boolean>((resolve) => (this.resolve = resolve));
@@ -104,10 +115,7 @@ export class DeviceReadiness {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (state === ReadinessState.TimedOut && report) {
-      this.log.warn(
-        { device: this.id, readyTimeoutMs: this.boundMs },
-        'device not ready in time: first resyncs carry what is known',
-      );
+      this.log.warn({ device: this.id, readyTimeoutMs: this.boundMs }, this.notReadyMessage);
     }
     this.resolve(state === ReadinessState.Ready);
     const waiters = [...this.waiters];

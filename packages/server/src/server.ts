@@ -15,14 +15,13 @@ import { codedTypeError, ServerErrorCode } from './errors.js';
 import { requestFacts } from './forwarded.js';
 import { type HealthReport, HealthState } from './health.js';
 import { isHostAllowed } from './host.js';
-import { DeviceHub } from './hub.js';
 import type { Logger } from './logger.js';
 import { checkBoolean } from './option-checks.js';
 import { type LiveDeviceServerOptions, type ResolvedOptions, checkGuardMs, resolveOptions } from './options.js';
 import { isOriginAllowed, offersSubprotocol } from './origin.js';
-import { DeviceReadiness, type ReadyReport } from './readiness.js';
+import type { DeviceReadiness, ReadyReport } from './readiness.js';
+import { type DeviceBinding, type DeviceMember, DeviceRegistry } from './registry.js';
 import { type ServerStats, type SessionInfo, Session, type SessionHost } from './session.js';
-import { DeviceStore } from './store.js';
 import { TokenThrottle } from './token-throttle.js';
 import { WriteRates } from './write-rate.js';
 
@@ -196,8 +195,8 @@ class LiveServer implements LiveDeviceServer, SessionHost {
   };
   readonly writeRates: WriteRates;
   readonly tokenThrottle: TokenThrottle | undefined;
-  private readonly hubs = new Map<string, DeviceHub>();
-  private readonly readiness = new Map<string, DeviceReadiness>();
+  /** Every device id served (fixed and from catalogs), and the gone ones. */
+  private readonly registry: DeviceRegistry;
   /** Every open session, with its place in the connection caps. */
   private readonly open = new Map<Session, ConnectionTicket>();
   private readonly connections: ConnectionCounter;
@@ -223,16 +222,14 @@ class LiveServer implements LiveDeviceServer, SessionHost {
       o.token !== undefined && o.tokenThrottle ? new TokenThrottle(o.tokenThrottle, o.logger) : undefined;
     this.connections = new ConnectionCounter(o.connectionLimits);
     this.protection = { guardMs: o.guardMs, checkRevisions: o.checkRevisions };
-    for (const bridge of o.devices) {
-      const store = new DeviceStore(bridge, {
-        echoTimeoutMs: o.echoTimeoutMs,
-        firstRevision: o.firstRevision,
-        logger: o.logger,
-      });
-      const limits = { lagLimitMs: o.lagLimitMs, fanoutSliceMs: o.fanoutSliceMs };
-      this.hubs.set(bridge.id, new DeviceHub(bridge, store, o.logger, limits));
-      this.readiness.set(bridge.id, new DeviceReadiness(bridge, o.readyTimeoutMs, o.logger));
-    }
+    this.registry = new DeviceRegistry(o.devices, {
+      echoTimeoutMs: o.echoTimeoutMs,
+      firstRevision: o.firstRevision,
+      readyTimeoutMs: o.readyTimeoutMs,
+      limits: { lagLimitMs: o.lagLimitMs, fanoutSliceMs: o.fanoutSliceMs },
+      logger: o.logger,
+    });
+    for (const catalog of o.catalogs) this.registry.follow(catalog);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -319,19 +316,37 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     return { ...this.counters, sessions: this.open.size };
   }
 
-  device(id: string): DeviceHub | undefined {
-    return this.hubs.get(id);
+  get followsCatalogs(): boolean {
+    return this.registry.followsCatalogs;
+  }
+
+  knowsDevice(id: string): boolean {
+    return this.registry.lookup(id) !== undefined;
+  }
+
+  whenDeviceKnown(id: string, fn: () => void): () => void {
+    return this.registry.whenKnown(id, fn);
+  }
+
+  joinDevice(id: string, member: DeviceMember): DeviceBinding | undefined {
+    return this.registry.join(id, member);
+  }
+
+  leaveDevice(id: string, member: DeviceMember): void {
+    this.registry.leave(id, member);
   }
 
   deviceReadiness(id: string): DeviceReadiness | undefined {
-    return this.readiness.get(id);
+    return this.registry.readiness(id);
   }
 
   async ready(): Promise<ReadyReport> {
-    const all = [...this.readiness.values()];
+    // The catalogs first: the devices they report meanwhile are waited for too.
+    const catalogsReady = await this.registry.catalogsSettled();
+    const all = this.registry.liveReadiness();
     await Promise.all(all.map((r) => r.settled));
     const notReady = all.filter((r) => !r.ready).map((r) => r.id);
-    return { ready: notReady.length === 0, notReady };
+    return { ready: catalogsReady && notReady.length === 0, notReady };
   }
 
   get draining(): boolean {
@@ -339,15 +354,17 @@ class LiveServer implements LiveDeviceServer, SessionHost {
   }
 
   health(): HealthReport {
-    const all = [...this.readiness.values()];
-    const notReady = all.filter((r) => !r.ready).map((r) => r.id);
-    return { state: this.healthState(all), notReady };
+    const notReady = this.registry
+      .liveReadiness()
+      .filter((r) => !r.ready)
+      .map((r) => r.id);
+    return { state: this.healthState(), notReady };
   }
 
-  private healthState(readiness: readonly DeviceReadiness[]): HealthState {
+  private healthState(): HealthState {
     switch (this.state) {
       case ServerState.Running:
-        return readiness.some((r) => r.waiting) ? HealthState.Starting : HealthState.Ready;
+        return this.registry.starting ? HealthState.Starting : HealthState.Ready;
       case ServerState.Announcing:
       case ServerState.Draining:
       case ServerState.Closing:
@@ -495,8 +512,7 @@ class LiveServer implements LiveDeviceServer, SessionHost {
     // `Connection: close`), not the application's answer to a plain request on a keep-alive
     // connection, which would hold the HTTP server's close() for its keepAliveTimeout.
     for (const detach of [...this.detachers]) detach();
-    for (const hub of this.hubs.values()) hub.close();
-    for (const readiness of this.readiness.values()) readiness.close();
+    this.registry.close();
     this.tokenThrottle?.close();
     this.state = ServerState.Closed;
     logger.info({}, 'server closed');

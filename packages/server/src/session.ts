@@ -22,12 +22,13 @@ import {
 import { type Applicant, judge } from './admission.js';
 import { WriteOutcome } from './bridge.js';
 import { requestFacts } from './forwarded.js';
-import type { DeviceHub, HubMember } from './hub.js';
+import type { DeviceHub } from './hub.js';
 import type { AuthorizeGrant, AuthorizeResult, ResolvedOptions } from './options.js';
 import { FLOOD_FACTOR } from './options.js';
 import { Outbox } from './outbox.js';
 import { TokenBucket } from './rate-limit.js';
 import type { DeviceReadiness } from './readiness.js';
+import type { DeviceBinding, DeviceMember } from './registry.js';
 import type { TokenThrottle } from './token-throttle.js';
 import type { WriteRates } from './write-rate.js';
 
@@ -37,6 +38,12 @@ export const SessionState = {
   AwaitingHello: 'awaiting-hello',
   /** `hello` received; token, device and `authorize` being checked. Sets are refused `guard`. */
   Authorizing: 'authorizing',
+  /**
+   * `hello` named a device id the server does not know yet while it follows catalogs: waiting for
+   * it to be added (at most `readyTimeoutMs` from the hello, and within `helloTimeoutMs` of the
+   * connection), else 4404 (docs/protocol.md, *Devices that come and go*). Sets are refused `guard`.
+   */
+  AwaitingDeviceId: 'awaiting-device-id',
   /** A reconnect (`mounts > 0`) inside its guard: sets are refused `guard`, no frames are sent. */
   Guarded: 'guarded',
   /**
@@ -46,6 +53,11 @@ export const SessionState = {
   AwaitingDevice: 'awaiting-device',
   /** Resync sent (or waiting for a slow reader's buffer to drain); updates flow, sets are judged. */
   Live: 'live',
+  /**
+   * The device was removed by its catalog: `device gone` sent, sets are refused `offline`, nothing
+   * else is sent until it is added again (then a fresh resync). The socket stays open.
+   */
+  Gone: 'gone',
   /** Closed or closing; nothing more is sent. */
   Closed: 'closed',
 } as const;
@@ -98,7 +110,16 @@ export interface SessionHost {
   readonly writeRates: WriteRates;
   /** Token guessing per client address, shared by every session; `undefined` when turned off. */
   readonly tokenThrottle: TokenThrottle | undefined;
-  device(id: string): DeviceHub | undefined;
+  /** Whether the server follows catalogs: a hello for an unknown id then waits for it. */
+  readonly followsCatalogs: boolean;
+  /** Whether a device id is known (served, or gone). */
+  knowsDevice(id: string): boolean;
+  /** Calls `fn` once when a device id becomes known. Returns the function that cancels it. */
+  whenDeviceKnown(id: string, fn: () => void): () => void;
+  /** Binds a session to a device id; `undefined` if the id is unknown. */
+  joinDevice(id: string, member: DeviceMember): DeviceBinding | undefined;
+  /** Unbinds a session from its device id. */
+  leaveDevice(id: string, member: DeviceMember): void;
   /** Whether a device's first resyncs still wait for its bridge. */
   deviceReadiness(id: string): DeviceReadiness | undefined;
   /** Its hello was accepted (token and `authorize` passed): it leaves the pre-hello connection caps. */
@@ -122,6 +143,9 @@ interface WriteInFlight {
  * socket is destroyed. ws itself would wait 30 s, reading every frame meanwhile.
  */
 export const CLOSE_DEADLINE_MS = 1000;
+
+/** The `device gone` frame (docs/protocol.md, *Devices that come and go*). */
+const GONE = encodeFrame({ type: 'device', status: 'gone' });
 
 /** Longest `message` in a rejection ack or error frame (clients accept 1024). */
 const MAX_MESSAGE = 512;
@@ -149,10 +173,13 @@ function rawText(data: RawData, isBinary: boolean): string | undefined {
 }
 
 /** @internal */
-export class Session implements HubMember {
+export class Session implements DeviceMember {
   readonly id: string;
   private state: SessionState = SessionState.AwaitingHello;
   private request: IncomingMessage | undefined;
+  /** The device id this session is bound to (from its accepted hello on); it stays through replacements and removal. */
+  private deviceId: string | undefined;
+  /** The hub serving `deviceId` now; `undefined` before the hello is accepted and while the device is gone. */
   private hub: DeviceHub | undefined;
   private grant: AuthorizeGrant | undefined;
   private mounts: number | undefined;
@@ -162,6 +189,8 @@ export class Session implements HubMember {
   private closeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Stops waiting for the device's readiness (AwaitingDevice). */
   private stopAwaitingDevice: (() => void) | undefined;
+  /** Stops waiting for an unknown device id to be added (AwaitingDeviceId). */
+  private stopAwaitingDeviceId: (() => void) | undefined;
   /** Cleared at every heartbeat, set by every pong. */
   private alive = true;
   /** The device's latest revision when this session's last resync was built: it carries every change up to it. */
@@ -238,7 +267,7 @@ export class Session implements HubMember {
     return {
       id: this.id,
       state: this.state,
-      device: this.hub?.store.id,
+      device: this.deviceId,
       user: this.grant?.user,
       mounts: this.mounts,
       remoteAddress: this.remoteAddress,
@@ -323,6 +352,52 @@ export class Session implements HubMember {
     this.outbox.offline(encodeFrame({ type: 'device', status: 'offline' }));
   }
 
+  // ---------------------------------------------------------------- device changes (registry)
+
+  onDeviceBound(hub: DeviceHub): void {
+    this.hub = hub;
+    switch (this.state) {
+      case SessionState.Guarded:
+        // The guard keeps running; the resync it ends with carries the new schema.
+        return;
+      case SessionState.AwaitingDevice:
+        // The new bridge's readiness is what counts now.
+        this.stopAwaitingDevice?.();
+        this.stopAwaitingDevice = undefined;
+        this.goLive();
+        return;
+      case SessionState.Live:
+        this.options.logger.debug({ session: this.id, device: this.deviceId }, 'device replaced: fresh resync');
+        this.sendResync();
+        return;
+      case SessionState.Gone:
+        this.options.logger.debug({ session: this.id, device: this.deviceId }, 'device back: fresh resync');
+        this.goLive();
+        return;
+      default:
+        // Not bound yet (the hello binds to whatever serves the id then), or closed.
+        return;
+    }
+  }
+
+  onDeviceGone(): void {
+    this.hub = undefined;
+    if (this.state === SessionState.Closed || this.deviceId === undefined) return;
+    this.enterGone();
+  }
+
+  /** The device is gone: no timer or wait of the old hub is left, and the page is told. */
+  private enterGone(): void {
+    clearTimeout(this.guardTimer);
+    this.guardTimer = undefined;
+    this.stopAwaitingDevice?.();
+    this.stopAwaitingDevice = undefined;
+    this.state = SessionState.Gone;
+    // Held updates and a resync still due were the old hub's; nothing of it may follow.
+    this.outbox.clear();
+    this.send(GONE);
+  }
+
   // ---------------------------------------------------------------- frames
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -385,10 +460,15 @@ export class Session implements HubMember {
     const { token, authorize, logger } = this.options;
     // Token before device: without the secret, a peer learns nothing, not even which ids exist.
     if (token !== undefined && !this.checkToken(hello.token, token)) return;
-    const hub = this.host.device(hello.device);
-    if (!hub) {
-      this.fail('unknown-device', `unknown device "${hello.device}"`);
-      return;
+    if (!this.host.knowsDevice(hello.device)) {
+      const added = this.host.followsCatalogs && (await this.awaitDeviceId(hello.device));
+      // Closed, timed out or shut down while it waited.
+      if (this.state !== SessionState.Authorizing) return;
+      if (!added) {
+        const waited = this.host.followsCatalogs && this.options.readyTimeoutMs > 0;
+        this.fail('unknown-device', `unknown device "${hello.device}"${waited ? ' (not added in time)' : ''}`);
+        return;
+      }
     }
     let grant: AuthorizeGrant | undefined = {};
     if (authorize) {
@@ -407,20 +487,41 @@ export class Session implements HubMember {
         return;
       }
     }
+    // Bound to whatever serves the id now: `authorize` may have taken a while.
+    const binding = this.host.joinDevice(hello.device, this);
+    if (!binding) {
+      // Forgotten meanwhile (a gone id beyond the tombstone limit).
+      this.fail('unknown-device', `unknown device "${hello.device}"`);
+      return;
+    }
     clearTimeout(this.helloTimer);
     this.helloTimer = undefined;
     this.request = undefined; // not retained for the socket's lifetime
-    this.hub = hub;
+    this.deviceId = hello.device;
     this.grant = grant;
     this.mounts = hello.mounts;
     if (grant.user !== undefined) {
       this.rateUser = grant.user;
       this.host.writeRates.userJoined(grant.user);
     }
-    hub.join(this);
     const guardMs = this.host.protection.guardMs;
-    logger.info({ session: this.id, device: hub.store.id, user: grant.user, mounts: hello.mounts }, 'session started');
+    logger.info(
+      {
+        session: this.id,
+        device: hello.device,
+        user: grant.user,
+        mounts: hello.mounts,
+        gone: binding.state === 'gone',
+      },
+      'session started',
+    );
     this.host.sessionStarted(this);
+    if (binding.state === 'gone') {
+      // No resync (there is no device to sync with): `device gone` at once, a resync if it comes back.
+      this.enterGone();
+      return;
+    }
+    this.hub = binding.hub;
     if (hello.mounts > 0 && guardMs > 0) {
       this.state = SessionState.Guarded;
       this.guardTimer = setTimeout(() => this.terminateOnThrow('guard timer', () => this.endGuard()), guardMs);
@@ -451,8 +552,37 @@ export class Session implements HubMember {
     return true;
   }
 
+  /**
+   * Waits for a device id a catalog has not reported (yet): resolves `true` once it is known,
+   * `false` when `readyTimeoutMs` from now passed first or the session ended. The hello deadline
+   * (`helloTimeoutMs` from the connection) bounds it too, as everything before a hello is accepted.
+   */
+  private awaitDeviceId(id: string): Promise<boolean> {
+    const { readyTimeoutMs, logger } = this.options;
+    if (readyTimeoutMs === 0) return Promise.resolve(false);
+    this.state = SessionState.AwaitingDeviceId;
+    logger.debug({ session: this.id, device: id, readyTimeoutMs }, 'hello waits for an unknown device id');
+    return new Promise<boolean>((resolve) => {
+      const done = (known: boolean): void => {
+        clearTimeout(timer);
+        cancel();
+        this.stopAwaitingDeviceId = undefined;
+        if (this.state === SessionState.AwaitingDeviceId) this.state = SessionState.Authorizing;
+        resolve(known);
+      };
+      const timer = setTimeout(() => done(false), readyTimeoutMs);
+      const cancel = this.host.whenDeviceKnown(id, () => done(true));
+      this.stopAwaitingDeviceId = () => done(false);
+    });
+  }
+
   private onHelloTimeout(): void {
     this.helloTimer = undefined;
+    if (this.state === SessionState.AwaitingDeviceId) {
+      // The wait for the id ends with the hello deadline: the id is as unknown as at any other bound.
+      this.stopAwaitingDeviceId?.();
+      return;
+    }
     if (this.state !== SessionState.AwaitingHello && this.state !== SessionState.Authorizing) return;
     this.fail('hello-timeout', `no hello within ${this.options.helloTimeoutMs} ms`);
   }
@@ -493,6 +623,10 @@ export class Session implements HubMember {
   private async onSet(frame: SetFrame): Promise<void> {
     if (this.host.draining) {
       this.reject(frame.id, frame.field, 'offline', 'server shutting down: not written; reconnect to write');
+      return;
+    }
+    if (this.state === SessionState.Gone) {
+      this.reject(frame.id, frame.field, 'offline', 'device gone: not written');
       return;
     }
     const refusal = judge(frame, this.applicant);
@@ -629,7 +763,8 @@ export class Session implements HubMember {
     this.guardTimer = undefined;
     this.stopAwaitingDevice?.();
     this.stopAwaitingDevice = undefined;
-    this.hub?.leave(this);
+    this.stopAwaitingDeviceId?.();
+    if (this.deviceId !== undefined) this.host.leaveDevice(this.deviceId, this);
     if (this.rateUser !== undefined) this.host.writeRates.userLeft(this.rateUser);
     this.rateUser = undefined;
     this.outbox.clear();
