@@ -11,6 +11,7 @@
  * @module
  */
 export * from './bridge.js';
+export type { CatalogEvent, DeviceCatalog } from './catalog.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export type { LogFn, Logger, LogLevel } from './logger.js';
 export { LOG_THROTTLE_DEFAULTS, throttleLogger } from './log-throttle.js';

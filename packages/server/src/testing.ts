@@ -3,6 +3,7 @@
  *
  * - {@link MemoryBridge}: an in-memory device (values, availability, echo and write behaviour you
  *   control), so a test needs no broker;
+ * - {@link MemoryCatalog}: devices that come and go at run time, added and removed by the test;
  * - {@link recordingLogger}: a logger that keeps every entry, to assert what was logged.
  *
  * @example
@@ -14,5 +15,7 @@
  */
 export { MemoryBridge } from './memory-bridge.js';
 export type { EchoBehaviour, MemoryBridgeOptions, MemoryWrite, WriteBehaviour } from './memory-bridge.js';
+export { MemoryCatalog } from './memory-catalog.js';
+export type { MemoryCatalogOptions } from './memory-catalog.js';
 export { recordingLogger } from './logger.js';
 export type { RecordingLogger } from './logger.js';
