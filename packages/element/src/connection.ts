@@ -38,6 +38,10 @@ import {
  *   device status this version does not know). Inputs are read-only.
  * - `lagging`: connected, but the server fell behind the device's broker (docs/protocol.md
  *   rule 11); the values shown may be late. Inputs are read-only until its fresh `resync`.
+ * - `gone`: connected, but the device was removed from the server (`device gone`, docs/protocol.md
+ *   *Devices that come and go*). Inputs are read-only; the socket stays open, and the fresh
+ *   `resync` the server sends if the device comes back makes it live again. It may come right after
+ *   `hello`, before any resync: then there are no fields to show.
  * - `reconnecting`: the link was lost; waiting for the next attempt or opening it. Read-only.
  * - `failed`: the server closed with a fatal code (4400, 4401, 4403, 4404) or `src` is unusable;
  *   no further attempts until `src`/`device` change or `reconnect()` is called.
@@ -49,6 +53,7 @@ export const ConnectionState = {
   Live: 'live',
   Offline: 'offline',
   Lagging: 'lagging',
+  Gone: 'gone',
   Reconnecting: 'reconnecting',
   Failed: 'failed',
   Closed: 'closed',
@@ -231,11 +236,15 @@ function checkMs(name: 'pingIntervalMs' | 'pingTimeoutMs' | 'connectTimeoutMs', 
 }
 
 /**
- * The state of a device status that is not `online`: `lagging`, or `offline` for `offline` and
- * for any status from a newer server this version does not know (inputs held all the same).
+ * The state of a device status that is not `online`: `lagging`, `gone`, or `offline` for `offline`
+ * and for any status from a newer server this version does not know (inputs held all the same).
  */
 function heldState(status: string): ConnectionState {
-  return status === 'lagging' ? ConnectionState.Lagging : ConnectionState.Offline;
+  return status === 'lagging'
+    ? ConnectionState.Lagging
+    : status === 'gone'
+      ? ConnectionState.Gone
+      : ConnectionState.Offline;
 }
 
 /** The error code that goes with a close code (`ERROR_CLOSE_CODES` read backwards). */
@@ -552,7 +561,8 @@ export class Connection implements ReactiveController {
         return this.#setState(frame.device === 'online' ? ConnectionState.Live : heldState(frame.device));
       case 'device':
         this.#handlers.onFrame(frame);
-        if (this.#synced) this.#setState(heldState(frame.status));
+        // `gone` may come before any resync (the device was gone when the page said hello).
+        if (this.#synced || frame.status === 'gone') this.#setState(heldState(frame.status));
         return;
       case 'update':
         return this.#handlers.onFrame(frame);

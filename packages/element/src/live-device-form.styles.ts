@@ -131,6 +131,7 @@ export const styles = css`
     --_dot: var(--_bad);
   }
   :host([state='offline']),
+  :host([state='gone']),
   :host([state='closed']) {
     --_dot: var(--_muted);
   }

@@ -52,7 +52,9 @@ type Queued = {
  * beside each bound field's control and links by `aria-describedby` (fields/bound-notes.ts).
  *
  * Inputs are read-only from the moment the link is lost until the server's next `resync`, while
- * the device is offline, and while the server catches up with it ("Catching up"). Nothing is queued while disconnected and nothing is re-sent after a
+ * the device is offline, while the server catches up with it ("Catching up"), and while the device is
+ * not available (removed from the server; the socket stays open and its return makes the form live
+ * again). Nothing is queued while disconnected and nothing is re-sent after a
  * reconnect. Every write carries the revision the user edited from; a write the device overtook is
  * refused by the server and offered back as "Keep device value" / "Apply mine".
  *

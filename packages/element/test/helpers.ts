@@ -26,6 +26,8 @@ export interface EnvOptions {
   deny?: boolean;
   /** The one origin the server allows. Defaults to this page's. */
   origin?: string;
+  /** Serve the device through a catalog, so that `cmd(env, 'catalog', { action })` can remove and re-add it. Defaults to `false`. */
+  catalog?: boolean;
 }
 
 const made: Env[] = [];

@@ -21,6 +21,7 @@ const de: Messages = {
   live: 'Live',
   offline: 'Gerät offline',
   lagging: 'Rückstand wird aufgeholt',
+  gone: 'Gerät nicht verfügbar',
   reconnecting: 'Neuer Verbindungsversuch',
   closed: 'Nicht verbunden',
   countdown: ({ seconds }) => `in ${seconds} s`,

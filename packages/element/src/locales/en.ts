@@ -27,6 +27,8 @@ export interface Messages {
   offline: string;
   /** Status `lagging`: the server is catching up with the device. */
   lagging: string;
+  /** Status `gone`: the device was removed from the server (it may come back). */
+  gone: string;
   /** Status `reconnecting`. */
   reconnecting: string;
   /** Status `closed`: not connected on purpose. */
@@ -117,6 +119,7 @@ export const en: Messages = {
   live: 'Live',
   offline: 'Device offline',
   lagging: 'Catching up',
+  gone: 'Device not available',
   reconnecting: 'Reconnecting',
   closed: 'Not connected',
   countdown: ({ seconds }) => `in ${seconds} s`,

@@ -6,6 +6,8 @@
  *                    returns `{ env, src, device }` (`src` goes through the proxy)
  * - `ldf:status`     the device reports values (`bridge.setStatus`)
  * - `ldf:online`     the device goes offline / comes back (`bridge.setOnline`)
+ * - `ldf:catalog`    an env made with `catalog: true` serves its device through a `MemoryCatalog`:
+ *                    `remove` it (pages see `device gone`) or `add` it back
  * - `ldf:behaviour`  how the device ends the next writes: `accepted`, `unknown`, `offline`, `hang`
  * - `ldf:release`    ends hanging writes
  * - `ldf:writes`     what reached the device (`bridge.writes`)
@@ -27,7 +29,7 @@
  */
 import http from 'node:http';
 import { createLiveDeviceServer } from '@live-device-form/server';
-import { MemoryBridge } from '@live-device-form/server/testing';
+import { MemoryBridge, MemoryCatalog } from '@live-device-form/server/testing';
 import { freePort, startFaultProxy, wsFrameTap } from '@live-device-form/testkit';
 
 /** The device every env gets unless the test passes its own schema. */
@@ -92,8 +94,11 @@ export async function makeEnv(p) {
     echo: p.echo ?? true,
     echoDelayMs: p.echoDelayMs ?? 0,
   });
+  // A catalog device instead of a fixed one: it can be removed and added back at run time.
+  const catalog = p.catalog ? new MemoryCatalog({ devices: [bridge] }) : undefined;
   const options = {
-    devices: [bridge],
+    devices: catalog ? [] : [bridge],
+    ...(catalog ? { catalogs: [catalog] } : {}),
     path: '/live',
     guardMs: p.guardMs ?? 100,
     allowedOrigins: p.origin ? [p.origin] : [],
@@ -105,6 +110,7 @@ export async function makeEnv(p) {
   const env = {
     id,
     bridge,
+    catalog,
     options,
     live: createLiveDeviceServer(options),
     http: http.createServer((_, res) => res.end()),
@@ -178,6 +184,14 @@ export function ldfServerPlugin() {
         case 'ldf:online':
           envOf(payload).bridge.setOnline(payload.online, { reset: payload.reset ?? false });
           return true;
+        case 'ldf:catalog': {
+          const { catalog, bridge } = envOf(payload);
+          if (!catalog) throw new Error('this env has no catalog: make it with { catalog: true }');
+          if (payload.action === 'remove') catalog.remove(bridge.id);
+          else if (payload.action === 'add') catalog.add(bridge);
+          else throw new TypeError(`unknown catalog action "${payload.action}"`);
+          return true;
+        }
         case 'ldf:behaviour':
           envOf(payload).bridge.writeBehaviour = payload.behaviour;
           return true;
