@@ -74,7 +74,9 @@ export interface LiveDeviceServer {
    * Resolves when every device's bridge is ready (its retained state has arrived; see
    * `DeviceBridge.ready`), or when `readyTimeoutMs` since the server's creation has passed, with
    * the devices that were not ready by then. Never rejects. Pages may connect before: their first
-   * resync waits for their device the same way (docs/protocol.md, Lifecycle: readiness).
+   * resync waits for their device the same way (docs/protocol.md, Lifecycle: readiness). With
+   * `catalogs`, it first waits for every catalog's `ready()` (the same bound from creation), then for
+   * the devices known by then; `ready` is `false` too when a catalog was not ready in time.
    *
    * @example
    * const report = await live.ready();
@@ -83,7 +85,8 @@ export interface LiveDeviceServer {
   ready(): Promise<ReadyReport>;
   /**
    * Whether a load balancer should send this server new pages, now: `starting` until every device
-   * is ready or `readyTimeoutMs` passed (as `ready()` resolves), then `ready`, `draining` from the
+   * is ready or `readyTimeoutMs` passed (as `ready()` resolves; with `catalogs`, every catalog and the
+   * devices it reported before it was ready; one added later never makes it `starting` again), then `ready`, `draining` from the
    * moment `drain()` or `close()` is called, `closed` once closed; with the ids of the devices
    * whose bridge is not ready. `healthResponse`/`healthHandler` answer an HTTP health check from
    * it (200 only when `ready`). See docs/server.md, *Health checks*.
