@@ -70,7 +70,8 @@ describe('hello for an id the server does not know yet', () => {
   });
 
   it('is refused with 4404 once readyTimeoutMs has passed since the hello', async () => {
-    const h = await startServer({ catalogs: [new MemoryCatalog()], readyTimeoutMs: 150 });
+    // Only readyTimeoutMs can end the wait here (the hello deadline is far off).
+    const h = await startServer({ catalogs: [new MemoryCatalog()], readyTimeoutMs: 150, helloTimeoutMs: 60_000 });
     const client = await hello(h, 'nobody');
     const started = performance.now();
     await until(() => sessionState(h) === 'awaiting-device-id');

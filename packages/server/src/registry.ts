@@ -111,7 +111,7 @@ export class DeviceRegistry {
         "catalog's first view not complete in time: serving what it has reported",
       ),
     );
-    let devices: readonly DeviceBridge[] = [];
+    let devices: readonly DeviceBridge[];
     try {
       devices = catalog.devices();
       this.unsubscribers.push(catalog.subscribe((event) => this.onCatalogEvent(catalog, event)));
