@@ -2,7 +2,8 @@
  * The checks of a device description beyond its shape: field names and limits, topics that are
  * literal and valid, each field read from exactly one status topic and written through at most one
  * set topic (an action: never read, always written, alone in its template), patterns and JSON
- * pointers that parse, payload tokens free of their mapping's separators, no key that could reach a
+ * pointers that parse, payload tokens free of their mapping's separators, availability topics
+ * distinct from each other and from the status and set topics, no key that could reach a
  * prototype. Every problem is reported with its path.
  * @module
  */
@@ -20,6 +21,8 @@ import { booleanToken, optionToken, payloadTokens } from '../codecs/tokens.js';
 import { toFieldSchemas } from './field-schemas.js';
 import { formatPath, Issues } from './issues.js';
 import {
+  availabilityListShape,
+  availabilityShape,
   customTopicShape,
   deviceShape,
   errorMap,
@@ -246,6 +249,92 @@ function checkTopicEntry(
   }
 }
 
+/** The availability topics of a description, whatever its shape: topic → how a set-topic clash names it. */
+function availabilityTopicsOf(value: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  if (value === null || typeof value !== 'object') return out;
+  const list = (value as { topics?: unknown }).topics;
+  if (!Array.isArray(list)) {
+    const topic = (value as { topic?: unknown }).topic;
+    if (typeof topic === 'string') out.set(topic, 'the availability topic');
+    return out;
+  }
+  list.forEach((entry: unknown, j) => {
+    const topic = (entry as { topic?: unknown } | null)?.topic;
+    if (typeof topic === 'string' && !out.has(topic))
+      out.set(topic, `the availability topic availability.topics[${j}]`);
+  });
+  return out;
+}
+
+/**
+ * One availability topic (alone, or an entry of a list at `path`): literal, not a status topic,
+ * distinct tokens, a valid `json` pointer, `decode` only from TypeScript. Returns its topic when
+ * its shape is right.
+ */
+function checkAvailabilityTopic(
+  entry: unknown,
+  path: PropertyKey[],
+  allowCustom: boolean,
+  statusTopics: ReadonlyMap<string, number>,
+  issues: Issues,
+): string | undefined {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+    issues.add(path, 'expected an object');
+    return undefined;
+  }
+  if (!allowCustom && 'decode' in entry) {
+    issues.add(
+      [...path, 'decode'],
+      'decode is only available in the TypeScript API; use "json" for a token inside a JSON payload',
+    );
+    return undefined;
+  }
+  const r = availabilityShape.safeParse(entry, { error: errorMap });
+  if (!r.success) {
+    issues.fromZod(path, r.error);
+    return undefined;
+  }
+  const a = r.data;
+  checkTopic(a.topic, [...path, 'topic'], issues);
+  if (statusTopics.has(a.topic)) issues.add([...path, 'topic'], 'is also a status topic');
+  if ((a.online ?? 'online') === (a.offline ?? 'offline')) {
+    issues.add([...path, 'offline'], 'the online and offline payloads must differ');
+  }
+  if (a.json !== undefined) {
+    const pointer = parseJsonPointer(a.json);
+    if (!pointer.ok) issues.add([...path, 'json'], pointer.message);
+    if (a.decode !== undefined)
+      issues.add([...path, 'json'], '"json" and "decode" do not go together: decode is given the whole payload');
+  }
+  return a.topic;
+}
+
+/** `availability`: one topic, or a list of distinct topics with a mode (docs/devices.md, *Availability*). */
+function checkAvailability(
+  value: unknown,
+  allowCustom: boolean,
+  statusTopics: ReadonlyMap<string, number>,
+  issues: Issues,
+): void {
+  const base: PropertyKey[] = ['availability'];
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !('topics' in value)) {
+    checkAvailabilityTopic(value, base, allowCustom, statusTopics, issues);
+    return;
+  }
+  const r = availabilityListShape.safeParse(value, { error: errorMap });
+  if (!r.success) return issues.fromZod(base, r.error);
+  const seen = new Map<string, number>();
+  r.data.topics.forEach((entry, j) => {
+    const path = [...base, 'topics', j];
+    const topic = checkAvailabilityTopic(entry, path, allowCustom, statusTopics, issues);
+    if (topic === undefined) return;
+    const before = seen.get(topic);
+    if (before !== undefined) issues.add([...path, 'topic'], `already the topic of availability.topics[${before}]`);
+    else seen.set(topic, j);
+  });
+}
+
 /**
  * A device whose resync could exceed the frame limit of every client would never reach a page (the
  * client refuses the frame, reconnects and is refused again): refused here, with the figures.
@@ -315,22 +404,18 @@ export function validate(input: unknown, allowCustom: boolean): string[] {
     else statusTopics.set(status, i);
   });
   const setTopics = new Map<string, number>();
+  const availabilityTopics = availabilityTopicsOf(d.availability);
   d.topics.forEach((entry, i) => {
     const set = (entry as { set?: unknown }).set;
     if (typeof set !== 'string') return;
     if (statusTopics.has(set))
       issues.add(['topics', i, 'set'], 'is also a status topic: a write would read back as a device change');
-    if (set === d.availability?.topic) issues.add(['topics', i, 'set'], 'is also the availability topic');
+    const availability = availabilityTopics.get(set);
+    if (availability !== undefined) issues.add(['topics', i, 'set'], `is also ${availability}`);
     if (setTopics.has(set)) issues.add(['topics', i, 'set'], `already written by topics[${setTopics.get(set)}]`);
     else setTopics.set(set, i);
   });
-  if (d.availability) {
-    checkTopic(d.availability.topic, ['availability', 'topic'], issues);
-    if (statusTopics.has(d.availability.topic)) issues.add(['availability', 'topic'], 'is also a status topic');
-    if ((d.availability.online ?? 'online') === (d.availability.offline ?? 'offline')) {
-      issues.add(['availability', 'offline'], 'the online and offline payloads must differ');
-    }
-  }
+  if (d.availability !== undefined) checkAvailability(d.availability, allowCustom, statusTopics, issues);
   if (issues.list.length === 0) checkResyncSize(d as DeviceDescription, issues);
   return issues.list;
 }

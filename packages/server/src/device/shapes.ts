@@ -42,10 +42,22 @@ export const fieldShape = z.strictObject({
 
 const topicString = z.string().min(1);
 
-const availabilityShape = z.strictObject({
+/** Most topics an availability list may name. */
+export const MAX_AVAILABILITY_TOPICS = 8;
+
+/** One availability topic; `decode` only from TypeScript (checked after). */
+export const availabilityShape = z.strictObject({
   topic: topicString,
   online: token.optional(),
   offline: token.optional(),
+  json: z.string().max(MAX_TEXT_LENGTH).optional(),
+  decode: z.function().optional(),
+});
+
+/** An availability list; its topics are shaped one by one in the checks. */
+export const availabilityListShape = z.strictObject({
+  topics: z.array(z.unknown()).min(1).max(MAX_AVAILABILITY_TOPICS),
+  mode: z.enum(['all', 'any', 'latest']).optional(),
 });
 
 /** A pattern mapping (`pattern`/`template`). */
@@ -73,10 +85,10 @@ export const customTopicShape = z.strictObject({
   encode: z.function().optional(),
 });
 
-/** The top level; `topics` are shaped one by one, by kind, in the checks. */
+/** The top level; `topics` (by kind) and `availability` (one topic or a list) are shaped in the checks. */
 export const deviceShape = z.strictObject({
   id: z.string(),
-  availability: availabilityShape.optional(),
+  availability: z.unknown().optional(),
   topics: z.array(z.unknown()).min(1),
   fields: z.record(z.string(), fieldShape),
 });
