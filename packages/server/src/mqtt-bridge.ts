@@ -1,7 +1,7 @@
 /**
  * The MQTT bridge: a {@link DeviceBridge} over mqtt.js v5. It subscribes to every status topic and
- * the availability topic, keeps a cache built from (retained) status messages, and publishes writes
- * at QoS 1.
+ * the availability topics, keeps a cache built from (retained) status messages, and publishes writes
+ * at QoS 1. Availability from one topic or several (all/any/latest) is `availability.ts`'s.
  *
  * Never a late publish. mqtt.js keeps unacknowledged QoS 1 publishes in its outgoing store and
  * sends them again when the same client reconnects, whatever `clean` says; a write re-sent after an
@@ -16,7 +16,7 @@
  * both Mosquitto and aedes send a subscription's retained messages after its SUBACK (Mosquitto in the
  * same burst; aedes from an asynchronous stream, which may still be running when a later SUBACK
  * arrives). So after its SUBACKs a connection is *settling*: it counts as up once every subscribed
- * topic (the status topics and the availability topic) has delivered a message on this client, or
+ * topic (the status topics and every availability topic) has delivered a message on this client, or
  * after `settleMs` without any message, and at the latest `readyTimeoutMs` after the SUBACKs. Only
  * then is the device reported `online`, so the resync that follows carries the retained values: on
  * the first connection and after every reconnect. `ready()` resolves `true` when the first connection
@@ -42,6 +42,7 @@ import {
   backoffDelay,
 } from '@live-device-form/protocol';
 import { createActionTopics, type ActionTopics } from './action-topics.js';
+import { Availability } from './availability.js';
 import { type BridgeEvent, type DeviceBridge, type FreshestValue, WriteOutcome } from './bridge.js';
 import { createDeviceCodec, MAX_STATUS_PAYLOAD_BYTES, type DeviceCodec } from './codecs/index.js';
 import { checkedDevice, type DeviceDescription } from './device/index.js';
@@ -228,7 +229,8 @@ class MqttBridgeImpl implements MqttBridge {
   readonly id: string;
   readonly schema: readonly FieldSchema[];
   private readonly codec: DeviceCodec;
-  private readonly availability: { topic: string; online: string; offline: string } | undefined;
+  /** The availability topics' states and how they combine (none: available whenever the link is up). */
+  private readonly availability: Availability;
   private readonly url: string | undefined;
   private readonly clientOptions: IClientOptions;
   private readonly log: ThrottledLogger;
@@ -237,7 +239,7 @@ class MqttBridgeImpl implements MqttBridge {
   private readonly closeTimeoutMs: number;
   private readonly settleMs: number;
   private readonly readyTimeoutMs: number;
-  /** Every subscribed topic: the status topics, then the availability topic if any. */
+  /** Every subscribed topic: the status topics, then the availability topics if any. */
   private readonly topics: readonly string[];
   /** The action topics, subscribed to see writes made elsewhere. */
   private readonly actions: ActionTopics;
@@ -253,8 +255,6 @@ class MqttBridgeImpl implements MqttBridge {
   private failedAttempts = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly cache = new Map<string, FieldValue>();
-  /** What the availability topic last said (true when the device has none). */
-  private deviceAvailable: boolean;
   /** What the last `availability` event said. */
   private reported = false;
   private readonly listeners = new Set<(event: BridgeEvent) => void>();
@@ -280,13 +280,7 @@ class MqttBridgeImpl implements MqttBridge {
     this.id = d.id;
     this.codec = createDeviceCodec(d);
     this.schema = this.codec.schema;
-    if (d.availability && 'topics' in d.availability) throw new Error('availability lists: not implemented yet');
-    this.availability = d.availability && {
-      topic: d.availability.topic,
-      online: d.availability.online ?? 'online',
-      offline: d.availability.offline ?? 'offline',
-    };
-    this.deviceAvailable = this.availability === undefined;
+    this.availability = new Availability(d.availability);
     for (const [old, now] of RENAMED_OPTIONS) {
       if ((options as Record<string, unknown>)[old] !== undefined)
         throw invalidOption(`The "${old}" option is now "${now}" (milliseconds)`);
@@ -305,7 +299,7 @@ class MqttBridgeImpl implements MqttBridge {
     this.closeTimeoutMs = checkNumber('closeTimeoutMs', o.closeTimeoutMs, 0, Infinity);
     this.settleMs = checkNumber('settleMs', o.settleMs, 0, MAX_TIMER_MS);
     this.readyTimeoutMs = checkNumber('readyTimeoutMs', o.readyTimeoutMs, 0, MAX_TIMER_MS);
-    this.topics = [...this.codec.statusTopics, ...(this.availability ? [this.availability.topic] : [])];
+    this.topics = [...this.codec.statusTopics, ...this.availability.topics];
     this.neverDelivered = new Set(this.topics);
     this.actions = createActionTopics(d);
     const ownWriteTimeoutMs = checkNumber('ownWriteTimeoutMs', o.ownWriteTimeoutMs, 0, MAX_TIMER_MS);
@@ -368,7 +362,7 @@ class MqttBridgeImpl implements MqttBridge {
   }
 
   get online(): boolean {
-    return this.state === LinkState.Up && this.deviceAvailable;
+    return this.state === LinkState.Up && this.availability.online;
   }
 
   get linkState(): LinkState {
@@ -519,12 +513,14 @@ class MqttBridgeImpl implements MqttBridge {
     const topics = Object.fromEntries(requested.map((t) => [t, { qos: 1 as const }]));
     // Status topics first, availability in a second SUBSCRIBE: brokers answer in order, so the retained
     // statuses usually arrive before the device is reported online, and the first resync is complete.
+    // Every availability topic goes in that second SUBSCRIBE, so none of them overtakes a status.
     client.subscribe(topics, (err, granted) => {
       if (gen !== this.generation || this.state !== LinkState.Subscribing) return;
       if (this.refused(this.setAsideActionRefusals(err, requested), granted))
         return void this.discardAndRetry(gen, client);
-      if (!this.availability) return this.settle(gen);
-      client.subscribe(this.availability.topic, { qos: 1 }, (err2, granted2) => {
+      if (this.availability.topics.length === 0) return this.settle(gen);
+      const availability = Object.fromEntries(this.availability.topics.map((t) => [t, { qos: 1 as const }]));
+      client.subscribe(availability, (err2, granted2) => {
         if (gen !== this.generation || this.state !== LinkState.Subscribing) return;
         if (this.refused(err2, granted2)) return void this.discardAndRetry(gen, client);
         this.settle(gen);
@@ -604,30 +600,29 @@ class MqttBridgeImpl implements MqttBridge {
 
   private onMessage(gen: number, topic: string, payload: Buffer): void {
     if (gen !== this.generation || this.state === LinkState.Closed) return;
-    const isAvailability = this.availability !== undefined && topic === this.availability.topic;
+    const isAvailability = this.availability.has(topic);
     if (payload.length > this.maxPayloadBytes) {
-      // Never parsed, never stored: a status keeps the field's value; an availability that cannot be
-      // `online` is counted as offline, as any unexpected availability payload is.
+      // Never parsed, never stored: a status keeps the field's value; an availability topic that
+      // cannot say `online` counts as offline, as with any unexpected availability payload.
       this.log.warn(
         { device: this.id, topic, bytes: payload.length, maxPayloadBytes: this.maxPayloadBytes },
         'payload dropped: larger than maxPayloadBytes',
       );
       if (isAvailability) {
-        this.deviceAvailable = false;
+        this.availability.markOffline(topic);
         this.report();
       }
       this.delivered(gen, topic);
       return;
     }
-    if (this.availability && isAvailability) {
-      const text = payload.toString('utf8');
-      if (text !== this.availability.online && text !== this.availability.offline) {
+    if (isAvailability) {
+      const reading = this.availability.receive(topic, payload);
+      if (reading?.problem !== undefined) {
         this.log.warn(
-          { device: this.id, topic, payload: excerpt(payload) },
+          { device: this.id, topic, payload: excerpt(payload), reason: reading.problem },
           'unexpected availability payload: counted as offline',
         );
       }
-      this.deviceAvailable = text === this.availability.online;
       this.report();
       this.delivered(gen, topic);
       return;
@@ -669,7 +664,8 @@ class MqttBridgeImpl implements MqttBridge {
     if (wasLinked) {
       this.log.warn({ device: this.id }, 'lost the MQTT broker connection; reconnecting');
       this.cache.clear();
-      this.deviceAvailable = this.availability === undefined;
+      // The retained availability comes again: until then every topic is unknown, not what it said before.
+      this.availability.reset();
       this.reported = false;
       this.emit({ type: 'availability', online: false, reset: true });
     }
