@@ -152,8 +152,16 @@ for (const kind of BROKERS) {
 
     it('retained availability on every topic is in before online: ready() with the device online', async () => {
       await z2mState('{"state":"online"}', '{"state":"online"}');
+      // The broker's bytes arrive in 16-byte pieces, one per event-loop turn, so each retained
+      // message completes in a turn of its own: a settle that ended before the bridge's state came
+      // would show in `online` right after `ready()` (in one chunk both would be read at once).
+      const proxy = await startFaultProxy({
+        target: { host: broker.host, port: broker.port },
+        shape: () => ({ split: { toServer: () => 65_536, toClient: () => 16 } }),
+      });
+      cleanups.push(() => proxy.close());
       // A settle longer than the test's timeout: only "every topic delivered" can end it.
-      const bridge = bridgeOn(lamp(), { settleMs: 60_000, readyTimeoutMs: 60_000 });
+      const bridge = bridgeOn(lamp(), { settleMs: 60_000, readyTimeoutMs: 60_000 }, proxy.url('mqtt'));
       const events = recordEvents(bridge);
       expect(await bridge.ready()).toBe(true);
       // What a session's first resync sees right after ready(): the state and the device online.
