@@ -40,7 +40,9 @@ export { DEVICE_STORE_DEFAULTS, DeviceStore } from './store.js';
 export type { DeviceStoreOptions, StoreAvailability, StoreChange, StoreEvent, WriteAwaitingEcho } from './store.js';
 export { defineDevice, loadDeviceFile, parseDeviceDescription, toFieldSchemas, topicKind } from './device/index.js';
 export type {
+  ActionFieldDescription,
   AvailabilityDescription,
+  AvailabilityListDescription,
   BooleanFieldDescription,
   CustomTopicDescription,
   CustomWrite,
@@ -69,7 +71,6 @@ export { createMqttBridge, LinkState, MQTT_BRIDGE_DEFAULTS } from './mqtt-bridge
 export type { MqttBridge, MqttBridgeOptions } from './mqtt-bridge.js';
 export { EMBEDDED_BROKER_DEFAULTS, startEmbeddedBroker } from './embedded-broker.js';
 export type { EmbeddedBroker, EmbeddedBrokerOptions } from './embedded-broker.js';
-export type { CatalogEvent, DeviceCatalog } from './catalog.js';
 export {
   createDiscovery,
   DISCOVERY_DEFAULTS,

@@ -15,7 +15,9 @@ export type { ParseDeviceResult } from './define.js';
 export { toFieldSchemas } from './field-schemas.js';
 export { topicKind } from './types.js';
 export type {
+  ActionFieldDescription,
   AvailabilityDescription,
+  AvailabilityListDescription,
   BooleanFieldDescription,
   CustomTopicDescription,
   CustomWrite,

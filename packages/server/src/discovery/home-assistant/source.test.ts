@@ -8,69 +8,11 @@ import type { DeviceChange, DeviceSource } from '../source.js';
 import { compileTemplate } from '../template.js';
 import { homeAssistant } from './source.js';
 
-// Parts of the device format other helpers of issue 16 are adding at the same time (action
-// fields, `help`, availability `decode` and lists). Where the device format of this branch does
-// not have them yet, `define` strips them (with a warning) before `defineDevice`, so everything
-// else is still checked; once they are merged nothing is stripped.
-function accepts(d: Parameters<typeof defineDevice>[0]): boolean {
-  try {
-    defineDevice(d);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const SUPPORTS = {
-  action: accepts({ id: 'p', topics: [{ set: 'p/set', template: '{go}' }], fields: { go: { type: 'action' } } }),
-  help: accepts({
-    id: 'p',
-    topics: [{ status: 'p/s', pattern: '{a}' }],
-    fields: { a: { type: 'text', help: 'x' } },
-  }),
-  availabilityDecode: accepts({
-    id: 'p',
-    availability: { topic: 'p/a', decode: () => 'online' },
-    topics: [{ status: 'p/s', pattern: '{a}' }],
-    fields: { a: { type: 'text' } },
-  }),
-  availabilityList: accepts({
-    id: 'p',
-    availability: { topics: [{ topic: 'p/a' }, { topic: 'p/b' }], mode: 'all' },
-    topics: [{ status: 'p/s', pattern: '{a}' }],
-    fields: { a: { type: 'text' } },
-  }),
-};
 /** Whether the template module has the full subset yet (the Zigbee2MQTT fixtures use `value_json["x"]`). */
 const FULL_TEMPLATES = compileTemplate('{{ value_json["a"] }}').ok;
-const warned = new Set<string>();
-function strip(feature: keyof typeof SUPPORTS): boolean {
-  if (SUPPORTS[feature]) return false;
-  if (!warned.has(feature)) console.warn(`device format of this branch lacks ${feature}: stripped before defineDevice`);
-  warned.add(feature);
-  return true;
-}
-
-/** `defineDevice` on the description, minus what this branch's device format cannot take yet. */
+/** `defineDevice` on the description: what the discovery does with it. */
 function define(d: DeviceDescription): DeviceDescription {
-  const fields: Record<string, FieldDescription> = {};
-  for (const [name, f] of Object.entries(d.fields as Record<string, FieldDescription>)) {
-    if (f.type === 'action' && strip('action')) continue;
-    fields[name] = f.help !== undefined && strip('help') ? ({ ...f, help: undefined } as FieldDescription) : f;
-    if (fields[name]!.help === undefined) delete (fields[name] as { help?: string }).help;
-  }
-  const topics = (d.topics as CustomTopicDescription[])
-    .map((t) => ({ ...t, fields: t.fields.filter((f) => Object.hasOwn(fields, f)) }))
-    .filter((t) => t.fields.length > 0);
-  let availability = d.availability;
-  if (availability !== undefined && 'topics' in availability && strip('availabilityList'))
-    availability = availability.topics[0];
-  if (availability !== undefined && !('topics' in availability) && availability.decode && strip('availabilityDecode')) {
-    const { decode: _, ...rest } = availability;
-    availability = rest;
-  }
-  const out: DeviceDescription = { id: d.id, topics, fields };
-  if (availability !== undefined) out.availability = availability;
-  return defineDevice(out as Parameters<typeof defineDevice>[0]);
+  return defineDevice(d as Parameters<typeof defineDevice>[0]);
 }
 
 const buf = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -501,7 +443,7 @@ describe('ESPHome device (number, switch, select, sensor, button)', () => {
     );
   });
 
-  it.runIf(SUPPORTS.action)('publishes the button press through the real codec', () => {
+  it('publishes the button press through the real codec', () => {
     const full = createDeviceCodec(defineDevice(d.description as Parameters<typeof defineDevice>[0]));
     expect(full.encode('pac_restart', null as never, unknown)).toEqual({
       ok: true,
