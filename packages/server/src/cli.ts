@@ -26,6 +26,9 @@ import { guardTcpConnections } from './connection-limits.js';
 import { EMBEDDED_BROKER_DEFAULTS, startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { isHostRule } from './host.js';
 import type { Logger, LogFn } from './logger.js';
+import { createDiscovery, type Discovery } from './discovery/discovery.js';
+import type { DeviceSourceFactory } from './discovery/source.js';
+import { DISCOVERY_SOURCES } from './discovery/sources.js';
 import { createMqttBridge, type MqttBridgeOptions } from './mqtt-bridge.js';
 import { DEFAULTS } from './options.js';
 import { createLiveDeviceServer, type LiveDeviceServer } from './server.js';
@@ -100,6 +103,28 @@ function envName(value: string): string {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** A `--discover NAME[=BASE]` flag, parsed. */
+interface DiscoverFlag {
+  name: string;
+  base: string | undefined;
+}
+
+function discoverFlag(value: string, previous: DiscoverFlag[]): DiscoverFlag[] {
+  const eq = value.indexOf('=');
+  const name = eq < 0 ? value : value.slice(0, eq);
+  const base = eq < 0 ? undefined : value.slice(eq + 1);
+  if (!Object.hasOwn(DISCOVERY_SOURCES, name)) {
+    throw new InvalidArgumentError(`expected one of ${Object.keys(DISCOVERY_SOURCES).join(', ')}, optionally =BASE`);
+  }
+  if (base !== undefined && !/^[^+#$\u0000/][^+#\u0000]*$/.test(base)) {
+    throw new InvalidArgumentError('the base topic must not be empty, start with "$" or "/", or contain "+" or "#"');
+  }
+  if (previous.some((p) => p.name === name && p.base === base)) {
+    throw new InvalidArgumentError(`--discover ${value} is given twice`);
+  }
+  return [...previous, { name, base }];
+}
+
 function count(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n))
@@ -118,6 +143,8 @@ function allowedHost(value: string, previous: string[]): string[] {
 /** Parsed command-line options. */
 interface CliOptions {
   device: string[];
+  discover: DiscoverFlag[];
+  discoverAllowTopics: string[];
   mqtt?: string;
   mqttUsername?: string;
   mqttPasswordFile?: string;
@@ -156,7 +183,19 @@ function program(): Command {
       'Serve devices described in JSON files to <live-device-form> pages over WebSocket (subprotocol ldf.v1), bridged to MQTT.\n' +
         'Without --mqtt, an embedded MQTT broker (aedes) is started and its URL printed.',
     )
-    .option('--device <file>', 'device description (JSON); repeat for several devices (at least one)', collect, [])
+    .option('--device <file>', 'device description (JSON); repeatable', collect, [])
+    .option(
+      '--discover <source>',
+      'serve the devices that announce themselves: homeassistant[=PREFIX], zigbee2mqtt[=BASE] or homie[=BASE]; repeatable (docs/discovery.md)',
+      discoverFlag,
+      [],
+    )
+    .option(
+      '--discover-allow-topics <prefix>',
+      'Home Assistant devices may only use topics starting with this prefix; repeatable (default: any topic)',
+      collect,
+      [],
+    )
     .option(
       '--mqtt <url>',
       'external MQTT broker: mqtt://, mqtts://, ws:// or wss:// (no password in the URL). Default: an embedded broker',
@@ -297,6 +336,10 @@ function program(): Command {
         '  live-device-server --device videoproc.json --host 0.0.0.0 --port 8443 \\',
         '      --tls-cert fullchain.pem --tls-key privkey.pem --origin https://panel.example.com   # wss://',
         '',
+        '  live-device-server --mqtt mqtt://127.0.0.1:1883 --discover homeassistant --discover zigbee2mqtt',
+        '',
+        'With --discover, prints "discovered SOURCE device "ID" with N fields" for every device found (ID is what',
+        'a page puts in device=), "changed …" when its description changes and "removed SOURCE device "ID"".',
         'Prints "listening on ws://HOST:PORT/PATH" (wss:// with --tls-cert) once every device\'s retained state is in',
         '(at most 2 s after start; a warning names the devices that were not ready); logs go to stderr.',
         'SIGINT/SIGTERM drain it: health 503 (for --drain-delay-ms, pages still served), then new upgrades refused,',
@@ -314,6 +357,7 @@ interface Running {
   live?: LiveDeviceServer;
   httpServer?: http.Server | https.Server;
   bridges: DeviceBridge[];
+  discovery?: Discovery;
   broker?: EmbeddedBroker;
   /** Set when shutting down: a start still waiting for readiness prints nothing more. */
   stopping?: boolean;
@@ -328,11 +372,17 @@ async function shutdown(running: Running): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
   await Promise.all(running.bridges.map((b) => b.close()));
+  if (running.discovery) await running.discovery.close();
   if (running.broker) await running.broker.close();
 }
 
 async function start(opts: CliOptions, log: Logger, running: Running, fail: (message: string) => never): Promise<void> {
-  if (opts.device.length === 0) fail('at least one --device FILE is needed');
+  if (opts.device.length === 0 && opts.discover.length === 0) {
+    fail('at least one --device FILE or --discover SOURCE is needed');
+  }
+  if (opts.discoverAllowTopics.length > 0 && !opts.discover.some((d) => d.name === 'homeassistant')) {
+    fail('--discover-allow-topics restricts Home Assistant discovery: it needs --discover homeassistant');
+  }
   if (opts.mqttPasswordFile !== undefined && opts.mqttPasswordEnv !== undefined) {
     fail('use one of --mqtt-password-file and --mqtt-password-env, not both');
   }
@@ -460,9 +510,35 @@ async function start(opts: CliOptions, log: Logger, running: Running, fail: (mes
     bridgeOptions.url = opts.mqtt as string;
   }
   for (const device of devices) running.bridges.push(createMqttBridge(device, bridgeOptions));
+  if (opts.discover.length > 0) {
+    const sources: DeviceSourceFactory[] = opts.discover.map(({ name, base }) => DISCOVERY_SOURCES[name]!(base));
+    const discovery = createDiscovery({
+      bridgeOptions,
+      sources,
+      logger: log,
+      ...(opts.discoverAllowTopics.length > 0 ? { allowTopics: opts.discoverAllowTopics } : {}),
+    });
+    running.discovery = discovery;
+    const fixed = new Set(ids);
+    discovery.on('device-discovered', ({ source, id, fields }) => {
+      if (fixed.has(id)) {
+        log.error({ source, device: id }, 'discovered device not served: a --device file has this id');
+        return;
+      }
+      process.stdout.write(`discovered ${source} device ${JSON.stringify(id)} with ${fields} fields\n`);
+    });
+    discovery.on('device-changed', ({ source, id, fields }) => {
+      if (!fixed.has(id))
+        process.stdout.write(`changed ${source} device ${JSON.stringify(id)} with ${fields} fields\n`);
+    });
+    discovery.on('device-removed', ({ source, id }) => {
+      if (!fixed.has(id)) process.stdout.write(`removed ${source} device ${JSON.stringify(id)}\n`);
+    });
+  }
 
   const live = createLiveDeviceServer({
     devices: running.bridges,
+    ...(running.discovery ? { catalogs: [running.discovery] } : {}),
     path: opts.path,
     guardMs: opts.guardMs,
     allowedOrigins: opts.origin,
