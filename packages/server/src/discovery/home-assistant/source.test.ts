@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FieldValue } from '@live-device-form/protocol';
 import { createDeviceCodec } from '../../codecs/index.js';
 import { defineDevice } from '../../device/index.js';
-import type { CustomTopicDescription, DeviceDescription, FieldDescription } from '../../device/types.js';
+import type { CustomTopicDescription, DeviceDescription } from '../../device/types.js';
 import { recordingLogger, type RecordingLogger } from '../../logger.js';
 import type { DeviceChange, DeviceSource } from '../source.js';
 import { compileTemplate } from '../template.js';

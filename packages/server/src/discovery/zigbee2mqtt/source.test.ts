@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { createDeviceCodec } from '../../codecs/index.js';
 import { defineDevice } from '../../device/define.js';
 import type { DeviceDescription } from '../../device/types.js';
-import { DeviceDescriptionError } from '../../errors.js';
 import { recordingLogger, type RecordingLogger } from '../../logger.js';
 import type { DeviceChange, DeviceSource } from '../source.js';
 import { zigbee2mqtt } from './source.js';
