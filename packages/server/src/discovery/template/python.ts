@@ -90,7 +90,8 @@ export function jinjaInt(value: Value, base: number): bigint | typeof CONVERSION
   else if (typeof value === 'bigint') return value;
   else if (typeof value === 'number') return intOfFloat(value);
   const f = pyFloat(value);
-  return f === CONVERSION_FAILED ? f : intOfFloat(f);
+  // Jinja's fallback int(float(value)) also catches OverflowError: 'inf' | int(9) is 9.
+  return f === CONVERSION_FAILED || !Number.isFinite(f) ? CONVERSION_FAILED : intOfFloat(f);
 }
 
 /** Python's `round(x)` with no digits: the nearest integer, half to even (as a float here). */
