@@ -166,7 +166,7 @@ export function dumpJson(v: Value, options: DumpOptions, budget: Budget): string
   let length = 0;
   const emit = (s: string): void => {
     length += s.length;
-    budget.string(length);
+    budget.length(length);
     out.push(s);
   };
   const write = (x: Value, level: number): void => {
@@ -184,7 +184,10 @@ export function dumpJson(v: Value, options: DumpOptions, budget: Budget): string
       if (options.nonFinite === 'null') return emit('null');
       return emit(Number.isNaN(x) ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity');
     }
-    if (typeof x === 'string') return emit(jsonString(x, options.ensureAscii));
+    if (typeof x === 'string') {
+      budget.step(x.length >> 6);
+      return emit(jsonString(x, options.ensureAscii));
+    }
     const items: [string | null, Value][] =
       x instanceof PyDict
         ? [...x.entries.values()].map(([k, val]) => [keyString(k), val])

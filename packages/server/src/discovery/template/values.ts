@@ -112,10 +112,15 @@ export class Budget {
 
   /** Charges for a string about to be built of `length` characters, refusing one too long. */
   string(length: number): void {
+    this.length(length);
+    this.step(1 + (length >> 6));
+  }
+
+  /** Refuses a string about to grow to `length` characters when that is too long (no charge). */
+  length(length: number): void {
     if (length > MAX_TEMPLATE_OUTPUT) {
       throw new TemplateError(`the template builds a string longer than ${MAX_TEMPLATE_OUTPUT} characters`);
     }
-    this.step(1 + (length >> 6));
   }
 }
 
@@ -188,7 +193,7 @@ export function repr(v: Value, budget: Budget): string {
     for (const [key, value] of v.entries.values()) {
       const part = `${repr(key, budget)}: ${repr(value, budget)}`;
       length += part.length + 2;
-      budget.string(length);
+      budget.length(length);
       parts.push(part);
     }
     return `{${parts.join(', ')}}`;
@@ -198,7 +203,7 @@ export function repr(v: Value, budget: Budget): string {
   for (const item of v) {
     const part = repr(item, budget);
     length += part.length + 2;
-    budget.string(length);
+    budget.length(length);
     parts.push(part);
   }
   return `[${parts.join(', ')}]`;
