@@ -16,6 +16,13 @@ function render(source: string, variables: TemplateVariables): string {
 
 const v = (value: string): TemplateVariables => ({ value });
 
+/**
+ * Home Assistant gives some command templates a number as `value` (a fan's percentage, a number's
+ * value). `TemplateVariables` types `value` as text, so this passes a number the way a caller
+ * would have to today; the interpreter takes any JSON value.
+ */
+const n = (value: number): TemplateVariables => ({ value }) as unknown as TemplateVariables;
+
 type Row = [source: string, variables: TemplateVariables, expected: string];
 
 describe('real-world templates', () => {
@@ -109,7 +116,7 @@ describe('real-world templates', () => {
         v('{"fan_mode":"medium"}'),
         '2',
       ],
-      ["{{ {0:'off', 1:'low', 2:'medium', 3:'high'}[value] | default('') }}", { value: 3 }, 'high'],
+      ["{{ {0:'off', 1:'low', 2:'medium', 3:'high'}[value] | default('') }}", n(3), 'high'],
       [
         "{{ value_json[\"fan_mode\"] if value_json[\"fan_mode\"] in ['auto', 'smart'] else 'None' | default('None') }}",
         v('{"fan_mode":"smart"}'),
@@ -121,7 +128,7 @@ describe('real-world templates', () => {
         'None',
       ],
       ['{{ value_json["speed"] | default(\'None\') }}', v('{}'), 'None'],
-      ["{{ value | default('') }}", { value: 40 }, '40'],
+      ["{{ value | default('') }}", n(40), '40'],
       [
         "{{ value_json[\"action\"] | default('',True) | string | truncate(254, True, '', 0) }}",
         v('{"action":null}'),
