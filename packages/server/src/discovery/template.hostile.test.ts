@@ -191,6 +191,13 @@ describe('bounds', () => {
     expect(renderError('{% if -1 in value_json %}{% endif %}'.repeat(20), { value: big })).toMatch(/steps/);
   });
 
+  it('stripping a long output with spaces inside is one pass, not one per space', () => {
+    // A regular expression such as /\s+$/ retries every run of spaces to its end: seconds per
+    // render here, so five renders would run far past the test's timeout; a loop takes a millisecond.
+    const t = compiled("x{{ ' ' * 60000 }}x");
+    for (let i = 0; i < 5; i++) expect(t.render({})).toHaveLength(60002);
+  });
+
   it('integers are bounded like Python bounds their text', () => {
     const n = '9'.repeat(3000);
     expect(renderError('{{ value_json.n * value_json.n }}', { value: `{"n": ${n}}` })).toMatch(/more than 4300 digits/);

@@ -4,7 +4,7 @@
  * tokens, as Jinja's lexer does with its default delimiters.
  * @module
  */
-import { PY_WHITESPACE } from './values.js';
+import { PY_WHITESPACE, pyStripEnd } from './values.js';
 
 /** One token inside a tag. */
 export type Token =
@@ -32,9 +32,8 @@ export class LexError extends Error {
 
 const TAG_START = /\{[{%#]/g;
 const SPACE = /\s+/y;
-const TRAILING_SPACE = new RegExp(`[${PY_WHITESPACE}]+$`);
 const LEADING_SPACE = new RegExp(`[${PY_WHITESPACE}]*`, 'y');
-const FLOAT = /(?<!\.)(?:\d+_)*\d+(?:(?:\.(?:\d+_)*\d+)?[eE][+-]?(?:\d+_)*\d+|\.(?:\d+_)*\d+)/y;
+const FLOAT = /(?<!\.)\d(?:_?\d)*(?:(?:\.\d(?:_?\d)*)?[eE][+-]?\d(?:_?\d)*|\.\d(?:_?\d)*)/y;
 const INT = /(?:0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0[xX](?:_?[\da-fA-F])+|[1-9](?:_?\d)*|0(?:_?0)*)/y;
 const NAME = /[a-zA-Z_][a-zA-Z0-9_]*/y;
 const STRING = /'([^'\\]*(?:\\.[^'\\]*)*)'|"([^"\\]*(?:\\.[^"\\]*)*)"/sy;
@@ -62,7 +61,7 @@ export function lex(source: string): Piece[] {
     const kind = source[start + 1]!;
     let p = start + 2;
     if (source[p] === '-') {
-      text = text.replace(TRAILING_SPACE, '');
+      text = pyStripEnd(text);
       p++;
     } else if (source[p] === '+') p++;
     if (text) pieces.push({ type: 'text', text });

@@ -217,11 +217,23 @@ function checked(s: string, budget: Budget): string {
 /** Python's whitespace (str.isspace), for strip(), int() and float(). */
 export const PY_WHITESPACE =
   '\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const STRIP = new RegExp(`^[${PY_WHITESPACE}]+|[${PY_WHITESPACE}]+$`, 'g');
+const SPACE = new RegExp(`[${PY_WHITESPACE}]`);
 
-/** Python's `str.strip()` with no argument. */
+/**
+ * Python's `str.strip()` with no argument. A loop, not a regular expression: `/\s+$/` tries every
+ * run of spaces to its end, which is quadratic on a long output with spaces in the middle.
+ */
 export function pyStrip(s: string): string {
-  return s.replace(STRIP, '');
+  let start = 0;
+  while (start < s.length && SPACE.test(s[start]!)) start++;
+  return pyStripEnd(s.slice(start));
+}
+
+/** Python's `str.rstrip()` with no argument. */
+export function pyStripEnd(s: string): string {
+  let end = s.length;
+  while (end > 0 && SPACE.test(s[end - 1]!)) end--;
+  return s.slice(0, end);
 }
 
 /** Number of code points (Python's `len()` of a str). */
