@@ -5,11 +5,8 @@ import { defineDevice } from '../../device/index.js';
 import type { CustomTopicDescription, DeviceDescription } from '../../device/types.js';
 import { recordingLogger, type RecordingLogger } from '../../logger.js';
 import type { DeviceChange, DeviceSource } from '../source.js';
-import { compileTemplate } from '../template.js';
 import { homeAssistant } from './source.js';
 
-/** Whether the template module has the full subset yet (the Zigbee2MQTT fixtures use `value_json["x"]`). */
-const FULL_TEMPLATES = compileTemplate('{{ value_json["a"] }}').ok;
 /** `defineDevice` on the description: what the discovery does with it. */
 function define(d: DeviceDescription): DeviceDescription {
   return defineDevice(d as Parameters<typeof defineDevice>[0]);
@@ -545,7 +542,7 @@ describe("Zigbee2MQTT's Home Assistant output", () => {
   const { devices } = feed(start(), Z2M);
   const log = logger;
 
-  it.runIf(FULL_TEMPLATES)('makes one device per Zigbee device', () => {
+  it('makes one device per Zigbee device', () => {
     expect([...devices.keys()].sort()).toEqual([
       'zigbee2mqtt_0x0017880104e45553',
       'zigbee2mqtt_0x18fc26000000cafe',
@@ -600,7 +597,7 @@ describe("Zigbee2MQTT's Home Assistant output", () => {
     ]);
   });
 
-  it.runIf(FULL_TEMPLATES)('the thermostat: the PI heating demand number (0…100 %) reads and writes', () => {
+  it('the thermostat: the PI heating demand number (0…100 %) reads and writes', () => {
     const t = devices.get('zigbee2mqtt_0x18fc2600000d7ae2')!;
     expect(t.description.fields).toEqual({
       bosch_radiator_pi_heating_demand: {
@@ -627,7 +624,7 @@ describe("Zigbee2MQTT's Home Assistant output", () => {
     });
   });
 
-  it.runIf(FULL_TEMPLATES)('the select (device_mode) reads its option out of the shared JSON state', () => {
+  it('the select (device_mode) reads its option out of the shared JSON state', () => {
     const sel = devices.get('zigbee2mqtt_0x18fc26000000cafe')!;
     expect(sel.description.fields).toEqual({
       _0x18fc26000000cafe_device_mode: {
@@ -648,17 +645,6 @@ describe("Zigbee2MQTT's Home Assistant output", () => {
       payload: 'light',
     });
   });
-
-  it.runIf(!FULL_TEMPLATES)(
-    '(template stub) entities whose template is outside the subset are skipped with a note',
-    () => {
-      const sel = devices.get('zigbee2mqtt_0x18fc26000000cafe');
-      expect(sel).toBeUndefined();
-      expect(log.entries.some((w) => JSON.stringify(w.obj).includes('outside the supported template subset'))).toBe(
-        true,
-      );
-    },
-  );
 });
 
 describe('EMS-ESP (nested value templates on a shared JSON topic, ~ base topic)', () => {

@@ -56,7 +56,10 @@ export function stateReader(template: string | undefined): Compiled<StateReader>
       const json = view.json();
       if (json !== undefined) vars.value_json = json;
       try {
-        return t.render(vars);
+        // Nothing rendered (a key this message does not carry, on a state topic several entities
+        // share): the message says nothing about this entity, as Home Assistant ignores it.
+        const text = t.render(vars);
+        return text === '' ? undefined : text;
       } catch {
         return undefined;
       }
