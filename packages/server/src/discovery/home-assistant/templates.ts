@@ -52,9 +52,9 @@ export function stateReader(template: string | undefined): Compiled<StateReader>
   return {
     ok: true,
     fn(view) {
+      // `value_json` is parsed from `value` by the template module, as Home Assistant does it: an
+      // int and a float stay apart (`1.0` prints as `1.0`), which `JSON.parse` would lose.
       const vars: TemplateVariables = { value: view.text };
-      const json = view.json();
-      if (json !== undefined) vars.value_json = json;
       try {
         // Nothing rendered (a key this message does not carry, on a state topic several entities
         // share): the message says nothing about this entity, as Home Assistant ignores it.
