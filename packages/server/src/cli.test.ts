@@ -516,7 +516,7 @@ describe('live-device-server refuses bad configuration', () => {
     expect(await both.exited).toBe(1);
     expect(both.stderr()).toContain('--broker-port is for the embedded broker; it cannot be combined with --mqtt');
     expect(await none.exited).toBe(1);
-    expect(none.stderr()).toContain('at least one --device FILE is needed');
+    expect(none.stderr()).toContain('at least one --device FILE or --discover SOURCE is needed');
     expect(await twice.exited).toBe(1);
     expect(twice.stderr()).toContain('two device files describe the device "videoproc"');
   });
