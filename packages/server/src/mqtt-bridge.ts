@@ -41,6 +41,7 @@ import {
   type WritableValue,
   backoffDelay,
 } from '@live-device-form/protocol';
+import { checkBroker, loginOptions } from './broker-options.js';
 import { createActionTopics, type ActionTopics } from './action-topics.js';
 import { Availability } from './availability.js';
 import { type BridgeEvent, type DeviceBridge, type FreshestValue, WriteOutcome } from './bridge.js';
@@ -311,30 +312,14 @@ class MqttBridgeImpl implements MqttBridge {
         `The bridge sets the mqtt.js option(s) ${managed.map((k) => `"${k}"`).join(', ')} itself (they prevent late publishes); remove them`,
       );
     }
-    if (o.url === undefined && passed.host === undefined && passed.servers === undefined) {
-      throw invalidOption(
-        'createMqttBridge needs a broker: the "url" option (mqtt://, mqtts://, ws://, wss://) or "mqtt.host"',
-      );
-    }
-    if (o.url !== undefined && !/^(mqtts?|wss?|tcp|ssl|tls):\/\//.test(o.url)) {
-      throw invalidOption(
-        `The "url" option must start with mqtt://, mqtts://, ws:// or wss://, got "${redactUrl(o.url)}"`,
-      );
-    }
+    checkBroker(o.url, passed, 'createMqttBridge');
     this.url = o.url;
-    const own: IClientOptions = {};
-    if (o.username !== undefined) own.username = o.username;
-    if (o.password !== undefined) own.password = o.password;
-    if (o.ca !== undefined) own.ca = o.ca as IClientOptions['ca'];
-    if (o.cert !== undefined) own.cert = o.cert;
-    if (o.key !== undefined) own.key = o.key;
-    if (o.rejectUnauthorized !== undefined) own.rejectUnauthorized = o.rejectUnauthorized;
     this.clientOptions = {
       keepalive: checkNumber('keepalive', o.keepalive, 0, Infinity),
       connectTimeout: checkNumber('connectTimeout', o.connectTimeout, 1, Infinity),
       clientId: o.clientId ?? `ldf-${d.id}-${randomBytes(6).toString('hex')}`,
       ...passed,
-      ...own,
+      ...loginOptions(o),
       // The no-late-publish guarantee (see the module comment): one connection per client.
       clean: true,
       reconnectPeriod: 0,

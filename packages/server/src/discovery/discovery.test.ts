@@ -203,6 +203,7 @@ describe('createDiscovery', () => {
   it('checks its options', () => {
     expect(() => createDiscovery({ url: broker.url, sources: [] })).toThrow(/"sources"/);
     expect(() => createDiscovery({ sources: [jsonSource()] })).toThrow(/broker/);
+    expect(() => createDiscovery({ url: 'http://127.0.0.1:1883', sources: [jsonSource()] })).toThrow(/mqtt:\/\//);
     expect(() => createDiscovery({ url: broker.url, sources: [jsonSource()], settleMs: -1 })).toThrow(/settleMs/);
   });
 });

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { DeviceBridge } from '../bridge.js';
+import { checkBroker, loginOptions } from '../broker-options.js';
 import type { CatalogEvent, DeviceCatalog } from '../catalog.js';
 import { defineDevice } from '../device/define.js';
 import type { DeviceDescription } from '../device/types.js';
@@ -176,9 +177,7 @@ class DiscoveryImpl implements Discovery {
         throw invalidOption('Give the broker as "url" or as "bridgeOptions.url", not both');
       bridgeOptions.url = o.url;
     }
-    if (bridgeOptions.url === undefined && bridgeOptions.mqtt?.host === undefined) {
-      throw invalidOption('createDiscovery needs a broker: the "url" option (mqtt://, mqtts://, ws://, wss://)');
-    }
+    checkBroker(bridgeOptions.url, bridgeOptions.mqtt ?? {}, 'createDiscovery');
     delete bridgeOptions.clientId;
     this.limits = {
       maxConfigBytes: checkNumber('maxConfigBytes', o.maxConfigBytes, 1, 16 * 1024 * 1024, { integer: true }),
@@ -217,13 +216,8 @@ class DiscoveryImpl implements Discovery {
       reconnectPeriod: b.reconnectPeriodMs ?? 1000,
       connectTimeout: b.connectTimeout ?? 10_000,
       keepalive: b.keepalive ?? 15,
+      ...loginOptions(b),
     };
-    if (b.username !== undefined) clientOptions.username = b.username;
-    if (b.password !== undefined) clientOptions.password = b.password;
-    if (b.ca !== undefined) clientOptions.ca = b.ca as IClientOptions['ca'];
-    if (b.cert !== undefined) clientOptions.cert = b.cert;
-    if (b.key !== undefined) clientOptions.key = b.key;
-    if (b.rejectUnauthorized !== undefined) clientOptions.rejectUnauthorized = b.rejectUnauthorized;
     const client = b.url === undefined ? connect(clientOptions) : connect(b.url, clientOptions);
     const broker = b.url === undefined ? clientOptions.host : redactUrl(b.url);
     client.on('connect', () => {
