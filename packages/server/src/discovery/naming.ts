@@ -15,8 +15,8 @@ import {
 } from '@live-device-form/protocol';
 import { invalidOption } from '../option-checks.js';
 
-/** Eight hex digits of a SHA-256 of `text`: a stable suffix that tells apart two long names. */
-function shortHash(text: string): string {
+/** Eight hex digits of a SHA-256 of `text`: a stable suffix that tells apart names that come out alike. */
+export function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 8);
 }
 

@@ -4,15 +4,10 @@
  * the configs, never on the order they arrived in.
  * @module
  */
-import { createHash } from 'node:crypto';
 import { DEVICE_ID_PATTERN, FIELD_NAME_PATTERN, FORBIDDEN_KEYS } from '@live-device-form/protocol';
+import { shortHash } from '../naming.js';
 
 const MAX_ID = 64;
-
-/** 8 hex digits of SHA-256: a short, stable suffix that tells apart names that sanitise alike. */
-export function shortHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 8);
-}
 
 /**
  * The device id for a raw key (a `device.identifiers` entry, a connection, or an entity's own key).

@@ -9,7 +9,8 @@
 import type { DeviceChange, DeviceSource, DeviceSourceFactory } from '../source.js';
 import { readDeviceConfig, readEntityConfig, type EntityConfig } from './config.js';
 import { buildDevice, type Entity } from './device.js';
-import { deviceIdFor, shortHash } from './ids.js';
+import { shortHash } from '../naming.js';
+import { deviceIdFor } from './ids.js';
 
 /** Options of {@link homeAssistant}. */
 export interface HomeAssistantOptions {
