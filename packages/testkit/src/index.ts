@@ -28,3 +28,4 @@ export * from './ingress-flood.js';
 export * from './haproxy.js';
 export * from './nginx.js';
 export * from './cluster.js';
+export * from './discovery-fixtures.js';

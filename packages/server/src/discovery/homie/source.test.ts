@@ -5,6 +5,7 @@
  * descriptions.
  */
 import { describe, expect, it } from 'vitest';
+import { HOMIE_KITCHEN_LIGHT as KITCHEN_LIGHT, HOMIE_SUPER_CAR as SUPER_CAR } from '@live-device-form/testkit';
 import { createDeviceCodec } from '../../codecs/index.js';
 import { defineDevice } from '../../device/define.js';
 import type { DeviceDescription } from '../../device/types.js';
@@ -12,48 +13,7 @@ import { recordingLogger, type RecordingLogger } from '../../logger.js';
 import type { DeviceChange, DeviceSource } from '../source.js';
 import { homie, MAX_HOMIE_DEVICES } from './source.js';
 
-/*
- * Fixtures from the Homie convention, homieiot/convention `convention.md` (v5, commit
- * 063301d6f1548b7ee5869b27f956d0d7d1008405):
- * - SUPER_CAR: the "Devices" example (`super-car`, "Supercar", version 7, nodes wheels, engine and
- *   lights), its `engine` node as in "Nodes" ("Car engine") holding the `temperature` property of
- *   "Properties" (float, `-20:120`, °C), the `wheels` and `lights` nodes left empty as the example
- *   leaves them ("{ ... }").
- * - KITCHEN_LIGHT: the "Property command topic" example (`kitchen-light`, node `light`, a settable
- *   `power` and a dimmable `brightness` 0-100 %), written out as a `$description`.
- * - BREW/DOORBELL in the hostile test: the "Settable and retained properties" table's non-retained
- *   examples (brew coffee, doorbell pressed).
- */
-const SUPER_CAR = {
-  homie: '5.0',
-  name: 'Supercar',
-  version: 7,
-  nodes: {
-    wheels: {},
-    engine: {
-      name: 'Car engine',
-      properties: {
-        temperature: { name: 'Engine temperature', unit: '°C', datatype: 'float', format: '-20:120' },
-      },
-    },
-    lights: {},
-  },
-};
-
-const KITCHEN_LIGHT = {
-  homie: '5.0',
-  name: 'Kitchen light',
-  version: 1,
-  nodes: {
-    light: {
-      name: 'Light',
-      properties: {
-        power: { name: 'Power', datatype: 'boolean', settable: true },
-        brightness: { name: 'Brightness', datatype: 'integer', format: '0:100', unit: '%', settable: true },
-      },
-    },
-  },
-};
+// The convention examples (with their sources) from the testkit, shared with the Mosquitto tests.
 
 /**
  * `defineDevice`, while the tree being integrated lacks field `help` and availability lists (their
