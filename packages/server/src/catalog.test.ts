@@ -129,6 +129,24 @@ describe('a device replaced (new schema)', () => {
     expect(client.frames.filter(isResync)).toHaveLength(2);
   });
 
+  it("the fresh resync waits for the new bridge's state (readiness), not a form of nulls; sets meanwhile are guard", async () => {
+    const catalog = new MemoryCatalog({ devices: [lamp()] });
+    const h = await startServer({ catalogs: [catalog] });
+    const client = await hello(h, 'lamp');
+    const first = await client.next<ResyncFrame>(isResync);
+    // A replacement whose retained state has not arrived yet: its values are unknown until setReady.
+    const next = lamp(LAMP_2, { values: { level: 40, on: false }, ready: false });
+    catalog.add(next);
+    await until(() => sessionState(h) === 'awaiting-device');
+    client.set(1, 'level', 60, first.fields.level?.rev as number);
+    expect(await client.ack(1)).toMatchObject({ status: 'rejected', reason: 'guard' });
+    expect(client.frames.filter(isResync)).toHaveLength(1);
+    next.setReady();
+    const second = await client.next<ResyncFrame>(isResync);
+    expect(second.schema.map((f) => f.name)).toEqual(['level', 'on']);
+    expect(second.fields.on?.value).toBe(false);
+  });
+
   it('a write in flight on the old bridge still gets its ack', async () => {
     const old = lamp();
     old.writeBehaviour = 'hang';

@@ -367,8 +367,10 @@ export class Session implements DeviceMember {
         this.goLive();
         return;
       case SessionState.Live:
+        // The fresh resync waits for the new bridge's retained state, as a first one does
+        // (docs/protocol.md, Readiness): not a form of nulls followed by updates.
         this.options.logger.debug({ session: this.id, device: this.deviceId }, 'device replaced: fresh resync');
-        this.sendResync();
+        this.goLive();
         return;
       case SessionState.Gone:
         this.options.logger.debug({ session: this.id, device: this.deviceId }, 'device back: fresh resync');
