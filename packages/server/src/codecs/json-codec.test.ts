@@ -49,6 +49,23 @@ describe('JSON codec', () => {
     expect(codec.decode('lamp/state', buf('{"light":{"level":3}}'))).toEqual({ ok: true, values: { level: 3 } });
   });
 
+  it('a null at a pointer means the message does not carry that field (Zigbee2MQTT publishes nulls)', () => {
+    // As in Zigbee2MQTT's own tests of the states it republishes: {"action":null,"battery":null,…}.
+    expect(codec.decode('lamp/state', buf('{"state":"ON","light":{"level":null},"mode":null}'))).toEqual({
+      ok: true,
+      values: { on: true },
+    });
+    expect(codec.decode('lamp/state', buf('{"light":null,"meta":{"na/me":"hall"}}'))).toEqual({
+      ok: true,
+      values: { name: 'hall' },
+    });
+    // Nulls only: it carries none of its fields.
+    expect(codec.decode('lamp/state', buf('{"state":null,"light":{"level":null}}'))).toEqual({
+      ok: false,
+      message: 'payload carries none of its fields',
+    });
+  });
+
   it('refuses non-JSON, wrong types, unknown tokens and payloads carrying none of its fields', () => {
     for (const bad of [
       'not json',

@@ -85,7 +85,9 @@ export function createJsonCodec(
       let found = 0;
       for (const { name, segments } of pointers) {
         const raw = getPointer(doc, segments);
-        if (raw === undefined) continue;
+        // Missing or null: this message does not carry the field (Zigbee2MQTT publishes nulls for
+        // values it does not know; docs/devices.md, "JSON").
+        if (raw === undefined || raw === null) continue;
         const v = readJson(field(name), raw);
         if (v === undefined)
           return {
