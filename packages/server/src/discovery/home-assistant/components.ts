@@ -105,6 +105,53 @@ function writer(
 const OPTIMISTIC =
   'it has no state topic (Home Assistant "optimistic"), so a write could not be protected against a stale value';
 
+/** The `help` of an optimistic entity's field (at most 256 characters). */
+const OPTIMISTIC_HELP =
+  'Read-only: this entity reports no state, so a write could not be protected against a stale value. ' +
+  'It shows the last command sent to it, by anyone.';
+
+/**
+ * The value a command payload stands for, read back from the command topic of an optimistic entity
+ * (one without a state topic): the inverse of the plain command (no template) of each field type.
+ */
+function fromCommand(description: FieldDescription, text: string): FieldValue | undefined {
+  switch (description.type) {
+    case 'boolean':
+      return text === description.true ? true : text === description.false ? false : undefined;
+    case 'enum':
+      return description.options.some((o) => o.value === text) ? text : undefined;
+    case 'number':
+    case 'integer':
+      return parseNumber(text, description.type === 'integer');
+    case 'text':
+      return readText(text);
+    case 'action':
+      return undefined;
+  }
+}
+
+/**
+ * An optimistic entity (no state topic, Home Assistant then assumes every command took effect):
+ * read-only, showing the last command anyone sent on its command topic, with a note saying why
+ * (docs/discovery.md). Skipped when it has no command topic either, or a command template (whose
+ * payloads cannot be read back).
+ */
+function optimisticField(config: EntityConfig, ctx: EntityContext, description: FieldDescription): Result {
+  if (config.command_topic === undefined || config.command_template !== undefined) return skipped(ctx.what, OPTIMISTIC);
+  const readOnly = { ...description, help: OPTIMISTIC_HELP } as FieldDescription;
+  delete (readOnly as { writable?: boolean }).writable;
+  return {
+    fields: [
+      {
+        suffix: '',
+        description: readOnly,
+        read: { topic: config.command_topic, decode: (view) => fromCommand(readOnly, view.text) },
+      },
+    ],
+    notes: [`${ctx.what} is read-only: ${OPTIMISTIC}; it shows the last command sent on its command topic`],
+  };
+}
+
 /** Builds the spec of a field with one state reader and, optionally, a command writer. */
 function simpleField(
   config: EntityConfig,
@@ -113,7 +160,9 @@ function simpleField(
   decode: (state: string) => FieldValue | undefined,
   toCommand: ((value: FieldValue) => string | number | undefined) | undefined,
 ): Result {
-  if (config.state_topic === undefined) return skipped(ctx.what, OPTIMISTIC);
+  if (config.state_topic === undefined) {
+    return toCommand === undefined ? skipped(ctx.what, OPTIMISTIC) : optimisticField(config, ctx, description);
+  }
   const read = reader(config.value_template, 'value_template', ctx);
   if (typeof read === 'string') return { fields: [], notes: [read] };
   const notes: string[] = [];

@@ -560,13 +560,21 @@ describe('ids and field names', () => {
 });
 
 describe('what cannot be protected or translated', () => {
-  it('an entity without a state topic (optimistic) is skipped with a note', () => {
+  it('an entity without a state topic (optimistic) is read-only, showing the last command, with a note and help', () => {
     const payload = JSON.stringify({ name: 'Relay', cmd_t: 'r/set', dev: { ids: 'r' } });
-    const s = start();
-    expect(s.receive('homeassistant/switch/r/relay/config', buf(payload))).toEqual([]);
-    const w = warnings();
-    expect(w).toHaveLength(1);
-    expect(JSON.stringify(w[0]!.obj)).toContain('no state topic');
+    const { devices } = feed(start(), [{ topic: 'homeassistant/switch/r/relay/config', payload }]);
+    const d = devices.get('r')!;
+    expect(d.description.fields.relay).toMatchObject({ type: 'boolean', label: 'Relay', true: 'ON', false: 'OFF' });
+    expect(d.description.fields.relay).not.toHaveProperty('writable');
+    expect((d.description.fields.relay as { help?: string }).help).toMatch(/^Read-only: this entity reports no state/);
+    expect(d.notes).toEqual([expect.stringContaining('no state topic')]);
+    const codec = createDeviceCodec(define(d.description));
+    expect(codec.statusTopics).toEqual(['r/set']);
+    expect(codec.decode('r/set', buf('ON'))).toEqual({ ok: true, values: { relay: true } });
+    // One with a command template cannot be read back: skipped, with a note.
+    const templated = JSON.stringify({ name: 'T', cmd_t: 't/set', cmd_tpl: 'x{{ value }}', dev: { ids: 't' } });
+    expect(start().receive('homeassistant/number/t/t/config', buf(templated))).toEqual([]);
+    expect(JSON.stringify(warnings().at(-1)?.obj)).toContain('no state topic');
   });
 
   it('a command template outside the subset makes the entity read-only, with a note and help', () => {
@@ -667,7 +675,8 @@ describe('malicious and malformed configs', () => {
     expect(Object.keys([...constructorName.values()][0]!.description.fields)).toEqual(['constructor_']);
     // A "__proto__" key cannot supply an option either (here a state topic the config lacks).
     const injected = '{"name":"Q","cmd_t":"q/set","__proto__":{"state_topic":"q/injected"},"dev":{"ids":"q"}}';
-    expect(start().receive('homeassistant/switch/q/config', buf(injected))).toEqual([]);
+    const q = start().receive('homeassistant/switch/q/config', buf(injected));
+    expect(JSON.stringify(q.map((c) => (c.type === 'upsert' ? c.description.topics : c)))).not.toContain('q/injected');
   });
 
   it('a device-based config with a malformed component keeps the others and logs once', () => {
