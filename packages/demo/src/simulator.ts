@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
+import { HA_DISCOVERY_TOPIC, videoprocDiscoveryConfig } from './ha-discovery.js';
 import {
   type HardwareDevice,
   type HardwareValue,
@@ -48,6 +49,12 @@ export interface SimulatorOptions {
   initial?: Record<string, HardwareValue>;
   /** MQTT client id. Defaults to `cy-vp4-sim-<random>`. */
   clientId?: string;
+  /**
+   * Also announce itself over Home Assistant MQTT discovery, as many firmwares do: on every
+   * connection the device-based config of `ha-discovery.ts` is published retained on
+   * {@link HA_DISCOVERY_TOPIC} before the status. Defaults to `false` (the demo turns it on).
+   */
+  haDiscovery?: boolean;
 }
 
 /** A running simulator. */
@@ -235,11 +242,15 @@ class SimulatedDevice implements Simulator {
     return client;
   }
 
-  /** Like power-on: listen for actions, publish every status, then say "online". */
+  /** Like power-on: listen for actions, announce the discovery config (if on), publish every status, then say "online". */
   private async announce(client: MqttClient): Promise<void> {
     try {
       const actions = this.device.topics.flatMap((t) => (t.set ? [t.set] : []));
       await client.subscribeAsync(actions, { qos: 1 });
+      if (this.options.haDiscovery === true) {
+        const config = JSON.stringify(videoprocDiscoveryConfig(this.device));
+        await client.publishAsync(HA_DISCOVERY_TOPIC, config, { qos: 1, retain: true });
+      }
       await this.publishStatusOf([...this.device.fields.keys()], client);
       if (this.client !== client) return;
       this.setState(this.wantOnline ? SimulatorState.Online : SimulatorState.Offline);
