@@ -10,6 +10,7 @@
  * | POST | `/demo/api/cut` | `{ page, seconds }` | drops that page's sockets and refuses its upgrades for `seconds` |
  * | POST | `/demo/api/hardware` | `{ action: 'set', field, value }` or `{ action: 'offline' \| 'online' \| 'crash' }` | acts on the simulator |
  * | POST | `/demo/api/protection` | `{ on }` | the server's guard and revision checks on (defaults) or off |
+ * | POST | `/demo/api/lamp` | `{ state?: 'ON' \| 'OFF' \| 'TOGGLE', brightness?, color_temp? }` | the Zigbee2MQTT lamp's wall switch |
  *
  * POSTs must be `application/json` from the page's own origin (a cross-site form cannot send that
  * without a CORS preflight, which this API never answers).
@@ -17,10 +18,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LiveDeviceServer } from '@live-device-form/server';
+import type { DiscoveredDevice, DiscoveredDevices } from './discovered-devices.js';
 import type { MqttLog } from './mqtt-log.js';
 import type { PageNetwork } from './page-network.js';
 import type { HardwareField, HardwareValue } from './payload-format.js';
 import type { Simulator, SimulatorState } from './simulator.js';
+import type { LampState, ZigbeeLamp } from './zigbee-lamp.js';
 
 /** The API's path prefix. */
 export const API_PREFIX = '/demo/api/';
@@ -41,11 +44,17 @@ export interface DemoState {
   /** Open SDK sessions. */
   sessions: number;
   brokerUrl: string;
+  /** The devices the discovery has found now (docs/discovery.md). */
+  discovered: DiscoveredDevice[];
+  /** The simulated Zigbee2MQTT lamp: its friendly name (= its discovered id) and state. */
+  lamp: { name: string; state: LampState };
 }
 
 /** What the API acts on. */
 export interface ControlApiTarget {
   simulator: Simulator;
+  lamp: ZigbeeLamp;
+  discovered: DiscoveredDevices;
   server: LiveDeviceServer;
   log: MqttLog;
   network: PageNetwork;
@@ -128,6 +137,8 @@ export function createControlApi(target: ControlApiTarget): ControlApi {
       staleWrites: target.log.staleCount,
       sessions: target.server.sessionCount,
       brokerUrl: target.brokerUrl,
+      discovered: target.discovered.list(),
+      lamp: { name: target.lamp.name, state: { ...target.lamp.state } },
     };
   };
 
@@ -153,6 +164,8 @@ export function createControlApi(target: ControlApiTarget): ControlApi {
     if (entry.stale) stateChanged();
   });
   const offSim = target.simulator.subscribe(stateChanged);
+  const offLamp = target.lamp.subscribe(stateChanged);
+  const offDiscovered = target.discovered.subscribe(stateChanged);
   const offOpen = target.server.on('session-open', stateChanged);
   const offClose = target.server.on('session-close', stateChanged);
   const keepalive = setInterval(() => broadcast(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
@@ -216,6 +229,14 @@ export function createControlApi(target: ControlApiTarget): ControlApi {
       }
       case 'hardware':
         return hardware(body);
+      case 'lamp':
+        try {
+          await target.lamp.set(body);
+        } catch (err) {
+          if (err instanceof TypeError) throw new HttpError(400, err.message);
+          throw err;
+        }
+        return target.lamp.state;
       case 'protection': {
         if (typeof body.on !== 'boolean') throw new HttpError(400, 'send { "on": boolean }');
         target.setProtection(body.on);
@@ -247,6 +268,8 @@ export function createControlApi(target: ControlApiTarget): ControlApi {
       clearInterval(keepalive);
       offLog();
       offSim();
+      offLamp();
+      offDiscovered();
       offOpen();
       offClose();
       for (const res of streams) res.end();

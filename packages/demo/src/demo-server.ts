@@ -1,36 +1,51 @@
 /**
  * The whole demo on one port: an MQTT broker (embedded aedes unless a URL is given), the simulated
- * cy-vp4, the SDK's MQTT bridge and server, the MQTT log, the control API and the pages served by
- * Vite in middleware mode — one `http.Server`, whose upgrades go to the SDK (`/live`) or to Vite's
- * HMR socket.
+ * cy-vp4 (which also announces itself over Home Assistant discovery), a simulated Zigbee2MQTT lamp,
+ * the SDK's MQTT bridge for the hand-written videoproc description and a discovery
+ * (`createDiscovery`, Home Assistant and Zigbee2MQTT) beside it, the server, the MQTT log, the
+ * control API and the pages served by Vite in middleware mode — one `http.Server`, whose upgrades
+ * go to the SDK (`/live`) or to Vite's HMR socket.
  * @module
  */
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import {
+  type Discovery,
   type LiveDeviceServer,
   type Logger,
   type MqttBridge,
   DEFAULTS,
   consoleLogger,
+  createDiscovery,
   createLiveDeviceServer,
   createMqttBridge,
+  homeAssistant,
   loadDeviceFile,
   startEmbeddedBroker,
+  zigbee2mqtt,
 } from '@live-device-form/server';
 import { createServer as createViteServer, type ViteDevServer } from 'vite';
 import { type ControlApi, createControlApi } from './control-api.js';
+import { type DiscoveredDevices, trackDiscovered } from './discovered-devices.js';
+import { HA_DEVICE } from './ha-discovery.js';
 import { type MqttLog, startMqttLog } from './mqtt-log.js';
 import { PAGE_ID_PATTERN, PageNetwork } from './page-network.js';
 import { type HardwareValue, VIDEOPROC_FILE, readDeviceFile } from './payload-format.js';
 import { type Simulator, startSimulator } from './simulator.js';
+import { LAMP_TITLE, type ZigbeeLamp, startZigbeeLamp } from './zigbee-lamp.js';
 
 /** The SDK's WebSocket path. */
 export const SOCKET_PATH = '/live';
 
 /** The device id of the example device. */
 export const DEVICE_ID = 'videoproc';
+
+/** Home Assistant's discovery prefix the demo's discovery reads (Home Assistant's default). */
+export const HA_PREFIX = 'homeassistant';
+
+/** The simulated Zigbee2MQTT's base topic (Zigbee2MQTT's default). */
+export const Z2M_BASE = 'zigbee2mqtt';
 
 const DEMO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const source = (pkg: string): string => fileURLToPath(new URL(`../../${pkg}/src/index.ts`, import.meta.url));
@@ -72,6 +87,12 @@ export interface Demo {
   readonly bridge: MqttBridge;
   /** The simulated hardware. */
   readonly simulator: Simulator;
+  /** The simulated Zigbee2MQTT lamp. */
+  readonly lamp: ZigbeeLamp;
+  /** The discovery the server follows (Home Assistant and Zigbee2MQTT). */
+  readonly discovery: Discovery;
+  /** The devices it has found, as the page lists them. */
+  readonly discovered: DiscoveredDevices;
   /** The MQTT log behind the page's log panel. */
   readonly log: MqttLog;
   /** Per-page sockets and cuts. */
@@ -139,24 +160,47 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     const simulator = await startSimulator({
       url: brokerUrl,
       device: hardware,
+      haDiscovery: true,
       ...(options.initial ? { initial: options.initial } : {}),
     });
     cleanup.push(() => simulator.close());
 
-    const log = await startMqttLog({ url: brokerUrl, device: hardware });
+    const lamp = await startZigbeeLamp({ url: brokerUrl, base: Z2M_BASE });
+    cleanup.push(() => lamp.close());
+
+    const log = await startMqttLog({
+      url: brokerUrl,
+      device: hardware,
+      discovery: { homeAssistantPrefix: HA_PREFIX, zigbee2mqttBase: Z2M_BASE },
+    });
     cleanup.push(() => log.close());
 
     const bridge = createMqttBridge(await loadDeviceFile(fileURLToPath(VIDEOPROC_FILE)), { url: brokerUrl, logger });
     cleanup.push(() => bridge.close());
     await bridgeReady(bridge);
 
+    // The same cy-vp4 once more, from its own Home Assistant discovery config, and the lamp, from
+    // Zigbee2MQTT's bridge/devices: no description file for either (docs/discovery.md).
+    const discovery = createDiscovery({
+      url: brokerUrl,
+      sources: [homeAssistant({ prefix: HA_PREFIX }), zigbee2mqtt({ base: Z2M_BASE })],
+      logger,
+    });
+    cleanup.push(() => discovery.close());
+    const discovered = trackDiscovered(discovery, { [HA_DEVICE.id]: HA_DEVICE.name, [lamp.name]: LAMP_TITLE });
+    cleanup.push(() => discovered.close());
+
     const server = createLiveDeviceServer({
       devices: [bridge],
+      catalogs: [discovery],
       path: SOCKET_PATH,
       allowedOrigins: options.allowedOrigins ?? [],
       logger,
     });
     cleanup.push(() => server.close());
+    // The retained configs are applied (bounded by the discovery's readyTimeoutMs), so the first
+    // page load lists the devices; later ones arrive live.
+    await discovery.ready();
     let protectedNow = true;
     const setProtection = (on: boolean): void => {
       protectedNow = on;
@@ -191,6 +235,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
 
     const api: ControlApi = createControlApi({
       simulator,
+      lamp,
+      discovered,
       server,
       log,
       network,
@@ -260,6 +306,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       server,
       bridge,
       simulator,
+      lamp,
+      discovery,
+      discovered,
       log,
       network,
       brokerUrl,

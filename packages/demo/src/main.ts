@@ -30,9 +30,14 @@ console.log(`
   Open   ${demo.url}             the demo (form, naive client, hardware panel, MQTT log)
          ${demo.url}vendor.html  the element dropped into a plain vendor page
   MQTT   ${demo.brokerUrl}${process.env.MQTT_URL ? '' : ' (embedded aedes)'}   device topics: cy-vp4/#
+         discovery: homeassistant/# (the cy-vp4 again), zigbee2mqtt/# (a lamp)
 
   Ctrl+C to stop.
 `);
+
+// The CLI's lines (docs/cli.md, --discover); the page lists later ones live.
+for (const d of demo.discovered.list())
+  console.log(`  discovered ${d.source} device "${d.id}" with ${d.fields} fields`);
 
 let stopping = false;
 const shutdown = (signal: string): void => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StaleWriteJudge } from './mqtt-log.js';
+import { StaleWriteJudge, discoveryKind, topicFilters } from './mqtt-log.js';
 import { VIDEOPROC_FILE, readDeviceFile } from './payload-format.js';
 
 const device = readDeviceFile(VIDEOPROC_FILE);
@@ -63,5 +63,34 @@ describe('stale-write rule of the MQTT log', () => {
     j.status({ genlock_phase_h: 22, genlock_phase_v: 11 }, 1000);
     const flags = j.action({ genlock_phase_h: 22, genlock_phase_v: 10 }, 2000);
     expect(flags.map((f) => f.field)).toEqual(['genlock_phase_v']);
+  });
+});
+
+describe('kinds of the discovery topics in the MQTT log', () => {
+  const topics = { homeAssistantPrefix: 'homeassistant', zigbee2mqttBase: 'zigbee2mqtt' };
+  it.each([
+    ['homeassistant/device/cy-vp4-0042/config', 'discovery'],
+    ['homeassistant/number/node/brightness/config', 'discovery'],
+    ['homeassistant/status', 'other'],
+    ['zigbee2mqtt/bridge/devices', 'discovery'],
+    ['zigbee2mqtt/bridge/info', 'discovery'],
+    ['zigbee2mqtt/bridge/state', 'availability'],
+    ['zigbee2mqtt/bridge/logging', 'other'],
+    ['zigbee2mqtt/bridge/request/permit_join', 'other'],
+    ['zigbee2mqtt/living_room_lamp', 'status'],
+    ['zigbee2mqtt/living_room_lamp/set', 'action'],
+    ['zigbee2mqtt/living_room_lamp/set/color', 'action'],
+    ['zigbee2mqtt/living_room_lamp/get', 'other'],
+    ['zigbee2mqtt/living_room_lamp/availability', 'availability'],
+    ['zigbee2mqtt/kitchen/ceiling', 'status'],
+    ['elsewhere/x', 'other'],
+  ])('%s is %s', (topic, kind) => {
+    expect(discoveryKind(topic, topics)).toBe(kind);
+  });
+
+  it('is "other" for every topic when no discovery topics are given, and the filters cover them when they are', () => {
+    expect(discoveryKind('zigbee2mqtt/living_room_lamp', {})).toBe('other');
+    expect(topicFilters(device, topics)).toEqual(['cy-vp4/#', 'homeassistant/#', 'zigbee2mqtt/#']);
+    expect(topicFilters(device)).toEqual(['cy-vp4/#']);
   });
 });

@@ -1,6 +1,9 @@
 /**
  * The demo's MQTT log: a plain mqtt.js subscriber (not the SDK) that records every status, action
- * and availability message of the device with a timestamp, and flags stale writes.
+ * and availability message of the device with a timestamp, and flags stale writes. With
+ * `discovery`, it also records the Home Assistant discovery configs and a Zigbee2MQTT
+ * installation's bridge, state, `/set` and availability messages (kinds only: the stale-write rule
+ * is the device file's).
  *
  * **The stale-write rule.** The log sees only MQTT, so it judges a write by what the device said
  * before it:
@@ -39,6 +42,8 @@ export const LogKind = {
   Status: 'status',
   Action: 'action',
   Availability: 'availability',
+  /** A device describing itself: a Home Assistant discovery config, Zigbee2MQTT's `bridge/devices` or `bridge/info`. */
+  Discovery: 'discovery',
   Other: 'other',
 } as const;
 export type LogKind = (typeof LogKind)[keyof typeof LogKind];
@@ -84,10 +89,20 @@ export interface LogEntry {
   malformed?: boolean;
 }
 
+/** Topics beside the device's that the log records (see {@link MqttLogOptions.discovery}). */
+export interface LogDiscoveryTopics {
+  /** Home Assistant's discovery prefix: `<prefix>/#` is recorded, its `…/config` topics as discovery. */
+  homeAssistantPrefix?: string;
+  /** A Zigbee2MQTT base topic: `<base>/#` is recorded, each topic by its role. */
+  zigbee2mqttBase?: string;
+}
+
 /** Options of {@link startMqttLog}. */
 export interface MqttLogOptions {
   url: string;
   device: HardwareDevice;
+  /** Discovery topics to record too. Defaults to none (the device's topics only). */
+  discovery?: LogDiscoveryTopics;
   /** Clock in ms since the epoch. Defaults to `Date.now`. */
   now?: () => number;
 }
@@ -190,6 +205,7 @@ class Log implements MqttLog {
     private readonly client: MqttClient,
     private readonly device: HardwareDevice,
     now: () => number,
+    private readonly discovery: LogDiscoveryTopics = {},
   ) {
     this.judge = new StaleWriteJudge(device);
     this.now = now;
@@ -240,7 +256,7 @@ class Log implements MqttLog {
           this.stale++;
         }
       } else entry.malformed = true;
-    }
+    } else entry.kind = discoveryKind(topic, this.discovery);
     this.backlog.push(entry);
     if (this.backlog.length > BACKLOG_LIMIT) this.backlog.shift();
     for (const listener of [...this.listeners]) {
@@ -253,11 +269,39 @@ class Log implements MqttLog {
   }
 }
 
-/** The topic filters that cover every topic of the device: `root/#` when they share a first level. */
-export function topicFilters(device: HardwareDevice): string[] {
+/**
+ * The kind of a topic outside the device file: under Home Assistant's prefix a `…/config` is a
+ * discovery config; under Zigbee2MQTT's base, `bridge/devices` and `bridge/info` describe devices,
+ * `bridge/state` and `<name>/availability` are availability, `<name>/set` (and `/set/<property>`)
+ * a write, `<name>` a device's state.
+ */
+export function discoveryKind(topic: string, topics: LogDiscoveryTopics): LogKind {
+  const { homeAssistantPrefix: ha, zigbee2mqttBase: z2m } = topics;
+  if (ha !== undefined && topic.startsWith(`${ha}/`))
+    return topic.endsWith('/config') ? LogKind.Discovery : LogKind.Other;
+  if (z2m === undefined || !topic.startsWith(`${z2m}/`)) return LogKind.Other;
+  const rest = topic.slice(z2m.length + 1).split('/');
+  if (rest[0] === 'bridge') {
+    if (rest.length !== 2) return LogKind.Other;
+    if (rest[1] === 'devices' || rest[1] === 'info') return LogKind.Discovery;
+    return rest[1] === 'state' ? LogKind.Availability : LogKind.Other;
+  }
+  const set = rest.indexOf('set');
+  if (set > 0) return LogKind.Action;
+  if (rest.length > 1 && rest.at(-1) === 'availability') return LogKind.Availability;
+  return rest.includes('get') ? LogKind.Other : LogKind.Status;
+}
+
+/**
+ * The topic filters that cover every topic of the device (`root/#` when they share a first level),
+ * and the discovery topics when given.
+ */
+export function topicFilters(device: HardwareDevice, discovery: LogDiscoveryTopics = {}): string[] {
   const topics = [device.availability.topic, ...device.topics.flatMap((t) => (t.set ? [t.status, t.set] : [t.status]))];
   const roots = new Set(topics.map((t) => t.split('/')[0]));
-  return roots.size === 1 ? [`${[...roots][0]}/#`] : [...new Set(topics)];
+  const own = roots.size === 1 ? [`${[...roots][0]}/#`] : [...new Set(topics)];
+  const extra = [discovery.homeAssistantPrefix, discovery.zigbee2mqttBase].flatMap((p) => (p ? [`${p}/#`] : []));
+  return [...own, ...extra];
 }
 
 /**
@@ -274,7 +318,7 @@ export async function startMqttLog(options: MqttLogOptions): Promise<MqttLog> {
     clean: true,
     reconnectPeriod: 1000,
   });
-  const log = new Log(client, options.device, options.now ?? Date.now);
+  const log = new Log(client, options.device, options.now ?? Date.now, options.discovery);
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error): void => {
       client.end(true);
@@ -284,7 +328,9 @@ export async function startMqttLog(options: MqttLogOptions): Promise<MqttLog> {
     client.once('connect', () => {
       client.off('error', failed);
       client.on('error', () => {});
-      client.subscribe(topicFilters(options.device), { qos: 1 }, (err) => (err ? reject(err) : resolve()));
+      client.subscribe(topicFilters(options.device, options.discovery), { qos: 1 }, (err) =>
+        err ? reject(err) : resolve(),
+      );
     });
   });
   return log;

@@ -9,7 +9,7 @@ import type { LogEntry } from '../mqtt-log.js';
 export type { DemoState, LogEntry };
 
 /** POSTs JSON to the control API; throws with the server's message on an error status. */
-export async function post<T = unknown>(route: 'cut' | 'hardware' | 'protection', body: unknown): Promise<T> {
+export async function post<T = unknown>(route: 'cut' | 'hardware' | 'protection' | 'lamp', body: unknown): Promise<T> {
   const res = await fetch(`/demo/api/${route}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

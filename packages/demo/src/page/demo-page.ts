@@ -1,11 +1,13 @@
 /**
  * The demo page (index.html): the element, the naive client, the network cut, the hardware panel,
- * the protection switch and the MQTT log, wired to the demo's control API.
+ * the protection switch and the MQTT log, wired to the demo's control API; below them, the devices
+ * the server discovered, each with its own form.
  * @module
  */
 import '@live-device-form/element';
 import type { LiveDeviceForm } from '@live-device-form/element';
 import { type DemoState, follow, post } from './api.js';
+import { DiscoveredPanel } from './discovered-panel.js';
 import { HardwarePanel } from './hardware-panel.js';
 import { LogView } from './log-view.js';
 import { mountNaivePanel } from './naive-panel.js';
@@ -95,6 +97,7 @@ protection.addEventListener('change', () => {
 
 const hardware = new HardwarePanel($('#hardware'), document.querySelector<HTMLElement>('[data-hw-presets]'));
 const log = new LogView($('#log'));
+const discovered = new DiscoveredPanel($('#discovered'));
 const staleBadge = $('#stale-count');
 const stream = $('#stream-state');
 $('#log-clear').addEventListener('click', () => log.clear());
@@ -109,6 +112,7 @@ function applyState(s: DemoState): void {
     : 'OFF: no guard, no revision checks';
   staleBadge.textContent = String(s.staleWrites);
   staleBadge.parentElement!.dataset.tone = s.staleWrites > 0 ? 'bad' : 'ok';
+  discovered.update(s.discovered, s.lamp);
 }
 
 follow({

@@ -9,6 +9,29 @@ import type { HardwareField } from '../payload-format.js';
 /** Rows kept in the DOM. */
 const ROW_LIMIT = 400;
 
+/** Longest payload shown whole; a longer one (a discovery config) is cut, its size said. */
+const PAYLOAD_SHOWN = 100;
+
+/** The payload as a row shows it: `{"dev":{"ids":…… (2345 bytes)` when long. */
+export function shownPayload(payload: string): string {
+  if (payload.length <= PAYLOAD_SHOWN) return payload;
+  return `${payload.slice(0, PAYLOAD_SHOWN - 20)}… (${new TextEncoder().encode(payload).length} bytes)`;
+}
+
+/** `online`/`offline` from an availability payload: `1`/`0`, `online`/`offline` or Zigbee2MQTT's `{"state":"online"}`. */
+function availabilityText(payload: string): string {
+  let p = payload;
+  if (p.startsWith('{')) {
+    try {
+      const state = (JSON.parse(p) as { state?: unknown }).state;
+      p = typeof state === 'string' ? state : p;
+    } catch {
+      /* shown as it is */
+    }
+  }
+  return p === '1' || p === 'online' ? 'online' : p === '0' || p === 'offline' ? 'offline' : 'avail';
+}
+
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
 /** `12:00:03.120`, local time. */
@@ -62,13 +85,16 @@ export class LogView {
     row.dataset.topic = entry.topic;
     row.dataset.payload = entry.payload;
     if (entry.retained) row.classList.add('retained');
+    if (entry.kind === 'availability') row.dataset.availability = availabilityText(entry.payload);
     if (entry.stale) row.classList.add('stale');
     if (entry.malformed) row.classList.add('malformed');
 
     const message = el('div', 'message');
-    message.append(topicNode(entry.topic), ' ', el('span', 'payload', entry.payload));
+    message.append(topicNode(entry.topic), ' ', el('span', 'payload', shownPayload(entry.payload)));
     row.append(el('time', 'time', clock(entry.time)), el('span', 'kind', this.#kindText(entry)), message);
     if (entry.retained) row.title = 'Retained: stored by the broker and delivered when the log subscribed';
+    if (entry.kind === 'discovery')
+      row.title = 'A device describing itself (retained): the server’s discovery reads it';
     const note = this.#note(entry);
     if (note) row.append(el('div', 'note', note));
 
@@ -97,7 +123,9 @@ export class LogView {
       case 'action':
         return entry.stale ? 'STALE' : 'action';
       case 'availability':
-        return entry.payload === '1' ? 'online' : entry.payload === '0' ? 'offline' : 'avail';
+        return availabilityText(entry.payload);
+      case 'discovery':
+        return 'config';
       default:
         return 'other';
     }

@@ -12,7 +12,7 @@ export const PAGE_ID: string = crypto.randomUUID().slice(0, 8);
  * server (the end-to-end tests route the socket through a fault proxy this way); `client` tells the
  * server's log which of the page's clients it is.
  */
-export function socketUrl(client: 'element' | 'naive'): string {
+export function socketUrl(client: 'element' | 'naive' | 'discovered'): string {
   const override = new URLSearchParams(location.search).get('ws');
   const url = new URL(override ?? '/live', location.href);
   if (url.protocol === 'http:' || url.protocol === 'https:') url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
