@@ -1,6 +1,7 @@
 /**
  * Screenshots of the demo in its states — live (after an outage, the naive replay refused),
- * reconnecting, offline, a stale write with the protection off, and the vendor page — taken from a
+ * reconnecting, offline, a stale write with the protection off, the vendor page, and the
+ * discovered devices below the main demo — taken from a
  * real run (demo, proxy, Chromium). The e2e run writes them to `e2e/screenshots/` (ignored by git);
  * `pnpm --filter live-device-form-demo run screenshots` writes the README's copies to `docs/images/`.
  * @module
@@ -12,7 +13,7 @@ import { GENLOCK_STATUS, H, WRITABLE_FIELDS } from './scenario.js';
 import { type Stack, startStack, waitForShown, waitForState } from './stack.js';
 
 /** The shots, in the order they are taken. */
-export const SHOTS = ['reconnecting', 'live', 'offline', 'stale-write', 'vendor'] as const;
+export const SHOTS = ['reconnecting', 'live', 'offline', 'stale-write', 'vendor', 'discovered'] as const;
 export type Shot = (typeof SHOTS)[number];
 
 export interface CaptureOptions {
@@ -50,7 +51,10 @@ export async function captureStates(outDir: string, options: CaptureOptions = {}
       window.scrollTo(0, 0);
     });
     const path = join(outDir, `${shot}.png`);
-    await page.screenshot({ path, animations: 'disabled', caret: 'hide' });
+    // The discovered devices are below the main demo: that section alone.
+    if (shot === 'discovered')
+      await page.locator('#discovered').screenshot({ path, animations: 'disabled', caret: 'hide' });
+    else await page.screenshot({ path, animations: 'disabled', caret: 'hide' });
     written.push(path);
   };
   try {
@@ -140,6 +144,22 @@ export async function captureStates(outDir: string, options: CaptureOptions = {}
     await vendor.goto(stack.url('/vendor.html'));
     await waitForState(vendor, 'live');
     await shoot('vendor', vendor);
+
+    // The discovered devices: the cy-vp4 from its Home Assistant config, the Zigbee2MQTT lamp.
+    const discovered = await stack.browser.newPage({ viewport, deviceScaleFactor });
+    await discovered.goto(stack.url('/', { naive: '0' }));
+    await waitForState(discovered, 'live');
+    await discovered.waitForFunction(
+      () => {
+        const forms = [
+          ...document.querySelectorAll<HTMLElementTagNameMap['live-device-form']>('#discovered-forms live-device-form'),
+        ];
+        return forms.length === 2 && forms.every((f) => f.state === 'live');
+      },
+      null,
+      { timeout: 20_000, polling: 50 },
+    );
+    await shoot('discovered', discovered);
   } finally {
     await stack.close();
   }

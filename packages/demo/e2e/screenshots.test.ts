@@ -16,6 +16,7 @@ const STATE: Record<(typeof SHOTS)[number], string> = {
   offline: 'offline',
   'stale-write': 'live',
   vendor: 'live',
+  discovered: 'live',
 };
 
 describe('screenshots', () => {
@@ -25,6 +26,8 @@ describe('screenshots', () => {
       async check(shot, page) {
         expect(await page.evaluate(() => document.querySelector('live-device-form')!.state)).toBe(STATE[shot]);
         if (shot === 'stale-write') expect(await page.locator('#log .row.stale').count()).toBeGreaterThan(0);
+        else if (shot === 'discovered')
+          expect(await page.locator('#discovered-forms .discovered-card').count()).toBe(2);
         else if (shot !== 'vendor') expect(await page.locator('#log .row.stale').count()).toBe(0);
         seen.push(shot);
       },

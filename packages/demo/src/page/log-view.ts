@@ -9,13 +9,16 @@ import type { HardwareField } from '../payload-format.js';
 /** Rows kept in the DOM. */
 const ROW_LIMIT = 400;
 
-/** Longest payload shown whole; a longer one (a discovery config) is cut, its size said. */
+/** Longest payload shown whole; a longer one is cut, its size said. */
 const PAYLOAD_SHOWN = 100;
 
-/** The payload as a row shows it: `{"dev":{"ids":…… (2345 bytes)` when long. */
-export function shownPayload(payload: string): string {
-  if (payload.length <= PAYLOAD_SHOWN) return payload;
-  return `${payload.slice(0, PAYLOAD_SHOWN - 20)}… (${new TextEncoder().encode(payload).length} bytes)`;
+/** How much of a discovery config (kilobytes of JSON, of interest to few) a row shows. */
+const CONFIG_SHOWN = 32;
+
+/** The payload as a row shows it: `{"dev":{"ids":["cy-vp4-0042"],…… (1845 bytes)` when longer than `max`. */
+export function shownPayload(payload: string, max = PAYLOAD_SHOWN): string {
+  if (payload.length <= max) return payload;
+  return `${payload.slice(0, max)}… (${new TextEncoder().encode(payload).length} bytes)`;
 }
 
 /** `online`/`offline` from an availability payload: `1`/`0`, `online`/`offline` or Zigbee2MQTT's `{"state":"online"}`. */
@@ -90,7 +93,11 @@ export class LogView {
     if (entry.malformed) row.classList.add('malformed');
 
     const message = el('div', 'message');
-    message.append(topicNode(entry.topic), ' ', el('span', 'payload', shownPayload(entry.payload)));
+    message.append(
+      topicNode(entry.topic),
+      ' ',
+      el('span', 'payload', shownPayload(entry.payload, entry.kind === 'discovery' ? CONFIG_SHOWN : PAYLOAD_SHOWN)),
+    );
     row.append(el('time', 'time', clock(entry.time)), el('span', 'kind', this.#kindText(entry)), message);
     if (entry.retained) row.title = 'Retained: stored by the broker and delivered when the log subscribed';
     if (entry.kind === 'discovery')
