@@ -46,14 +46,16 @@ describe('chaos across server processes (CI slice)', () => {
   it('with the action topics withheld from the processes (a Mosquitto ACL), the checker reports stale-cross-process writes', async () => {
     const result = await runChaos({
       ...CROSS,
-      trials: 60,
+      // Enough duels that one lands outside the checker's window every time: at 60 trials with 2
+      // pairs it was about one violation a run, and some runs had none.
+      trials: 240,
       seed: 1,
       clients: 8,
       devices: 4,
       linkFaults: 0,
       deviceEpisodes: false,
       withholdActions: true,
-      duelPairs: 2,
+      duelPairs: 4,
       // Slow echoes: without the subscription a process learns of another's write only from them.
       echoDelayMaxMs: 600,
     });
