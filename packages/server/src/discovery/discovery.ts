@@ -74,6 +74,9 @@ export const DISCOVERY_DEFAULTS = Object.freeze({
   readyTimeoutMs: 2000,
 });
 
+/** Refused descriptions remembered (so each is logged once); configs are untrusted, so bounded. */
+const MAX_REFUSALS_REMEMBERED = 4096;
+
 /** A device the discovery found, as its events report it. */
 export interface DiscoveredDeviceInfo {
   /** The source's name, e.g. `"homeassistant"`. */
@@ -323,6 +326,8 @@ class DiscoveryImpl implements Discovery {
     if (current?.key === key) return;
     if (this.refused.get(id) === key) return;
     const refuse = (reason: string, details: Record<string, unknown> = {}): void => {
+      // Bounded: the oldest refusal is forgotten first (and logged again if it comes back).
+      if (this.refused.size >= MAX_REFUSALS_REMEMBERED) this.refused.delete(this.refused.keys().next().value!);
       this.refused.set(id, key);
       this.log.warn({ source: source.name, device: id, ...details }, `discovered device refused: ${reason}`);
     };

@@ -13,7 +13,7 @@ import { defineDevice } from '../../device/index.js';
 import type { CustomTopicDescription, DeviceDescription } from '../../device/types.js';
 import { recordingLogger, type RecordingLogger } from '../../logger.js';
 import type { DeviceChange, DeviceSource } from '../source.js';
-import { homeAssistant } from './source.js';
+import { MAX_HOME_ASSISTANT_ENTITIES, homeAssistant } from './source.js';
 
 /** `defineDevice` on the description: what the discovery does with it. */
 function define(d: DeviceDescription): DeviceDescription {
@@ -660,6 +660,17 @@ describe('malicious and malformed configs', () => {
     const d = devices.get('h')!;
     expect((d.description.fields.h as { label: string }).label.length).toBeLessThanOrEqual(256);
     expect(() => define(d.description)).not.toThrow();
+  });
+
+  it(`holds at most ${MAX_HOME_ASSISTANT_ENTITIES} entities: a publisher inventing config topics cannot grow it further`, () => {
+    const s = start();
+    const config = (i: number) => buf(JSON.stringify({ name: 'S', stat_t: `s/${i}`, dev: { ids: `d${i}` } }));
+    for (let i = 0; i < MAX_HOME_ASSISTANT_ENTITIES; i++) s.receive(`homeassistant/sensor/n${i}/config`, config(i));
+    expect(s.receive('homeassistant/sensor/extra/config', config(-1))).toEqual([]);
+    expect(warnings().filter((w) => JSON.stringify(w.obj).includes('entities: this one is ignored'))).toHaveLength(1);
+    // One gone makes room again.
+    s.receive('homeassistant/sensor/n0/config', buf(''));
+    expect(s.receive('homeassistant/sensor/extra/config', config(-1))).toMatchObject([{ type: 'upsert' }]);
   });
 
   it('__proto__ as object_id or as a key never reaches a prototype', () => {

@@ -23,6 +23,12 @@ export const HOME_ASSISTANT_DEFAULTS = Object.freeze({ prefix: 'homeassistant' }
 
 /** At most this many topics are remembered as "already logged" (so a flood cannot grow memory without bound). */
 const MAX_LOGGED_TOPICS = 10_000;
+/**
+ * Most entities held at once: configs are untrusted input, and a publisher inventing config topics
+ * would otherwise grow the source without bound (each device's rebuild reads every entity). Far
+ * above real installations (a large Home Assistant has a few thousand MQTT entities).
+ */
+export const MAX_HOME_ASSISTANT_ENTITIES = 10_000;
 
 /** Where a config topic points: one entity, or a device-based config. */
 type ConfigTopic =
@@ -215,12 +221,17 @@ export function homeAssistant(options: HomeAssistantOptions = {}): DeviceSourceF
         }
         for (const e of next) {
           const old = entities.get(e.key);
+          if (old === undefined && entities.size >= MAX_HOME_ASSISTANT_ENTITIES) {
+            logOnce(topic, `more than ${MAX_HOME_ASSISTANT_ENTITIES} entities: this one is ignored`);
+            nextKeys.delete(e.key);
+            continue;
+          }
           if (old !== undefined && old.canonical === e.canonical && old.configTopic === e.configTopic) continue;
           if (old !== undefined) affected.add(old.deviceKey);
           entities.set(e.key, e);
           affected.add(e.deviceKey);
         }
-        if (next.length > 0) byTopic.set(topic, [...nextKeys]);
+        if (nextKeys.size > 0) byTopic.set(topic, [...nextKeys]);
         else byTopic.delete(topic);
         const changes: DeviceChange[] = [];
         for (const deviceKey of [...affected].sort()) changes.push(...rebuild(deviceKey));
