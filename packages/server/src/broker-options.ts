@@ -4,18 +4,15 @@
  * @module
  */
 import type { IClientOptions } from 'mqtt';
+import type { MqttBridgeOptions } from './mqtt-bridge.js';
 import { invalidOption } from './option-checks.js';
 import { redactUrl } from './redact.js';
 
 /** The login and TLS options of `MqttBridgeOptions` (docs/devices.md). */
-export interface BrokerLogin {
-  username?: string;
-  password?: string | Buffer;
-  ca?: string | Buffer | (string | Buffer)[];
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  rejectUnauthorized?: boolean;
-}
+export type BrokerLogin = Pick<
+  MqttBridgeOptions,
+  'username' | 'password' | 'ca' | 'cert' | 'key' | 'rejectUnauthorized'
+>;
 
 /** The login and TLS options as mqtt.js takes them; options not given are left out. @internal */
 export function loginOptions(o: BrokerLogin): IClientOptions {

@@ -8,6 +8,7 @@ import '@live-device-form/element';
 import type { LiveDeviceForm } from '@live-device-form/element';
 import { type DemoState, follow, post } from './api.js';
 import { DiscoveredPanel } from './discovered-panel.js';
+import { showFormState } from './form-state.js';
 import { HardwarePanel } from './hardware-panel.js';
 import { LogView } from './log-view.js';
 import { mountNaivePanel } from './naive-panel.js';
@@ -22,15 +23,7 @@ const form = $<LiveDeviceForm>('live-device-form');
 form.device = DEVICE;
 form.src = socketUrl('element');
 const elementState = $('#element-state');
-form.addEventListener('ldf-state', (e) => {
-  elementState.textContent = e.detail.state;
-  elementState.dataset.tone =
-    e.detail.state === 'live'
-      ? 'ok'
-      : e.detail.state === 'reconnecting' || e.detail.state === 'failed'
-        ? 'bad'
-        : 'wait';
-});
+showFormState(form, elementState);
 
 // ------------------------------------------------------------------ the naive client
 

@@ -10,6 +10,7 @@
 import type { LiveDeviceForm } from '@live-device-form/element';
 import type { DemoState } from './api.js';
 import { post } from './api.js';
+import { showFormState } from './form-state.js';
 import { socketUrl } from './page-id.js';
 
 type Device = DemoState['discovered'][number];
@@ -144,15 +145,7 @@ export class DiscoveredPanel {
     // As attributes: what a page author writes, and what a selector finds.
     form.setAttribute('device', d.id);
     form.setAttribute('src', socketUrl('discovered'));
-    form.addEventListener('ldf-state', (e) => {
-      pill.textContent = e.detail.state;
-      pill.dataset.tone =
-        e.detail.state === 'live'
-          ? 'ok'
-          : e.detail.state === 'reconnecting' || e.detail.state === 'failed'
-            ? 'bad'
-            : 'wait';
-    });
+    showFormState(form, pill);
     root.append(header, form);
     if (d.id === lamp.name) {
       this.#wallSwitch = new WallSwitch();
