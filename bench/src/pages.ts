@@ -136,7 +136,8 @@ for (let i = 0; i < n; i++) {
       const key = e.data.slice(0, at);
       const value = e.data.slice(at + 1);
       if (key === 'input_signal') out.textContent = value;
-      else if (key === 'brightness') { input.value = value; input.readOnly = false; }
+      // A value alone is no DOM mutation (the page's observer would not see it): check by hand.
+      else if (key === 'brightness') { input.value = value; input.readOnly = false; queueMicrotask(window.__check); }
     };
     ws.onclose = () => { link.live = false; link.closedAt = window.__clock(); input.readOnly = true; connect(); };
   };

@@ -124,17 +124,6 @@ export const styles = css`
   :host([hidden]) {
     display: none;
   }
-  :host([state='live']) {
-    --_dot: var(--_ok);
-  }
-  :host([state='failed']) {
-    --_dot: var(--_bad);
-  }
-  :host([state='offline']),
-  :host([state='gone']),
-  :host([state='closed']) {
-    --_dot: var(--_muted);
-  }
   * {
     box-sizing: border-box;
   }
@@ -148,9 +137,23 @@ export const styles = css`
     font-size: 0.9em;
     font-weight: 500;
   }
-  :host([state='live']) [part~='status'],
-  :host([state='failed']) [part~='status'] {
-    color: var(--_dot);
+  /*
+   * The state is styled on the status line's own classes, never on a custom property of the host
+   * or on [part]: a change of the host's state attribute then restyles the status line alone, not
+   * every element of the form (which a state change on reconnect would otherwise cost in full).
+   */
+  :host([state='live']) .status {
+    --_dot: var(--_ok);
+    color: var(--_ok);
+  }
+  :host([state='failed']) .status {
+    --_dot: var(--_bad);
+    color: var(--_bad);
+  }
+  :host([state='offline']) .status,
+  :host([state='gone']) .status,
+  :host([state='closed']) .status {
+    --_dot: var(--_muted);
   }
   [part~='status-dot'] {
     flex: none;
@@ -300,7 +303,7 @@ export const styles = css`
       transition: translate 0.15s;
     }
     /* connecting, resyncing, reconnecting */
-    :host([state$='ing']) [part~='status-dot'] {
+    :host([state$='ing']) .dot {
       animation: pulse 1.2s infinite;
     }
     @keyframes pulse {

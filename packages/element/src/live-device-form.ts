@@ -291,7 +291,7 @@ export class LiveDeviceForm extends LitElement {
     const state = this.#connection.state;
     const left = state === ConnectionState.Reconnecting ? this.#connection.retryAt - this.#clock.now() : 0;
     return html`<div part="status" class="status">
-        <span part="status-dot" aria-hidden="true"></span>
+        <span part="status-dot" class="dot" aria-hidden="true"></span>
         <span part="status-text" role="status">${statusText(w, state, this.#connection.error)}</span>
         ${left >= 1000 ? html`<span part="countdown" aria-hidden="true">${w.t.countdown({ seconds: w.number(Math.ceil(left / 1000)) })}</span>` : nothing}
       </div>
