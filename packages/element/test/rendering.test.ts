@@ -282,3 +282,32 @@ describe('rendering (server played by hand)', () => {
     expect(['level', 'gain', 'name'].map((f) => control(el, `#ldf-${f}`).value)).to.deep.equal(['99', '12', 'a']);
   });
 });
+
+describe('rendering: what a state change restyles', () => {
+  /** Every selector of the element's shadow styles that depends on the host's `state` attribute. */
+  function stateSelectors(el: LiveDeviceForm): string[] {
+    const sheets = el.shadowRoot!.adoptedStyleSheets;
+    const rules = (list: CSSRuleList): CSSRule[] =>
+      [...list].flatMap((r) => ('cssRules' in r ? [r, ...rules((r as CSSGroupingRule).cssRules)] : [r]));
+    return sheets
+      .flatMap((s) => rules(s.cssRules))
+      .filter((r): r is CSSStyleRule => r instanceof CSSStyleRule)
+      .flatMap((r) => r.selectorText.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s.includes(':host([state'));
+  }
+
+  it('styles a state on the status line’s own classes: a state change restyles the status line, not the whole form', async () => {
+    const el = mount(
+      { env: 'fake', device: 'dev', src: 'ws://127.0.0.1:9/live' },
+      { options: { ...FAST, socket: socketFactory().make } },
+    );
+    await el.updateComplete;
+    const selectors = stateSelectors(el);
+    expect(selectors.length, 'the state is styled at all').to.be.greaterThan(3);
+    // A rule on the host itself (say, a custom property it sets for its descendants to inherit) or
+    // one whose last compound is `[part~=…]` (which nearly every element has) makes a change of the
+    // attribute restyle every element of the form: on each reconnect, three times.
+    for (const s of selectors) expect(s, s).to.match(/\)\s+\.[\w-]+$/);
+  });
+});
