@@ -20,7 +20,7 @@ import { timedSample } from './figures/latency.js';
 import { type ReconnectSample, reconnectSample } from './figures/reconnect.js';
 import { labDevice, startLab } from './lab.js';
 import { elementBundler } from './prepare.js';
-import { pause } from './util.js';
+import { pause, shuffled } from './util.js';
 
 const mode = process.argv[2] ?? 'reconnect';
 const cycles = Number(process.argv[3] ?? 30);
@@ -88,7 +88,7 @@ try {
     const lastClose = new Map<MeasuredPage, number>();
     for (let i = -1; i < cycles; i++) {
       // A different order each cycle, so no variant always follows the same one.
-      const order = [...pages].sort(() => Math.random() - 0.5);
+      const order = shuffled(pages);
       for (const p of order) {
         const wait = (lastClose.get(p.page) ?? -Infinity) + 1100 - performance.now();
         if (wait > 0) await pause(wait);
@@ -122,7 +122,7 @@ try {
     // With BENCH_DEBUG: publish → the page's `message` event, and that event → DOM, per variant.
     const split = new Map<string, { wire: number[]; page: number[] }>(variants.map((v) => [v, { wire: [], page: [] }]));
     for (let i = -10; i < cycles; i++) {
-      for (const v of [...variants].sort(() => Math.random() - 0.5)) {
+      for (const v of shuffled(variants)) {
         const p = pages.get(v)!;
         const { ms, publishedAt } = await timedSample(p.page, lab, p.text, `ab-${v}-${i}`);
         if (i >= 0) results.get(v)!.push(ms);

@@ -28,7 +28,7 @@ import type { BenchContext, FigureOutput } from '../context.js';
 import { type Lab, labDevice, serverClose } from '../lab.js';
 import { type Figure, latencyFields } from '../results.js';
 import { median, round, startFaultProxy, summarize } from '@live-device-form/testkit';
-import { pause, withTimeout } from '../util.js';
+import { pause, shuffled, withTimeout } from '../util.js';
 
 /** The target over the guard, in milliseconds over the bare baseline measured in the same run (issue 14). */
 export const TARGET = { p50Ms: 5, p99Ms: 10 } as const;
@@ -133,7 +133,7 @@ async function reconnectFigures(ctx: BenchContext, lab: Lab, browser: Browser): 
     for (let i = -1; i < cycles; i++) {
       // A different order each cycle, so no variant always follows the same one (a page's render
       // after its sample may still run when the next page's sample starts).
-      for (const p of [...pages].sort(() => Math.random() - 0.5)) {
+      for (const p of shuffled(pages)) {
         const wait = (lastClose.get(p.page) ?? -Infinity) + 1100 - performance.now();
         if (wait > 0) await pause(wait);
         lastClose.set(p.page, performance.now());
