@@ -31,7 +31,7 @@ import { type Control, scanControls, syncButton, syncControl } from './fields/bi
 import { BoundNotes, isBoundNote } from './fields/bound-notes.js';
 import { FieldModel } from './fields/field-model.js';
 import { reasonText, statusText } from './fields/messages.js';
-import { controlId, renderFields } from './fields/render.js';
+import { controlId, fieldRendered, renderFields, syncShown } from './fields/render.js';
 import { Gestures } from './gestures.js';
 import { type LocaleMessages, Localize } from './localize.js';
 import { styles } from './live-device-form.styles.js';
@@ -352,8 +352,8 @@ export class LiveDeviceForm extends LitElement {
   /**
    * Brings the controls in line with their fields (`syncControl`, which compares with what each
    * control holds now, as Lit's `live()` does: this also puts back what changed behind the
-   * element's back, a refused click, a page script), all of them or `only` that field's, and the
-   * bound notes.
+   * element's back, a refused click, a page script), all of them or `only` that field's; then what
+   * rendered fields show of their values (`syncShown`), and the bound notes.
    */
   #syncControls(only?: string): void {
     const controls = this.#syncedControls();
@@ -361,11 +361,19 @@ export class LiveDeviceForm extends LitElement {
       const m = this.#models.get(name);
       for (const el of controls.get(name) ?? []) syncControl(el, m, this.#locked(m));
     }
-    // Rendered actions' buttons (never an `update`'s field: no value).
-    if (!this.#bound && only === undefined) {
-      for (const el of this.renderRoot.querySelectorAll<HTMLElement>('[part~=action]')) {
-        const m = this.#models.get(el.dataset.field ?? '');
-        syncButton(el, m, !m || this.#locked(m));
+    if (!this.#bound) {
+      const root = this.renderRoot as DocumentFragment;
+      const w = this.#localize.words;
+      if (only !== undefined) {
+        const m = this.#models.get(only);
+        if (m) syncShown(root, w, m);
+      } else {
+        for (const m of this.#fields) syncShown(root, w, m);
+        // Rendered actions' buttons (never an `update`'s field: no value).
+        for (const el of root.querySelectorAll<HTMLElement>('[part~=action]')) {
+          const m = this.#models.get(el.dataset.field ?? '');
+          syncButton(el, m, !m || this.#locked(m));
+        }
       }
     }
     if (this.#bound || this.#notes.placed) {
@@ -471,9 +479,11 @@ export class LiveDeviceForm extends LitElement {
         const detail = { field: f.field, value: f.value, rev: f.rev, echo: m.update(f) };
         // A render is due: this update goes with it, and its event after those queued before it.
         if (this.isUpdatePending) return this.#queue('ldf-update', detail);
-        // The hot path: with no render due, what one would do for this frame, done now — the
-        // fields (only this one's template changed), this field's controls, then the event.
-        this.#renderFields();
+        // The hot path: with no render due, what one would do for this frame, done now — this
+        // field's template if it changed (a value alone changes none: a note's words may), this
+        // field's controls and shown value, then the event.
+        if (!fieldRendered(this.#localize.words, this.#fields, this.#rendered, this.#fields.indexOf(m)))
+          this.#renderFields();
         this.#syncControls(f.field);
         emit(this, 'ldf-update', detail);
         return;

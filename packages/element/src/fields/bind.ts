@@ -61,8 +61,9 @@ const touched = new WeakMap<Control, boolean>();
  * Sets an attribute only when its value differs: an unchanged `setAttribute` still queues a
  * mutation record for every observer of the page and invalidates styles that select on it, and
  * `syncControl` runs for every control after every render.
+ * @internal
  */
-function setAttr(el: Element, name: string, value: string): void {
+export function setAttr(el: Element, name: string, value: string): void {
   if (el.getAttribute(name) !== value) el.setAttribute(name, value);
 }
 

@@ -7,11 +7,17 @@
 import { html, noChange, nothing, type TemplateResult } from 'lit';
 import type { FieldSchema } from '@live-device-form/protocol';
 import type { Words } from '../localize.js';
+import { setAttr } from './bind.js';
 import type { FieldModel } from './field-model.js';
 import { formatValue, noteText } from './messages.js';
 
 /** The id of a field's main control; field names are `[A-Za-z_][A-Za-z0-9_]*`, safe in ids. */
 export const controlId = (name: string): string => `ldf-${name}`;
+
+/** Whether a field is rendered with a slider (a number with both limits) beside its number box. */
+function hasSlider(s: FieldSchema): boolean {
+  return s.writable && (s.type === 'number' || s.type === 'integer') && s.min !== undefined && s.max !== undefined;
+}
 
 /** A step the browser accepts for this field. */
 function step(s: FieldSchema): string {
@@ -48,7 +54,9 @@ export function renderNote(w: Words, m: FieldModel): TemplateResult {
 /**
  * One field rendered from its schema: structure, labels and limits only. Values, `readOnly` and
  * the live `aria-*` states are set on the controls after each render by `syncControl`, the same
- * code that drives bound light-DOM controls.
+ * code that drives bound light-DOM controls, and by `syncShown` for what only rendered fields show
+ * (a read-only value's text, a slider's `aria-valuetext`). So a device change alone changes nothing
+ * the template is made from, and an `update` frame renders no template.
  */
 export function renderField(w: Words, m: FieldModel): TemplateResult {
   const s = m.schema;
@@ -57,7 +65,7 @@ export function renderField(w: Words, m: FieldModel): TemplateResult {
   const described = s.help ? `${id}-help ${id}-note` : `${id}-note`;
   let control: TemplateResult;
   if (!s.writable) {
-    control = html`<output part="value" id=${id} aria-describedby=${described}>${formatValue(w, s, m.value)}</output>`;
+    control = html`<output part="value" id=${id} aria-describedby=${described}></output>`;
   } else {
     switch (s.type) {
       case 'number':
@@ -66,12 +74,10 @@ export function renderField(w: Words, m: FieldModel): TemplateResult {
           step=${step(s)} aria-describedby=${described} inputmode=${s.type === 'integer' ? 'numeric' : 'decimal'} />${
             s.unit ? html`<span part="unit">${s.unit}</span>` : nothing
           }`;
-        control =
-          s.min !== undefined && s.max !== undefined
-            ? html`<input type="range" part="slider" name=${s.name} id="${id}-slider" min=${s.min} max=${s.max} step=${step(s)}
-                  aria-labelledby="${id}-label" aria-valuetext=${formatValue(w, s, m.bySlider ? Number(m.draft) : m.value)}
-                  aria-describedby=${described} />${box}`
-            : box;
+        control = hasSlider(s)
+          ? html`<input type="range" part="slider" name=${s.name} id="${id}-slider" min=${s.min!} max=${s.max!} step=${step(s)}
+                aria-labelledby="${id}-label" aria-describedby=${described} />${box}`
+          : box;
         break;
       }
       case 'boolean':
@@ -107,10 +113,53 @@ export function renderField(w: Words, m: FieldModel): TemplateResult {
 
 /**
  * Everything a field's template is made from (`renderField`, `renderNote`, `formatValue`,
- * `noteText`): when none of it changed, neither did the template.
+ * `noteText`): when none of it changed, neither did the template. The device's value counts only
+ * while a note may show it; the value shown is `syncShown`'s.
  */
 function templateInputs(w: Words, m: FieldModel): readonly unknown[] {
-  return [m, w, m.schema, m.value, m.bySlider, m.draft, m.pending, m.note, m.device];
+  return [m, w, m.schema, m.value === null, m.pending, m.note, m.note ? m.device.value : undefined];
+}
+
+/** Whether `last` (what was rendered at a field's position) is what `m`'s template is made from now. */
+function isRendered(w: Words, m: FieldModel, last: readonly unknown[] | undefined): boolean {
+  if (!last) return false;
+  const inputs = templateInputs(w, m);
+  for (let k = 0; k < inputs.length; k++) if (!Object.is(inputs[k], last[k])) return false;
+  return true;
+}
+
+/**
+ * Whether field `i` of `fields` is rendered as it is now (`last` as for `renderFields`): an
+ * `update` frame that changed only a value needs no render at all, only `syncShown` and
+ * `syncControl`.
+ */
+export function fieldRendered(w: Words, fields: readonly FieldModel[], last: readonly (readonly unknown[])[], i: number): boolean {
+  const m = fields[i];
+  return m !== undefined && isRendered(w, m, last[i]);
+}
+
+/**
+ * Brings what a rendered field shows of its value in line with the model: a read-only field's text,
+ * a slider's `aria-valuetext` (the value being dragged while the user holds it). `root` holds the
+ * rendered fields. Touches only what differs.
+ */
+export function syncShown(root: DocumentFragment, w: Words, m: FieldModel): void {
+  const s = m.schema;
+  if (!s.writable) {
+    const out = root.getElementById(controlId(s.name));
+    if (out) setText(out, formatValue(w, s, m.value));
+  } else if (hasSlider(s)) {
+    const slider = root.getElementById(`${controlId(s.name)}-slider`);
+    if (slider) setAttr(slider, 'aria-valuetext', formatValue(w, s, m.bySlider ? Number(m.draft) : m.value));
+  }
+}
+
+/** Sets an element's text, writing its one text node's `data` when it has one (no node is replaced). */
+function setText(el: Element, text: string): void {
+  const node = el.firstChild;
+  if (node instanceof Text && node.nextSibling === null) {
+    if (node.data !== text) node.data = text;
+  } else if (el.textContent !== text) el.textContent = text;
 }
 
 /**
@@ -123,10 +172,8 @@ function templateInputs(w: Words, m: FieldModel): readonly unknown[] {
  */
 export function renderFields(w: Words, fields: readonly FieldModel[], last: (readonly unknown[])[]): unknown[] {
   const out = fields.map((m, i) => {
-    const inputs = templateInputs(w, m);
-    const before = last[i];
-    if (before?.every((v, k) => Object.is(v, inputs[k]))) return noChange;
-    last[i] = inputs;
+    if (isRendered(w, m, last[i])) return noChange;
+    last[i] = templateInputs(w, m);
     return renderField(w, m);
   });
   // Positions past the end are gone from the DOM: a field that comes back there is new.
