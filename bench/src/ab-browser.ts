@@ -5,8 +5,9 @@
  *   tsx src/ab-browser.ts reconnect|dom [cycles=30] [name=bundle.js ...]
  *
  * `reconnect`: figure 2's reconnect with guard 0 (`/live-g0`), `copies` pages of each variant
- * taking turns, each page sampled at most every 1.1 s. `dom`: figure 1's status → DOM with one
- * open session, one page of each variant. Make a candidate bundle with
+ * taking turns, each page sampled at most every 1.1 s. `dom`: figure 1's status → DOM, `copies`
+ * pages of each variant (`AB_COPIES`, default 3; identical pages differ by up to 0.1 ms at p50)
+ * taking turns, each on its own device copy. Make a candidate bundle with
  * `node -e "import('./packages/element/scripts/bundle.mjs').then(async (b) => process.stdout.write(await b.bundle({ withLit: true })))" > /tmp/x.js`
  * after `tsc -b packages/element` on the candidate sources. Prints p50 / p90 / p99 per variant
  * and, for reconnect, the medians of the phases (BENCH_DEBUG=1 for every sample's timeline); for
@@ -111,28 +112,31 @@ try {
       );
     }
   } else {
-    const pages = new Map<string, { page: MeasuredPage; text: string }>();
-    for (const v of variants) {
-      const p = pageOf(v, '/live');
-      pages.set(v, { page: await MeasuredPage.open(browser, p.url, lab.clockSocket), text: p.text });
-    }
-    for (const p of pages.values()) await p.page.until('window.__allLive()');
-    for (const p of pages.values()) await p.page.calibrate();
+    // Several pages of each variant (AB_COPIES, default 3), sampled in a new order each cycle:
+    // identical pages differ by up to 0.1 ms at p50, as much as the differences looked for.
+    const copies = Number(process.env.AB_COPIES ?? 3);
+    const pages: { v: string; page: MeasuredPage; text: string }[] = [];
+    for (let c = 0; c < copies; c++)
+      for (const v of variants) {
+        const p = pageOf(v, '/live');
+        pages.push({ v, page: await MeasuredPage.open(browser, p.url, lab.clockSocket), text: p.text });
+      }
+    for (const p of pages) await p.page.until('window.__allLive()');
+    for (const p of pages) await p.page.calibrate();
     const results = new Map<string, number[]>(variants.map((v) => [v, []]));
     // With BENCH_DEBUG: publish → the page's `message` event, and that event → DOM, per variant.
     const split = new Map<string, { wire: number[]; page: number[] }>(variants.map((v) => [v, { wire: [], page: [] }]));
     for (let i = -10; i < cycles; i++) {
-      for (const v of shuffled(variants)) {
-        const p = pages.get(v)!;
-        const { ms, publishedAt } = await timedSample(p.page, lab, p.text, `ab-${v}-${i}`);
-        if (i >= 0) results.get(v)!.push(ms);
+      for (const p of shuffled(pages)) {
+        const { ms, publishedAt } = await timedSample(p.page, lab, p.text, `ab-${p.v}-${pages.indexOf(p)}-${i}`);
+        if (i >= 0) results.get(p.v)!.push(ms);
         if (debug) {
           const log = await p.page.eval<[string, number][]>('window.__stateLog.splice(0)');
           const message = log.filter((e) => e[0] === 'ws-message').pop();
           if (i >= 0 && message) {
             const wire = p.page.local(message[1]) - publishedAt;
-            split.get(v)!.wire.push(wire);
-            split.get(v)!.page.push(ms - wire);
+            split.get(p.v)!.wire.push(wire);
+            split.get(p.v)!.page.push(ms - wire);
           }
         }
         await pause(4 + Math.random() * 8);

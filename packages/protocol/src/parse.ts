@@ -104,10 +104,15 @@ function isPlainObject(v: unknown): v is Obj {
  * `v` as a plain object none of whose keys could reach a prototype. `notObject` is the message
  * when it is not an object at all.
  */
+/** `FORBIDDEN_KEYS` as an array, for an index loop. */
+const FORBIDDEN = [...FORBIDDEN_KEYS];
+
 function obj(v: unknown, where: string, notObject = `${where}: expected an object`): Obj {
   if (!isPlainObject(v)) fail(notObject);
-  for (const key of Object.keys(v)) {
-    if (FORBIDDEN_KEYS.has(key)) fail(`${where}: key "${key}" is not allowed`);
+  // Three lookups, not a walk of every key: the same answer, without an array of the keys.
+  for (let i = 0; i < FORBIDDEN.length; i++) {
+    const key = FORBIDDEN[i] as string;
+    if (Object.hasOwn(v, key)) fail(`${where}: key "${key}" is not allowed`);
   }
   return v;
 }

@@ -118,6 +118,11 @@ const CLOCK_EVERY = 16;
 /** @internal */
 export class Fanout {
   private readonly members = new Set<FanoutMember>();
+  /**
+   * `members` as an array, made again only after a join or a leave: rounds share it (none changes
+   * it), so a round does not copy the member set.
+   */
+  private list: readonly FanoutMember[] | undefined;
   /** The latest change of each field not yet in a round, in the order the fields last changed. */
   private readonly dirty = new Map<string, Change>();
   /** When the oldest change in `dirty` was applied. */
@@ -152,10 +157,12 @@ export class Fanout {
 
   join(member: FanoutMember): void {
     this.members.add(member);
+    this.list = undefined;
   }
 
   leave(member: FanoutMember): void {
     this.members.delete(member);
+    this.list = undefined;
   }
 
   /**
@@ -173,7 +180,7 @@ export class Fanout {
       this.dirty.size === 0 &&
       quietMs >= QUIET_FACTOR * this.lastRoundMs
     ) {
-      const members = [...this.members];
+      const members = (this.list ??= [...this.members]);
       const frames = [updateFrame(field, value, rev, members.length)];
       this.round = { frames, members, since: now, started: now, next: 0 };
       this.slice(now);
@@ -197,6 +204,7 @@ export class Fanout {
   close(): void {
     this.closed = true;
     this.members.clear();
+    this.list = undefined;
     this.dirty.clear();
     this.round = undefined;
   }
@@ -252,7 +260,7 @@ export class Fanout {
   }
 
   private startRound(now: number): Round {
-    const members = [...this.members];
+    const members = (this.list ??= [...this.members]);
     const frames: Frame[] = [];
     for (const { field, value, rev } of this.dirty.values())
       frames.push(updateFrame(field, value, rev, members.length));

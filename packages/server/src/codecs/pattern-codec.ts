@@ -74,6 +74,12 @@ export function createPatternCodec(
       .join('')}$`,
   );
 
+  // A pattern that is one placeholder and nothing else, of a field whose tokens the regex would
+  // only match exactly (text, boolean, enum): the whole payload is its token, no regex is run.
+  // Numbers keep the regex, which is stricter than `Number` (no `0x10`, no spaces).
+  const only = statusParts.length === 1 ? statusParts[0] : undefined;
+  const whole = only?.kind === 'field' && ['text', 'boolean', 'enum'].includes(field(only.name).type);
+
   return {
     kind: 'pattern',
     status: entry.status,
@@ -84,7 +90,8 @@ export function createPatternCodec(
       const big = oversized(payload);
       if (big) return big;
       // `toString()` is UTF-8; without the argument it skips the encoding's lookup.
-      const m = regex.exec(payload.toString());
+      const text = payload.toString();
+      const m = whole ? (text.includes('\u0000') ? null : [text, text]) : regex.exec(text);
       if (!m) return { ok: false, message: `payload does not match the pattern ${JSON.stringify(entry.pattern)}` };
       const values: Record<string, FieldValue> = {};
       for (let i = 0; i < reads.length; i++) {
