@@ -84,6 +84,30 @@ describe('rendering (real server)', () => {
     expect([control(el, '#ldf-gain').value, control(el, '#ldf-gain-slider').value]).to.deep.equal(['3.5', '3.5']);
   });
 
+  it('a device change of a read-only field rewrites its text alone, in the same text node', async () => {
+    const env = await makeEnv();
+    const el = mount(env);
+    await inState(el, 'live');
+    const root = el.shadowRoot!;
+    const out = control<HTMLOutputElement>(el, 'output#ldf-temperature');
+    const node = out.firstChild;
+    expect(out.textContent).to.equal('41.5 °C');
+    const records: MutationRecord[] = [];
+    const observer = new MutationObserver((r) => records.push(...r));
+    observer.observe(root, { subtree: true, childList: true, characterData: true, attributes: true });
+    const updated = next(el, 'ldf-update', (d) => d.field === 'temperature');
+    await cmd(env, 'status', { values: { temperature: 43.25 } });
+    await updated;
+    await el.updateComplete;
+    expect(out.textContent).to.equal('43.25 °C');
+    records.push(...observer.takeRecords());
+    observer.disconnect();
+    expect(out.firstChild).to.equal(node);
+    expect(records.map((r) => `${r.type} ${(r.target.parentNode as Element | null)?.id}`)).to.deep.equal([
+      'characterData ldf-temperature',
+    ]);
+  });
+
   it('a resync whose schema comes in another order shows the fields in that order, each with its own value', async () => {
     const first = await makeEnv();
     const el = mount(first);

@@ -148,6 +148,31 @@ describe('fan-out: coalescing', () => {
     expect(late.seen).toEqual([]);
   });
 
+  it('the rounds after a join or a leave go to the members then, leading edge or not', () => {
+    const { fanout, drain } = setup();
+    const a = member('a');
+    const b = member('b');
+    fanout.join(a);
+    fanout.change('h', 1, 1); // leading edge, to a alone
+    drain();
+    fanout.join(b);
+    fanout.change('h', 2, 2); // leading edge, to both
+    fanout.change('h', 3, 3); // a round of its own, to both
+    drain();
+    fanout.leave(a);
+    fanout.change('h', 4, 4); // to b alone
+    fanout.change('h', 5, 5);
+    drain();
+    expect(a.seen).toEqual(['h=1@1', 'h=2@2', 'h=3@3']);
+    expect(b.seen).toEqual(['h=2@2', 'h=3@3', 'h=4@4', 'h=5@5']);
+    fanout.leave(b);
+    fanout.join(a);
+    fanout.change('h', 6, 6);
+    drain();
+    expect(a.seen.at(-1)).toBe('h=6@6');
+    expect(b.seen.at(-1)).toBe('h=5@5');
+  });
+
   it('a member that throws does not keep the others from their updates', () => {
     const { fanout, drain, log } = setup();
     const broken = member('broken', () => {

@@ -133,7 +133,12 @@ function isRendered(w: Words, m: FieldModel, last: readonly unknown[] | undefine
  * `update` frame that changed only a value needs no render at all, only `syncShown` and
  * `syncControl`.
  */
-export function fieldRendered(w: Words, fields: readonly FieldModel[], last: readonly (readonly unknown[])[], i: number): boolean {
+export function fieldRendered(
+  w: Words,
+  fields: readonly FieldModel[],
+  last: readonly (readonly unknown[])[],
+  i: number,
+): boolean {
   const m = fields[i];
   return m !== undefined && isRendered(w, m, last[i]);
 }

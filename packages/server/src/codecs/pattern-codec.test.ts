@@ -65,6 +65,23 @@ describe('pattern codec: decoding status payloads', () => {
     });
   });
 
+  it('reads a payload that is one placeholder alone exactly as its pattern would', async () => {
+    // `{freeze}`, `{output_format}` and `{input_signal}` are read without a regex: the same answers.
+    const codec = await videoproc();
+    for (const bad of ['', ' 1', '1 ', '11', '1\n', 'true']) {
+      expect(codec.decode(VP.freezeStatus, buf(bad))?.ok, JSON.stringify(bad)).toBe(false);
+    }
+    for (const bad of ['', ' 3', '3 ', '33', '2160p50']) {
+      expect(codec.decode(VP.formatStatus, buf(bad))?.ok, JSON.stringify(bad)).toBe(false);
+    }
+    expect(codec.decode(VP.inputStatus, buf(''))).toEqual({ ok: true, values: { input_signal: '' } });
+    expect(codec.decode(VP.inputStatus, buf(' a\tb\n'))).toEqual({ ok: true, values: { input_signal: ' a\tb\n' } });
+    expect(codec.decode(VP.inputStatus, buf('\u0000'))).toEqual({
+      ok: false,
+      message: 'payload does not match the pattern "{input_signal}"',
+    });
+  });
+
   it('answers undefined for a topic that is not a status topic', async () => {
     expect((await videoproc()).decode(VP.genlockSet, buf('genlock 1 2'))).toBeUndefined();
   });
