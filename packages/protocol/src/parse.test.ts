@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseClientFrame, parseServerFrame, encodeFrame } from './parse.js';
-import { MAX_FRAME_BYTES } from './limits.js';
+import { parseClientFrame, parseServerFrame, encodeFrame, encodeUpdate } from './parse.js';
+import { MAX_ABS_NUMBER, MAX_COUNTER, MAX_FRAME_BYTES } from './limits.js';
 import { isFatalCloseCode } from './frames.js';
 
 const ok = (text: string) => {
@@ -214,6 +214,41 @@ describe('parseServerFrame', () => {
       const r = parseServerFrame(encodeFrame(f as never));
       expect(r.ok).toBe(true);
       if (r.ok) expect(JSON.parse(JSON.stringify(r.frame))).toEqual(f);
+    }
+  });
+
+  it('encodeUpdate writes the text encodeFrame writes for the same update', () => {
+    const values = [
+      null,
+      true,
+      false,
+      0,
+      -0,
+      -25,
+      0.1,
+      -55.5,
+      1e15,
+      5e-324,
+      MAX_ABS_NUMBER,
+      -MAX_ABS_NUMBER,
+      '',
+      'Studio B',
+      'say "hi" \\ back/slash',
+      'tab\tnewline\ncr\rbell\u0007del\u007f',
+      '\u2028\u2029 ünïcödé 😀',
+      'lone \ud800 surrogate \udfff',
+      '</script><!--',
+    ];
+    for (const field of ['genlock_phase_h', '_x', 'A9']) {
+      for (const value of values) {
+        for (const rev of [0, 1, 42, MAX_COUNTER]) {
+          const text = encodeUpdate(field, value, rev);
+          expect(text).toBe(encodeFrame({ type: 'update', field, value, rev }));
+          // As JSON carries it (-0 is written 0).
+          const carried = JSON.parse(JSON.stringify(value)) as typeof value;
+          expect(parseServerFrame(text)).toEqual({ ok: true, frame: { type: 'update', field, value: carried, rev } });
+        }
+      }
     }
   });
 

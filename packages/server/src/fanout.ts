@@ -25,7 +25,7 @@
  * MQTT parser and the outbox were a few percent together. So the cure is fewer sends, not cheaper ones.
  * @module
  */
-import { encodeFrame, type FieldValue } from '@live-device-form/protocol';
+import { encodeUpdate, type FieldValue } from '@live-device-form/protocol';
 import type { Logger } from './logger.js';
 
 /** What the fan-out needs from a session. @internal */
@@ -101,7 +101,7 @@ interface Round {
  * only add to that page's latency).
  */
 function updateFrame(field: string, value: FieldValue, rev: number, members: number): Frame {
-  const text = encodeFrame({ type: 'update', field, value, rev });
+  const text = encodeUpdate(field, value, rev);
   return { field, data: members > 1 ? Buffer.from(text) : text, rev };
 }
 
