@@ -31,7 +31,7 @@ import { type Control, scanControls, syncButton, syncControl } from './fields/bi
 import { BoundNotes, isBoundNote } from './fields/bound-notes.js';
 import { FieldModel } from './fields/field-model.js';
 import { reasonText, statusText } from './fields/messages.js';
-import { controlId, fieldRendered, renderFields, syncShown } from './fields/render.js';
+import { controlId, isRendered, renderFields, syncShown } from './fields/render.js';
 import { Gestures } from './gestures.js';
 import { type LocaleMessages, Localize } from './localize.js';
 import { styles } from './live-device-form.styles.js';
@@ -482,8 +482,7 @@ export class LiveDeviceForm extends LitElement {
         // The hot path: with no render due, what one would do for this frame, done now — this
         // field's template if it changed (a value alone changes none: a note's words may), this
         // field's controls and shown value, then the event.
-        if (!fieldRendered(this.#localize.words, this.#fields, this.#rendered, this.#fields.indexOf(m)))
-          this.#renderFields();
+        if (!isRendered(this.#localize.words, m, this.#rendered[this.#fields.indexOf(m)])) this.#renderFields();
         this.#syncControls(f.field);
         emit(this, 'ldf-update', detail);
         return;

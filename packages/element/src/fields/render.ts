@@ -120,27 +120,16 @@ function templateInputs(w: Words, m: FieldModel): readonly unknown[] {
   return [m, w, m.schema, m.value === null, m.pending, m.note, m.note ? m.device.value : undefined];
 }
 
-/** Whether `last` (what was rendered at a field's position) is what `m`'s template is made from now. */
-function isRendered(w: Words, m: FieldModel, last: readonly unknown[] | undefined): boolean {
+/**
+ * Whether `last` (what was rendered at a field's position, as kept by `renderFields`) is what `m`'s
+ * template is made from now: an `update` frame that changed only a value needs no render at all,
+ * only `syncShown` and `syncControl`.
+ */
+export function isRendered(w: Words, m: FieldModel, last: readonly unknown[] | undefined): boolean {
   if (!last) return false;
   const inputs = templateInputs(w, m);
   for (let k = 0; k < inputs.length; k++) if (!Object.is(inputs[k], last[k])) return false;
   return true;
-}
-
-/**
- * Whether field `i` of `fields` is rendered as it is now (`last` as for `renderFields`): an
- * `update` frame that changed only a value needs no render at all, only `syncShown` and
- * `syncControl`.
- */
-export function fieldRendered(
-  w: Words,
-  fields: readonly FieldModel[],
-  last: readonly (readonly unknown[])[],
-  i: number,
-): boolean {
-  const m = fields[i];
-  return m !== undefined && isRendered(w, m, last[i]);
 }
 
 /**
